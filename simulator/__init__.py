@@ -1,0 +1,14 @@
+"""dlsim: a data-localisation policy impact simulator.
+
+An agent-based model of firms in Latin America, Africa and the rest of the world trading over a network, under
+data-localisation and data-flow rules set by scenario files.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("dlsim")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = ["__version__"]

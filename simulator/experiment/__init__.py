@@ -1,0 +1,1 @@
+"""Experiment layer: replicates, pairing, sweeps, executors, results store and provenance."""

@@ -1,0 +1,1 @@
+"""Report layer: figures and the self-contained HTML report, built from result files only."""

@@ -1,0 +1,313 @@
+"""Declarations of the world data tables in ``data/``: one ``TableSpec`` per file, one ``Column`` per column.
+
+These declarations are the single contract between the CSV files and the code: the loader checks every file
+against them (missing or extra columns, types, ranges, allowed values, duplicate keys), and the provenance test
+checks that every declared column has a source, year and licence in the file's ``*.meta.yaml`` sidecar.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum, StrEnum
+from typing import Literal
+
+from simulator.scenario.taxonomy import Bloc, DataCategory, IncomeGroup, Regime, Region, Safeguards
+
+ColumnKind = Literal["str", "int", "float", "bool", "year", "enum", "iso3"]
+
+
+class MembershipStatus(StrEnum):
+    """How an economy relates to a bloc or agreement."""
+
+    MEMBER = "member"
+    """A party for which the agreement is in force (or a member of the bloc or list)."""
+    SIGNATORY = "signatory"
+    """Signed or joined, not yet in force for this economy."""
+    APPLICANT = "applicant"
+    """Formally applied to accede."""
+
+
+class BlocKind(StrEnum):
+    """What kind of grouping a bloc is."""
+
+    TRADE_BLOC = "trade_bloc"
+    TRADE_AGREEMENT = "trade_agreement"
+    DIGITAL_AGREEMENT = "digital_agreement"
+    ADEQUACY = "adequacy"
+    PAYMENT_SYSTEM = "payment_system"
+    PLURILATERAL = "plurilateral"
+
+
+class SectorKind(StrEnum):
+    """Whether a sector mainly trades goods (pays border costs) or services."""
+
+    GOODS = "goods"
+    SERVICES = "services"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a world data table.
+
+    Attributes:
+        name: Column header in the CSV file.
+        kind: Value type; ``year`` is an integer calendar year, ``iso3`` a three-letter upper-case code.
+        description: What the column means.
+        unit: Unit of the values ("" when none).
+        nullable: Whether an empty cell is allowed.
+        minimum: Smallest allowed value (numbers and years).
+        maximum: Largest allowed value (numbers and years).
+        choices: Enum whose values are the only allowed values (``kind == "enum"``).
+    """
+
+    name: str
+    kind: ColumnKind
+    description: str
+    unit: str = ""
+    nullable: bool = False
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: type[Enum] | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One world data file.
+
+    Attributes:
+        name: Table name; the file is ``data/<name>.csv`` and its provenance ``data/<name>.meta.yaml``.
+        description: What one row is.
+        key: Columns whose values identify a row (no two rows may share them).
+        columns: Every column, in file order.
+    """
+
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+
+    @property
+    def file_name(self) -> str:
+        """The CSV file name."""
+        return f"{self.name}.csv"
+
+    @property
+    def meta_name(self) -> str:
+        """The provenance sidecar file name."""
+        return f"{self.name}.meta.yaml"
+
+    def column(self, name: str) -> Column:
+        """Return the declaration of column ``name``."""
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+
+YEAR_MIN, YEAR_MAX = 1945, 2035
+
+ECONOMIES = TableSpec(
+    name="economies",
+    description="One row per economy or rest-of-region aggregate; together the rows cover the whole world.",
+    key=("iso3",),
+    columns=(
+        Column("iso3", "iso3", "ISO 3166-1 alpha-3 code; user-assigned X-codes (and EUU) for aggregates"),
+        Column("name", "str", "Economy name"),
+        Column("region", "enum", "Model region", choices=Region),
+        Column("income_group", "enum", "World Bank income group (FY2025)", choices=IncomeGroup),
+        Column("is_aggregate", "bool", "True for a rest-of-region or bloc aggregate"),
+        Column("gdp_usd", "float", "Gross domestic product", unit="current USD", minimum=1e8, maximum=5e13),
+        Column("population", "int", "Total population", unit="persons", minimum=1e4, maximum=2e9),
+        Column(
+            "internet_users_pct",
+            "float",
+            "Individuals using the Internet",
+            unit="% of population",
+            minimum=0,
+            maximum=100,
+        ),
+        Column(
+            "account_ownership_pct",
+            "float",
+            "Account ownership at a financial institution or mobile-money provider",
+            unit="% of population age 15+",
+            nullable=True,
+            minimum=0,
+            maximum=100,
+        ),
+        Column("capital", "str", "Capital city, or the representative place of an aggregate"),
+        Column(
+            "lat", "float", "Latitude of the capital or representative place", unit="degrees", minimum=-90, maximum=90
+        ),
+        Column(
+            "lon",
+            "float",
+            "Longitude of the capital or representative place",
+            unit="degrees",
+            minimum=-180,
+            maximum=180,
+        ),
+        Column(
+            "cloud_region_since",
+            "year",
+            "Year the first hyperscale public-cloud region (AWS, Microsoft Azure, Google Cloud) opened; empty if none",
+            nullable=True,
+            minimum=2006,
+            maximum=YEAR_MAX,
+        ),
+        Column(
+            "secure_servers_per_million",
+            "float",
+            "Secure internet servers (local data-centre market proxy)",
+            unit="per million people",
+            minimum=0,
+            maximum=1e7,
+        ),
+    ),
+)
+
+WORLD_TOTALS = TableSpec(
+    name="world_totals",
+    description="World aggregates the economies table must add up to.",
+    key=("measure",),
+    columns=(
+        Column("measure", "str", "Name of a column of the economies table"),
+        Column("value", "float", "World total of that measure", minimum=0),
+        Column("year", "year", "Reference year", minimum=YEAR_MIN, maximum=YEAR_MAX),
+    ),
+)
+
+BLOCS = TableSpec(
+    name="blocs",
+    description="One row per bloc, agreement, adequacy list or payment system.",
+    key=("bloc",),
+    columns=(
+        Column("bloc", "enum", "Bloc code", choices=Bloc),
+        Column("name", "str", "Full name"),
+        Column("kind", "enum", "Kind of grouping", choices=BlocKind),
+        Column("source", "str", "Legal instrument or official page that defines the membership"),
+    ),
+)
+
+MEMBERSHIPS = TableSpec(
+    name="memberships",
+    description="One row per (economy, bloc): who belongs to what, since when.",
+    key=("iso3", "bloc"),
+    columns=(
+        Column("iso3", "iso3", "Economy code (must exist in economies.csv)"),
+        Column("bloc", "enum", "Bloc code (must exist in blocs.csv)", choices=Bloc),
+        Column("status", "enum", "member, signatory or applicant", choices=MembershipStatus),
+        Column("since", "year", "Year the status began", nullable=True, minimum=YEAR_MIN, maximum=YEAR_MAX),
+        Column("source", "str", "Where the membership is recorded"),
+    ),
+)
+
+SECTORS = TableSpec(
+    name="sectors",
+    description="One row per sector of the model.",
+    key=("sector",),
+    columns=(
+        Column("sector", "str", "Sector code (snake_case)"),
+        Column("name", "str", "Sector name"),
+        Column("kind", "enum", "goods or services", choices=SectorKind),
+        Column("data_intensity", "float", "How much the sector's output depends on data flows", minimum=0, maximum=1),
+        Column("tradability", "float", "Share of output that can be traded across borders", minimum=0, maximum=1),
+        Column("demand_share", "float", "Share of final demand spent on the sector", minimum=0, maximum=1),
+        Column(
+            "intermediate_share",
+            "float",
+            "Share of the sector's costs spent on intermediate inputs",
+            minimum=0,
+            maximum=1,
+        ),
+    ),
+)
+
+SECTOR_DATA = TableSpec(
+    name="sector_data",
+    description="How much of each sector's data falls in each data category: one row per (sector, data category).",
+    key=("sector", "data_category"),
+    columns=(
+        Column("sector", "str", "Sector code (must exist in sectors.csv)"),
+        Column("data_category", "enum", "Data category", choices=DataCategory),
+        Column(
+            "exposure",
+            "float",
+            "Share of the sector's cross-border data flows that fall in this category",
+            minimum=0,
+            maximum=1,
+        ),
+    ),
+)
+
+REGIMES = TableSpec(
+    name="regimes",
+    description="Baseline data regime: one row per (economy, data category, sector or '*' for all sectors).",
+    key=("iso3", "data_category", "sector"),
+    columns=(
+        Column("iso3", "iso3", "Economy code"),
+        Column("data_category", "enum", "Data category", choices=DataCategory),
+        Column("sector", "str", "Sector code, or '*' for every sector"),
+        Column("regime", "enum", "Regime in the taxonomy", choices=Regime),
+        Column("instrument", "str", "Legal instrument that sets the rule"),
+        Column("year", "year", "Year the instrument was adopted or took effect", minimum=YEAR_MIN, maximum=YEAR_MAX),
+        Column("source", "str", "Where the rule is documented"),
+    ),
+)
+
+SAFEGUARDS = TableSpec(
+    name="safeguards",
+    description="Data-protection safeguards per economy (drives the trust channel).",
+    key=("iso3",),
+    columns=(
+        Column("iso3", "iso3", "Economy code"),
+        Column("safeguards", "enum", "Level of safeguards", choices=Safeguards),
+        Column("instrument", "str", "Data-protection law (or 'none')"),
+        Column("year", "year", "Year in force", nullable=True, minimum=YEAR_MIN, maximum=YEAR_MAX),
+        Column("source", "str", "Where it is documented"),
+    ),
+)
+
+AGREEMENT_EFFECTS = TableSpec(
+    name="agreement_effects",
+    description="What membership of each bloc changes between its members in the baseline (status quo) world.",
+    key=("bloc",),
+    columns=(
+        Column("bloc", "enum", "Bloc code (must exist in blocs.csv)", choices=Bloc),
+        Column("trade_agreement", "bool", "Members share a trade agreement (distance trade cost reduced by rta)"),
+        Column(
+            "transfer_waiver",
+            "float",
+            "Share of transfer-condition compliance cost waived between members",
+            minimum=0,
+            maximum=1,
+        ),
+        Column(
+            "localisation_waiver",
+            "float",
+            "Share of localisation requirements waived between members (computing-facility location articles)",
+            minimum=0,
+            maximum=1,
+        ),
+        Column(
+            "payment_interop",
+            "float",
+            "Payment interoperability between members (0 none, 1 full)",
+            minimum=0,
+            maximum=1,
+        ),
+        Column("basis", "str", "Provisions of the instrument that justify the values, or why they are zero"),
+    ),
+)
+
+ALL_TABLES: tuple[TableSpec, ...] = (
+    ECONOMIES,
+    WORLD_TOTALS,
+    BLOCS,
+    MEMBERSHIPS,
+    SECTORS,
+    SECTOR_DATA,
+    REGIMES,
+    SAFEGUARDS,
+    AGREEMENT_EFFECTS,
+)
