@@ -89,9 +89,9 @@ def test_world_distances(world) -> None:
     assert np.allclose(d, d.T) and np.all(np.diag(d) == 0)
     off = d[~np.eye(n, dtype=bool)]
     assert off.min() > 50 and off.max() < 20_100  # distinct places, at most half the circumference
-    # Nairobi–Lagos is about 3,800 km; Washington–Ottawa about 730 km.
+    # Nairobi–Abuja is about 3,460 km; Washington–Ottawa about 730 km.
     i, j = world.index_of("KEN"), world.index_of("NGA")
-    assert 3500 < d[i, j] < 4100
+    assert 3300 < d[i, j] < 3650
     i, j = world.index_of("USA"), world.index_of("CAN")
     assert 600 < d[i, j] < 850
 
@@ -156,3 +156,11 @@ def test_cloud_regions_follow_opening_years(world) -> None:
     assert early.cloud_region.sum() <= late.cloud_region.sum()
     since = world.economies["cloud_region_since"]
     assert late.cloud_region.sum() == int((since <= 2025).sum())
+
+
+def test_sources_md_matches_the_sidecars() -> None:
+    from simulator.world.loader import default_data_dir
+    from simulator.world.provenance import sources_markdown
+
+    committed = (default_data_dir() / "SOURCES.md").read_text(encoding="utf-8")
+    assert committed == sources_markdown(), "data/SOURCES.md is stale: run python -m simulator.world.provenance"

@@ -158,8 +158,9 @@ ECONOMIES = TableSpec(
         Column(
             "secure_servers_per_million",
             "float",
-            "Secure internet servers (local data-centre market proxy)",
+            "Secure internet servers (local data-centre market proxy); empty where no published figure was verified",
             unit="per million people",
+            nullable=True,
             minimum=0,
             maximum=1e7,
         ),
