@@ -1,0 +1,95 @@
+"""Registry of swappable behaviours: researchers add a rule by name without forking the model.
+
+Kinds and their call signatures (each rule receives the model and reads what it needs from it):
+
+- ``innovation``: ``rule(model) -> InnovationResult`` (see ``simulator.model.innovation``);
+- ``market_search``: ``rule(model, firms) -> destinations`` (one candidate export market per firm, -1 = none);
+- ``supplier_search``: ``rule(model, buyers) -> suppliers`` (one candidate supplier slot per buyer, -1 = none).
+
+Register a new rule with ``@register("innovation", "my_rule")`` and choose it with
+``DataFlowModel(..., behaviours={"innovation": "my_rule"})``. Every registered rule must pass the check suite in
+``tests/test_model_behaviours.py`` (shapes, no NaN, determinism under a seed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulator.model import innovation
+from simulator.model.network import gravity_cdf, sample_firms_by_economy, sample_rows
+
+if TYPE_CHECKING:
+    from simulator.model.model import DataFlowModel
+
+KINDS: tuple[str, ...] = ("innovation", "market_search", "supplier_search")
+DEFAULTS: dict[str, str] = {"innovation": "schumpeterian", "market_search": "gravity", "supplier_search": "gravity"}
+REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
+
+
+def register(kind: str, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Return a decorator that registers a rule of ``kind`` under ``name``."""
+    if kind not in REGISTRY:
+        raise KeyError(f"unknown behaviour kind {kind!r}; kinds: {', '.join(KINDS)}")
+
+    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
+        REGISTRY[kind][name] = fn
+        return fn
+
+    return deco
+
+
+def resolve(choice: Mapping[str, str] | None) -> dict[str, Callable[..., Any]]:
+    """Return the rule of every kind: the defaults overridden by ``choice`` (kind → name)."""
+    names = dict(DEFAULTS)
+    for kind, name in (choice or {}).items():
+        if kind not in REGISTRY:
+            raise KeyError(f"unknown behaviour kind {kind!r}; kinds: {', '.join(KINDS)}")
+        if name not in REGISTRY[kind]:
+            raise KeyError(f"unknown {kind} rule {name!r}; registered: {', '.join(sorted(REGISTRY[kind]))}")
+        names[kind] = name
+    return {kind: REGISTRY[kind][name] for kind, name in names.items()}
+
+
+register("innovation", "schumpeterian")(innovation.schumpeterian)
+register("innovation", "spillovers_only")(innovation.spillovers_only)
+
+
+@register("market_search", "gravity")
+def market_search_gravity(model: DataFlowModel, firms: np.ndarray) -> np.ndarray:
+    """Candidate export market ∝ GDP_d · dist_od^−γ among foreign economies."""
+    gdp = model.world.economies["gdp_usd"].to_numpy(dtype=float)
+    cdf = gravity_cdf(gdp, model.world.distance_km, model.params["gamma"], exclude_home=True)
+    return sample_rows(model.rng, cdf, model.firms.economy[firms])
+
+
+@register("market_search", "uniform")
+def market_search_uniform(model: DataFlowModel, firms: np.ndarray) -> np.ndarray:
+    """Candidate export market drawn uniformly among foreign economies."""
+    n_c = len(model.world.iso3)
+    mass = np.ones(n_c)
+    cdf = gravity_cdf(mass, np.ones((n_c, n_c)), 0.0, exclude_home=True)
+    return sample_rows(model.rng, cdf, model.firms.economy[firms])
+
+
+@register("supplier_search", "gravity")
+def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
+    """Candidate supplier: economy ∝ firm revenue there × dist^−γ, then a firm ∝ its revenue."""
+    f = model.firms
+    n_c = len(model.world.iso3)
+    weight = np.maximum(f.revenue, 0.0) * f.alive
+    mass = np.bincount(f.economy, weights=weight, minlength=n_c)
+    cdf = gravity_cdf(mass, model.world.distance_km, model.params["gamma"], exclude_home=False)
+    econ = sample_rows(model.rng, cdf, f.economy[buyers])
+    return sample_firms_by_economy(model.rng, f.economy, weight, f.alive, econ)
+
+
+@register("supplier_search", "uniform")
+def supplier_search_uniform(model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
+    """Candidate supplier drawn uniformly among all firms alive."""
+    alive = np.flatnonzero(model.firms.alive)
+    if alive.size == 0:
+        return np.full(buyers.size, -1, dtype=np.int64)
+    return alive[model.rng.integers(0, alive.size, buyers.size)].astype(np.int64)

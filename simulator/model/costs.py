@@ -1,0 +1,227 @@
+"""Compile policies into per-link costs: the (origin, destination, sector) tables every trade link reads.
+
+Only the *tables* are built here (size c × c × s, a few tens of thousands of numbers); firm-level costs on a link are
+the table entry times the firm's data intensity δ_i, gathered by fancy indexing in ``trade``. The tables are rebuilt
+only when a government changed the policy state.
+
+For each data category k, a regime R applied by a *rule owner* h towards a foreign partner p costs (ad valorem)
+
+    c_h(R) = strength · (κ_T[R] · (1 − tw) + κ_S[R] · (1 − lw))
+
+with κ_T the transfer-condition part (κ[conditional] for regimes with transfer conditions, else 0), κ_S the storage
+part (the rest of κ[R]), tw the transfer waiver for data flowing from h to p and lw the waiver of h's localisation
+rule for firms of p. On a link o → d both the exporter's rule (owner o) and the importer's rule (owner d) apply; the
+stricter counts per category, and categories add up with the sector's exposure shares e_sk:
+
+    κ_ods = Σ_k e_sk · max(c_o(R_oks), c_d(R_dks))      (firm pays δ_i · κ_ods)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.scenario.taxonomy import DataCategory, Regime
+from simulator.world.policy import REGIME_ORDER, PolicyState
+from simulator.world.world import World
+
+CATEGORIES: tuple[DataCategory, ...] = tuple(DataCategory)
+
+
+def exposure_matrix(world: World) -> np.ndarray:
+    """Return the exposure shares e_sk of each sector's data to each data category, ``float (s, k)``."""
+    sd = world.sector_data
+    out = np.zeros((len(world.sector_codes), len(CATEGORIES)))
+    s_idx = {s: i for i, s in enumerate(world.sector_codes)}
+    k_idx = {str(k): i for i, k in enumerate(CATEGORIES)}
+    for s, k, e in zip(sd["sector"], sd["data_category"], sd["exposure"], strict=True):
+        out[s_idx[s], k_idx[str(k)]] = float(e)
+    return out
+
+
+def regime_tables(params: Mapping[str, float]) -> dict[str, np.ndarray]:
+    """Per-regime-code look-up tables (indexed by the codes of ``PolicyState.regime``).
+
+    Returns:
+        ``kappa_t`` transfer part, ``kappa_s`` storage part, ``ban`` 1 for ``storage_ban``, ``copy`` 1 for
+        ``storage_copy``, ``move`` 1 where storage forces the data onto local hosting, ``closed`` share of knowledge
+        spillovers blocked, ``transfer_rule`` 1 where the closedness is waived by transfer waivers (else by
+        localisation waivers).
+    """
+    kappa = {
+        Regime.NONE: 0.0,
+        Regime.OPEN: 0.0,
+        Regime.CONDITIONAL: params["kappa_conditional"],
+        Regime.STORAGE_COPY: params["kappa_storage_copy"],
+        Regime.STORAGE_CONDITIONAL: params["kappa_storage_conditional"],
+        Regime.STORAGE_BAN: params["kappa_storage_ban"],
+    }
+    kt = np.array([params["kappa_conditional"] if r.has_transfer_conditions else 0.0 for r in REGIME_ORDER])
+    total = np.array([kappa[r] for r in REGIME_ORDER])
+    closed = {
+        Regime.CONDITIONAL: 1 - params["open_conditional"],
+        Regime.STORAGE_CONDITIONAL: 1 - params["open_conditional"],
+    }
+    return {
+        "kappa_t": np.minimum(kt, total),
+        "kappa_s": np.maximum(total - kt, 0.0),
+        "ban": np.array([float(r is Regime.STORAGE_BAN) for r in REGIME_ORDER]),
+        "copy": np.array([float(r is Regime.STORAGE_COPY) for r in REGIME_ORDER]),
+        "move": np.array([float(r in (Regime.STORAGE_CONDITIONAL, Regime.STORAGE_BAN)) for r in REGIME_ORDER]),
+        "closed": np.array([1.0 if r is Regime.STORAGE_BAN else closed.get(r, 0.0) for r in REGIME_ORDER]),
+        "transfer_rule": np.array([float(r is not Regime.STORAGE_BAN) for r in REGIME_ORDER]),
+        "none": np.array([float(r is Regime.NONE) for r in REGIME_ORDER]),
+    }
+
+
+@dataclass
+class LinkCosts:
+    """Cost tables compiled from one policy state. Shapes: o, d economies; s sectors.
+
+    Attributes:
+        tau: Iceberg trade cost τ_ods ≥ 1 (1 at home).
+        kappa: Data-compliance wedge per unit of data intensity κ_ods (0 at home).
+        fixed: Fixed compliance cost per unit of data intensity, in model money per step, F_ods.
+        ban: Exposure share of banned data b_ods on the link.
+        dest_storage: Share of the data that must be hosted in d for foreign firms, f_ods (before δ_i).
+        openness: Share of knowledge spillovers that pass the link, ``open_ods`` in [0, 1].
+        payment: Cross-border payment cost π_od, ``(o, d)``.
+        crypto: Extra ad-valorem compliance per unit of δ from cryptography restrictions at d, ``(o, d)``.
+        source_code: Whether d requires source-code disclosure from foreign firms, ``(o, d)``.
+        home_move: Share of an economy's firms' data forced onto local hosting, ``(c, s)``.
+        home_copy: Share that needs a local copy (hosted twice), ``(c, s)``.
+        trust: Consumer trust T_d, ``(c,)``.
+        connectivity: Internet users share, ``(c,)``.
+        cloud_region: Whether a hyperscale region operates, ``(c,)``.
+        telecom: Multiplier on hosting and connectivity costs, ``(c,)``.
+        packed: The link tables gathered per flat index (o · C + d) · S + s, columns ``PACKED`` (built by
+            ``compile_costs`` so that a link's terms are one row gather).
+    """
+
+    tau: np.ndarray
+    kappa: np.ndarray
+    fixed: np.ndarray
+    ban: np.ndarray
+    dest_storage: np.ndarray
+    openness: np.ndarray
+    payment: np.ndarray
+    crypto: np.ndarray
+    source_code: np.ndarray
+    home_move: np.ndarray
+    home_copy: np.ndarray
+    trust: np.ndarray
+    connectivity: np.ndarray
+    cloud_region: np.ndarray
+    telecom: np.ndarray
+    packed: np.ndarray | None = None
+
+    def pack(self) -> None:
+        """Build ``packed`` from the (o, d, s) and (o, d) tables."""
+        n_c, _, n_s = self.tau.shape
+        od = lambda a: np.broadcast_to(np.asarray(a, dtype=float)[:, :, None], (n_c, n_c, n_s))  # noqa: E731
+        cols = {
+            "tau": self.tau,
+            "kappa": self.kappa + od(self.crypto),
+            "dest_storage": self.dest_storage,
+            "ban": self.ban,
+            "payment": od(self.payment),
+            "openness": self.openness,
+            "fixed": self.fixed,
+            "source_code": od(self.source_code),
+        }
+        self.packed = np.ascontiguousarray(np.stack([cols[c].reshape(-1) for c in PACKED], axis=1))
+
+
+PACKED: tuple[str, ...] = ("tau", "kappa", "dest_storage", "ban", "payment", "openness", "fixed", "source_code")
+"""Columns of ``LinkCosts.packed``."""
+COL: dict[str, int] = {c: i for i, c in enumerate(PACKED)}
+
+
+def compile_costs(
+    world: World, policy: PolicyState, params: Mapping[str, float], exposure: np.ndarray, money_scale: float
+) -> LinkCosts:
+    """Compile ``policy`` into ``LinkCosts``.
+
+    Args:
+        world: The world (distances, sector kinds).
+        policy: The policy in force.
+        params: Parameter values.
+        exposure: Exposure shares ``(s, k)`` from ``exposure_matrix``.
+        money_scale: Model money unit of fixed costs (median initial firm revenue per step).
+    """
+    n = policy.n_economies
+    tab = regime_tables(params)
+    off = ~np.eye(n, dtype=bool)
+
+    # distance, agreements, border costs
+    dist = world.distance_km / 1000.0
+    base = params["t0"] * dist ** params["gamma"] * (1.0 - params["rta"] * policy.trade_agreement)
+    goods = (world.sectors["kind"].to_numpy() == "goods").astype(float)
+    border = params["border_cost_goods"] * policy.border_cost_factor
+    tau = 1.0 + (base[:, :, None] + border[None, :, None] * goods[None, None, :]) * off[:, :, None]
+
+    # data rules: reg (c, k, s) → (o, d, k, s) for both owners
+    reg = policy.regime.astype(np.intp)
+    st = policy.regime_strength
+    tw = policy.transfer_waiver  # [h, p]: data from h to p
+    lw = policy.localisation_waiver  # [o, d]: d's localisation waived for firms of o
+    kt, ks = tab["kappa_t"][reg] * st, tab["kappa_s"][reg] * st  # (c, k, s)
+    # exporter's rule (owner o, partner d): tw[o, d], lw[d, o]
+    c_o = kt[:, None] * (1 - tw)[:, :, None, None] + ks[:, None] * (1 - lw.T)[:, :, None, None]
+    # importer's rule (owner d, partner o): tw[d, o], lw[o, d]
+    c_d = kt[None, :] * (1 - tw.T)[:, :, None, None] + ks[None, :] * (1 - lw)[:, :, None, None]
+    per_k = np.maximum(c_o, c_d)  # (o, d, k, s)
+    kappa = np.einsum("odks,sk->ods", per_k, exposure) * off[:, :, None]
+
+    ban_k = tab["ban"][reg] * st
+    ban_o = ban_k[:, None] * (1 - lw.T)[:, :, None, None]
+    ban_d = ban_k[None, :] * (1 - lw)[:, :, None, None]
+    ban = np.einsum("odks,sk->ods", np.maximum(ban_o, ban_d), exposure) * off[:, :, None]
+
+    loc_d = (tab["copy"] + tab["move"])[reg] * st  # (c, k, s)
+    dest_storage = np.einsum("dks,sk->ds", loc_d, exposure)[None, :, :] * (1 - lw)[:, :, None] * off[:, :, None]
+
+    closed_k = tab["closed"][reg] * st
+    is_t = tab["transfer_rule"][reg]
+    w_o = is_t[:, None] * (1 - tw)[:, :, None, None] + (1 - is_t[:, None]) * (1 - lw.T)[:, :, None, None]
+    w_d = is_t[None, :] * (1 - tw.T)[:, :, None, None] + (1 - is_t[None, :]) * (1 - lw)[:, :, None, None]
+    closed = np.maximum(closed_k[:, None] * w_o, closed_k[None, :] * w_d)
+    openness = 1.0 - np.einsum("odks,sk->ods", closed, exposure) * off[:, :, None]
+
+    kref = params["kappa_conditional"]
+    unit_fixed = params["fixed_compliance"] * money_scale
+    fixed = unit_fixed * (kappa / kref if kref > 0 else (kappa > 0).astype(float))
+
+    payment = params["pi0"] * policy.payment_friction * (1 - params["interop_effect"] * policy.payment_interop) * off
+    crypto = np.broadcast_to(policy.crypto_restriction[None, :], (n, n)) * off
+    source_code = np.broadcast_to(policy.source_code_disclosure[None, :].astype(bool), (n, n)) & off
+
+    home_move = np.einsum("cks,sk->cs", tab["move"][reg] * st, exposure)
+    home_copy = np.einsum("cks,sk->cs", tab["copy"][reg] * st, exposure)
+
+    personal = CATEGORIES.index(DataCategory.PERSONAL)
+    none_share = tab["none"][reg[:, personal, :]].mean(axis=1)
+    t_min = params["trust_min"]
+    trust = t_min + (1 - t_min) * policy.safeguards * (1 - params["trust_none_penalty"] * none_share)
+
+    out = LinkCosts(
+        tau=tau,
+        kappa=kappa,
+        fixed=fixed,
+        ban=ban,
+        dest_storage=dest_storage,
+        openness=np.clip(openness, 0.0, 1.0),
+        payment=payment,
+        crypto=np.ascontiguousarray(crypto),
+        source_code=np.ascontiguousarray(source_code),
+        home_move=np.clip(home_move, 0.0, 1.0),
+        home_copy=np.clip(home_copy, 0.0, 1.0),
+        trust=trust,
+        connectivity=np.clip(policy.internet_users_pct / 100.0, 0.0, 1.0),
+        cloud_region=policy.cloud_region.astype(bool),
+        telecom=policy.telecom_cost_factor.astype(float),
+    )
+    out.pack()
+    return out

@@ -1,0 +1,77 @@
+"""Entry and exit of firms.
+
+Exit: a firm exits after ``exit_after`` (K) consecutive steps with negative profit (after R&D).
+
+Entry: the number of firms a cell (economy c × sector s) supports moves with its profitability,
+
+    S_cs = n⁰_cs · max(margin_cs, 0) / margin⁰_cs,   margin = Σ profit / Σ revenue of the cell's firms,
+
+with n⁰_cs the firm count at construction (∝ market size) and margin⁰_cs the margin at step 0; entrants per step
+~ Poisson(e · max(S_cs − n_cs, 0)) close a share e of the gap. An empty cell counts as having its initial margin,
+so it is re-populated. Entrants draw productivity and data intensity from the initial distributions. (The sketch's
+"entrants ∝ market size × margin" without the gap term lets the firm count drift without bound in the baseline.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from simulator.model.population import Firms
+
+if TYPE_CHECKING:
+    from simulator.model.model import DataFlowModel
+
+
+def update_exits(firms: Firms, params: Mapping[str, float]) -> np.ndarray:
+    """Update loss streaks from ``firms.profit`` and return the firms that exit now (bool per slot)."""
+    losing = firms.alive & (firms.profit < 0)
+    firms.loss_streak = np.where(losing, firms.loss_streak + 1, 0).astype(np.int32)
+    return firms.alive & (firms.loss_streak >= int(params["exit_after"]))
+
+
+def entrants(model: DataFlowModel) -> np.ndarray:
+    """Return the number of entrants per economy × sector this step, ``int (c, s)``."""
+    f, p = model.firms, model.params
+    n_c, n_s = model.cell_target.shape
+    stay = f.alive & ~model.exiting
+    cell = f.economy.astype(np.int64) * n_s + f.sector
+    prof = np.bincount(cell[stay], weights=f.profit[stay], minlength=n_c * n_s)
+    rev = np.bincount(cell[stay], weights=f.revenue[stay], minlength=n_c * n_s)
+    n = np.bincount(cell[stay], minlength=n_c * n_s)
+    base = model.margin0.ravel()
+    margin = np.divide(prof, rev, out=base.copy(), where=rev > 0)
+    support = model.cell_target.ravel() * np.maximum(margin, 0.0) / base
+    lam = p["entry_rate"] * np.maximum(support - n, 0.0)
+    return model.rng.poisson(lam).reshape(n_c, n_s)
+
+
+def cell_margin(model: DataFlowModel) -> np.ndarray:
+    """Profit margin Σ profit / Σ revenue per economy × sector (1/σ where a cell has no revenue), ``(c, s)``."""
+    f, p = model.firms, model.params
+    n_c, n_s = model.cell_target.shape
+    cell = f.economy.astype(np.int64) * n_s + f.sector
+    prof = np.bincount(cell[f.alive], weights=f.profit[f.alive], minlength=n_c * n_s)
+    rev = np.bincount(cell[f.alive], weights=f.revenue[f.alive], minlength=n_c * n_s)
+    default = 1.0 / p["sigma"]
+    margin = np.divide(prof, rev, out=np.full(n_c * n_s, default), where=rev > 0)
+    return np.where(margin > 0, margin, default).reshape(n_c, n_s)
+
+
+def cell_median(firms: Firms, revenue: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Median revenue of the firms alive per economy × sector (the overall median for empty cells), ``(c, s)``."""
+    n_c, n_s = shape
+    a = firms.alive
+    cell = firms.economy[a].astype(np.int64) * n_s + firms.sector[a]
+    rev = revenue[a]
+    order = np.lexsort((rev, cell))
+    cell_sorted, rev_sorted = cell[order], rev[order]
+    start = np.searchsorted(cell_sorted, np.arange(n_c * n_s), side="left")
+    stop = np.searchsorted(cell_sorted, np.arange(n_c * n_s), side="right")
+    overall = float(np.median(rev)) if rev.size else 1.0
+    lo = rev_sorted[np.clip((start + stop - 1) // 2, 0, max(rev.size - 1, 0))] if rev.size else np.zeros(n_c * n_s)
+    hi = rev_sorted[np.clip((start + stop) // 2, 0, max(rev.size - 1, 0))] if rev.size else np.zeros(n_c * n_s)
+    med = np.where(stop > start, 0.5 * (lo + hi), overall)
+    return med.reshape(n_c, n_s)

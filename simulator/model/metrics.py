@@ -1,0 +1,401 @@
+"""Metrics: one documented definition per outcome, collected each step into a tidy long table.
+
+Every metric is computed at five levels — ``world``, ``region``, ``economy``, ``sector``, ``size`` (firm-size class)
+— and, where stated, at extra levels (``region_pair``). Most metrics are a ratio of two per-firm quantities summed
+over the group (or a plain sum): the per-firm quantities are summed once per economy × sector × size cell with
+``np.bincount`` and every level is then a sum of cells, so collection costs a few bincounts per step, not a Python
+loop over firms. Firms are attributed to their home economy, sector and size class of the step.
+
+Rows: ``step, metric, level, group, value``. ``METRICS`` lists each metric's definition and whether higher is
+better (``direction`` +1 / −1 / 0 for "neither"), for the report layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from simulator.model.population import SizeClass
+from simulator.scenario.taxonomy import Regime
+from simulator.world.policy import REGIME_ORDER
+
+if TYPE_CHECKING:
+    from simulator.model.model import DataFlowModel
+
+LEVELS: tuple[str, ...] = ("world", "region", "economy", "sector", "size")
+
+
+@dataclass(frozen=True)
+class Metric:
+    """Definition of one metric.
+
+    Attributes:
+        name: Metric name (``metric`` column).
+        family: ``integration``, ``innovation`` or ``economy``.
+        numerator: Per-firm quantity summed over the group.
+        denominator: Per-firm quantity summed over the group, or ``None`` for a plain sum.
+        definition: What the value means.
+        direction: +1 if higher is better, −1 if lower is better, 0 if neither.
+    """
+
+    name: str
+    family: str
+    numerator: str
+    denominator: str | None
+    definition: str
+    direction: int
+
+
+METRICS: tuple[Metric, ...] = (
+    # market integration
+    Metric(
+        "cross_border_share",
+        "integration",
+        "exports",
+        "revenue",
+        "Cross-border sales (final + intermediate) / all sales of the group's firms",
+        1,
+    ),
+    Metric("export_participation", "integration", "exporter", "firms", "Share of firms with cross-border sales", 1),
+    Metric(
+        "foreign_partners_per_exporter",
+        "integration",
+        "foreign_partners",
+        "exporter",
+        "Foreign export markets entered + foreign buyers, per exporting firm",
+        1,
+    ),
+    Metric(
+        "intra_regional_share",
+        "integration",
+        "intra_region_exports",
+        "exports",
+        "Exports to the exporter's own region / all exports (at region level: intra-LAC, intra-Africa, ...)",
+        1,
+    ),
+    Metric(
+        "cross_border_link_density",
+        "integration",
+        "foreign_suppliers",
+        "suppliers",
+        "Share of the group's buyer–supplier links that cross a border",
+        1,
+    ),
+    Metric(
+        "effective_trade_cost",
+        "integration",
+        "trade_cost",
+        "exports",
+        "Sales-weighted ad-valorem equivalent τ(1 + W) − 1 of all wedges on cross-border sales",
+        -1,
+    ),
+    # innovation
+    Metric("productivity", "innovation", "phi", "firms", "Mean firm productivity φ", 1),
+    Metric("productivity_growth", "innovation", "log_growth", "firms", "Mean log change of φ over the step", 1),
+    Metric("rd_intensity", "innovation", "rd", "revenue", "R&D spending / revenue", 1),
+    Metric("innovating_share", "innovation", "innovated", "firms", "Share of firms with a successful innovation", 1),
+    Metric(
+        "cloud_ai_access",
+        "innovation",
+        "access_weighted",
+        "delta",
+        "Data-intensity-weighted mean access to frontier cloud/AI inputs (1 = hyperscale cloud)",
+        1,
+    ),
+    # economy
+    Metric(
+        "output",
+        "economy",
+        "value_added",
+        None,
+        "Value added: revenue − intermediate inputs (money/step, nominal; see real_output)",
+        1,
+    ),
+    Metric("revenue", "economy", "revenue", None, "Sales, final + intermediate (money/step)", 1),
+    Metric("exports", "economy", "exports", None, "Cross-border sales (money/step)", 1),
+    Metric(
+        "dds_exports",
+        "economy",
+        "dds_exports",
+        None,
+        "Digitally delivered services exports: services-sector exports × firm data intensity",
+        1,
+    ),
+    Metric("investment", "economy", "investment", None, "R&D + in-house hosting capex (money/step)", 1),
+    Metric("rd", "economy", "rd", None, "R&D spending (money/step)", 1),
+    Metric(
+        "compliance_cost",
+        "economy",
+        "compliance",
+        None,
+        "Data-compliance costs: variable + fixed + destination storage fees (money/step)",
+        -1,
+    ),
+    Metric(
+        "compliance_cost_share",
+        "economy",
+        "compliance_facing",
+        "total_cost_facing",
+        "Compliance cost / total cost, over firms that face a data rule on some sale",
+        -1,
+    ),
+    Metric("firm_count", "economy", "firms", None, "Firms alive", 1),
+    Metric("entry", "economy", "entrants", None, "Firms that entered this step", 1),
+    Metric("exit", "economy", "exits", None, "Firms that exit at the end of this step", -1),
+    Metric("market_withdrawals", "economy", "withdrawals", None, "Foreign markets dropped this step", -1),
+    Metric(
+        "withdrawn_share",
+        "economy",
+        "withdrew",
+        "firms",
+        "Share of firms that have withdrawn from at least one foreign market since step 0",
+        -1,
+    ),
+    Metric(
+        "local_hosting_spend",
+        "economy",
+        "local_hosting",
+        None,
+        "Spending on local hosting providers (home and destination storage), by paying firm",
+        0,
+    ),
+)
+
+EXTRA_METRICS: dict[str, tuple[str, int]] = {
+    "dds_export_share_of_world": ("Group's dds_exports / world dds_exports (calibration target)", 0),
+    "catch_up": ("Group's mean productivity / the highest group mean at the same level", 1),
+    "local_hosting_revenue": ("Local hosting revenue by provider economy (economy, region, world levels)", 0),
+    "price_index": ("Final-demand price index relative to step 0 (economy, region, world; demand-weighted)", -1),
+    "real_output": ("Output deflated by the price index (economy, region, world)", 1),
+    "region_flow": ("Cross-border sales from origin region to destination region (level region_pair, 'O>D')", 0),
+    "bloc_fragmentation": (
+        "Newman modularity of the cross-border economy × economy trade matrix with economies grouped into data-"
+        "regime blocs (open/none, conditional, storage rules by their personal-data regime); higher = more "
+        "fragmented (world level)",
+        -1,
+    ),
+}
+
+QUANTITIES: tuple[str, ...] = tuple(
+    sorted({m.numerator for m in METRICS} | {m.denominator for m in METRICS if m.denominator})
+)
+
+
+def firm_quantities(model: DataFlowModel) -> dict[str, np.ndarray]:
+    """Return every per-firm quantity the metrics need, arrays per firm slot (zero for free slots)."""
+    f, a, tr = model.firms, model.accounts, model.trade
+    alive = f.alive.astype(float)
+    cap = f.capacity
+    seller = tr.sales_seller
+    o, d = f.economy[seller], tr.sales_dest
+    foreign = o != d
+    same_region = model.region_of[o] == model.region_of[d]
+    gross = tr.sales_tau * (1.0 + tr.sales_wedge) - 1.0
+
+    def by_seller(v: np.ndarray) -> np.ndarray:
+        return np.bincount(seller, weights=v, minlength=cap)
+
+    sup = model.network.sup
+    valid = (sup >= 0) & f.alive[:, None]
+    sup_econ = f.economy[np.maximum(sup, 0)]
+    foreign_slot = valid & (sup_econ != f.economy[:, None])
+    foreign_buyers = np.bincount(sup[foreign_slot], minlength=cap)
+    services = (model.world.sectors["kind"].to_numpy() == "services")[f.sector]
+    growth = np.log(np.divide(f.phi, model.prev_phi, out=np.ones(cap), where=(model.prev_phi > 0) & f.alive))
+    exporter = (a.exports > 0).astype(float)
+    facing = (a.compliance > 0).astype(float)
+    return {
+        "firms": alive,
+        "revenue": a.revenue,
+        "exports": a.exports,
+        "exporter": exporter,
+        "foreign_partners": (a.n_foreign_markets + foreign_buyers) * exporter,
+        "intra_region_exports": by_seller(tr.sales_revenue * (foreign & same_region)),
+        "suppliers": valid.sum(axis=1).astype(float),
+        "foreign_suppliers": foreign_slot.sum(axis=1).astype(float),
+        "trade_cost": by_seller(tr.sales_revenue * gross * foreign),
+        "phi": f.phi * alive,
+        "log_growth": growth * alive,
+        "rd": model.innovation.rd,
+        "innovated": model.innovation.innovated.astype(float),
+        "access_weighted": f.access * f.delta * alive,
+        "delta": f.delta * alive,
+        "value_added": a.value_added,
+        "dds_exports": a.exports * f.delta * services,
+        "investment": model.innovation.rd + a.inhouse_capex,
+        "compliance": a.compliance,
+        "compliance_facing": a.compliance * facing,
+        "total_cost_facing": (a.variable_cost + a.fixed) * facing,
+        "entrants": (f.born == model.steps).astype(float) * alive * (model.steps > 0),
+        "exits": model.exiting.astype(float),
+        "withdrawals": model._withdrawals.copy(),
+        "withdrew": f.withdrew.astype(float) * alive,
+        "local_hosting": a.local_hosting,
+    }
+
+
+def regime_bloc(model: DataFlowModel) -> np.ndarray:
+    """Data-regime bloc of each economy: 0 open/none, 1 conditional, 2 storage rules (personal data, modal sector)."""
+    severity = np.array([r.severity for r in REGIME_ORDER])
+    personal = 0
+    sev = severity[model.policy.regime[:, personal, :].astype(np.intp)]
+    mean = sev.mean(axis=1)
+    return np.digitize(mean, [Regime.CONDITIONAL.severity, Regime.STORAGE_COPY.severity])
+
+
+def modularity(flows: np.ndarray, bloc: np.ndarray) -> float:
+    """Newman modularity Σ_b (F_bb / F − (out_b / F)(in_b / F)) of a directed flow matrix with its diagonal removed."""
+    f = flows.copy()
+    np.fill_diagonal(f, 0.0)
+    total = f.sum()
+    if total <= 0:
+        return 0.0
+    n_b = int(bloc.max(initial=0)) + 1
+    onehot = np.eye(n_b)[bloc]
+    within = onehot.T @ f @ onehot
+    out_b, in_b = f.sum(axis=1) @ onehot, f.sum(axis=0) @ onehot
+    return float(np.trace(within) / total - (out_b * in_b).sum() / total**2)
+
+
+class MetricsCollector:
+    """Collects metrics each step into numpy blocks; ``frame()`` turns them into the tidy table.
+
+    Args:
+        model: The model (its world fixes the groups).
+    """
+
+    def __init__(self, model: DataFlowModel) -> None:
+        self.blocks: list[tuple[int, np.ndarray]] = []
+        self.extra: list[tuple[int, str, str, str, float]] = []
+        self.n_c = len(model.world.iso3)
+        self.n_s = len(model.world.sector_codes)
+        self.n_z = len(SizeClass)
+        self.region_names = [str(r) for r in model.region_codes]
+        self.region_of = model.region_of
+        self.labels = self._labels(model)
+
+    def _labels(self, model: DataFlowModel) -> tuple[np.ndarray, np.ndarray]:
+        levels = ["world"] + ["region"] * len(self.region_names) + ["economy"] * self.n_c
+        levels += ["sector"] * self.n_s + ["size"] * self.n_z
+        groups = ["world", *self.region_names, *model.world.iso3, *model.world.sector_codes]
+        groups += [z.name.lower() for z in SizeClass]
+        return np.asarray(levels), np.asarray(groups)
+
+    def _levels(self, cell: np.ndarray) -> np.ndarray:
+        """Sum a (c, s, z, q) cell table to every group: rows world, regions, economies, sectors, sizes."""
+        econ = cell.sum(axis=(1, 2))
+        region = np.zeros((len(self.region_names), econ.shape[1]))
+        np.add.at(region, self.region_of, econ)
+        return np.concatenate(
+            [econ.sum(axis=0, keepdims=True), region, econ, cell.sum(axis=(0, 2)), cell.sum(axis=(0, 1))]
+        )
+
+    def collect(self, model: DataFlowModel) -> None:
+        """Compute and store the metrics of the model's current step."""
+        f = model.firms
+        step = model.steps
+        q = firm_quantities(model)
+        names = list(QUANTITIES)
+        cell = (f.economy.astype(np.int64) * self.n_s + f.sector) * self.n_z + f.size
+        alive = f.alive | model.exiting
+        idx = np.flatnonzero(alive)
+        n_cells = self.n_c * self.n_s * self.n_z
+        indicator = sp.csr_array((np.ones(idx.size), (cell[idx], np.arange(idx.size))), shape=(n_cells, idx.size))
+        table = indicator @ np.stack([q[n][idx] for n in names], axis=1)
+        groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(names)))
+        col = {n: i for i, n in enumerate(names)}
+        values = np.empty((len(METRICS), groups.shape[0]))
+        for i, m in enumerate(METRICS):
+            num = groups[:, col[m.numerator]]
+            if m.denominator is None:
+                values[i] = num
+            else:
+                den = groups[:, col[m.denominator]]
+                values[i] = np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
+        self.blocks.append((step, values))
+        self._collect_extra(model, step, groups, col)
+
+    def _collect_extra(self, model: DataFlowModel, step: int, groups: np.ndarray, col: dict[str, int]) -> None:
+        levels, labels = self.labels
+        out = self.extra
+        dds = groups[:, col["dds_exports"]]
+        world_dds = dds[0]
+        share = dds / world_dds if world_dds > 0 else np.full_like(dds, np.nan)
+        prod = np.divide(
+            groups[:, col["phi"]],
+            groups[:, col["firms"]],
+            out=np.full(dds.shape, np.nan),
+            where=groups[:, col["firms"]] > 0,
+        )
+        for lev in LEVELS:
+            sel = np.flatnonzero(levels == lev)
+            top = np.nanmax(prod[sel]) if np.isfinite(prod[sel]).any() else np.nan
+            for i in sel:
+                out.append((step, "dds_export_share_of_world", lev, labels[i], float(share[i])))
+                out.append((step, "catch_up", lev, labels[i], float(prod[i] / top) if top > 0 else np.nan))
+
+        # by provider economy / destination market
+        tr, a = model.trade, model.accounts
+        host = a.local_hosting_revenue
+        weights = model.demand.sum(axis=1)
+        rel = np.where(np.isfinite(tr.price_index) & (model.price_index0 > 0), tr.price_index / model.price_index0, 1.0)
+        cpi_num = (model.demand * rel).sum(axis=1)
+        va = np.bincount(model.firms.economy, weights=a.value_added, minlength=self.n_c)
+        region_sum = np.zeros((len(self.region_names), 4))
+        np.add.at(region_sum, self.region_of, np.stack([host, cpi_num, weights, va], axis=1))
+        rows = [("world", "world", host.sum(), cpi_num.sum(), weights.sum(), va.sum())]
+        rows += [("region", r, *region_sum[i]) for i, r in enumerate(self.region_names)]
+        rows += [("economy", c, host[i], cpi_num[i], weights[i], va[i]) for i, c in enumerate(model.world.iso3)]
+        for lev, g, h, cn, w, v in rows:
+            cpi = cn / w if w > 0 else np.nan
+            out.append((step, "local_hosting_revenue", lev, g, float(h)))
+            out.append((step, "price_index", lev, g, float(cpi)))
+            out.append((step, "real_output", lev, g, float(v / cpi) if cpi > 0 else np.nan))
+
+        # region × region flows and bloc fragmentation
+        o = model.firms.economy[tr.sales_seller]
+        d = tr.sales_dest
+        foreign = o != d
+        flows = np.bincount(
+            o[foreign] * self.n_c + d[foreign], weights=tr.sales_revenue[foreign], minlength=self.n_c**2
+        )
+        flows = flows.reshape(self.n_c, self.n_c)
+        n_r = len(self.region_names)
+        rr = np.zeros((n_r, n_r))
+        np.add.at(rr, (self.region_of[:, None], self.region_of[None, :]), flows)
+        for i, ri in enumerate(self.region_names):
+            for j, rj in enumerate(self.region_names):
+                out.append((step, "region_flow", "region_pair", f"{ri}>{rj}", float(rr[i, j])))
+        out.append((step, "bloc_fragmentation", "world", "world", modularity(flows, regime_bloc(model))))
+
+    def frame(self) -> pd.DataFrame:
+        """Return the tidy table of everything collected: step, metric, level, group, value."""
+        levels, labels = self.labels
+        n_m, n_g = len(METRICS), levels.size
+        parts = []
+        names = np.asarray([m.name for m in METRICS])
+        for step, values in self.blocks:
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "step": np.full(n_m * n_g, step, dtype=np.int64),
+                        "metric": np.repeat(names, n_g),
+                        "level": np.tile(levels, n_m),
+                        "group": np.tile(labels, n_m),
+                        "value": values.ravel(),
+                    }
+                )
+            )
+        if self.extra:
+            parts.append(pd.DataFrame(self.extra, columns=["step", "metric", "level", "group", "value"]))
+        if not parts:
+            return pd.DataFrame(columns=["step", "metric", "level", "group", "value"])
+        df = pd.concat(parts, ignore_index=True)
+        df = df.sort_values(["step", "metric", "level", "group"], kind="stable").reset_index(drop=True)
+        for c in ("metric", "level", "group"):
+            df[c] = df[c].astype("category")
+        return df

@@ -1,0 +1,467 @@
+"""``DataFlowModel``: the Mesa model that ties the mechanisms together, and the pure ``simulate`` entry point."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from simulator.model import entry_exit, hosting, metrics
+from simulator.model.behaviours import resolve
+from simulator.model.costs import COL, LinkCosts, compile_costs, exposure_matrix
+from simulator.model.government import Government
+from simulator.model.innovation import InnovationResult
+from simulator.model.network import Network, empty_network
+from simulator.model.population import (
+    Firms,
+    HostingMode,
+    SizeClass,
+    allocate,
+    draw_delta,
+    draw_productivity,
+    empty_firms,
+    gdp_per_capita_index,
+    size_class,
+)
+from simulator.model.trade import (
+    Accounts,
+    TradeResult,
+    final_demand,
+    firm_accounts,
+    flat_index,
+    link_terms,
+    trade_step,
+)
+from simulator.scenario.parameters import PARAMETERS
+from simulator.world.policy import PolicySchedule, PolicyState
+from simulator.world.world import World
+
+logger = logging.getLogger(__name__)
+
+MONEY_PER_USD = 1e-9
+"""Model money unit: billions of USD (a unit choice, not a behavioural number)."""
+
+
+def resolve_params(params: Mapping[str, float] | None) -> dict[str, float]:
+    """Return the defaults of ``PARAMETERS`` overridden by ``params``, checked against the declarations.
+
+    Raises:
+        KeyError: A name is not declared.
+        ValueError: A value is outside its declared range.
+    """
+    out = PARAMETERS.defaults()
+    for name, value in (params or {}).items():
+        if name not in PARAMETERS:
+            raise KeyError(f"unknown parameter {name!r}")
+        problem = PARAMETERS[name].check(float(value))
+        if problem:
+            raise ValueError(f"parameter {name!r} = {value!r}: expected {problem}")
+        out[name] = float(value)
+    return out
+
+
+class DataFlowModel(mesa.Model):
+    """Agent-based model of firms trading over a network under data rules.
+
+    Governments are Mesa agents (one per economy); firms are a vectorised population (``Firms``). One call of
+    ``step()`` runs: policy events → cost compilation → hosting choice → trade → innovation → network dynamics →
+    exit → metrics → entry → local hosting market.
+
+    Args:
+        world: The world.
+        schedule: The compiled policy path (initial state plus dated events).
+        params: Parameter overrides (name → value); defaults from ``PARAMETERS``.
+        n_firms: Number of firms at construction.
+        rng: Seed or ``SeedSequence`` of the model's generator (all randomness comes from it).
+        behaviours: Behaviour choices, kind → registered name (see ``simulator.model.behaviours``).
+        metrics_every: Collect metrics every this many steps (≥ 1; step 0 and the last step of ``run`` always).
+    """
+
+    def __init__(
+        self,
+        world: World,
+        schedule: PolicySchedule,
+        params: Mapping[str, float] | None = None,
+        n_firms: int = 2000,
+        rng: int | np.random.SeedSequence | None = None,
+        behaviours: Mapping[str, str] | None = None,
+        metrics_every: int = 1,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.world = world
+        self.schedule = schedule
+        self.params = resolve_params(params)
+        self.n_firms = int(n_firms)
+        self.behaviours = dict(behaviours or {})
+        self.metrics_every = int(metrics_every)
+        self._setup()
+
+    # ------------------------------------------------------------------------------------------------ construction
+    def _setup(self) -> None:
+        world, p = self.world, self.params
+        self._stream_key = int(self.rng.integers(np.iinfo(np.int64).max))
+        self.rules = resolve(self.behaviours)
+        self.policy: PolicyState = self.schedule.initial.copy()
+        self.governments = [
+            Government(self, i, code, tuple(e for e in self.schedule.events if e.economy == i))
+            for i, code in enumerate(world.iso3)
+        ]
+        for g in self.governments:
+            g.apply(0)
+        self.exposure = exposure_matrix(world)
+        sectors = world.sectors
+        self.delta_s = sectors["data_intensity"].to_numpy(dtype=float)
+        self.demand_share = sectors["demand_share"].to_numpy(dtype=float)
+        self.tradability = sectors["tradability"].to_numpy(dtype=float)
+        self.intermediate_share = sectors["intermediate_share"].to_numpy(dtype=float)
+        self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
+        gdppc = gdp_per_capita_index(world)
+        self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"]
+        self.wage = gdppc ** p["wage_gdppc_elasticity"]
+        self.region_codes, self.region_of = np.unique(
+            world.economies["region"].astype(str).to_numpy(), return_inverse=True
+        )
+
+        self.cell_target = allocate(world, self.n_firms, p)
+        econ, sect = np.nonzero(self.cell_target)
+        counts = self.cell_target[econ, sect]
+        n = int(counts.sum())
+        self.firms: Firms = empty_firms(n)
+        self._next_uid = 0
+        self.network: Network = empty_network(n, int(p["suppliers_per_firm"]))
+        self.money_scale = 1.0
+        self.costs: LinkCosts = compile_costs(world, self.policy, p, self.exposure, self.money_scale)
+        self.market = hosting.initial_market(world, p)
+        self._entry_charges = np.zeros(n)
+        self._withdrawals = np.zeros(n)
+        self._add_firms(np.repeat(econ, counts), np.repeat(sect, counts), with_suppliers=False)
+
+        # first pass: home sales only, to fix the money unit of fixed costs
+        self._compute_trade(reconsider=self.firms.alive.copy())
+        rev0 = self.accounts.revenue
+        self.money_scale = float(np.median(rev0[self.firms.alive]))
+        self.cell_scale = entry_exit.cell_median(self.firms, rev0, self.cell_target.shape)
+        self.costs = compile_costs(world, self.policy, p, self.exposure, self.money_scale)
+        self.firms.revenue = self.accounts.revenue.copy()
+        alive = np.flatnonzero(self.firms.alive)
+        self._fill_suppliers(alive)
+        for _ in range(int(p["warmup_rounds"])):
+            self._compute_trade(reconsider=self.firms.alive.copy())
+            self.firms.revenue = self.accounts.revenue.copy()
+            self._update_markets(self.firms.alive.copy())
+            self._update_suppliers(self.firms.alive.copy())
+        self._entry_charges[:] = 0.0
+        self._withdrawals[:] = 0.0
+        self.firms.withdrew[:] = False
+        self._compute_trade(reconsider=self.firms.alive.copy())
+        self.firms.revenue = self.accounts.revenue.copy()
+        self.firms.size = size_class(self.firms.revenue, self.money_scale, p)
+        self.firms.profit = self.accounts.profit.copy()
+        self.margin0 = entry_exit.cell_margin(self)
+        self.innovation = InnovationResult(
+            phi=self.firms.phi.copy(), innovated=np.zeros(self.firms.capacity, bool), rd=np.zeros(self.firms.capacity)
+        )
+        self.prev_phi = self.firms.phi.copy()
+        self.price_index0 = self.trade.price_index.copy()
+        self.exiting = np.zeros(self.firms.capacity, bool)
+        self._run_end = -1
+        self.collector = metrics.MetricsCollector(self)
+        self.collector.collect(self)
+
+    # ----------------------------------------------------------------------------------------------- public API
+    def step(self) -> None:
+        """Advance the model by one step (``self.steps`` has already been incremented by Mesa)."""
+        t = self.steps
+        p = self.params
+        # common random numbers: each step draws from its own stream, keyed by the model's seed and the step, so a
+        # reform run stays aligned with its baseline even after the two have drawn different numbers of variates
+        self.rng = np.random.default_rng([self._stream_key, t])
+        changed = sum(g.apply(t) for g in self.governments)
+        if changed:
+            self.costs = compile_costs(self.world, self.policy, p, self.exposure, self.money_scale)
+        f = self.firms
+        self.prev_phi = f.phi.copy()
+        reconsider = f.alive & (self.rng.random(f.capacity) < p["psi"])
+        self._compute_trade(reconsider)
+        self.innovation = self.rules["innovation"](self)
+        f.knowledge = (1.0 - p["knowledge_depreciation"]) * f.knowledge + self.innovation.rd
+        f.phi = np.where(f.alive, self.innovation.phi, f.phi)
+        f.profit = self.accounts.profit - self.innovation.rd
+        f.revenue = self.accounts.revenue.copy()
+        f.size = size_class(f.revenue, self.money_scale, p)
+        self._entry_charges[:] = 0.0
+        self._withdrawals[:] = 0.0
+        self._update_markets(reconsider)
+        self._update_suppliers(reconsider)
+        self.exiting = entry_exit.update_exits(f, p)
+        if t % self.metrics_every == 0 or t == self._run_end:
+            self.collector.collect(self)
+        self._remove(self.exiting)
+        n_new = entry_exit.entrants(self)
+        if n_new.sum() > 0:
+            econ, sect = np.nonzero(n_new)
+            k = n_new[econ, sect]
+            self._add_firms(np.repeat(econ, k), np.repeat(sect, k), with_suppliers=True)
+        firm_rev = np.bincount(f.economy, weights=f.revenue * f.alive, minlength=len(self.world.iso3))
+        hosting.update_depth(self.market, self.accounts.local_hosting_revenue, firm_rev, p)
+
+    def run(self, n_steps: int) -> DataFlowModel:
+        """Run ``n_steps`` steps and return self (metrics of the last step are always collected)."""
+        self._run_end = self.steps + int(n_steps)
+        for _ in range(int(n_steps)):
+            self.step()
+        return self
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """Return every metric collected so far as a tidy frame: step, metric, level, group, value."""
+        return self.collector.frame()
+
+    def firms_frame(self) -> pd.DataFrame:
+        """Return the firms alive as a table (one row per firm)."""
+        f = self.firms
+        a = f.alive
+        sectors = np.asarray(self.world.sector_codes)
+        iso3 = np.asarray(self.world.iso3)
+        return pd.DataFrame(
+            {
+                "uid": f.uid[a],
+                "economy": iso3[f.economy[a]],
+                "region": self.region_codes[self.region_of[f.economy[a]]],
+                "sector": sectors[f.sector[a]],
+                "size": pd.Categorical.from_codes(f.size[a], [s.name.lower() for s in SizeClass]),
+                "productivity": f.phi[a],
+                "data_intensity": f.delta[a],
+                "hosting": pd.Categorical.from_codes(f.hosting[a], [h.name.lower() for h in HostingMode]),
+                "cloud_ai_access": f.access[a],
+                "revenue": f.revenue[a],
+                "exports": self.accounts.exports[a],
+                "profit": f.profit[a],
+                "loss_streak": f.loss_streak[a],
+                "knowledge": f.knowledge[a],
+                "foreign_markets": self.accounts.n_foreign_markets[a].astype(int),
+                "born": f.born[a],
+            }
+        )
+
+    # ------------------------------------------------------------------------------------------- mechanisms
+    def _compute_trade(self, reconsider: np.ndarray) -> None:
+        """Hosting choice (for ``reconsider`` firms), prices, trade and accounts of the current step."""
+        p, f, c = self.params, self.firms, self.costs
+        depth = hosting.effective_depth(self.market, c, p)
+        lp = hosting.local_price(depth, c, p)
+        idx = np.flatnonzero(f.alive)
+        opts = hosting.options(idx, f, c, depth, p, self.money_scale)
+        chosen = hosting.choose(opts, f.delta[idx], f.revenue[idx], p)
+        rec = reconsider[idx]
+        f.hosting[idx[rec]] = chosen[rec]
+        mode = f.hosting[idx].astype(np.intp)
+        rows = np.arange(idx.size)
+        h = np.zeros(f.capacity)
+        h[idx] = f.delta[idx] * opts.cost[rows, mode]
+        local_share = np.zeros(f.capacity)
+        local_share[idx] = opts.local_share[rows, mode]
+        fixed = np.zeros(f.capacity)
+        fixed[idx] = opts.fixed[rows, mode]
+        f.access[idx] = opts.quality[rows, mode]
+        conn = np.maximum(c.connectivity[f.economy], np.finfo(float).tiny)
+        phi_eff = (
+            f.phi * (1.0 + p["zeta"] * f.delta * f.access) * conn ** (p["connectivity_supply_elasticity"] * f.delta)
+        )
+        unit_cost = np.where(f.alive, self.wage[f.economy] * (1.0 + h) / np.where(f.alive, phi_eff, 1.0), 0.0)
+        demand = final_demand(
+            self.gdp_usd, self.demand_share, self.delta_s, c, p, self.schedule.step_years, MONEY_PER_USD
+        )
+        self.demand = demand
+        self.local_price = lp
+        self.unit_cost = unit_cost
+        self.trade: TradeResult = trade_step(
+            f, self.network, c, demand, unit_cost, lp, self.tradability, self.intermediate_share, f.revenue, p
+        )
+        self.accounts: Accounts = firm_accounts(
+            f, self.trade, c, h, local_share, fixed, self._entry_charges, self._operating_cost(), p, self.money_scale
+        )
+
+    def _operating_cost(self) -> np.ndarray:
+        """Fixed operating cost per firm slot: f × the median initial revenue of the firm's economy × sector."""
+        f = self.firms
+        scale = getattr(self, "cell_scale", None)
+        if scale is None:
+            return np.zeros(f.capacity)
+        return self.params["fixed_operating_cost"] * scale[f.economy, f.sector]
+
+    def _market_fixed(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
+        """Per-step fixed cost of serving ``dest`` for ``firm`` (export + compliance + source-code)."""
+        p, f, c = self.params, self.firms, self.costs
+        t = c.packed[flat_index(firm, dest, f, c)]
+        sc = p["source_code_cost"] * self.money_scale * t[:, COL["source_code"]]
+        return p["fixed_export_cost"] * self.money_scale + f.delta[firm] * (t[:, COL["fixed"]] + sc)
+
+    def _update_markets(self, reconsider: np.ndarray) -> None:
+        """Drop unprofitable or infeasible export markets; search one candidate market per reconsidering firm."""
+        p, f, net, tr = self.params, self.firms, self.network, self.trade
+        sigma = p["sigma"]
+        firm, dest = net.mk_firm, net.mk_dest
+        foreign = f.economy[firm] != dest
+        profit = tr.market_revenue / sigma - self._market_fixed(firm, dest)
+        drop = foreign & (~tr.market_feasible | (reconsider[firm] & (profit < 0)))
+        if drop.any():
+            dropped = firm[drop]
+            self._withdrawals += np.bincount(dropped, minlength=f.capacity)
+            f.withdrew[dropped] = True
+            net.keep_markets(~drop)
+        cand_firms = np.flatnonzero(reconsider)
+        if cand_firms.size == 0:
+            return
+        cand_dest = self.rules["market_search"](self, cand_firms)
+        ok = cand_dest >= 0
+        cand_firms, cand_dest = cand_firms[ok], cand_dest[ok].astype(np.int64)
+        n_c = len(self.world.iso3)
+        existing = net.market_keys(n_c)
+        keys = cand_firms * n_c + cand_dest
+        pos = np.minimum(np.searchsorted(existing, keys), max(existing.size - 1, 0))
+        new = existing[pos] != keys if existing.size else np.ones(keys.size, bool)
+        cand_firms, cand_dest = cand_firms[new], cand_dest[new]
+        lt = link_terms(cand_firms, cand_dest, f, self.costs, self.local_price, p)
+        price = sigma / (sigma - 1) * self.unit_cost[cand_firms] * lt.tau * (1 + lt.wedge)
+        x = np.where(lt.feasible, price ** (1 - sigma), 0.0)
+        cell = cand_dest * len(self.world.sector_codes) + f.sector[cand_firms]
+        mass = tr.open_mass.ravel()[cell] + x
+        e_open = (self.demand * self.tradability[None, :]).ravel()[cell]
+        r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
+        enter = lt.feasible & (r_hat / sigma - self._market_fixed(cand_firms, cand_dest) > 0)
+        if enter.any():
+            net.add_markets(cand_firms[enter], cand_dest[enter], self.steps)
+            cost = p["market_entry_cost"] * p["fixed_export_cost"] * self.money_scale
+            self._entry_charges += np.bincount(cand_firms[enter], minlength=f.capacity) * cost
+
+    def _update_suppliers(self, reconsider: np.ndarray) -> None:
+        """Drop infeasible suppliers; each reconsidering buyer samples one candidate and switches if cheaper."""
+        p, f, net, tr = self.params, self.firms, self.network, self.trade
+        sup = net.sup
+        sup[np.isinf(tr.supplier_price) & (sup >= 0)] = -1
+        buyers = np.flatnonzero(reconsider)
+        if buyers.size == 0:
+            return
+        cand = self.rules["supplier_search"](self, buyers)
+        ok = (cand >= 0) & (cand != buyers)
+        buyers, cand = buyers[ok], cand[ok]
+        if buyers.size == 0:
+            return
+        dup = (sup[buyers] == cand[:, None]).any(axis=1)
+        buyers, cand = buyers[~dup], cand[~dup]
+        lt = link_terms(cand, f.economy[buyers], f, self.costs, self.local_price, p)
+        sigma = p["sigma"]
+        q = sigma / (sigma - 1) * self.unit_cost[cand] * lt.tau * (1 + lt.wedge)
+        q = np.where(lt.feasible, q, np.inf)
+        rows = sup[buyers]
+        empty = rows < 0
+        has_empty = empty.any(axis=1)
+        first_empty = np.argmax(empty, axis=1)
+        prices = np.where(empty, -np.inf, tr.supplier_price[buyers])
+        worst = np.argmax(prices, axis=1)
+        worst_q = prices[np.arange(buyers.size), worst]
+        switch = ~has_empty & (q < worst_q * (1 - p["switching_cost"]))
+        fill = has_empty & np.isfinite(q)
+        slot = np.where(has_empty, first_empty, worst)
+        act = fill | switch
+        sup[buyers[act], slot[act]] = cand[act]
+
+    def _fill_suppliers(self, buyers: np.ndarray) -> None:
+        """Give ``buyers`` a set of suppliers from m candidate draws each (construction and entry)."""
+        m = self.network.sup.shape[1]
+        rep = np.repeat(buyers, m)
+        cand = self.rules["supplier_search"](self, rep).reshape(buyers.size, m)
+        cand = np.where(cand == buyers[:, None], -1, cand)
+        srt = np.sort(cand, axis=1)
+        dup_sorted = np.zeros_like(srt, dtype=bool)
+        dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
+        srt[dup_sorted] = -1
+        self.network.sup[buyers] = srt
+
+    def _remove(self, dead: np.ndarray) -> None:
+        """Remove the firms flagged in ``dead`` and all their links."""
+        if not dead.any():
+            return
+        self.network.remove_firms(dead)
+        self.firms.alive[dead] = False
+
+    def _add_firms(self, econ: np.ndarray, sect: np.ndarray, with_suppliers: bool) -> None:
+        """Create firms of economies ``econ`` and sectors ``sect`` in free slots (growing the arrays if needed)."""
+        p, f = self.params, self.firms
+        free = np.flatnonzero(~f.alive)
+        k = econ.size
+        if free.size < k:
+            extra = max(k - free.size, f.capacity // 4)
+            f.grow(extra)
+            self.network.grow(extra)
+            self._entry_charges = np.concatenate([self._entry_charges, np.zeros(extra)])
+            self._withdrawals = np.concatenate([self._withdrawals, np.zeros(extra)])
+            if hasattr(self, "exiting"):
+                self.exiting = np.concatenate([self.exiting, np.zeros(extra, bool)])
+            if hasattr(self, "prev_phi"):
+                self.prev_phi = np.concatenate([self.prev_phi, np.zeros(extra)])
+            free = np.flatnonzero(~f.alive)
+        slots = free[:k]
+        f.alive[slots] = True
+        f.uid[slots] = np.arange(self._next_uid, self._next_uid + k)
+        self._next_uid += k
+        f.economy[slots] = econ
+        f.sector[slots] = sect
+        f.phi[slots] = draw_productivity(self.rng, econ, self.tfp_scale, p["pareto_shape"])
+        f.delta[slots] = draw_delta(self.rng, sect, self.delta_s, p["sigma_delta"])
+        f.hosting[slots] = HostingMode.FOREIGN_CLOUD
+        f.access[slots] = 1.0
+        f.revenue[slots] = self.money_scale if with_suppliers else 0.0
+        f.profit[slots] = 0.0
+        f.loss_streak[slots] = 0
+        f.knowledge[slots] = 0.0
+        f.born[slots] = self.steps + 1 if with_suppliers else 0
+        f.withdrew[slots] = False
+        f.size[slots] = SizeClass.MICRO
+        if hasattr(self, "prev_phi"):
+            self.prev_phi[slots] = f.phi[slots]
+        self.network.sup[slots] = -1
+        self.network.add_markets(slots, econ, self.steps)
+        if with_suppliers:
+            self._fill_suppliers(slots)
+
+    # ------------------------------------------------------------------------------------------------- helpers
+    def summary(self) -> dict[str, Any]:
+        """A few headline numbers of the current state (for logs and quick checks)."""
+        a = self.accounts
+        return {
+            "step": self.steps,
+            "firms": self.firms.n_alive,
+            "revenue": float(a.revenue.sum()),
+            "exports": float(a.exports.sum()),
+            "value_added": float(a.value_added.sum()),
+        }
+
+
+def simulate(
+    world: World,
+    schedule: PolicySchedule,
+    params: Mapping[str, float] | None = None,
+    n_firms: int = 2000,
+    n_steps: int | None = None,
+    seed: int | np.random.SeedSequence | None = None,
+    behaviours: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Run one replicate and return its tidy metrics (the EMA-style ``run(config, seed) -> results``).
+
+    Args:
+        world: The world.
+        schedule: The compiled policy path.
+        params: Parameter overrides.
+        n_firms: Number of firms.
+        n_steps: Steps to run (default: the schedule's horizon).
+        seed: Seed or ``SeedSequence`` (use the same one for a baseline and a reform: common random numbers).
+        behaviours: Behaviour choices.
+    """
+    model = DataFlowModel(world, schedule, params=params, n_firms=n_firms, rng=seed, behaviours=behaviours)
+    model.run(schedule.horizon if n_steps is None else n_steps)
+    return model.metrics_frame()

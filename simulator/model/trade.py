@@ -1,0 +1,326 @@
+"""Trade in one step: prices on every link, CES final demand, logit intermediate sourcing, firm accounts.
+
+Final demand of economy d for sector s (money per step):
+
+    E_ds = GDP_d · step_years · share_s · T_d^(η δ_s) · conn_d^(χ_d δ_s)
+
+split into an open pool (share ``tradability_s``, all sellers present in d compete) and a home pool (the rest,
+only d's own firms compete). A seller i on link i → d charges
+
+    p_id = σ/(σ − 1) · u_i · τ_ods · (1 + δ_i (κ_ods + crypto_d) + π_od + δ_i f_ods H_d),
+    u_i  = w_c (1 + δ_i h_i) / φ̃_i,
+
+and earns r_id = E_pool · p_id^(1−σ) / Σ_j p_jd^(1−σ) (CES; the sums are segment sums by np.bincount). A link on
+which a ban makes the firm's service infeasible carries nothing. Buyers spend
+X_b = intermediate_share_s · (σ − 1)/σ · r_b(t − 1) over their suppliers with weights q^(−1/μ) (a logit over log
+delivered prices), so sales to buyers equal buyers' purchases link by link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from simulator.model.costs import COL, LinkCosts
+from simulator.model.network import Network
+from simulator.model.population import Firms
+
+
+@dataclass
+class LinkTerms:
+    """Cost terms of a set of links (seller i → destination d)."""
+
+    seller: np.ndarray
+    dest: np.ndarray
+    tau: np.ndarray
+    compliance: np.ndarray
+    payment: np.ndarray
+    dest_hosting: np.ndarray
+    feasible: np.ndarray
+
+    @property
+    def wedge(self) -> np.ndarray:
+        """Total ad-valorem wedge W = compliance + payment + destination hosting."""
+        return self.compliance + self.payment + self.dest_hosting
+
+
+def link_terms(
+    seller: np.ndarray,
+    dest: np.ndarray,
+    firms: Firms,
+    costs: LinkCosts,
+    local_price: np.ndarray,
+    params: Mapping[str, float],
+) -> LinkTerms:
+    """Gather the cost terms of links ``seller → dest`` from the compiled tables."""
+    rows = flat_index(seller, dest, firms, costs)
+    t = costs.packed[rows]
+    delta = firms.delta[seller]
+    return LinkTerms(
+        seller=seller,
+        dest=dest,
+        tau=t[:, COL["tau"]],
+        compliance=delta * t[:, COL["kappa"]],
+        payment=t[:, COL["payment"]],
+        dest_hosting=delta * t[:, COL["dest_storage"]] * local_price[dest],
+        feasible=delta * t[:, COL["ban"]] < params["ban_dependence_threshold"],
+    )
+
+
+def flat_index(seller: np.ndarray, dest: np.ndarray, firms: Firms, costs: LinkCosts) -> np.ndarray:
+    """Row of ``costs.packed`` of each link seller → dest: (o · C + d) · S + s."""
+    n_c, _, n_s = costs.tau.shape
+    return (firms.economy[seller].astype(np.int64) * n_c + dest) * n_s + firms.sector[seller]
+
+
+def final_demand(
+    gdp_usd: np.ndarray,
+    demand_share: np.ndarray,
+    delta_s: np.ndarray,
+    costs: LinkCosts,
+    params: Mapping[str, float],
+    step_years: float,
+    money_per_usd: float,
+) -> np.ndarray:
+    """Return final demand E_ds, ``(c, s)``, in model money per step."""
+    trust = costs.trust[:, None] ** (params["eta"] * delta_s[None, :])
+    conn = np.maximum(costs.connectivity, np.finfo(float).tiny)[:, None] ** (
+        params["connectivity_demand_elasticity"] * delta_s[None, :]
+    )
+    return (gdp_usd * money_per_usd * step_years)[:, None] * demand_share[None, :] * trust * conn
+
+
+@dataclass
+class TradeResult:
+    """Everything trade produced in one step, per link and per firm slot.
+
+    Link arrays (``sales_*``) cover final-market links followed by supplier links (seller → buyer economy).
+    """
+
+    sales_seller: np.ndarray
+    sales_dest: np.ndarray
+    sales_revenue: np.ndarray
+    sales_tau: np.ndarray
+    sales_wedge: np.ndarray
+    sales_compliance: np.ndarray
+    sales_payment: np.ndarray
+    sales_dest_hosting: np.ndarray
+    sales_final: np.ndarray
+    n_market_links: int
+    market_revenue: np.ndarray
+    market_feasible: np.ndarray
+    supplier_price: np.ndarray
+    supplier_flow: np.ndarray
+    supplier_open: np.ndarray
+    price_index: np.ndarray
+    open_mass: np.ndarray
+    final_sales_by_cell: np.ndarray
+    purchases: np.ndarray
+    revenue: np.ndarray
+
+
+def trade_step(
+    firms: Firms,
+    net: Network,
+    costs: LinkCosts,
+    demand: np.ndarray,
+    unit_cost: np.ndarray,
+    local_price: np.ndarray,
+    tradability: np.ndarray,
+    intermediate_share: np.ndarray,
+    prev_revenue: np.ndarray,
+    params: Mapping[str, float],
+) -> TradeResult:
+    """Run the markets of one step.
+
+    Args:
+        firms: Firm table.
+        net: Market links and supplier slots.
+        costs: Compiled cost tables.
+        demand: Final demand E_ds, ``(c, s)``.
+        unit_cost: u_i per firm slot.
+        local_price: Local hosting price per economy (for destination storage fees).
+        tradability: Tradable share of each sector's final demand, ``(s,)``.
+        intermediate_share: Share of variable cost spent on intermediate inputs, ``(s,)``.
+        prev_revenue: Revenue of each firm slot in the previous step (sets intermediate spending).
+        params: Parameter values.
+    """
+    sigma = params["sigma"]
+    markup = sigma / (sigma - 1.0)
+    n_c, n_s = demand.shape
+    cap = firms.capacity
+
+    # ---- final markets ----
+    mk = link_terms(net.mk_firm, net.mk_dest, firms, costs, local_price, params)
+    s = firms.sector[mk.seller]
+    price = markup * unit_cost[mk.seller] * mk.tau * (1.0 + mk.wedge)
+    x = np.where(mk.feasible, np.exp((1.0 - sigma) * np.log(price)), 0.0)
+    home = firms.economy[mk.seller] == mk.dest
+    cell = mk.dest.astype(np.int64) * n_s + s
+    mass_open = np.bincount(cell, weights=x, minlength=n_c * n_s)
+    mass_home = np.bincount(cell[home], weights=x[home], minlength=n_c * n_s)
+    e_open = (demand * tradability[None, :]).ravel()
+    e_home = (demand * (1.0 - tradability[None, :])).ravel()
+    share_open = np.divide(x, mass_open[cell], out=np.zeros_like(x), where=mass_open[cell] > 0)
+    share_home = np.divide(x, mass_home[cell], out=np.zeros_like(x), where=(mass_home[cell] > 0) & home)
+    r_mk = e_open[cell] * share_open + e_home[cell] * share_home
+    sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
+    with np.errstate(divide="ignore"):
+        p_index = np.where(mass_open > 0, mass_open, np.nan) ** (1.0 / (1.0 - sigma))
+
+    # ---- intermediate inputs over supplier slots ----
+    n, m = net.sup.shape
+    valid = (net.sup >= 0) & firms.alive[:, None]
+    buyer, slot = np.nonzero(valid)
+    supplier = net.sup[buyer, slot]
+    sl = link_terms(supplier, firms.economy[buyer], firms, costs, local_price, params)
+    q = markup * unit_cost[supplier] * sl.tau * (1.0 + sl.wedge)
+    w = np.where(sl.feasible, np.exp(-np.log(q) / params["mu"]), 0.0)
+    w_sum = np.bincount(buyer, weights=w, minlength=cap)
+    spend = intermediate_share[firms.sector] * (sigma - 1.0) / sigma * prev_revenue * firms.alive
+    flow = np.divide(spend[buyer] * w, w_sum[buyer], out=np.zeros_like(w), where=w_sum[buyer] > 0)
+    purchases = np.bincount(buyer, weights=flow, minlength=cap)
+    q_slots = np.full((n, m), np.inf)
+    q_slots[buyer, slot] = np.where(sl.feasible, q, np.inf)
+    flow_slots = np.zeros((n, m))
+    flow_slots[buyer, slot] = flow
+    open_slots = np.zeros((n, m))
+    open_slots[buyer, slot] = costs.packed[flat_index(supplier, sl.dest, firms, costs), COL["openness"]]
+
+    seller = np.concatenate([mk.seller, sl.seller])
+    revenue_links = np.concatenate([r_mk, flow])
+    revenue = np.bincount(seller, weights=revenue_links, minlength=cap)
+    return TradeResult(
+        sales_seller=seller,
+        sales_dest=np.concatenate([mk.dest, sl.dest]).astype(np.int64),
+        sales_revenue=revenue_links,
+        sales_tau=np.concatenate([mk.tau, sl.tau]),
+        sales_wedge=np.concatenate([mk.wedge, sl.wedge]),
+        sales_compliance=np.concatenate([mk.compliance, sl.compliance]),
+        sales_payment=np.concatenate([mk.payment, sl.payment]),
+        sales_dest_hosting=np.concatenate([mk.dest_hosting, sl.dest_hosting]),
+        sales_final=np.concatenate([np.ones(r_mk.size, bool), np.zeros(flow.size, bool)]),
+        n_market_links=int(r_mk.size),
+        market_revenue=r_mk,
+        market_feasible=mk.feasible,
+        supplier_price=q_slots,
+        supplier_flow=flow_slots,
+        supplier_open=open_slots,
+        price_index=p_index.reshape(n_c, n_s),
+        open_mass=mass_open.reshape(n_c, n_s),
+        final_sales_by_cell=sold.reshape(n_c, n_s),
+        purchases=purchases,
+        revenue=revenue,
+    )
+
+
+@dataclass
+class Accounts:
+    """Firm-level accounts of one step (arrays per firm slot)."""
+
+    revenue: np.ndarray
+    exports: np.ndarray
+    variable_cost: np.ndarray
+    compliance: np.ndarray
+    payment: np.ndarray
+    hosting: np.ndarray
+    local_hosting: np.ndarray
+    fixed: np.ndarray
+    fixed_compliance: np.ndarray
+    purchases: np.ndarray
+    profit: np.ndarray
+    value_added: np.ndarray
+    n_foreign_markets: np.ndarray
+    inhouse_capex: np.ndarray
+    local_hosting_revenue: np.ndarray
+
+
+def firm_accounts(
+    firms: Firms,
+    tr: TradeResult,
+    costs: LinkCosts,
+    hosting_cost: np.ndarray,
+    hosting_local_share: np.ndarray,
+    hosting_fixed: np.ndarray,
+    entry_charges: np.ndarray,
+    operating_cost: np.ndarray,
+    params: Mapping[str, float],
+    money_scale: float,
+) -> Accounts:
+    """Turn link flows into firm accounts (costs, profit, value added).
+
+    Args:
+        firms: Firm table.
+        tr: Trade result of the step.
+        costs: Compiled cost tables.
+        hosting_cost: Firm hosting cost per unit of core cost, δ_i · cost of its mode.
+        hosting_local_share: Share of that hosting spend paid to local providers.
+        hosting_fixed: Fixed hosting capex per firm (in-house).
+        entry_charges: One-off market entry costs charged this step, per firm slot.
+        operating_cost: Fixed operating cost per firm slot.
+        params: Parameter values.
+        money_scale: Model money unit of fixed costs.
+    """
+    cap = firms.capacity
+    sigma = params["sigma"]
+    seller = tr.sales_seller
+    foreign = firms.economy[seller] != tr.sales_dest
+    vc = tr.sales_revenue * (sigma - 1.0) / sigma
+    one_w = 1.0 + tr.sales_wedge
+
+    def by_firm(v: np.ndarray) -> np.ndarray:
+        return np.bincount(seller, weights=v, minlength=cap)
+
+    core = by_firm(vc / one_w)
+    compliance_var = by_firm(vc * tr.sales_compliance / one_w)
+    payment = by_firm(vc * tr.sales_payment / one_w)
+    dest_host = by_firm(vc * tr.sales_dest_hosting / one_w)
+    hosting = core * hosting_cost / (1.0 + hosting_cost)
+
+    # fixed costs of foreign final markets
+    nm = tr.n_market_links
+    mk_seller = seller[:nm]
+    mk_dest = tr.sales_dest[:nm]
+    mk_foreign = foreign[:nm]
+    t = costs.packed[flat_index(mk_seller, mk_dest, firms, costs)]
+    delta = firms.delta[mk_seller]
+    sc = params["source_code_cost"] * money_scale * t[:, COL["source_code"]]
+    fix_comp = delta * (t[:, COL["fixed"]] + sc) * mk_foreign
+    fixed_compliance = np.bincount(mk_seller, weights=fix_comp, minlength=cap)
+    n_foreign = np.bincount(mk_seller, weights=mk_foreign.astype(float), minlength=cap)
+    fixed = (
+        operating_cost * firms.alive
+        + params["fixed_export_cost"] * money_scale * n_foreign
+        + fixed_compliance
+        + hosting_fixed * firms.alive
+        + entry_charges
+    )
+    revenue = tr.revenue
+    exports = by_firm(tr.sales_revenue * foreign)
+    compliance = compliance_var + fixed_compliance + dest_host
+    profit = revenue / sigma - fixed
+    value_added = revenue - tr.purchases
+    local = hosting * hosting_local_share
+    n_c = costs.trust.size
+    local_rev = np.bincount(firms.economy, weights=local, minlength=n_c) + np.bincount(
+        tr.sales_dest, weights=vc * tr.sales_dest_hosting / one_w, minlength=n_c
+    )
+    return Accounts(
+        revenue=revenue,
+        exports=exports,
+        variable_cost=revenue - revenue / sigma,
+        compliance=compliance,
+        payment=payment,
+        hosting=hosting,
+        local_hosting=local + dest_host,
+        fixed=fixed,
+        fixed_compliance=fixed_compliance,
+        purchases=tr.purchases,
+        profit=profit,
+        value_added=value_added,
+        n_foreign_markets=n_foreign,
+        inhouse_capex=hosting_fixed * firms.alive,
+        local_hosting_revenue=local_rev,
+    )

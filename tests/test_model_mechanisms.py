@@ -1,0 +1,179 @@
+"""One unit test per mechanism: bans, cloud regions, payment interoperability, agreements, trust, policy timelines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_model_fixtures import CATEGORIES, open_state, pair_events, regime_events, schedule, small_world
+
+from simulator.model import DataFlowModel
+from simulator.model import hosting as hosting_mod
+from simulator.model.costs import compile_costs, exposure_matrix
+from simulator.model.model import resolve_params
+from simulator.scenario.taxonomy import Regime
+from simulator.world.policy import PolicyEvent, regime_code
+
+
+@pytest.fixture(scope="module")
+def world():
+    return small_world()
+
+
+@pytest.fixture(scope="module")
+def params():
+    return resolve_params(None)
+
+
+def costs_of(world, state, params):
+    return compile_costs(world, state, params, exposure_matrix(world), 1.0)
+
+
+def test_ban_zeroes_data_intensive_cross_border_flows(world):
+    ken = world.index_of("KEN")
+    ict = world.sector_codes.index("ict_digital")
+    events = regime_events(world, "KEN", Regime.STORAGE_BAN, step=1, sectors=("ict_digital",))
+    m = DataFlowModel(world, schedule(open_state(world), events), n_firms=1500, rng=5)
+    f = m.firms
+    before = m.trade
+    seller = before.sales_seller
+    o, d = f.economy[seller], before.sales_dest
+    hit = (o != d) & ((o == ken) | (d == ken)) & (f.sector[seller] == ict)
+    assert before.sales_revenue[hit].sum() > 0  # there was such trade before the ban
+    m.step()
+    tr = m.trade
+    seller = tr.sales_seller
+    o, d = f.economy[seller], tr.sales_dest
+    hit = (o != d) & ((o == ken) | (d == ken)) & (f.sector[seller] == ict)
+    ban_share = m.costs.ban[o, d, f.sector[seller]]
+    dependent = hit & (f.delta[seller] * ban_share >= m.params["ban_dependence_threshold"])
+    assert dependent.any()
+    assert tr.sales_revenue[dependent].sum() == 0.0
+    # other sectors' links with KEN are untouched by feasibility
+    other = (o != d) & ((o == ken) | (d == ken)) & (f.sector[seller] != ict)
+    assert tr.sales_revenue[other].sum() > 0
+
+
+def test_ban_infeasible_only_on_links_of_implementer(world, params):
+    st = open_state(world)
+    k = world.index_of("KEN")
+    st.regime[k] = regime_code(Regime.STORAGE_BAN)
+    c = costs_of(world, st, params)
+    assert (c.ban[k, :, :][np.arange(len(world.iso3)) != k] > 0).all()
+    others = [i for i in range(len(world.iso3)) if i != k]
+    assert (c.ban[np.ix_(others, others)] == 0).all()
+
+
+def test_cloud_region_lowers_local_hosting_cost(world, params):
+    st = open_state(world)
+    i = world.index_of("KEN")
+    st.cloud_region[i] = False
+    market = hosting_mod.initial_market(world, params)
+    without = hosting_mod.local_price(
+        hosting_mod.effective_depth(market, costs_of(world, st, params), params), costs_of(world, st, params), params
+    )
+    st.cloud_region[i] = True
+    with_region = hosting_mod.local_price(
+        hosting_mod.effective_depth(market, costs_of(world, st, params), params), costs_of(world, st, params), params
+    )
+    assert with_region[i] < without[i]
+    others = np.arange(len(world.iso3)) != i
+    np.testing.assert_allclose(with_region[others], without[others])
+
+
+def test_localisation_demand_deepens_local_hosting_market(world, params):
+    market = hosting_mod.initial_market(world, params)
+    before = market.depth.copy()
+    revenue = np.zeros_like(before)
+    revenue[world.index_of("NGA")] = 10.0
+    for _ in range(20):
+        hosting_mod.update_depth(market, revenue, np.full_like(before, 100.0), params)
+    assert market.depth[world.index_of("NGA")] > before[world.index_of("NGA")]
+    assert market.depth[world.index_of("KEN")] == pytest.approx(before[world.index_of("KEN")])
+
+
+def test_payment_interoperability_lowers_costs_between_members_only(world, params):
+    st = open_state(world)
+    st.payment_interop[:] = 0.0
+    base = costs_of(world, st, params).payment
+    members = [world.index_of(c) for c in ("KEN", "NGA", "GHA")]
+    for a in members:
+        for b in members:
+            if a != b:
+                st.payment_interop[a, b] = 1.0
+    new = costs_of(world, st, params).payment
+    for a in members:
+        for b in members:
+            if a != b:
+                assert new[a, b] < base[a, b]
+    za = world.index_of("ZAF")
+    assert new[za, members[0]] == base[za, members[0]]
+    assert new[members[0], za] == base[members[0], za]
+
+
+def test_agreement_removes_compliance_cost_between_members_only(world, params):
+    st = open_state(world)
+    st.regime[:] = regime_code(Regime.CONDITIONAL)
+    base = costs_of(world, st, params)
+    a, b, c = (world.index_of(x) for x in ("BRA", "ARG", "KEN"))
+    assert (base.kappa[a, b] > 0).all() and (base.fixed[a, b] > 0).all()
+    st.transfer_waiver[a, b] = st.transfer_waiver[b, a] = 1.0
+    st.localisation_waiver[a, b] = st.localisation_waiver[b, a] = 1.0
+    new = costs_of(world, st, params)
+    assert (new.kappa[a, b] == 0).all() and (new.kappa[b, a] == 0).all()
+    assert (new.fixed[a, b] == 0).all()
+    np.testing.assert_allclose(new.kappa[a, c], base.kappa[a, c])
+    np.testing.assert_allclose(new.kappa[c, b], base.kappa[c, b])
+
+
+def test_compliance_wedge_rises_with_severity(world, params):
+    wedges = []
+    for r in (Regime.OPEN, Regime.CONDITIONAL, Regime.STORAGE_CONDITIONAL, Regime.STORAGE_BAN):
+        st = open_state(world)
+        st.regime[world.index_of("BRA")] = regime_code(r)
+        c = costs_of(world, st, params)
+        wedges.append(c.kappa[world.index_of("USA"), world.index_of("BRA")].mean())
+    assert wedges == sorted(wedges) and wedges[0] == 0
+
+
+def test_storage_rules_force_local_hosting_and_lower_access(world):
+    st = open_state(world)
+    ev = regime_events(world, "NGA", Regime.STORAGE_CONDITIONAL, step=1)
+    m = DataFlowModel(world, schedule(st, ev), params={"psi": 1.0}, n_firms=800, rng=3)
+    nga = m.firms.economy == world.index_of("NGA")
+    before = m.firms.access[nga & m.firms.alive].mean()
+    m.run(2)
+    after = m.firms.access[nga & m.firms.alive].mean()
+    assert after < before
+    assert m.accounts.local_hosting_revenue[world.index_of("NGA")] > 0
+
+
+def test_trust_rises_with_safeguards_and_falls_under_none(world, params):
+    st = open_state(world)
+    i = world.index_of("GHA")
+    st.safeguards[i] = 0.0
+    low = costs_of(world, st, params).trust[i]
+    st.safeguards[i] = 1.0
+    high = costs_of(world, st, params).trust[i]
+    st.regime[i, CATEGORIES.index("personal")] = regime_code(Regime.NONE)
+    none = costs_of(world, st, params).trust[i]
+    assert low < none < high
+
+
+def test_governments_apply_their_own_events_at_their_step(world):
+    ev = (
+        PolicyEvent(2, world.index_of("KEN"), "safeguards", (), 0.0),
+        *pair_events(world, ["KEN", "NGA"], "payment_interop", 1.0, step=3),
+    )
+    st = open_state(world)
+    st.payment_interop[:] = 0.0
+    m = DataFlowModel(world, schedule(st, ev), n_firms=300, rng=1)
+    k = world.index_of("KEN")
+    start = m.policy.safeguards[k]
+    m.step()
+    assert m.policy.safeguards[k] == start
+    m.step()
+    assert m.policy.safeguards[k] == 0.0
+    assert m.policy.payment_interop[k, world.index_of("NGA")] == 0.0
+    m.step()
+    assert m.policy.payment_interop[k, world.index_of("NGA")] == 1.0
+    np.testing.assert_array_equal(m.policy.safeguards, m.schedule.state_at(3).safeguards)
