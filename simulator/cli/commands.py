@@ -1,3 +1,6 @@
 """Imports every command module so that each registers its commands on the app."""
 
-from simulator.cli import world_cmd  # noqa: F401
+from simulator.cli import (
+    scenario_cmd,  # noqa: F401
+    world_cmd,  # noqa: F401
+)

@@ -41,6 +41,9 @@ from simulator.world.world import World
 VALUE_TOLERANCE = 1e-12
 """Changes smaller than this are not events."""
 
+RAMP_EPSILON = 1e-9
+"""Years before a rule's start at which the rule it replaces is looked up."""
+
 MAX_INTERNET_PCT = 100.0
 """Internet use cannot exceed the whole population."""
 
@@ -107,7 +110,9 @@ class _Emitter:
         if step == 0:
             getattr(self.initial, field)[index] = value
         else:
-            self.events.append(PolicyEvent(step, index[0], field, tuple(int(i) for i in index[1:]), float(value), label))
+            self.events.append(
+                PolicyEvent(step, index[0], field, tuple(int(i) for i in index[1:]), float(value), label)
+            )
 
 
 def compile_scenario(world: World, scenario: Scenario) -> PolicySchedule:
@@ -139,8 +144,13 @@ def compile_scenario(world: World, scenario: Scenario) -> PolicySchedule:
                     out.set(n, "regime", idx, float(base.regime[idx]), "baseline")
                     out.set(n, "regime_strength", idx, float(base.regime_strength[idx]), "baseline")
                 else:
-                    out.set(n, "regime", idx, regime_code(str(seg.value)), seg.source)
-                    out.set(n, "regime_strength", idx, _strength(seg, n, start, dt), seg.source)
+                    code_now = regime_code(str(seg.value))
+                    before = _segment_at(segments, seg.ramp_start - RAMP_EPSILON)
+                    code_before = regime_code(str(before.value)) if before else int(base.regime[idx])
+                    ramps = code_before != code_now  # re-imposing the rule in force does not restart its phase-in
+                    strength = _strength(seg, n, start, dt) if ramps else 1.0
+                    out.set(n, "regime", idx, code_now, seg.source)
+                    out.set(n, "regime_strength", idx, strength, seg.source)
             elif lever in ECONOMY_LEVERS:
                 field = "safeguards" if lever == SAFEGUARDS else lever
                 if seg is None:
@@ -167,7 +177,11 @@ def _compile_connectivity(
             added = 0.0
             for p in programmes:
                 span = p.by - p.starts
-                frac = 1.0 if span <= 0 and year >= p.by else (min(1.0, max(0.0, (year - p.starts) / span)) if span > 0 else 0.0)
+                frac = (
+                    1.0
+                    if span <= 0 and year >= p.by
+                    else (min(1.0, max(0.0, (year - p.starts) / span)) if span > 0 else 0.0)
+                )
                 added += p.points * frac
             value = min(MAX_INTERNET_PCT, float(base.internet_users_pct[c]) + added)
             out.set(n, INTERNET, (c,), value, label)
@@ -183,7 +197,7 @@ def _pair_matrices(world: World, policy: ResolvedPolicy, year: float, start_year
     if effects_table is not None:
         for bloc, row in effects_table.iterrows():
             rows[str(bloc)] = {name: float(row[name]) for name in PAIR_FIELDS}
-    for key, (effects, extra, is_club) in changed.items():
+    for key, (effects, _, is_club) in changed.items():
         rows[key] = {**({} if is_club else rows.get(key, dict.fromkeys(PAIR_FIELDS, 0.0))), **effects}
     for key, effects in rows.items():
         extra = changed.get(key, ({}, set(), False))[1]
@@ -217,7 +231,9 @@ def _compile_pairs(world: World, policy: ResolvedPolicy, out: _Emitter, years: S
         for name in PAIR_FIELDS:
             target = mats[name] > 0 if name == "trade_agreement" else mats[name]
             current = getattr(out.current, name)
-            for o, d in zip(*np.nonzero(np.abs(current.astype(float) - target.astype(float)) > VALUE_TOLERANCE), strict=True):
+            for o, d in zip(
+                *np.nonzero(np.abs(current.astype(float) - target.astype(float)) > VALUE_TOLERANCE), strict=True
+            ):
                 out.set(n, name, (int(o), int(d)), float(target[o, d]), label)
 
 
