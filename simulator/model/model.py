@@ -238,11 +238,11 @@ class DataFlowModel(mesa.Model):
                 "hosting": pd.Categorical.from_codes(f.hosting[a], [h.name.lower() for h in HostingMode]),
                 "cloud_ai_access": f.access[a],
                 "revenue": f.revenue[a],
-                "exports": self.accounts.exports[a],
+                "exports": _fit(self.accounts.exports, f.capacity)[a],
                 "profit": f.profit[a],
                 "loss_streak": f.loss_streak[a],
                 "knowledge": f.knowledge[a],
-                "foreign_markets": self.accounts.n_foreign_markets[a].astype(int),
+                "foreign_markets": _fit(self.accounts.n_foreign_markets, f.capacity)[a].astype(int),
                 "born": f.born[a],
             }
         )
@@ -440,6 +440,13 @@ class DataFlowModel(mesa.Model):
             "exports": float(a.exports.sum()),
             "value_added": float(a.value_added.sum()),
         }
+
+
+def _fit(values: np.ndarray, capacity: int) -> np.ndarray:
+    """Pad per-slot ``values`` with zeros to ``capacity`` (slots added by entry after the step's accounts)."""
+    if values.size >= capacity:
+        return values[:capacity]
+    return np.concatenate([values, np.zeros(capacity - values.size, dtype=values.dtype)])
 
 
 def simulate(
