@@ -110,8 +110,31 @@ def diff(
     for d in differences:
         name = vocab.names.get(d.target, "")
         target = f"{d.target} ({name})" if name else d.target
-        table.add_row(d.lever, target, d.data_category, d.sector, escape(d.a), escape(d.b))
+        table.add_row(
+            d.lever,
+            target,
+            d.data_category,
+            d.sector,
+            escape(_with_status_quo(world, d, d.a)),
+            escape(_with_status_quo(world, d, d.b)),
+        )
     console.print(table)
+
+
+def _with_status_quo(world, d, text: str) -> str:
+    """Spell out the status-quo regime where a side of a difference is the baseline ("baseline (conditional)")."""
+    from simulator.scenario.diff import BASELINE
+    from simulator.scenario.resolution import REGIME
+    from simulator.world.baseline import CATEGORIES, regime_array
+    from simulator.world.policy import REGIME_ORDER
+
+    if text != BASELINE or d.lever != REGIME or d.target not in world.iso3:
+        return text
+    codes = regime_array(world)[world.index_of(d.target)]
+    ks = range(len(CATEGORIES)) if d.data_category == "*" else [[str(c) for c in CATEGORIES].index(d.data_category)]
+    ss = range(len(world.sector_codes)) if d.sector == "*" else [world.sector_codes.index(d.sector)]
+    values = sorted({str(REGIME_ORDER[int(codes[k, s])]) for k in ks for s in ss})
+    return f"{BASELINE} ({', '.join(values)})"
 
 
 @app.command()

@@ -1,0 +1,84 @@
+"""Measure one configuration of the model in this process: build time, step time, memory, links.
+
+Run on purpose, never from the tests. ``run_benchmarks.py`` starts one process per configuration (so that peak memory
+is the configuration's own) and prints the table; this module is what each process runs:
+
+    python benchmarks/measure.py --firms 100000 --steps 20
+
+prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> dict[str, float]:
+    """Build and run the vectorised model once; return timings and sizes."""
+    import numpy as np
+
+    from simulator.model import DataFlowModel
+    from simulator.world import PolicySchedule, baseline_state, load_world
+
+    world = load_world()
+    schedule = PolicySchedule(baseline_state(world), horizon=n_steps)
+    rss_before = peak_rss_mb()
+    t0 = time.perf_counter()
+    model = DataFlowModel(world, schedule, n_firms=n_firms, rng=seed, metrics_every=metrics_every)
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    model.run(n_steps)
+    run_s = time.perf_counter() - t1
+    rss_after = peak_rss_mb()
+    links = int((model.network.sup >= 0).sum()) + int(model.network.mk_firm.size)
+    firms_alive = int(model.firms.alive.sum())
+    return {
+        "impl": "vectorised",
+        "firms": n_firms,
+        "steps": n_steps,
+        "metrics_every": metrics_every,
+        "build_s": build_s,
+        "run_s": run_s,
+        "step_ms": 1000 * run_s / n_steps,
+        "firm_steps_per_s": n_firms * n_steps / run_s,
+        "firms_alive_end": firms_alive,
+        "links_end": links,
+        "peak_rss_mb": rss_after,
+        "bytes_per_firm": (rss_after - rss_before) * 2**20 / n_firms,
+        "numpy": np.__version__,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--firms", type=int, required=True)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--metrics-every", type=int, default=1)
+    parser.add_argument("--impl", choices=["vectorised", "mesa"], default="vectorised")
+    args = parser.parse_args(argv)
+    if args.impl == "vectorised":
+        out = measure_model(args.firms, args.steps, args.seed, args.metrics_every)
+    else:
+        from benchmarks.mesa_reference import measure_reference
+
+        out = measure_reference(args.firms, args.steps, args.seed)
+    sys.stdout.write(json.dumps(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()

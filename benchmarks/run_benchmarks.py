@@ -1,0 +1,157 @@
+"""Speed and memory of the model at 1k, 10k, 100k and 1M firms, against the idiomatic Mesa reference.
+
+Run on purpose (it takes minutes), never from the test suite:
+
+    .venv/bin/python benchmarks/run_benchmarks.py                 # print the table
+    .venv/bin/python benchmarks/run_benchmarks.py --write         # also rewrite benchmarks/RESULTS.md
+
+Every configuration runs in its own process pinned to one core (``taskset -c 0`` where available, one BLAS
+thread), so peak memory is its own and the vectorised model and the Mesa reference are measured side by side in
+one run on the same core. Ratios are computed from these same-run numbers only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS_MD = HERE / "RESULTS.md"
+
+SIZES = (1_000, 10_000, 100_000, 1_000_000)
+"""Firm counts measured for the vectorised model."""
+REFERENCE_SIZES = (1_000, 10_000)
+"""Firm counts measured for the Mesa reference (slower by orders of magnitude)."""
+METRICS_OVERHEAD_SIZE = 100_000
+"""Firm count at which the cost of collecting every metric every step is measured."""
+
+
+def steps_for(firms: int, quick: bool) -> int:
+    """Steps to time: enough for a stable rate, few enough that 1M firms stays in minutes."""
+    if quick:
+        return 5
+    return 100 if firms <= 100_000 else 20
+
+
+def run_one(args: list[str]) -> dict:
+    """Run ``measure.py`` with ``args`` in a fresh process on one core and return its JSON result."""
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    cmd = [sys.executable, str(HERE / "measure.py"), *args]
+    if shutil.which("taskset"):
+        cmd = ["taskset", "-c", "0", *cmd]
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict[str, str]:
+    """CPU model, cores, memory, Python and platform of this machine."""
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kib / 2**20:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def scaling_exponent(rows: list[dict]) -> float:
+    """Least-squares slope of log(step time) on log(firms + links): 1 means cost linear in firms + links."""
+    xs = [math.log(r["firms_alive_end"] + r["links_end"]) for r in rows]
+    ys = [math.log(r["step_ms"]) for r in rows]
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sum((x - mx) ** 2 for x in xs)
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown table of measurements."""
+    head = (
+        "| impl | firms | steps | build s | ms/step | firm-steps/s | links (end) | peak RSS MiB | bytes/firm |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    )
+    body = "".join(
+        f"| {r['impl']} | {r['firms']:,} | {r['steps']} | {r['build_s']:.2f} | {r['step_ms']:.1f} | "
+        f"{r['firm_steps_per_s']:,.0f} | {r.get('links_end', 0):,} | {r['peak_rss_mb']:.0f} | "
+        f"{r.get('bytes_per_firm', float('nan')):,.0f} |\n"
+        for r in rows
+    )
+    return head + body
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the model against the Mesa reference.")
+    parser.add_argument("--write", action="store_true", help="rewrite benchmarks/RESULTS.md")
+    parser.add_argument("--quick", action="store_true", help="few steps, no 1M run (a smoke run of this script)")
+    parser.add_argument("--no-reference", action="store_true", help="skip the Mesa reference")
+    args = parser.parse_args(argv)
+
+    sizes = [s for s in SIZES if not (args.quick and s > 100_000)]
+    rows = []
+    for firms in sizes:
+        rows.append(run_one(["--firms", str(firms), "--steps", str(steps_for(firms, args.quick))]))
+        sys.stderr.write(f"vectorised {firms:,}: {rows[-1]['firm_steps_per_s']:,.0f} firm-steps/s\n")
+    ref_rows = []
+    if not args.no_reference:
+        for firms in REFERENCE_SIZES:
+            ref_steps = 3 if args.quick else (10 if firms <= 1_000 else 5)
+            ref_rows.append(run_one(["--impl", "mesa", "--firms", str(firms), "--steps", str(ref_steps)]))
+            sys.stderr.write(f"mesa {firms:,}: {ref_rows[-1]['firm_steps_per_s']:,.0f} firm-steps/s\n")
+    n_over = min(METRICS_OVERHEAD_SIZE, max(sizes))
+    over_steps = steps_for(n_over, args.quick)
+    with_metrics = next(r for r in rows if r["firms"] == n_over)
+    without = run_one(["--firms", str(n_over), "--steps", str(over_steps), "--metrics-every", str(over_steps + 1)])
+
+    lines = ["## Measurements", "", table(rows + ref_rows)]
+    lines += ["## Ratios (same run, same core)", ""]
+    for ref in ref_rows:
+        mine = next((r for r in rows if r["firms"] == ref["firms"]), None)
+        if mine:
+            ratio = mine["firm_steps_per_s"] / ref["firm_steps_per_s"]
+            lines.append(f"- {ref['firms']:,} firms: vectorised / Mesa reference = **{ratio:,.0f}×**")
+    overhead = 1 - without["run_s"] / with_metrics["run_s"]
+    lines.append(
+        f"- metrics every step at {n_over:,} firms: {100 * overhead:.1f} % of run time "
+        f"({with_metrics['step_ms']:.1f} vs {without['step_ms']:.1f} ms/step)"
+    )
+    lines.append(f"- scaling of step time with firms + links (log-log slope): {scaling_exponent(rows):.2f}")
+    report = "\n".join(lines) + "\n"
+    sys.stdout.write(report)
+    if args.write:
+        info = machine()
+        header = [
+            "# Benchmark results",
+            "",
+            f"Date: {dt.date.today().isoformat()}. Command: `.venv/bin/python benchmarks/run_benchmarks.py --write`.",
+            f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; Python {info['python']}; "
+            f"{info['platform']}. Each configuration in its own process on one core (`taskset -c 0`).",
+            "",
+        ]
+        RESULTS_MD.write_text("\n".join(header) + report, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
