@@ -29,9 +29,9 @@ def costs_of(world, state, params):
 
 
 def test_ban_zeroes_data_intensive_cross_border_flows(world):
-    ken = world.index_of("KEN")
+    ken = world.index_of("BRA")
     ict = world.sector_codes.index("ict_digital")
-    events = regime_events(world, "KEN", Regime.STORAGE_BAN, step=1, sectors=("ict_digital",))
+    events = regime_events(world, "BRA", Regime.STORAGE_BAN, step=1, sectors=("ict_digital",))
     m = DataFlowModel(world, schedule(open_state(world), events), n_firms=1500, rng=5)
     f = m.firms
     before = m.trade

@@ -76,14 +76,28 @@ def market_search_uniform(model: DataFlowModel, firms: np.ndarray) -> np.ndarray
 
 @register("supplier_search", "gravity")
 def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
-    """Candidate supplier: economy ∝ firm revenue there × dist^−γ, then a firm ∝ its revenue."""
+    """Candidate supplier: economy ∝ firms' final sales there × dist^−γ, then a firm ∝ its final sales.
+
+    Size is measured by sales to final demand, not total revenue: drawing ∝ total revenue (which includes sales to
+    buyers) is preferential attachment, and let one firm collect a fifth of all buyers in the world whatever its
+    productivity.
+    """
     f = model.firms
     n_c = len(model.world.iso3)
-    weight = np.maximum(f.revenue, 0.0) * f.alive
+    weight = final_sales(model) ** model.params["supplier_size_exponent"] * f.alive
+    weight = np.where(final_sales(model) > 0, weight, 0.0)
     mass = np.bincount(f.economy, weights=weight, minlength=n_c)
     cdf = gravity_cdf(mass, model.world.distance_km, model.params["gamma"], exclude_home=False)
     econ = sample_rows(model.rng, cdf, f.economy[buyers])
     return sample_firms_by_economy(model.rng, f.economy, weight, f.alive, econ)
+
+
+def final_sales(model: DataFlowModel) -> np.ndarray:
+    """Sales to final demand of each firm slot in the last trade computation (0 for slots created since)."""
+    tr, cap = model.trade, model.firms.capacity
+    nm = tr.n_market_links
+    sales = np.bincount(tr.sales_seller[:nm], weights=np.maximum(tr.market_revenue, 0.0), minlength=cap)
+    return sales[:cap]
 
 
 @register("supplier_search", "uniform")

@@ -180,7 +180,7 @@ def compile_costs(
     ban_d = ban_k[None, :] * (1 - lw)[:, :, None, None]
     ban = np.einsum("odks,sk->ods", np.maximum(ban_o, ban_d), exposure) * off[:, :, None]
 
-    loc_d = (tab["copy"] + tab["move"])[reg] * st  # (c, k, s)
+    loc_d = (params["copy_hosting_share"] * tab["copy"] + tab["move"])[reg] * st  # (c, k, s): a copy costs less
     dest_storage = np.einsum("dks,sk->ds", loc_d, exposure)[None, :, :] * (1 - lw)[:, :, None] * off[:, :, None]
 
     closed_k = tab["closed"][reg] * st

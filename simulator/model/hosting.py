@@ -93,7 +93,7 @@ def options(
     c = firms.economy[firms_idx]
     s = firms.sector[firms_idx]
     move = costs.home_move[c, s]
-    copy = costs.home_copy[c, s]
+    copy = costs.home_copy[c, s] * params["copy_hosting_share"]
     loc = local_price(depth, costs, params)[c]
     q_loc = local_quality(depth)[c]
     cloud = params["h_cloud"] * costs.telecom[c]

@@ -415,7 +415,9 @@ class DataFlowModel(mesa.Model):
         f.delta[slots] = draw_delta(self.rng, sect, self.delta_s, p["sigma_delta"])
         f.hosting[slots] = HostingMode.FOREIGN_CLOUD
         f.access[slots] = 1.0
-        f.revenue[slots] = self.money_scale if with_suppliers else 0.0
+        # an entrant's first intermediate purchases follow the median initial revenue of its own economy × sector
+        # (the global median overstated it in small economies, where value added then came out negative)
+        f.revenue[slots] = self.cell_scale[econ, sect] if with_suppliers else 0.0
         f.profit[slots] = 0.0
         f.loss_streak[slots] = 0
         f.knowledge[slots] = 0.0

@@ -92,9 +92,9 @@ PARAMETERS = ParameterSet(
             "trade",
         ),
         Parameter(
-            "gamma", "γ", "1", 1.0, 0.5, 1.6,
+            "gamma", "γ", "1", 0.7, 0.5, 1.6,
             "Distance elasticity of trade costs",
-            "Disdier & Head (2008) REStat meta-analysis: mean distance effect ≈ 0.9",
+            A + "calibrated to the intra-African share of African exports (≈ 15–18 %, Afreximbank); inside the spread of Disdier & Head (2008) estimates (mean ≈ 0.9)",
             "trade",
         ),
         Parameter(
@@ -123,9 +123,9 @@ PARAMETERS = ParameterSet(
         ),
         # --- data compliance --------------------------------------------------------------------------------------
         Parameter(
-            "kappa_conditional", "κ[conditional]", "1 (ad valorem)", 0.06, 0.0, 0.5,
+            "kappa_conditional", "κ[conditional]", "1 (ad valorem)", 0.12, 0.0, 0.5,
             "Variable compliance cost for a fully data-intensive flow under transfer conditions",
-            A + "calibrated toward data-management costs ≈ 11 % of firms' costs (OECD–WTO 2025 questionnaire)",
+            A + "an EU adequacy decision (which waives the transfer condition) cuts bilateral digital trade costs by ≈ 9 % (CITP WP 006, 2023): κ ≈ 0.09 / δ̄ with δ̄ ≈ 0.75 in data-intensive services",
             "compliance",
         ),
         Parameter(
@@ -135,13 +135,13 @@ PARAMETERS = ParameterSet(
             "compliance",
         ),
         Parameter(
-            "kappa_storage_conditional", "κ[storage_conditional]", "1 (ad valorem)", 0.10, 0.0, 0.5,
+            "kappa_storage_conditional", "κ[storage_conditional]", "1 (ad valorem)", 0.18, 0.0, 0.5,
             "Variable compliance cost for a fully data-intensive flow under storage plus transfer conditions",
-            A + "between conditional and ban (stylised fact 1)",
+            A + "between conditional and ban (stylised fact 1): the transfer part κ[conditional] plus a storage part",
             "compliance",
         ),
         Parameter(
-            "kappa_storage_ban", "κ[storage_ban]", "1 (ad valorem)", 0.20, 0.0, 1.0,
+            "kappa_storage_ban", "κ[storage_ban]", "1 (ad valorem)", 0.3, 0.0, 1.0,
             "Variable compliance cost of the data that still may cross under a ban (non-affected data)",
             A + "the most severe regime; most affected services become infeasible instead",
             "compliance",
@@ -153,9 +153,9 @@ PARAMETERS = ParameterSet(
             "compliance",
         ),
         Parameter(
-            "h0", "h₀", "1 (ad valorem)", 0.04, 0.0, 0.5,
+            "h0", "h₀", "1 (ad valorem)", 0.3, 0.0, 0.5,
             "Local hosting cost for a fully data-intensive firm in a deep local data-centre market",
-            A + "cloud spending is a few percent of revenue for data-intensive firms",
+            A + "a deep local market costs a quarter more than the hyperscale cloud; scaled with h_cloud to the 11 % data-management target",
             "hosting",
         ),
         Parameter(
@@ -165,15 +165,21 @@ PARAMETERS = ParameterSet(
             "hosting",
         ),
         Parameter(
+            "copy_hosting_share", "c_copy", "1", 0.1, 0.0, 1.0,
+            "Cost of keeping a local copy (storage_copy) as a share of hosting the data locally (storage rules that move data)",
+            A + "a mirror copy is stored, not served or processed; OECD (2022) ranks storage-only rules the mildest (stylised fact 1)",
+            "hosting",
+        ),
+        Parameter(
             "hosting_capacity_growth", "ν_h", "1 per step", 0.05, 0.0, 1.0,
             "Speed at which local data-centre depth moves toward its long-run level (share of the gap closed per step)",
             A + "the argument that localisation builds local industry, so results are balanced",
             "hosting",
         ),
         Parameter(
-            "pi0", "π₀", "1 (ad valorem)", 0.03, 0.0, 0.2,
+            "pi0", "π₀", "1 (ad valorem)", 0.15, 0.0, 0.2,
             "Cross-border payment cost at full correspondent-banking friction",
-            A + "remittance and B2B payment fees of a few percent (World Bank Remittance Prices Worldwide)",
+            A + "calibrated to the intra-African share of African exports (≈ 15–18 %); > 80 % of intra-African payments are routed through banks outside Africa, up to USD 5 bn a year in fees (evidence.md)",
             "payments",
         ),
         Parameter(
@@ -191,9 +197,9 @@ PARAMETERS = ParameterSet(
         ),
         # --- firms ---------------------------------------------------------------------------------------------------
         Parameter(
-            "pareto_shape", "k", "1", 4.0, 1.5, 8.0,
+            "pareto_shape", "k", "1", 6.0, 1.5, 8.0,
             "Shape of the Pareto distribution of firm productivity",
-            "Melitz–Redding (2015) and firm-size studies: k ≈ 3–5 in trade calibrations",
+            "revenue tail index k/(σ − 1) = 1.5 with σ = 5, inside the ≈ 1.4–1.7 of Melitz–Redding (2015: k = 4.25, σ = 4) and Eaton, Kortum & Kramarz (2011); k = 4 gave index 1 (infinite mean revenue), so single firms drove regional totals",
             "firms",
         ),
         Parameter(
@@ -215,6 +221,12 @@ PARAMETERS = ParameterSet(
             A + "firm-to-firm data (e.g. Bernard et al. 2019 Belgium) show a few main suppliers per buyer",
             "network",
             integer=True,
+        ),
+        Parameter(
+            "supplier_size_exponent", "α_s", "1", 0.5, 0.0, 1.0,
+            "Candidate suppliers are drawn ∝ (sales to final demand)^α_s (their economy ∝ the summed weights × dist^−γ)",
+            A + "α_s = 1 on total revenue was preferential attachment (one firm held a fifth of all buyers); α_s < 1 keeps a heavy-tailed in-degree while price-driven switching decides which suppliers stay",
+            "network",
         ),
         Parameter(
             "switching_cost", "s", "1 (share of price)", 0.05, 0.0, 0.5,
@@ -281,22 +293,22 @@ PARAMETERS = ParameterSet(
         ),
         # --- world → firms (population and costs) -------------------------------------------------------------------
         Parameter(
-            "firm_gdp_exponent", "a", "1", 0.6, 0.0, 1.0,
+            "firm_gdp_exponent", "a", "1", 1.0, 0.0, 1.0,
             "Firms per economy × sector ∝ GDP_c^a · demand_share_s (before the per-cell floor)",
-            A + "a < 1: small economies hold more firms per unit of GDP than large ones (firm counts grow less than proportionally with GDP)",
+            A + "calibrated to the DDS export shares of evidence.md (Africa ≈ 1 %, LAC ≈ 2 %): a = 0.6 gave small economies far too many firms (Africa 25 % of world DDS exports)",
             "firms",
         ),
         Parameter(
-            "min_firms_per_cell", "n_min", "firms", 1, 0, 20,
+            "min_firms_per_cell", "n_min", "firms", 2, 0, 20,
             "Floor on the firms of every economy × sector at construction (lowered if the run has too few firms)",
-            A + "every economy × sector must exist so that policies can affect it",
+            A + "every economy × sector must exist so that policies can affect it; two firms so that a cell is not a single draw",
             "firms",
             integer=True,
         ),
         Parameter(
-            "tfp_gdppc_elasticity", "a_φ", "1", 0.9, 0.0, 1.5,
+            "tfp_gdppc_elasticity", "a_φ", "1", 0.95, 0.0, 1.5,
             "Productivity scale of an economy's firms ∝ (GDP per capita / world GDP per capita)^a_φ",
-            A + "GDP per capita as the TFP proxy the model sketch names; slightly below one so poorer economies are cost-competitive in goods",
+            A + "calibrated with χ_s to the DDS export shares; slightly below one so poorer economies stay cost-competitive in goods",
             "firms",
         ),
         Parameter(
@@ -306,9 +318,9 @@ PARAMETERS = ParameterSet(
             "firms",
         ),
         Parameter(
-            "connectivity_supply_elasticity", "χ_s", "1", 0.6, 0.0, 3.0,
+            "connectivity_supply_elasticity", "χ_s", "1", 2.0, 0.0, 3.0,
             "Productivity of a firm with data intensity δ scales with (internet users share)^(χ_s · δ)",
-            A + "Hjort & Poulsen (2019): fast internet raises firm productivity, entry and exporting in Africa",
+            A + "calibrated to Africa ≈ 1 % of world DDS exports; Hjort & Poulsen (2019): fast internet raises firm productivity, entry and exporting in Africa",
             "firms",
         ),
         Parameter(
@@ -381,15 +393,15 @@ PARAMETERS = ParameterSet(
         ),
         # --- hosting (continued) ------------------------------------------------------------------------------------
         Parameter(
-            "h_cloud", "h_c", "1 (ad valorem)", 0.03, 0.0, 0.5,
+            "h_cloud", "h_c", "1 (ad valorem)", 0.24, 0.0, 0.5,
             "Cost of foreign hyperscale cloud hosting for a fully data-intensive firm",
-            A + "cloud spending of a few percent of costs; scale economies make it cheaper than thin local markets",
+            A + "calibrated to data-management costs ≈ 11 % of the costs of firms facing transfer rules (OECD–WTO 2025); stands for storage, processing, security and data governance, not only cloud bills",
             "hosting",
         ),
         Parameter(
-            "h_inhouse", "h_i", "1 (ad valorem)", 0.05, 0.0, 0.5,
+            "h_inhouse", "h_i", "1 (ad valorem)", 0.36, 0.0, 0.5,
             "Variable cost of in-house hosting for a fully data-intensive firm (plus its fixed capex)",
-            A + "own servers cost more per unit than the cloud at small scale",
+            A + "own servers cost more per unit than the cloud at small scale; scaled with h_cloud to the 11 % data-management target",
             "hosting",
         ),
         Parameter(
