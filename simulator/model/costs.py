@@ -92,6 +92,8 @@ class LinkCosts:
         source_code: Whether d requires source-code disclosure from foreign firms, ``(o, d)``.
         home_move: Share of an economy's firms' data forced onto local hosting, ``(c, s)``.
         home_copy: Share that needs a local copy (hosted twice), ``(c, s)``.
+        home_transfer: Transfer-condition compliance per unit of δ on an economy's firms' own data kept on a
+            foreign cloud, Σ_k e_sk · κ_T[R_cks] · strength, ``(c, s)``.
         trust: Consumer trust T_d, ``(c,)``.
         connectivity: Internet users share, ``(c,)``.
         cloud_region: Whether a hyperscale region operates, ``(c,)``.
@@ -111,6 +113,7 @@ class LinkCosts:
     source_code: np.ndarray
     home_move: np.ndarray
     home_copy: np.ndarray
+    home_transfer: np.ndarray
     trust: np.ndarray
     connectivity: np.ndarray
     cloud_region: np.ndarray
@@ -200,6 +203,8 @@ def compile_costs(
 
     home_move = np.einsum("cks,sk->cs", tab["move"][reg] * st, exposure)
     home_copy = np.einsum("cks,sk->cs", tab["copy"][reg] * st, exposure)
+    # a firm's own data sent to a cloud abroad is a cross-border transfer: transfer conditions apply to it too
+    home_transfer = np.einsum("cks,sk->cs", tab["kappa_t"][reg] * st, exposure)
 
     personal = CATEGORIES.index(DataCategory.PERSONAL)
     none_share = tab["none"][reg[:, personal, :]].mean(axis=1)
@@ -218,6 +223,7 @@ def compile_costs(
         source_code=np.ascontiguousarray(source_code),
         home_move=np.clip(home_move, 0.0, 1.0),
         home_copy=np.clip(home_copy, 0.0, 1.0),
+        home_transfer=home_transfer,
         trust=trust,
         connectivity=np.clip(policy.internet_users_pct / 100.0, 0.0, 1.0),
         cloud_region=policy.cloud_region.astype(bool),

@@ -7,6 +7,8 @@ Prices per economy c, ad valorem per unit of data intensity (× the telecom cost
 Quality (access to frontier cloud/AI inputs): cloud 1, local depth/(1 + depth), in-house ``inhouse_quality``.
 Storage rules at home force a share ``move`` of a firm's data onto local hosting and require a local copy of a share
 ``copy``; a cloud user pays local prices for those shares and loses part of the quality on the moved share.
+Transfer conditions at home apply to the data a firm keeps on a foreign cloud (sending it abroad is a transfer): a
+cloud user pays the transfer-compliance cost κ_T on the share not moved home (``LinkCosts.home_transfer``).
 """
 
 from __future__ import annotations
@@ -79,6 +81,7 @@ class HostingOptions:
     local_share: np.ndarray
     quality: np.ndarray
     fixed: np.ndarray
+    compliance: np.ndarray
 
 
 def options(
@@ -100,11 +103,14 @@ def options(
     inhouse = params["h_inhouse"] * costs.telecom[c]
     n = firms_idx.size
     cost = np.empty((n, 3))
-    cost[:, HostingMode.FOREIGN_CLOUD] = (1 - move) * cloud + (move + copy) * loc
+    transfer = (1 - move) * costs.home_transfer[c, s]
+    cost[:, HostingMode.FOREIGN_CLOUD] = (1 - move) * cloud + (move + copy) * loc + transfer
     cost[:, HostingMode.LOCAL] = loc
     cost[:, HostingMode.IN_HOUSE] = inhouse
     local_share = np.zeros((n, 3))
     cloud_cost = cost[:, HostingMode.FOREIGN_CLOUD]
+    compliance = np.zeros((n, 3))
+    compliance[:, HostingMode.FOREIGN_CLOUD] = transfer
     local_share[:, HostingMode.FOREIGN_CLOUD] = np.divide(
         (move + copy) * loc, cloud_cost, out=np.zeros(n), where=cloud_cost > 0
     )
@@ -115,7 +121,7 @@ def options(
     quality[:, HostingMode.IN_HOUSE] = params["inhouse_quality"]
     fixed = np.zeros((n, 3))
     fixed[:, HostingMode.IN_HOUSE] = params["inhouse_fixed"] * money_scale
-    return HostingOptions(cost=cost, local_share=local_share, quality=quality, fixed=fixed)
+    return HostingOptions(cost=cost, local_share=local_share, quality=quality, fixed=fixed, compliance=compliance)
 
 
 def choose(opts: HostingOptions, delta: np.ndarray, revenue: np.ndarray, params: Mapping[str, float]) -> np.ndarray:

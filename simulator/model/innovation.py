@@ -2,7 +2,7 @@
 
 Default rule (``schumpeterian``), per firm i and step:
 
-    R_i = ρ · max(π_i, 0)                                   (R&D from profit)
+    R_i = ρ · max(π_i, 0) · (1 − w_A + w_A · access_i)^ε_R   (R&D from profit, scaled by its expected return)
     A_i = conn_c^a_A · (1 − w_A + w_A · access_i)            (absorptive capacity)
     P(success) = 1 − exp(−θ · R_i / r_i · A_i),   success: φ_i ← φ_i (1 + g), g ~ Exp(ḡ)
     ln φ_i ← ln φ_i + β · Σ_j w_ij · max(ln φ_j − ln φ_i, 0) · open_ij   (w_ij: i's purchase share from j)
@@ -38,8 +38,16 @@ class InnovationResult:
 
 
 def rd_spending(model: DataFlowModel) -> np.ndarray:
-    """R&D spending ρ · max(π, 0) per firm slot."""
-    return model.params["rho"] * np.maximum(model.accounts.profit, 0.0) * model.firms.alive
+    """R&D spending ρ · max(π, 0) · (1 − w_A + w_A · access)^ε_R per firm slot.
+
+    The expected return to R&D is proportional to the firm's absorptive capacity (the success probability per unit
+    of R&D intensity is θ · A_i); the access factor of A_i, 1 at full hyperscale cloud access, scales the R&D budget
+    with elasticity ε_R. Forcing data onto a thin local market lowers access, hence the return, hence R&D.
+    """
+    p, f = model.params, model.firms
+    w = p["absorb_cloud_weight"]
+    ret = (1.0 - w + w * f.access) ** p["rd_access_elasticity"]
+    return p["rho"] * np.maximum(model.accounts.profit, 0.0) * ret * f.alive
 
 
 def absorptive_capacity(model: DataFlowModel) -> np.ndarray:

@@ -180,6 +180,10 @@ EXTRA_METRICS: dict[str, tuple[str, int]] = {
     "local_hosting_revenue": ("Local hosting revenue by provider economy (economy, region, world levels)", 0),
     "price_index": ("Final-demand price index relative to step 0 (economy, region, world; demand-weighted)", -1),
     "real_output": ("Output deflated by the price index (economy, region, world)", 1),
+    "real_investment": (
+        "Investment (R&D + in-house hosting capex) deflated by the price index (economy, region, world)",
+        1,
+    ),
     "region_flow": ("Cross-border sales from origin region to destination region (level region_pair, 'O>D')", 0),
     "bloc_fragmentation": (
         "Newman modularity of the cross-border economy × economy trade matrix with economies grouped into data-"
@@ -355,16 +359,18 @@ class MetricsCollector:
         rel = np.where(np.isfinite(tr.price_index) & (model.price_index0 > 0), tr.price_index / model.price_index0, 1.0)
         cpi_num = (model.demand * rel).sum(axis=1)
         va = np.bincount(model.firms.economy, weights=a.value_added, minlength=self.n_c)
-        region_sum = np.zeros((len(self.region_names), 4))
-        np.add.at(region_sum, self.region_of, np.stack([host, cpi_num, weights, va], axis=1))
-        rows = [("world", "world", host.sum(), cpi_num.sum(), weights.sum(), va.sum())]
+        inv = np.bincount(model.firms.economy, weights=model.innovation.rd + a.inhouse_capex, minlength=self.n_c)
+        region_sum = np.zeros((len(self.region_names), 5))
+        np.add.at(region_sum, self.region_of, np.stack([host, cpi_num, weights, va, inv], axis=1))
+        rows = [("world", "world", host.sum(), cpi_num.sum(), weights.sum(), va.sum(), inv.sum())]
         rows += [("region", r, *region_sum[i]) for i, r in enumerate(self.region_names)]
-        rows += [("economy", c, host[i], cpi_num[i], weights[i], va[i]) for i, c in enumerate(model.world.iso3)]
-        for lev, g, h, cn, w, v in rows:
+        rows += [("economy", c, host[i], cpi_num[i], weights[i], va[i], inv[i]) for i, c in enumerate(model.world.iso3)]
+        for lev, g, h, cn, w, v, k in rows:
             cpi = cn / w if w > 0 else np.nan
             out.append((step, "local_hosting_revenue", lev, g, float(h)))
             out.append((step, "price_index", lev, g, float(cpi)))
             out.append((step, "real_output", lev, g, float(v / cpi) if cpi > 0 else np.nan))
+            out.append((step, "real_investment", lev, g, float(k / cpi) if cpi > 0 else np.nan))
 
         # region × region flows and bloc fragmentation
         o = model.firms.economy[tr.sales_seller]

@@ -196,6 +196,7 @@ class DataFlowModel(mesa.Model):
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
         self._update_markets(reconsider)
+        self._drop_foreign_buyers(reconsider)
         self._update_suppliers(reconsider)
         self.exiting = entry_exit.update_exits(f, p)
         if t % self.metrics_every == 0 or t == self._run_end:
@@ -266,6 +267,8 @@ class DataFlowModel(mesa.Model):
         local_share[idx] = opts.local_share[rows, mode]
         fixed = np.zeros(f.capacity)
         fixed[idx] = opts.fixed[rows, mode]
+        home_comp = np.zeros(f.capacity)
+        home_comp[idx] = f.delta[idx] * opts.compliance[rows, mode]
         f.access[idx] = opts.quality[rows, mode]
         conn = np.maximum(c.connectivity[f.economy], np.finfo(float).tiny)
         phi_eff = (
@@ -282,7 +285,17 @@ class DataFlowModel(mesa.Model):
             f, self.network, c, demand, unit_cost, lp, self.tradability, self.intermediate_share, f.revenue, p
         )
         self.accounts: Accounts = firm_accounts(
-            f, self.trade, c, h, local_share, fixed, self._entry_charges, self._operating_cost(), p, self.money_scale
+            f,
+            self.trade,
+            c,
+            h,
+            local_share,
+            fixed,
+            self._entry_charges,
+            self._operating_cost(),
+            p,
+            self.money_scale,
+            hosting_compliance=home_comp,
         )
 
     def _operating_cost(self) -> np.ndarray:
@@ -337,6 +350,37 @@ class DataFlowModel(mesa.Model):
             net.add_markets(cand_firms[enter], cand_dest[enter], self.steps)
             cost = p["market_entry_cost"] * p["fixed_export_cost"] * self.money_scale
             self._entry_charges += np.bincount(cand_firms[enter], minlength=f.capacity) * cost
+
+    def _drop_foreign_buyers(self, reconsider: np.ndarray) -> None:
+        """Reconsidering suppliers stop serving a foreign economy's buyers when the sales no longer pay its fixed cost.
+
+        For each (supplier j, buyer economy d) pair without a final-market link of j in d: if Σ flows to buyers in d / σ
+        < δ_j · (F_ods + source-code cost), the supplier withdraws from d: its slots at buyers in d are emptied (the
+        buyers search anew) and the withdrawal is counted. Where j also sells to final demand in d, the fixed cost is
+        already paid by the market link, which the market rule keeps or drops.
+        """
+        p, f, net, tr = self.params, self.firms, self.network, self.trade
+        sup = net.sup
+        n_c = len(self.world.iso3)
+        buyer, slot = np.nonzero((sup >= 0) & f.alive[:, None])
+        supplier = sup[buyer, slot]
+        dest = f.economy[buyer].astype(np.int64)
+        foreign = (f.economy[supplier] != dest) & reconsider[supplier]
+        if not foreign.any():
+            return
+        buyer, slot, supplier, dest = buyer[foreign], slot[foreign], supplier[foreign], dest[foreign]
+        key = supplier * n_c + dest
+        pairs, inv = np.unique(key, return_inverse=True)
+        sales = np.bincount(inv, weights=tr.supplier_flow[buyer, slot], minlength=pairs.size)
+        p_sup, p_dest = pairs // n_c, pairs % n_c
+        fixed = self._market_fixed(p_sup, p_dest) - p["fixed_export_cost"] * self.money_scale
+        has_market = np.isin(pairs, net.mk_firm * n_c + net.mk_dest)
+        drop_pair = ~has_market & (fixed > 0) & (sales / p["sigma"] < fixed)
+        if not drop_pair.any():
+            return
+        sup[buyer[drop_pair[inv]], slot[drop_pair[inv]]] = -1
+        self._withdrawals += np.bincount(p_sup[drop_pair], minlength=f.capacity)
+        f.withdrew[p_sup[drop_pair]] = True
 
     def _update_suppliers(self, reconsider: np.ndarray) -> None:
         """Drop infeasible suppliers; each reconsidering buyer samples one candidate and switches if cheaper."""

@@ -248,6 +248,7 @@ def firm_accounts(
     operating_cost: np.ndarray,
     params: Mapping[str, float],
     money_scale: float,
+    hosting_compliance: np.ndarray | None = None,
 ) -> Accounts:
     """Turn link flows into firm accounts (costs, profit, value added).
 
@@ -262,6 +263,8 @@ def firm_accounts(
         operating_cost: Fixed operating cost per firm slot.
         params: Parameter values.
         money_scale: Model money unit of fixed costs.
+        hosting_compliance: The part of ``hosting_cost`` that is transfer-condition compliance on the firm's own
+            data kept on a foreign cloud (δ_i · κ_T share); it is booked as compliance, not hosting.
     """
     cap = firms.capacity
     sigma = params["sigma"]
@@ -277,19 +280,23 @@ def firm_accounts(
     compliance_var = by_firm(vc * tr.sales_compliance / one_w)
     payment = by_firm(vc * tr.sales_payment / one_w)
     dest_host = by_firm(vc * tr.sales_dest_hosting / one_w)
-    hosting = core * hosting_cost / (1.0 + hosting_cost)
+    home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
+    hosting = core * (hosting_cost - home_comp) / (1.0 + hosting_cost)
+    compliance_home = core * home_comp / (1.0 + hosting_cost)
 
-    # fixed costs of foreign final markets
+    # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
+    # final demand (a market link) or only to firms (supplier links with a positive flow)
     nm = tr.n_market_links
-    mk_seller = seller[:nm]
-    mk_dest = tr.sales_dest[:nm]
     mk_foreign = foreign[:nm]
-    t = costs.packed[flat_index(mk_seller, mk_dest, firms, costs)]
-    delta = firms.delta[mk_seller]
+    served = foreign & ((np.arange(seller.size) < nm) | (tr.sales_revenue > 0))
+    n_c = costs.trust.size
+    pairs = np.unique(seller[served] * n_c + tr.sales_dest[served])
+    p_seller, p_dest = pairs // n_c, pairs % n_c
+    t = costs.packed[flat_index(p_seller, p_dest, firms, costs)]
     sc = params["source_code_cost"] * money_scale * t[:, COL["source_code"]]
-    fix_comp = delta * (t[:, COL["fixed"]] + sc) * mk_foreign
-    fixed_compliance = np.bincount(mk_seller, weights=fix_comp, minlength=cap)
-    n_foreign = np.bincount(mk_seller, weights=mk_foreign.astype(float), minlength=cap)
+    fix_comp = firms.delta[p_seller] * (t[:, COL["fixed"]] + sc)
+    fixed_compliance = np.bincount(p_seller, weights=fix_comp, minlength=cap)
+    n_foreign = np.bincount(seller[:nm], weights=mk_foreign.astype(float), minlength=cap)
     fixed = (
         operating_cost * firms.alive
         + params["fixed_export_cost"] * money_scale * n_foreign
@@ -299,11 +306,10 @@ def firm_accounts(
     )
     revenue = tr.revenue
     exports = by_firm(tr.sales_revenue * foreign)
-    compliance = compliance_var + fixed_compliance + dest_host
+    compliance = compliance_var + fixed_compliance + dest_host + compliance_home
     profit = revenue / sigma - fixed
     value_added = revenue - tr.purchases
-    local = hosting * hosting_local_share
-    n_c = costs.trust.size
+    local = (hosting + compliance_home) * hosting_local_share
     local_rev = np.bincount(firms.economy, weights=local, minlength=n_c) + np.bincount(
         tr.sales_dest, weights=vc * tr.sales_dest_hosting / one_w, minlength=n_c
     )

@@ -147,9 +147,9 @@ PARAMETERS = ParameterSet(
             "compliance",
         ),
         Parameter(
-            "fixed_compliance", "F₀", "share of median firm revenue per market per step", 0.02, 0.0, 0.5,
-            "Fixed compliance cost per foreign market with a transfer rule, the same for every firm size",
-            A + "fixed costs make small firms bear more per unit of sales (stylised fact 3)",
+            "fixed_compliance", "F₀", "share of median firm revenue per market per step", 0.001, 0.0, 0.5,
+            "Fixed compliance cost per foreign market with a transfer rule (final-market or firm-to-firm sales), the same for every firm size",
+            A + "calibrated so that ≈ 10 % of the firms exposed to new transfer conditions withdraw from a market or exit (OECD–WTO 2025: > 10 % limit services, leave markets or change operations); small next to f_x because it is paid on every buyer economy a supplier serves",
             "compliance",
         ),
         Parameter(
@@ -434,12 +434,6 @@ PARAMETERS = ParameterSet(
             A + "localisation demand attracts data-centre capacity (the argument made for localisation)",
             "hosting",
         ),
-        Parameter(
-            "hosting_margin", "m_h", "1", 0.3, 0.0, 1.0,
-            "Share of local hosting revenue that is local value added (the rest pays energy, equipment, imports)",
-            A + "data centres are capital- and import-intensive",
-            "hosting",
-        ),
         # --- innovation (continued) ---------------------------------------------------------------------------------
         Parameter(
             "absorb_connectivity", "a_A", "1", 1.0, 0.0, 3.0,
@@ -451,6 +445,12 @@ PARAMETERS = ParameterSet(
             "absorb_cloud_weight", "w_A", "1", 0.5, 0.0, 1.0,
             "Weight of cloud/AI access in absorptive capacity",
             A + "see absorb_connectivity",
+            "innovation",
+        ),
+        Parameter(
+            "rd_access_elasticity", "ε_R", "1", 1.0, 0.0, 5.0,
+            "Elasticity of the R&D budget to the access factor of absorptive capacity: R = ρ max(π, 0) (1 − w_A + w_A access)^ε_R",
+            A + "ε_R = 1: the R&D budget is proportional to the expected return, which is proportional to absorptive capacity (success probability per unit of R&D intensity θ · A); lets localisation lower investment through access to cloud/AI (ECIPE 2014: investment falls several times more than GDP)",
             "innovation",
         ),
         Parameter(

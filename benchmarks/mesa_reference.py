@@ -1,0 +1,866 @@
+"""The idiomatic Mesa reference: the model's per-step rules written with one ``mesa.Agent`` per firm.
+
+This is the honest baseline of the speed comparison (``run_benchmarks.py``). It does the same work per step as
+``simulator.model.DataFlowModel`` (see ``benchmarks/README.md`` for what is reproduced and what is simplified), but
+the way a Mesa model is usually written: every firm is a ``FirmAgent`` object with its own attributes (economy,
+sector, productivity, data intensity, hosting mode, export markets, supplier slots, accounts) and methods, and
+the step runs stages over the agents with ``AgentSet.shuffle_do``. CES markets are ``MarketAgent`` objects (one per
+destination economy × sector) that collect the offers of the firms selling there; governments are the model's own
+``Government`` agents.
+
+What is *not* per-firm work is reused from the simulator, exactly as the vectorised model uses it: the world, the
+compiled policy schedule, parameter values (``resolve_params``), the per-economy-pair cost tables
+(``compile_costs``), the initial allocation of firms to economy × sector (``allocate``), per-economy tables (final
+demand, hosting prices, gravity weights) and the parameters of the productivity and data-intensity distributions.
+
+    from benchmarks.mesa_reference import MesaReferenceModel, measure_reference
+    m = MesaReferenceModel(world, schedule, n_firms=1000, rng=1).run(5)
+    m.datacollector.get_model_vars_dataframe()     # world-level metrics, one row per step (step 0 first)
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import statistics
+import sys
+import time
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from simulator.model import hosting  # noqa: E402
+from simulator.model.costs import COL, compile_costs, exposure_matrix  # noqa: E402
+from simulator.model.government import Government  # noqa: E402
+from simulator.model.model import MONEY_PER_USD, resolve_params  # noqa: E402
+from simulator.model.network import gravity_cdf  # noqa: E402
+from simulator.model.population import HostingMode, allocate, gdp_per_capita_index  # noqa: E402
+from simulator.model.trade import final_demand  # noqa: E402
+from simulator.world.policy import PolicySchedule  # noqa: E402
+from simulator.world.world import World  # noqa: E402
+
+TINY = float(np.finfo(float).tiny)
+CLOUD, LOCAL, IN_HOUSE = int(HostingMode.FOREIGN_CLOUD), int(HostingMode.LOCAL), int(HostingMode.IN_HOUSE)
+C_TAU, C_KAPPA, C_DEST = COL["tau"], COL["kappa"], COL["dest_storage"]
+C_BAN, C_PAY, C_OPEN = COL["ban"], COL["payment"], COL["openness"]
+C_FIXED, C_SC = COL["fixed"], COL["source_code"]
+
+WORLD_METRICS: tuple[str, ...] = (
+    "firm_count",
+    "output",
+    "revenue",
+    "exports",
+    "cross_border_share",
+    "export_participation",
+    "productivity",
+    "productivity_growth",
+    "innovating_share",
+    "rd_intensity",
+    "compliance_cost_share",
+    "data_management_cost_share",
+    "cloud_ai_access",
+    "entry",
+    "exit",
+    "market_withdrawals",
+    "withdrawn_share",
+    "local_hosting_spend",
+)
+"""World-level metrics the reference collects each step (same definitions as ``simulator.model.metrics``)."""
+
+
+class MarketAgent(mesa.Agent):
+    """The CES market of one destination economy × sector: it aggregates the offers of the firms selling there.
+
+    ``mass_open`` is Σ p^(1−σ) over every seller present in the destination, ``mass_home`` the same over the
+    destination's own firms (the home pool); demand is split between the two pools by the sector's tradability.
+    """
+
+    def __init__(self, model: MesaReferenceModel, economy: int, sector: int) -> None:
+        super().__init__(model)
+        self.economy = economy
+        self.sector = sector
+        self.e_open = 0.0
+        self.e_home = 0.0
+        self.mass_open = 0.0
+        self.mass_home = 0.0
+        self.price_index = math.nan
+
+    def open_session(self, demand: float, tradability: float) -> None:
+        """Start a step: set this step's final demand and forget last step's offers."""
+        self.e_open = demand * tradability
+        self.e_home = demand * (1.0 - tradability)
+        self.mass_open = 0.0
+        self.mass_home = 0.0
+
+    def offer(self, x: float, home: bool) -> None:
+        """Receive one seller's offer x = p^(1−σ)."""
+        self.mass_open += x
+        if home:
+            self.mass_home += x
+
+    def clear(self) -> None:
+        """Compute the CES price index of the open pool once every offer is in."""
+        sigma = self.model.params["sigma"]
+        self.price_index = self.mass_open ** (1.0 / (1.0 - sigma)) if self.mass_open > 0 else math.nan
+
+    def revenue(self, x: float, home: bool) -> float:
+        """Revenue of an offer x in this market: its CES share of the open pool (+ of the home pool at home)."""
+        r = self.e_open * x / self.mass_open if self.mass_open > 0 else 0.0
+        if home and self.mass_home > 0:
+            r += self.e_home * x / self.mass_home
+        return r
+
+
+class FirmAgent(mesa.Agent):
+    """One firm. Its ``step`` stages are run by the model in order over all firms (see ``MesaReferenceModel.step``).
+
+    Attributes (state): economy, sector, phi (productivity), delta (data intensity), hosting (mode), access,
+    revenue (last step), profit (last step, after R&D), loss_streak, knowledge, born, withdrew, size, markets
+    (destination → step entered; the home market always), suppliers (list of ``FirmAgent`` or ``None``, m slots).
+    """
+
+    def __init__(self, model: MesaReferenceModel, economy: int, sector: int, revenue: float, born: int) -> None:
+        super().__init__(model)
+        p = model.params
+        self.economy = economy
+        self.sector = sector
+        self.phi = (1.0 - self.random.random()) ** (-1.0 / p["pareto_shape"]) * model.tfp_scale[economy]
+        self.delta = min(model.delta_s[sector] * math.exp(self.random.gauss(0.0, 1.0) * p["sigma_delta"]), 1.0)
+        self.hosting = CLOUD
+        self.access = 1.0
+        self.revenue = revenue
+        self.profit = 0.0
+        self.loss_streak = 0
+        self.knowledge = 0.0
+        self.born = born
+        self.withdrew = False
+        self.size = 0
+        self.alive = True
+        self.markets: dict[int, int] = {economy: model.steps}
+        self.suppliers: list[FirmAgent | None] = [None] * model.m
+        self.entry_charge = 0.0
+        self.withdrawals = 0
+        self.prev_phi = self.phi
+        self.reconsider = False
+        self.exiting = False
+        self.innovated = False
+        self.rd = 0.0
+        self._reset_accounts()
+
+    # ------------------------------------------------------------------------------------------- trade stages
+    def _reset_accounts(self) -> None:
+        self.acc_revenue = 0.0
+        self.exports = 0.0
+        self.core = 0.0
+        self.compliance_var = 0.0
+        self.payment = 0.0
+        self.dest_host = 0.0
+        self.purchases = 0.0
+        self.final_sales = 0.0
+        self.served: set[int] = set()
+        self.buyer_slots: list[tuple[FirmAgent, int]] = []
+        self.links: list[list[Any]] = []
+        self.slot_price: list[float] = [math.inf] * self.model.m
+        self.slot_flow: list[float] = [0.0] * self.model.m
+        self.slot_open: list[float] = [0.0] * self.model.m
+
+    def terms(self, dest: int) -> tuple[float, float, float, float, float, bool, list[float]]:
+        """Cost terms of selling to ``dest``: τ, compliance, payment, destination hosting, wedge, feasible, row."""
+        m = self.model
+        row = m.cost_rows[(self.economy * m.n_c + dest) * m.n_s + self.sector]
+        d = self.delta
+        comp = d * row[C_KAPPA]
+        pay = row[C_PAY]
+        dh = d * row[C_DEST] * m.local_price[dest]
+        feasible = d * row[C_BAN] < m.ban_threshold
+        return row[C_TAU], comp, pay, dh, comp + pay + dh, feasible, row
+
+    def choose_hosting(self, draw: bool = True) -> None:
+        """Stage 1: decide whether to reconsider (share ψ), choose a hosting mode, set the unit cost."""
+        m, p = self.model, self.model.params
+        self._reset_accounts()
+        if draw:
+            self.reconsider = self.random.random() < p["psi"]
+        c, s = self.economy, self.sector
+        move = m.home_move[c][s]
+        copy = m.home_copy[c][s] * p["copy_hosting_share"]
+        loc = m.local_price[c]
+        cloud = p["h_cloud"] * m.telecom[c]
+        transfer = (1 - move) * m.home_transfer[c][s]
+        cost = ((1 - move) * cloud + (move + copy) * loc + transfer, loc, p["h_inhouse"] * m.telecom[c])
+        quality = ((1 - move) + move * m.local_quality[c], m.local_quality[c], p["inhouse_quality"])
+        fixed = (0.0, 0.0, p["inhouse_fixed"] * m.money_scale)
+        if self.reconsider:
+            var = self.delta * self.revenue * (m.sigma - 1) / m.sigma
+            best, best_loss = 0, math.inf
+            for k in range(3):
+                loss = var * (cost[k] - p["zeta"] * quality[k]) + fixed[k]
+                if loss < best_loss:
+                    best, best_loss = k, loss
+            self.hosting = best
+        k = self.hosting
+        self.h = self.delta * cost[k]
+        self.home_comp = self.delta * transfer if k == CLOUD else 0.0
+        if k == CLOUD:
+            self.local_share = (move + copy) * loc / cost[0] if cost[0] > 0 else 0.0
+        else:
+            self.local_share = 1.0 if k == LOCAL else 0.0
+        self.hosting_fixed = fixed[k]
+        self.access = quality[k]
+        conn = max(m.connectivity[c], TINY)
+        phi_eff = self.phi * (1.0 + p["zeta"] * self.delta * self.access) * conn ** (m.chi_s * self.delta)
+        self.unit_cost = m.wage[c] * (1.0 + self.h) / phi_eff
+
+    def offer(self) -> None:
+        """Stage 2: price every market served and post the offer p^(1−σ) to its ``MarketAgent``."""
+        m = self.model
+        sigma = m.sigma
+        for dest in self.markets:
+            tau, comp, pay, dh, wedge, feasible, _row = self.terms(dest)
+            price = m.markup * self.unit_cost * tau * (1.0 + wedge)
+            x = price ** (1.0 - sigma) if feasible else 0.0
+            home = dest == self.economy
+            market = m.markets[dest * m.n_s + self.sector]
+            market.offer(x, home)
+            self.links.append([dest, x, tau, comp, pay, dh, feasible, market, 0.0])
+
+    def sell(self) -> None:
+        """Stage 4 (after the markets cleared): revenue of every final-market link."""
+        for link in self.links:
+            dest, x, _tau, comp, pay, dh, _feasible, market = link[:8]
+            r = market.revenue(x, dest == self.economy)
+            link[8] = r
+            self.final_sales += max(r, 0.0)
+            self.record_sale(r, dest, comp, pay, dh)
+
+    def record_sale(self, r: float, dest: int, comp: float, pay: float, dh: float) -> None:
+        """Book a sale of ``r`` to ``dest`` (a final market or a buyer there) into this firm's accounts."""
+        m = self.model
+        self.acc_revenue += r
+        if dest != self.economy:
+            self.exports += r
+            if r > 0:
+                self.served.add(dest)
+        vc = r * (m.sigma - 1.0) / m.sigma
+        one_w = 1.0 + comp + pay + dh
+        self.core += vc / one_w
+        self.compliance_var += vc * comp / one_w
+        self.payment += vc * pay / one_w
+        dest_fee = vc * dh / one_w
+        self.dest_host += dest_fee
+        m.local_revenue[dest] += dest_fee
+
+    def source(self) -> None:
+        """Stage 5: spend on intermediate inputs over the supplier slots (logit over log delivered prices)."""
+        m = self.model
+        spend = m.intermediate_share[self.sector] * (m.sigma - 1.0) / m.sigma * self.revenue
+        weights = []
+        for k, sup in enumerate(self.suppliers):
+            if sup is None:
+                weights.append(None)
+                continue
+            tau, comp, pay, dh, wedge, feasible, row = sup.terms(self.economy)
+            q = m.markup * sup.unit_cost * tau * (1.0 + wedge)
+            w = math.exp(-math.log(q) / m.mu) if feasible else 0.0
+            self.slot_price[k] = q if feasible else math.inf
+            self.slot_open[k] = row[C_OPEN]
+            sup.buyer_slots.append((self, k))
+            weights.append((sup, w, comp, pay, dh))
+        total = sum(x[1] for x in weights if x is not None)
+        if total <= 0:
+            return
+        for k, item in enumerate(weights):
+            if item is None:
+                continue
+            sup, w, comp, pay, dh = item
+            flow = spend * w / total
+            self.slot_flow[k] = flow
+            self.purchases += flow
+            sup.record_sale(flow, self.economy, comp, pay, dh)
+
+    def settle(self) -> None:
+        """Stage 6: firm accounts of the step (fixed costs, compliance, profit, value added, hosting)."""
+        m, p = self.model, self.model.params
+        ms = m.money_scale
+        n_foreign = 0
+        for link in self.links:
+            if link[0] != self.economy:
+                self.served.add(link[0])
+                n_foreign += 1
+        # fixed compliance once per foreign destination served (final market or buyers with a positive flow)
+        fixed_compliance = 0.0
+        for dest in self.served:
+            row = m.cost_rows[(self.economy * m.n_c + dest) * m.n_s + self.sector]
+            fixed_compliance += self.delta * (row[C_FIXED] + p["source_code_cost"] * ms * row[C_SC])
+        self.n_foreign = n_foreign
+        self.hosting_cost = self.core * (self.h - self.home_comp) / (1.0 + self.h)
+        compliance_home = self.core * self.home_comp / (1.0 + self.h)
+        self.fixed_compliance = fixed_compliance
+        self.fixed = (
+            m.operating_cost(self)
+            + p["fixed_export_cost"] * ms * n_foreign
+            + fixed_compliance
+            + self.hosting_fixed
+            + self.entry_charge
+        )
+        self.compliance = self.compliance_var + fixed_compliance + self.dest_host + compliance_home
+        self.acc_profit = self.acc_revenue / m.sigma - self.fixed
+        self.value_added = self.acc_revenue - self.purchases
+        local = (self.hosting_cost + compliance_home) * self.local_share
+        self.local_hosting = local + self.dest_host
+        m.local_revenue[self.economy] += local
+
+    # --------------------------------------------------------------------------------------- innovation stages
+    def innovate(self) -> None:
+        """Stage 7: R&D from profit and one success draw (rule ``schumpeterian``)."""
+        m, p = self.model, self.model.params
+        self.prev_phi = self.phi
+        w = p["absorb_cloud_weight"]
+        ret = (1.0 - w + w * self.access) ** p["rd_access_elasticity"]
+        self.rd = p["rho"] * max(self.acc_profit, 0.0) * ret
+        intensity = self.rd / self.revenue if self.revenue > 0 else 0.0
+        conn = max(m.connectivity[self.economy], TINY)
+        absorb = conn ** p["absorb_connectivity"] * (1.0 - w + w * self.access)
+        prob = 1.0 - math.exp(-p["theta"] * intensity * absorb)
+        u = self.random.random()
+        gain = self.random.expovariate(1.0) * p["gbar"]
+        self.innovated = u < prob
+        self.phi_new = self.phi * (1.0 + gain) if self.innovated else self.phi
+
+    def absorb(self) -> None:
+        """Stage 8: spillovers from suppliers, β Σ w_ij max(ln φ_j − ln φ_i, 0) open_ij (after every draw)."""
+        total = sum(self.slot_flow)
+        gain = 0.0
+        if total > 0:
+            own = math.log(max(self.phi_new, TINY))
+            for k, sup in enumerate(self.suppliers):
+                if sup is not None and self.slot_flow[k] > 0:
+                    gap = math.log(max(sup.phi_new, TINY)) - own
+                    if gap > 0:
+                        gain += self.slot_flow[k] / total * gap * self.slot_open[k]
+        self.phi_next = self.phi_new * math.exp(self.model.params["beta"] * gain)
+
+    def update_state(self) -> None:
+        """Stage 9: productivity, knowledge stock, profit after R&D, revenue and size class."""
+        m, p = self.model, self.model.params
+        self.knowledge = (1.0 - p["knowledge_depreciation"]) * self.knowledge + self.rd
+        self.phi = self.phi_next
+        self.profit = self.acc_profit - self.rd
+        self.revenue = self.acc_revenue
+        self.size = bisect_right(m.size_edges, self.revenue)
+        self.entry_charge = 0.0
+        self.withdrawals = 0
+
+    # ------------------------------------------------------------------------------------------ network stages
+    def market_fixed(self, dest: int) -> float:
+        """Per-step fixed cost of serving ``dest`` (export + compliance + source-code disclosure)."""
+        m, p = self.model, self.model.params
+        row = m.cost_rows[(self.economy * m.n_c + dest) * m.n_s + self.sector]
+        sc = p["source_code_cost"] * m.money_scale * row[C_SC]
+        return p["fixed_export_cost"] * m.money_scale + self.delta * (row[C_FIXED] + sc)
+
+    def revise_markets(self) -> None:
+        """Stage 10: drop infeasible or (if reconsidering) unprofitable markets; try one gravity-drawn market."""
+        m, p = self.model, self.model.params
+        for link in self.links:
+            dest, feasible, r = link[0], link[6], link[8]
+            if dest == self.economy:
+                continue
+            if not feasible or (self.reconsider and r / m.sigma - self.market_fixed(dest) < 0):
+                del self.markets[dest]
+                self.withdrawals += 1
+                self.withdrew = True
+        if not self.reconsider:
+            return
+        cdf = m.market_cdf[self.economy]
+        if cdf[-1] <= 0:
+            return
+        dest = min(bisect_left(cdf, self.random.random()), m.n_c - 1)
+        if dest in self.markets:
+            return
+        tau, *_, wedge, feasible, _row = self.terms(dest)
+        if not feasible:
+            return
+        x = (m.markup * self.unit_cost * tau * (1.0 + wedge)) ** (1.0 - m.sigma)
+        market = m.markets[dest * m.n_s + self.sector]
+        mass = market.mass_open + x
+        r_hat = market.e_open * x / mass if mass > 0 else 0.0
+        if r_hat / m.sigma - self.market_fixed(dest) > 0:
+            self.markets[dest] = m.steps
+            self.entry_charge += p["market_entry_cost"] * p["fixed_export_cost"] * m.money_scale
+
+    def drop_foreign_buyers(self) -> None:
+        """Stage 10b: a reconsidering supplier stops serving a foreign economy's buyers that do not pay its fixed cost.
+
+        Per foreign buyer economy d where this firm has no final-market link: if Σ flows to buyers in d / σ <
+        δ (F_ods + source-code cost), its slots at those buyers are emptied and one withdrawal is counted.
+        """
+        if not self.reconsider or not self.buyer_slots:
+            return
+        m, p = self.model, self.model.params
+        by_dest: dict[int, list[tuple[FirmAgent, int]]] = {}
+        for buyer, k in self.buyer_slots:
+            if buyer.economy != self.economy:
+                by_dest.setdefault(buyer.economy, []).append((buyer, k))
+        for dest, slots in by_dest.items():
+            if dest in self.markets:
+                continue
+            fixed = self.market_fixed(dest) - p["fixed_export_cost"] * m.money_scale
+            sales = sum(buyer.slot_flow[k] for buyer, k in slots)
+            if fixed > 0 and sales / m.sigma < fixed:
+                for buyer, k in slots:
+                    buyer.suppliers[k] = None
+                self.withdrawals += 1
+                self.withdrew = True
+
+    def revise_suppliers(self) -> None:
+        """Stage 11: empty slots made infeasible; if reconsidering, try one candidate supplier."""
+        m = self.model
+        for k, sup in enumerate(self.suppliers):
+            if sup is not None and self.slot_price[k] == math.inf:
+                self.suppliers[k] = None
+        if not self.reconsider:
+            return
+        cand = m.draw_supplier(self.economy)
+        if cand is None or cand is self or cand in self.suppliers:
+            return
+        tau, *_, wedge, feasible, _row = cand.terms(self.economy)
+        q = m.markup * cand.unit_cost * tau * (1.0 + wedge) if feasible else math.inf
+        if None in self.suppliers:
+            if q < math.inf:
+                self.suppliers[self.suppliers.index(None)] = cand
+            return
+        worst, worst_q = 0, -math.inf
+        for k in range(m.m):
+            if self.slot_price[k] > worst_q:
+                worst, worst_q = k, self.slot_price[k]
+        if q < worst_q * (1.0 - m.params["switching_cost"]):
+            self.suppliers[worst] = cand
+
+    def fill_suppliers(self) -> None:
+        """Draw m candidate suppliers (construction and entry); a duplicate or oneself leaves the slot empty."""
+        chosen: list[FirmAgent | None] = []
+        for _ in range(self.model.m):
+            cand = self.model.draw_supplier(self.economy)
+            chosen.append(None if cand is None or cand is self or cand in chosen else cand)
+        self.suppliers = chosen
+
+    def forget_exited(self) -> None:
+        """Empty the supplier slots of firms that exited."""
+        self.suppliers = [s if s is not None and s.alive else None for s in self.suppliers]
+
+    def check_exit(self) -> None:
+        """Stage 12: update the loss streak; exit after K loss-making steps in a row."""
+        self.loss_streak = self.loss_streak + 1 if self.profit < 0 else 0
+        self.exiting = self.loss_streak >= int(self.model.params["exit_after"])
+
+
+class MesaReferenceModel(mesa.Model):
+    """The same economy as ``DataFlowModel``, with a ``FirmAgent`` per firm and ``shuffle_do`` stages.
+
+    Args:
+        world: The world.
+        schedule: The compiled policy path.
+        params: Parameter overrides (name → value); defaults from ``PARAMETERS``.
+        n_firms: Number of firms at construction.
+        rng: Seed of the model.
+    """
+
+    firm_class: type[FirmAgent] = FirmAgent
+    """Agent class of the firms (a subclass changes a rule, e.g. for the test that the comparison can fail)."""
+
+    def __init__(
+        self,
+        world: World,
+        schedule: PolicySchedule,
+        params: Mapping[str, float] | None = None,
+        n_firms: int = 1000,
+        rng: int | None = None,
+    ) -> None:
+        super().__init__(rng=rng)
+        self.world = world
+        self.schedule = schedule
+        self.params = p = resolve_params(params)
+        self.sigma = p["sigma"]
+        self.markup = self.sigma / (self.sigma - 1.0)
+        self.mu = p["mu"]
+        self.chi_s = p["connectivity_supply_elasticity"]
+        self.ban_threshold = p["ban_dependence_threshold"]
+        self.m = int(p["suppliers_per_firm"])
+        self.n_c, self.n_s = len(world.iso3), len(world.sector_codes)
+        self._stream_key = int(self.rng.integers(2**62))
+
+        self.policy = schedule.initial.copy()
+        self.governments = [
+            Government(self, i, code, tuple(e for e in schedule.events if e.economy == i))
+            for i, code in enumerate(world.iso3)
+        ]
+        for g in self.governments:
+            g.apply(0)
+        self.exposure = exposure_matrix(world)
+        sectors = world.sectors
+        self.delta_s = sectors["data_intensity"].to_numpy(dtype=float).tolist()
+        self.demand_share = sectors["demand_share"].to_numpy(dtype=float)
+        self.tradability = sectors["tradability"].to_numpy(dtype=float).tolist()
+        self.intermediate_share = sectors["intermediate_share"].to_numpy(dtype=float).tolist()
+        self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
+        gdppc = gdp_per_capita_index(world)
+        self.tfp_scale = (gdppc ** p["tfp_gdppc_elasticity"]).tolist()
+        self.wage = (gdppc ** p["wage_gdppc_elasticity"]).tolist()
+        self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()
+        self.hosting_market = hosting.initial_market(world, p)
+        self.markets = [MarketAgent(self, d, s) for d in range(self.n_c) for s in range(self.n_s)]
+
+        self.cell_target = allocate(world, n_firms, p)
+        self.money_scale = 1.0
+        self.cell_scale: list[list[float]] | None = None
+        self._compile()
+        for c, s in zip(*np.nonzero(self.cell_target), strict=True):
+            for _ in range(int(self.cell_target[c, s])):
+                self.firm_class(self, int(c), int(s), revenue=0.0, born=0)
+        self.firms = self.agents_by_type[self.firm_class]
+
+        # first pass: home sales only, to fix the money unit of fixed costs
+        self._trade(draw=False, reconsider_all=True)
+        revenues = [f.acc_revenue for f in self.firms]
+        self.money_scale = float(statistics.median(revenues))
+        self.cell_scale = self._cell_median()
+        self._compile()
+        for f in self.firms:
+            f.revenue = f.acc_revenue
+        self._build_supplier_index()
+        self.firms.do("fill_suppliers")
+        for _ in range(int(p["warmup_rounds"])):
+            self._trade(draw=False, reconsider_all=True)
+            for f in self.firms:
+                f.revenue = f.acc_revenue
+            self._build_supplier_index()
+            self.firms.shuffle_do("revise_markets")
+            self.firms.shuffle_do("revise_suppliers")
+        for f in self.firms:
+            f.entry_charge = 0.0
+            f.withdrawals = 0
+            f.withdrew = False
+        self._trade(draw=False, reconsider_all=True)
+        edges = [self.money_scale * p[k] for k in ("size_small", "size_medium", "size_large")]
+        self.size_edges = edges
+        for f in self.firms:
+            f.revenue = f.acc_revenue
+            f.size = bisect_right(edges, f.revenue)
+            f.profit = f.acc_profit
+            f.rd = 0.0
+            f.innovated = False
+            f.prev_phi = f.phi
+        self.margin0 = self._cell_margin(default_nonpositive=True)
+        self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in WORLD_METRICS})
+        self._collect()
+
+    # ------------------------------------------------------------------------------------------- model stages
+    def _compile(self) -> None:
+        """Compile the policy in force into the per-link cost tables (reused from the simulator)."""
+        p = self.params
+        self.costs = compile_costs(self.world, self.policy, p, self.exposure, self.money_scale)
+        self.cost_rows = self.costs.packed.tolist()
+        self.home_move = self.costs.home_move.tolist()
+        self.home_copy = self.costs.home_copy.tolist()
+        self.home_transfer = self.costs.home_transfer.tolist()
+        self.telecom = self.costs.telecom.tolist()
+        self.connectivity = self.costs.connectivity.tolist()
+
+    def _trade(self, draw: bool, reconsider_all: bool = False) -> None:
+        """Hosting choice, offers, market clearing, sales, intermediate sourcing and accounts of one step."""
+        p = self.params
+        depth = hosting.effective_depth(self.hosting_market, self.costs, p)
+        self.local_price = hosting.local_price(depth, self.costs, p).tolist()
+        self.local_quality = hosting.local_quality(depth).tolist()
+        self.local_revenue = [0.0] * self.n_c
+        demand = final_demand(
+            self.gdp_usd, self.demand_share, self.delta_s_arr, self.costs, p, self.schedule.step_years, MONEY_PER_USD
+        ).ravel()
+        for market in self.markets:
+            market.open_session(
+                float(demand[market.economy * self.n_s + market.sector]), self.tradability[market.sector]
+            )
+        if reconsider_all:
+            for f in self.firms:
+                f.reconsider = True
+        self.firms.shuffle_do("choose_hosting", draw)
+        self.firms.shuffle_do("offer")
+        for market in self.markets:
+            market.clear()
+        self.firms.shuffle_do("sell")
+        self.firms.shuffle_do("source")
+        self.firms.shuffle_do("settle")
+
+    @property
+    def delta_s_arr(self) -> np.ndarray:
+        return np.asarray(self.delta_s)
+
+    def operating_cost(self, firm: FirmAgent) -> float:
+        """Fixed operating cost of ``firm``: f × the median initial revenue of its economy × sector."""
+        if self.cell_scale is None:
+            return 0.0
+        return self.params["fixed_operating_cost"] * self.cell_scale[firm.economy][firm.sector]
+
+    def _build_supplier_index(self) -> None:
+        """Per economy, the firms with final sales and their cumulative weights (final sales)^α_s; gravity CDF."""
+        alpha = self.params["supplier_size_exponent"]
+        members: list[list[FirmAgent]] = [[] for _ in range(self.n_c)]
+        weights: list[list[float]] = [[] for _ in range(self.n_c)]
+        for f in self.firms:
+            if f.alive and f.final_sales > 0:
+                members[f.economy].append(f)
+                weights[f.economy].append(f.final_sales**alpha)
+        self.sup_members = members
+        self.sup_cum = [list(accumulate(w)) for w in weights]
+        mass = np.array([cum[-1] if cum else 0.0 for cum in self.sup_cum])
+        self.sup_cdf = gravity_cdf(mass, self.world.distance_km, self.params["gamma"], exclude_home=False).tolist()
+
+    def draw_supplier(self, economy: int) -> FirmAgent | None:
+        """One candidate supplier for a buyer in ``economy``: an economy by gravity, then a firm ∝ weight."""
+        cdf = self.sup_cdf[economy]
+        if cdf[-1] <= 0:
+            return None
+        src = min(bisect_left(cdf, self.random.random()), self.n_c - 1)
+        cum = self.sup_cum[src]
+        if not cum:
+            return None
+        pos = min(bisect_right(cum, self.random.random() * cum[-1]), len(cum) - 1)
+        return self.sup_members[src][pos]
+
+    def _cells(self) -> dict[tuple[int, int], list[FirmAgent]]:
+        cells: dict[tuple[int, int], list[FirmAgent]] = {}
+        for f in self.firms:
+            cells.setdefault((f.economy, f.sector), []).append(f)
+        return cells
+
+    def _cell_median(self) -> list[list[float]]:
+        """Median revenue of the firms per economy × sector (the overall median for empty cells)."""
+        cells = self._cells()
+        overall = statistics.median([f.acc_revenue for f in self.firms])
+        return [
+            [
+                statistics.median([f.acc_revenue for f in cells[(c, s)]]) if (c, s) in cells else overall
+                for s in range(self.n_s)
+            ]
+            for c in range(self.n_c)
+        ]
+
+    def _cell_margin(self, default_nonpositive: bool) -> list[list[float]]:
+        """Σ profit / Σ revenue per cell (1/σ without revenue or, at step 0, when not positive)."""
+        default = 1.0 / self.sigma
+        prof = [[0.0] * self.n_s for _ in range(self.n_c)]
+        rev = [[0.0] * self.n_s for _ in range(self.n_c)]
+        for f in self.firms:
+            prof[f.economy][f.sector] += f.profit
+            rev[f.economy][f.sector] += f.revenue
+        out = [[default] * self.n_s for _ in range(self.n_c)]
+        for c in range(self.n_c):
+            for s in range(self.n_s):
+                if rev[c][s] > 0:
+                    margin = prof[c][s] / rev[c][s]
+                    out[c][s] = margin if (margin > 0 or not default_nonpositive) else default
+        return out
+
+    def step(self) -> None:
+        """One step: policy, costs, hosting, trade, innovation, network, exit, metrics, entry, hosting market."""
+        t = self.steps
+        p = self.params
+        self.random.seed(self._stream_key * 1_000_003 + t)
+        self.rng = np.random.default_rng([self._stream_key, t])
+        if sum(g.apply(t) for g in self.governments):
+            self._compile()
+        self._trade(draw=True)
+        self.firms.shuffle_do("innovate")
+        self.firms.shuffle_do("absorb")
+        self.firms.shuffle_do("update_state")
+        self._build_supplier_index()
+        self.firms.shuffle_do("revise_markets")
+        self.firms.shuffle_do("drop_foreign_buyers")
+        self.firms.shuffle_do("revise_suppliers")
+        self.firms.shuffle_do("check_exit")
+        self._collect()
+        exiting = [f for f in self.firms if f.exiting]
+        for f in exiting:
+            f.alive = False
+            f.remove()
+        if exiting:
+            self.firms.do("forget_exited")
+        self._entry(t)
+        firm_rev = [0.0] * self.n_c
+        for f in self.firms:
+            firm_rev[f.economy] += f.revenue
+        hosting.update_depth(self.hosting_market, np.asarray(self.local_revenue), np.asarray(firm_rev), p)
+
+    def _entry(self, t: int) -> None:
+        """Entrants per cell ~ Poisson(e · max(S − n, 0)), S = n⁰ · max(margin, 0) / margin⁰."""
+        p = self.params
+        margin = self._cell_margin(default_nonpositive=False)
+        count = [[0] * self.n_s for _ in range(self.n_c)]
+        rev = [[0.0] * self.n_s for _ in range(self.n_c)]
+        for f in self.firms:
+            count[f.economy][f.sector] += 1
+            rev[f.economy][f.sector] += f.revenue
+        new: list[FirmAgent] = []
+        for c in range(self.n_c):
+            for s in range(self.n_s):
+                base = self.margin0[c][s]
+                mg = margin[c][s] if rev[c][s] > 0 else base
+                support = float(self.cell_target[c, s]) * max(mg, 0.0) / base
+                lam = p["entry_rate"] * max(support - count[c][s], 0.0)
+                k = int(self.rng.poisson(lam)) if lam > 0 else 0
+                for _ in range(k):
+                    new.append(self.firm_class(self, c, s, revenue=self.cell_scale[c][s], born=t + 1))
+        if new:
+            self._build_supplier_index()
+            for f in new:
+                f.fill_suppliers()
+
+    def run(self, n_steps: int) -> MesaReferenceModel:
+        """Run ``n_steps`` steps and return self."""
+        for _ in range(int(n_steps)):
+            self.step()
+        return self
+
+    # ------------------------------------------------------------------------------------------------ metrics
+    def _collect(self) -> None:
+        """World-level metrics of the current step, one pass over the firms (definitions of ``metrics.py``)."""
+        t = self.steps
+        sums = dict.fromkeys(
+            (
+                "firms",
+                "revenue",
+                "exports",
+                "exporter",
+                "value_added",
+                "phi",
+                "log_growth",
+                "innovated",
+                "rd",
+                "compliance_facing",
+                "dm_facing",
+                "cost_facing",
+                "access_w",
+                "delta",
+                "entrants",
+                "exits",
+                "withdrawals",
+                "withdrew",
+                "local_hosting",
+            ),
+            0.0,
+        )
+        for f in self.firms:
+            sums["firms"] += 1
+            sums["revenue"] += f.acc_revenue
+            sums["exports"] += f.exports
+            sums["exporter"] += f.exports > 0
+            sums["value_added"] += f.value_added
+            sums["phi"] += f.phi
+            if f.prev_phi > 0:
+                sums["log_growth"] += math.log(f.phi / f.prev_phi)
+            sums["innovated"] += f.innovated
+            sums["rd"] += f.rd
+            if f.compliance > 0:
+                sums["compliance_facing"] += f.compliance
+                sums["dm_facing"] += f.compliance + f.hosting_cost + f.hosting_fixed
+                sums["cost_facing"] += f.acc_revenue - f.acc_revenue / self.sigma + f.fixed
+            sums["access_w"] += f.access * f.delta
+            sums["delta"] += f.delta
+            sums["entrants"] += f.born == t and t > 0
+            sums["exits"] += f.exiting
+            sums["withdrawals"] += f.withdrawals
+            sums["withdrew"] += f.withdrew
+            sums["local_hosting"] += f.local_hosting
+
+        def ratio(a: str, b: str) -> float:
+            return sums[a] / sums[b] if sums[b] > 0 else math.nan
+
+        self.world_metrics = {
+            "firm_count": sums["firms"],
+            "output": sums["value_added"],
+            "revenue": sums["revenue"],
+            "exports": sums["exports"],
+            "cross_border_share": ratio("exports", "revenue"),
+            "export_participation": ratio("exporter", "firms"),
+            "productivity": ratio("phi", "firms"),
+            "productivity_growth": ratio("log_growth", "firms"),
+            "innovating_share": ratio("innovated", "firms"),
+            "rd_intensity": ratio("rd", "revenue"),
+            "compliance_cost_share": ratio("compliance_facing", "cost_facing"),
+            "data_management_cost_share": ratio("dm_facing", "cost_facing"),
+            "cloud_ai_access": ratio("access_w", "delta"),
+            "entry": sums["entrants"],
+            "exit": sums["exits"],
+            "market_withdrawals": sums["withdrawals"],
+            "withdrawn_share": ratio("withdrew", "firms"),
+            "local_hosting_spend": sums["local_hosting"],
+        }
+        self.datacollector.collect(self)
+
+    def firm_table(self) -> dict[str, np.ndarray]:
+        """Firm-level columns of the firms alive (productivity, revenue, data intensity, exports, economy, sector)."""
+        firms = list(self.firms)
+        return {
+            "productivity": np.array([f.phi for f in firms]),
+            "revenue": np.array([f.revenue for f in firms]),
+            "data_intensity": np.array([f.delta for f in firms]),
+            "exports": np.array([f.exports for f in firms]),
+            "economy": np.array([f.economy for f in firms]),
+            "sector": np.array([f.sector for f in firms]),
+        }
+
+    def n_links(self) -> int:
+        """Market links (home included) + filled supplier slots."""
+        return sum(len(f.markets) + sum(s is not None for s in f.suppliers) for f in self.firms)
+
+
+def _reporter(name: str) -> Any:
+    return lambda model: model.world_metrics[name]
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process, MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def measure_reference(n_firms: int, n_steps: int, seed: int) -> dict[str, float]:
+    """Build and run the Mesa reference once on the full world (baseline policy); return timings and sizes.
+
+    Same protocol and keys as ``benchmarks.measure.measure_model`` (``impl`` = ``"mesa"``).
+    """
+    from simulator.world import baseline_state, load_world
+
+    world = load_world()
+    schedule = PolicySchedule(baseline_state(world), horizon=n_steps)
+    rss_before = peak_rss_mb()
+    t0 = time.perf_counter()
+    model = MesaReferenceModel(world, schedule, n_firms=n_firms, rng=seed)
+    build_s = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    model.run(n_steps)
+    run_s = time.perf_counter() - t1
+    rss_after = peak_rss_mb()
+    return {
+        "impl": "mesa",
+        "firms": n_firms,
+        "steps": n_steps,
+        "build_s": build_s,
+        "run_s": run_s,
+        "step_ms": 1000 * run_s / n_steps,
+        "firm_steps_per_s": n_firms * n_steps / run_s,
+        "firms_alive_end": len(model.firms),
+        "links_end": model.n_links(),
+        "peak_rss_mb": rss_after,
+        "bytes_per_firm": (rss_after - rss_before) * 2**20 / n_firms,
+        "mesa": mesa.__version__,
+    }

@@ -1,0 +1,252 @@
+"""The idiomatic Mesa reference (``benchmarks/mesa_reference.py``) does the same work as the vectorised model.
+
+Three kinds of check, on a small world (8 economies, 300 firms, a storage reform in Brazil and a ban in Nigeria at
+step 2 so that governments, cost recompilation, forced local hosting, destination storage fees and infeasible links
+are all exercised):
+
+1. **Exact**: the reference's state (firms, markets, supplier slots, hosting depth) is transplanted into a
+   ``DataFlowModel`` and one trade pass (hosting choice, prices, CES sales, intermediate sourcing, accounts) is run by
+   both; every firm's accounts agree to rounding.
+2. **Statistical**: ``REPS`` seeds of each implementation; for each world metric (mean over steps 1..STEPS, or the
+   end value / sum for counts), the difference of the two means must lie within ``Z`` combined standard errors,
+   sqrt(s²_ref/n + s²_vec/n) — the seed-to-seed spread of each implementation. Firm-level productivity, data
+   intensity and revenue at step 0 (pooled over seeds) must pass a two-sample KS test at p > ``KS_P``.
+3. **Power**: the same comparison fails for reference variants with one rule changed (no transfer compliance on a
+   firm's own data on a foreign cloud; no supplier spillovers), so the agreement in 2 is not vacuous.
+
+Seeds are fixed, so the outcome is deterministic. With 14 metrics at Z = 3 and 11 + 11 d.f., a correct
+implementation fails one metric by chance with probability ≈ 10 % for an arbitrary seed set; the fixed set passes
+with the smallest margin printed by ``-s`` (``test_world_metrics_agree``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+from test_model_fixtures import full_world, regime_events, schedule
+
+from benchmarks.mesa_reference import FirmAgent, MesaReferenceModel
+from simulator.model import DataFlowModel
+from simulator.model.costs import compile_costs
+from simulator.scenario.taxonomy import Regime
+from simulator.world.baseline import baseline_state
+
+ECONOMIES = ("BRA", "ARG", "KEN", "NGA", "ZAF", "USA", "EUU", "CHN")
+N_FIRMS = 300
+STEPS = 5
+REPS = 12
+SEEDS = tuple(range(1, REPS + 1))
+Z = 3.0
+KS_P = 0.01
+
+MEAN_METRICS = (
+    "revenue",
+    "cross_border_share",
+    "export_participation",
+    "productivity_growth",
+    "innovating_share",
+    "rd_intensity",
+    "compliance_cost_share",
+    "data_management_cost_share",
+    "cloud_ai_access",
+    "local_hosting_spend",
+)
+"""Compared as the mean over steps 1..STEPS of the world value."""
+SUM_METRICS = ("exit", "entry", "market_withdrawals")
+"""Compared as the sum over steps 1..STEPS."""
+END_METRICS = ("firm_count",)
+"""Compared at the last step."""
+METRICS = MEAN_METRICS + SUM_METRICS + END_METRICS
+OUTPUT_RTOL = 1e-4
+"""Output (value added) is final demand sold: almost fixed by GDP, so it is compared by relative difference."""
+
+
+@pytest.fixture(scope="module")
+def world():
+    return full_world().subset(list(ECONOMIES))
+
+
+@pytest.fixture(scope="module")
+def sched(world):
+    events = regime_events(
+        world, "BRA", Regime.STORAGE_CONDITIONAL, step=2, sectors=("finance_payments", "ict_digital", "health")
+    ) + regime_events(world, "NGA", Regime.STORAGE_BAN, step=2, sectors=("finance_payments", "ict_digital"))
+    return schedule(baseline_state(world), events, horizon=STEPS)
+
+
+def summarise(values_by_step: dict[str, np.ndarray]) -> dict[str, float]:
+    """Per-run summary of world metrics given as arrays over steps 0..STEPS."""
+    out = {k: float(np.nanmean(values_by_step[k][1:])) for k in MEAN_METRICS}
+    out |= {k: float(np.nansum(values_by_step[k][1:])) for k in SUM_METRICS}
+    out |= {k: float(values_by_step[k][-1]) for k in END_METRICS}
+    out["output"] = float(np.nanmean(values_by_step["output"][1:]))
+    return out
+
+
+def run_reference(world, sched, seed: int, cls: type[MesaReferenceModel] = MesaReferenceModel):
+    model = cls(world, sched, n_firms=N_FIRMS, rng=seed)
+    table0 = model.firm_table()
+    model.run(STEPS)
+    df = model.datacollector.get_model_vars_dataframe()
+    return summarise({k: df[k].to_numpy(dtype=float) for k in (*METRICS, "output")}), table0
+
+
+def run_vectorised(world, sched, seed: int):
+    model = DataFlowModel(world, sched, n_firms=N_FIRMS, rng=seed)
+    frame0 = model.firms_frame()
+    table0 = {k: frame0[k].to_numpy(dtype=float) for k in ("productivity", "revenue", "data_intensity")}
+    model.run(STEPS)
+    mf = model.metrics_frame()
+    mf = mf[mf["level"] == "world"].pivot(index="step", columns="metric", values="value").sort_index()
+    return summarise({k: mf[k].to_numpy(dtype=float) for k in (*METRICS, "output")}), table0
+
+
+@pytest.fixture(scope="module")
+def reference_runs(world, sched):
+    return [run_reference(world, sched, s) for s in SEEDS]
+
+
+@pytest.fixture(scope="module")
+def vectorised_runs(world, sched):
+    return [run_vectorised(world, sched, s) for s in SEEDS]
+
+
+def z_scores(runs_a, runs_b) -> dict[str, tuple[float, float, float]]:
+    """Per metric: (mean a, mean b, difference / combined standard error)."""
+    out = {}
+    for k in METRICS:
+        a = np.array([r[0][k] for r in runs_a])
+        b = np.array([r[0][k] for r in runs_b])
+        se = math.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size)
+        diff = a.mean() - b.mean()
+        if se > 0:
+            z = diff / se
+        else:  # no spread in either implementation: the values must be equal
+            z = 0.0 if abs(diff) <= 1e-9 * max(abs(a.mean()), 1.0) else math.inf
+        out[k] = (float(a.mean()), float(b.mean()), float(z))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------ exact
+@pytest.mark.parametrize("reconsider", [False, True], ids=["mixed_modes", "hosting_choice"])
+def test_trade_pass_matches_exactly(world, sched, reconsider):
+    """Transplant the reference's state into the vectorised model: one trade pass gives the same accounts.
+
+    Firms start from mixed hosting modes; with ``reconsider`` every firm re-chooses its mode first (compared too).
+    """
+    ref = MesaReferenceModel(world, sched, n_firms=N_FIRMS, rng=7).run(3)  # after the reform of step 2
+    firms = list(ref.firms)
+    pos = {id(f): i for i, f in enumerate(firms)}
+    n = len(firms)
+    vec = DataFlowModel(world, sched, n_firms=N_FIRMS, rng=7)
+    f = vec.firms
+    if f.capacity < n:
+        f.grow(n - f.capacity)
+        vec.network.grow(n - vec.network.sup.shape[0])
+        vec._entry_charges = np.zeros(f.capacity)
+    f.alive[:] = False
+    f.alive[:n] = True
+    for col in ("economy", "sector", "phi", "delta", "hosting", "revenue"):
+        getattr(f, col)[:n] = [getattr(x, col) for x in firms]
+    start = np.arange(n) % 3
+    f.hosting[:n] = start
+    for x, h in zip(firms, start, strict=True):
+        x.hosting = int(h)
+        x.reconsider = reconsider
+    net = vec.network
+    net.mk_firm = np.array([i for i, x in enumerate(firms) for _ in x.markets], dtype=np.int64)
+    net.mk_dest = np.array([d for x in firms for d in x.markets], dtype=np.int32)
+    net.mk_born = np.zeros(net.mk_firm.size, dtype=np.int32)
+    net.sup[:] = -1
+    for i, x in enumerate(firms):
+        net.sup[i] = [pos[id(s)] if s is not None else -1 for s in x.suppliers]
+    vec.money_scale = ref.money_scale
+    vec.cell_scale = np.array(ref.cell_scale)
+    vec.market.depth[:] = ref.hosting_market.depth
+    vec.policy = ref.policy.copy()
+    vec.costs = compile_costs(world, vec.policy, vec.params, vec.exposure, vec.money_scale)
+    vec._entry_charges[:] = 0.0
+    vec._entry_charges[:n] = [x.entry_charge for x in firms]
+
+    ref._trade(draw=False)
+    vec._compute_trade(f.alive.copy() if reconsider else np.zeros(f.capacity, bool))
+    acc = vec.accounts
+    assert np.array_equal(f.hosting[:n], [x.hosting for x in firms])
+    pairs = {
+        "revenue": "acc_revenue",
+        "exports": "exports",
+        "purchases": "purchases",
+        "value_added": "value_added",
+        "compliance": "compliance",
+        "hosting": "hosting_cost",
+        "fixed": "fixed",
+        "profit": "acc_profit",
+        "local_hosting": "local_hosting",
+    }
+    for name, attr in pairs.items():
+        mine = np.array([getattr(x, attr) for x in firms])
+        theirs = getattr(acc, name)[:n]
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, atol=1e-12 * np.abs(theirs).max(), err_msg=name)
+    np.testing.assert_allclose(ref.local_revenue, acc.local_hosting_revenue, rtol=1e-9)
+    assert np.isclose(sum(x.exports for x in firms), acc.exports.sum(), rtol=1e-12)
+    assert acc.exports.sum() > 0 and acc.compliance.sum() > 0
+
+
+# ------------------------------------------------------------------------------------------------ statistical
+def test_world_metrics_agree(reference_runs, vectorised_runs):
+    zs = z_scores(reference_runs, vectorised_runs)
+    for k, (a, b, z) in zs.items():
+        print(f"{k:28s} mesa {a:12.6g}  vectorised {b:12.6g}  z {z:+.2f}")
+    bad = {k: v for k, v in zs.items() if not abs(v[2]) <= Z}
+    assert not bad, f"metrics outside {Z} combined standard errors: {bad}"
+    out_a = np.mean([r[0]["output"] for r in reference_runs])
+    out_b = np.mean([r[0]["output"] for r in vectorised_runs])
+    print(f"output: mesa {out_a:.6g} vectorised {out_b:.6g} relative difference {out_a / out_b - 1:+.2e}")
+    assert abs(out_a / out_b - 1) < OUTPUT_RTOL
+    withdrawals = np.array([r[0]["market_withdrawals"] for r in reference_runs])
+    assert withdrawals.sum() > 0, "the ban should make some firms withdraw (the rule is exercised)"
+
+
+@pytest.mark.parametrize("column", ["productivity", "data_intensity", "revenue"])
+def test_step0_firm_distributions_agree(reference_runs, vectorised_runs, column):
+    a = np.concatenate([r[1][column] for r in reference_runs])
+    b = np.concatenate([r[1][column] for r in vectorised_runs])
+    assert a.size == b.size == REPS * N_FIRMS
+    p = stats.ks_2samp(a, b).pvalue
+    print(f"{column}: KS p = {p:.3f}")
+    assert p > KS_P
+
+
+# ------------------------------------------------------------------------------------------------------ power
+class NoHomeTransfer(MesaReferenceModel):
+    """Rule changed: a firm's own data on a foreign cloud pays no transfer-condition compliance."""
+
+    def _compile(self) -> None:
+        super()._compile()
+        self.home_transfer = [[0.0] * self.n_s for _ in range(self.n_c)]
+
+
+class NoSpilloverFirm(FirmAgent):
+    """Rule changed: no knowledge spillovers from suppliers."""
+
+    def absorb(self) -> None:
+        self.phi_next = self.phi_new
+
+
+class NoSpillover(MesaReferenceModel):
+    firm_class = NoSpilloverFirm
+
+
+@pytest.mark.parametrize(
+    ("variant", "metric"),
+    [(NoHomeTransfer, "compliance_cost_share"), (NoSpillover, "productivity_growth")],
+    ids=["no_home_transfer", "no_spillover"],
+)
+def test_comparison_detects_a_changed_rule(world, sched, vectorised_runs, variant, metric):
+    runs = [run_reference(world, sched, s, cls=variant) for s in SEEDS]
+    zs = z_scores(runs, vectorised_runs)
+    print(f"{variant.__name__}: {metric} z = {zs[metric][2]:+.1f}")
+    assert abs(zs[metric][2]) > Z
