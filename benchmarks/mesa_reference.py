@@ -52,7 +52,7 @@ TINY = float(np.finfo(float).tiny)
 CLOUD, LOCAL, IN_HOUSE = int(HostingMode.FOREIGN_CLOUD), int(HostingMode.LOCAL), int(HostingMode.IN_HOUSE)
 C_TAU, C_KAPPA, C_DEST = COL["tau"], COL["kappa"], COL["dest_storage"]
 C_BAN, C_PAY, C_OPEN = COL["ban"], COL["payment"], COL["openness"]
-C_FIXED, C_SC = COL["fixed"], COL["source_code"]
+C_FIXED, C_SC, C_FF = COL["fixed"], COL["source_code"], COL["firm_fixed"]
 
 WORLD_METRICS: tuple[str, ...] = (
     "firm_count",
@@ -154,6 +154,7 @@ class FirmAgent(mesa.Agent):
         self.exiting = False
         self.innovated = False
         self.rd = 0.0
+        self.g_first = self.g_second = 0.0
         self._reset_accounts()
 
     # ------------------------------------------------------------------------------------------- trade stages
@@ -298,9 +299,15 @@ class FirmAgent(mesa.Agent):
                 n_foreign += 1
         # fixed compliance once per foreign destination served (final market or buyers with a positive flow)
         fixed_compliance = 0.0
+        rules = [0.0, 0.0]
         for dest in self.served:
             row = m.cost_rows[(self.economy * m.n_c + dest) * m.n_s + self.sector]
             fixed_compliance += self.delta * (row[C_FIXED] + p["source_code_cost"] * ms * row[C_SC])
+            rules.append(row[C_FF])
+        # per-firm fixed compliance: once, at the strictest rule among the destinations served
+        rules.sort(reverse=True)
+        self.g_first, self.g_second = rules[0], rules[1]
+        fixed_compliance += self.delta * self.g_first
         self.n_foreign = n_foreign
         self.hosting_cost = self.core * (self.h - self.home_comp) / (1.0 + self.h)
         compliance_home = self.core * self.home_comp / (1.0 + self.h)
@@ -368,6 +375,18 @@ class FirmAgent(mesa.Agent):
         sc = p["source_code_cost"] * m.money_scale * row[C_SC]
         return p["fixed_export_cost"] * m.money_scale + self.delta * (row[C_FIXED] + sc)
 
+    def firm_fixed_saving(self, dest: int) -> float:
+        """Per-firm fixed compliance saved by leaving ``dest``: δ (G_first − G_second) if it is the strictest rule."""
+        m = self.model
+        g = m.cost_rows[(self.economy * m.n_c + dest) * m.n_s + self.sector][C_FF]
+        return self.delta * (self.g_first - self.g_second) if g >= self.g_first else 0.0
+
+    def firm_fixed_added(self, dest: int) -> float:
+        """Per-firm fixed compliance added by entering ``dest``: δ max(G_od − G_first, 0)."""
+        m = self.model
+        g = m.cost_rows[(self.economy * m.n_c + dest) * m.n_s + self.sector][C_FF]
+        return self.delta * max(g - self.g_first, 0.0)
+
     def revise_markets(self) -> None:
         """Stage 10: drop infeasible or (if reconsidering) unprofitable markets; try one gravity-drawn market."""
         m, p = self.model, self.model.params
@@ -375,7 +394,9 @@ class FirmAgent(mesa.Agent):
             dest, feasible, r = link[0], link[6], link[8]
             if dest == self.economy:
                 continue
-            if not feasible or (self.reconsider and r / m.sigma - self.market_fixed(dest) < 0):
+            if not feasible or (
+                self.reconsider and r / m.sigma - self.market_fixed(dest) - self.firm_fixed_saving(dest) < 0
+            ):
                 del self.markets[dest]
                 self.withdrawals += 1
                 self.withdrew = True
@@ -394,7 +415,7 @@ class FirmAgent(mesa.Agent):
         market = m.markets[dest * m.n_s + self.sector]
         mass = market.mass_open + x
         r_hat = market.e_open * x / mass if mass > 0 else 0.0
-        if r_hat / m.sigma - self.market_fixed(dest) > 0:
+        if r_hat / m.sigma - self.market_fixed(dest) - self.firm_fixed_added(dest) > 0:
             self.markets[dest] = m.steps
             self.entry_charge += p["market_entry_cost"] * p["fixed_export_cost"] * m.money_scale
 
@@ -414,7 +435,7 @@ class FirmAgent(mesa.Agent):
         for dest, slots in by_dest.items():
             if dest in self.markets:
                 continue
-            fixed = self.market_fixed(dest) - p["fixed_export_cost"] * m.money_scale
+            fixed = self.market_fixed(dest) - p["fixed_export_cost"] * m.money_scale + self.firm_fixed_saving(dest)
             sales = sum(buyer.slot_flow[k] for buyer, k in slots)
             if fixed > 0 and sales / m.sigma < fixed:
                 for buyer, k in slots:

@@ -177,3 +177,42 @@ def test_governments_apply_their_own_events_at_their_step(world):
     m.step()
     assert m.policy.payment_interop[k, world.index_of("NGA")] == 1.0
     np.testing.assert_array_equal(m.policy.safeguards, m.schedule.state_at(3).safeguards)
+
+
+def test_per_firm_fixed_compliance_is_paid_once_at_the_strictest_rule(world):
+    """F₁ is charged once per firm (not per destination), at the largest G_od among the foreign destinations served."""
+    state = open_state(world)
+    state.regime[:] = 2  # conditional everywhere
+    base = {"fixed_compliance": 0.0}
+    m0 = DataFlowModel(world, schedule(state), params={**base, "firm_fixed_compliance": 0.0}, n_firms=600, rng=3)
+    m1 = DataFlowModel(world, schedule(state), params={**base, "firm_fixed_compliance": 0.01}, n_firms=600, rng=3)
+    f, tr = m1.firms, m1.trade
+    extra = m1.accounts.fixed_compliance - m0.accounts.fixed_compliance
+    foreign = f.economy[tr.sales_seller] != tr.sales_dest
+    served = foreign & ((np.arange(foreign.size) < tr.n_market_links) | (tr.sales_revenue > 0))
+    n_dest = np.array([np.unique(tr.sales_dest[served & (tr.sales_seller == i)]).size for i in range(f.capacity)])
+    g = m1.costs.firm_fixed  # (o, d, s), same construction in both runs (same step-0 state)
+    expect = np.zeros(f.capacity)
+    for i in np.flatnonzero(n_dest > 0):
+        dests = np.unique(tr.sales_dest[served & (tr.sales_seller == i)])
+        expect[i] = f.delta[i] * g[f.economy[i], dests, f.sector[i]].max()
+    assert (n_dest > 1).any()
+    np.testing.assert_allclose(extra, expect, rtol=1e-9, atol=1e-12)
+    assert np.all(extra[n_dest == 0] == 0.0)
+
+
+def test_entrant_in_a_reused_slot_does_not_inherit_final_sales(world):
+    """An entrant that takes the slot of a firm that exited in the same step has no supplier-draw weight yet."""
+    from simulator.model.behaviours import final_sales
+
+    m = DataFlowModel(world, schedule(open_state(world)), n_firms=600, rng=4)
+    m.run(1)
+    f = m.firms
+    sold = final_sales(m)
+    donor = int(np.flatnonzero(f.alive & (sold > 0))[0])
+    m.exiting[:] = False
+    m.exiting[donor] = True
+    m._remove(m.exiting)
+    m._add_firms(np.array([f.economy[donor]]), np.array([f.sector[donor]]), with_suppliers=True)
+    assert f.alive[donor] and f.born[donor] == m.steps + 1  # the entrant took the dead firm's slot
+    assert final_sales(m)[donor] == 0.0

@@ -96,8 +96,9 @@ def final_sales(model: DataFlowModel) -> np.ndarray:
     """Sales to final demand of each firm slot in the last trade computation (0 for slots created since)."""
     tr, cap = model.trade, model.firms.capacity
     nm = tr.n_market_links
-    sales = np.bincount(tr.sales_seller[:nm], weights=np.maximum(tr.market_revenue, 0.0), minlength=cap)
-    return sales[:cap]
+    sales = np.bincount(tr.sales_seller[:nm], weights=np.maximum(tr.market_revenue, 0.0), minlength=cap)[:cap]
+    # an entrant may reuse the slot of a firm that exited in the same step: the slot's sales were the dead firm's
+    return np.where(model.firms.born[:cap] > model.steps, 0.0, sales)
 
 
 @register("supplier_search", "uniform")

@@ -84,6 +84,9 @@ class LinkCosts:
         tau: Iceberg trade cost τ_ods ≥ 1 (1 at home).
         kappa: Data-compliance wedge per unit of data intensity κ_ods (0 at home).
         fixed: Fixed compliance cost per unit of data intensity, in model money per step, F_ods.
+        firm_fixed: Per-firm fixed compliance cost per unit of data intensity a rule on this link implies, in model
+            money per step, G_ods = F₁ · money_scale · κ_ods / κ[conditional]; a firm pays the largest G over the
+            foreign destinations it serves, once (legal basis, data-protection officer, contract templates).
         ban: Exposure share of banned data b_ods on the link.
         dest_storage: Share of the data that must be hosted in d for foreign firms, f_ods (before δ_i).
         openness: Share of knowledge spillovers that pass the link, ``open_ods`` in [0, 1].
@@ -105,6 +108,7 @@ class LinkCosts:
     tau: np.ndarray
     kappa: np.ndarray
     fixed: np.ndarray
+    firm_fixed: np.ndarray
     ban: np.ndarray
     dest_storage: np.ndarray
     openness: np.ndarray
@@ -133,11 +137,22 @@ class LinkCosts:
             "openness": self.openness,
             "fixed": self.fixed,
             "source_code": od(self.source_code),
+            "firm_fixed": self.firm_fixed,
         }
         self.packed = np.ascontiguousarray(np.stack([cols[c].reshape(-1) for c in PACKED], axis=1))
 
 
-PACKED: tuple[str, ...] = ("tau", "kappa", "dest_storage", "ban", "payment", "openness", "fixed", "source_code")
+PACKED: tuple[str, ...] = (
+    "tau",
+    "kappa",
+    "dest_storage",
+    "ban",
+    "payment",
+    "openness",
+    "fixed",
+    "source_code",
+    "firm_fixed",
+)
 """Columns of ``LinkCosts.packed``."""
 COL: dict[str, int] = {c: i for i, c in enumerate(PACKED)}
 
@@ -195,7 +210,10 @@ def compile_costs(
 
     kref = params["kappa_conditional"]
     unit_fixed = params["fixed_compliance"] * money_scale
-    fixed = unit_fixed * (kappa / kref if kref > 0 else (kappa > 0).astype(float))
+    rule_scale = kappa / kref if kref > 0 else (kappa > 0).astype(float)
+    fixed = unit_fixed * rule_scale
+    # per-firm part (paid once per firm, at the strictest rule among the foreign destinations it serves)
+    firm_fixed = params["firm_fixed_compliance"] * money_scale * rule_scale
 
     payment = params["pi0"] * policy.payment_friction * (1 - params["interop_effect"] * policy.payment_interop) * off
     crypto = np.broadcast_to(policy.crypto_restriction[None, :], (n, n)) * off
@@ -215,6 +233,7 @@ def compile_costs(
         tau=tau,
         kappa=kappa,
         fixed=fixed,
+        firm_fixed=firm_fixed,
         ban=ban,
         dest_storage=dest_storage,
         openness=np.clip(openness, 0.0, 1.0),

@@ -313,6 +313,19 @@ class DataFlowModel(mesa.Model):
         sc = p["source_code_cost"] * self.money_scale * t[:, COL["source_code"]]
         return p["fixed_export_cost"] * self.money_scale + f.delta[firm] * (t[:, COL["fixed"]] + sc)
 
+    def _firm_fixed_saving(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
+        """Per-firm fixed compliance saved by leaving ``dest``: δ · (G_first − G_second) if d is the strictest."""
+        f, a = self.firms, self.accounts
+        g = self.costs.packed[flat_index(firm, dest, f, self.costs), COL["firm_fixed"]]
+        first, second = _fit(a.firm_rule_first, f.capacity)[firm], _fit(a.firm_rule_second, f.capacity)[firm]
+        return f.delta[firm] * np.where(g >= first, first - second, 0.0)
+
+    def _firm_fixed_added(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
+        """Per-firm fixed compliance a firm adds by entering ``dest``: δ · max(G_od − G_first, 0)."""
+        f, a = self.firms, self.accounts
+        g = self.costs.packed[flat_index(firm, dest, f, self.costs), COL["firm_fixed"]]
+        return f.delta[firm] * np.maximum(g - _fit(a.firm_rule_first, f.capacity)[firm], 0.0)
+
     def _update_markets(self, reconsider: np.ndarray) -> None:
         """Drop unprofitable or infeasible export markets; search one candidate market per reconsidering firm."""
         p, f, net, tr = self.params, self.firms, self.network, self.trade
@@ -320,6 +333,8 @@ class DataFlowModel(mesa.Model):
         firm, dest = net.mk_firm, net.mk_dest
         foreign = f.economy[firm] != dest
         profit = tr.market_revenue / sigma - self._market_fixed(firm, dest)
+        if foreign.any():
+            profit[foreign] -= self._firm_fixed_saving(firm[foreign], dest[foreign])
         drop = foreign & (~tr.market_feasible | (reconsider[firm] & (profit < 0)))
         if drop.any():
             dropped = firm[drop]
@@ -345,7 +360,8 @@ class DataFlowModel(mesa.Model):
         mass = tr.open_mass.ravel()[cell] + x
         e_open = (self.demand * self.tradability[None, :]).ravel()[cell]
         r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
-        enter = lt.feasible & (r_hat / sigma - self._market_fixed(cand_firms, cand_dest) > 0)
+        entry_fixed = self._market_fixed(cand_firms, cand_dest) + self._firm_fixed_added(cand_firms, cand_dest)
+        enter = lt.feasible & (r_hat / sigma - entry_fixed > 0)
         if enter.any():
             net.add_markets(cand_firms[enter], cand_dest[enter], self.steps)
             cost = p["market_entry_cost"] * p["fixed_export_cost"] * self.money_scale
@@ -374,6 +390,7 @@ class DataFlowModel(mesa.Model):
         sales = np.bincount(inv, weights=tr.supplier_flow[buyer, slot], minlength=pairs.size)
         p_sup, p_dest = pairs // n_c, pairs % n_c
         fixed = self._market_fixed(p_sup, p_dest) - p["fixed_export_cost"] * self.money_scale
+        fixed = fixed + self._firm_fixed_saving(p_sup, p_dest)
         has_market = np.isin(pairs, net.mk_firm * n_c + net.mk_dest)
         drop_pair = ~has_market & (fixed > 0) & (sales / p["sigma"] < fixed)
         if not drop_pair.any():

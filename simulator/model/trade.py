@@ -235,6 +235,8 @@ class Accounts:
     n_foreign_markets: np.ndarray
     inhouse_capex: np.ndarray
     local_hosting_revenue: np.ndarray
+    firm_rule_first: np.ndarray
+    firm_rule_second: np.ndarray
 
 
 def firm_accounts(
@@ -295,7 +297,10 @@ def firm_accounts(
     t = costs.packed[flat_index(p_seller, p_dest, firms, costs)]
     sc = params["source_code_cost"] * money_scale * t[:, COL["source_code"]]
     fix_comp = firms.delta[p_seller] * (t[:, COL["fixed"]] + sc)
-    fixed_compliance = np.bincount(p_seller, weights=fix_comp, minlength=cap)
+    # per-firm part: once per firm, at the strictest rule among the foreign destinations it serves (G_ods); the
+    # second largest is what the firm would still pay after leaving its strictest destination
+    g_first, g_second = top_two(p_seller, t[:, COL["firm_fixed"]], cap)
+    fixed_compliance = np.bincount(p_seller, weights=fix_comp, minlength=cap) + firms.delta * g_first
     n_foreign = np.bincount(seller[:nm], weights=mk_foreign.astype(float), minlength=cap)
     fixed = (
         operating_cost * firms.alive
@@ -329,4 +334,22 @@ def firm_accounts(
         n_foreign_markets=n_foreign,
         inhouse_capex=hosting_fixed * firms.alive,
         local_hosting_revenue=local_rev,
+        firm_rule_first=g_first,
+        firm_rule_second=g_second,
     )
+
+
+def top_two(group: np.ndarray, value: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Largest and second largest ``value`` per ``group`` (0 where a group has none), each ``(size,)``."""
+    first, second = np.zeros(size), np.zeros(size)
+    if group.size == 0:
+        return first, second
+    order = np.lexsort((-value, group))
+    g, v = group[order], value[order]
+    start = np.ones(g.size, bool)
+    start[1:] = g[1:] != g[:-1]
+    first[g[start]] = v[start]
+    nxt = np.flatnonzero(start) + 1
+    ok = (nxt < g.size) & (g[np.minimum(nxt, g.size - 1)] == g[start])
+    second[g[start][ok]] = v[nxt[ok]]
+    return first, second
