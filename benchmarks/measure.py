@@ -27,6 +27,21 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def model_state_bytes(model) -> int:
+    """Bytes of the numpy arrays the model keeps between steps: firm table, network, trade result, accounts."""
+    import dataclasses
+
+    import numpy as np
+
+    total = 0
+    for obj in (model.firms, model.network, model.trade, model.accounts, model.innovation):
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            if isinstance(v, np.ndarray):
+                total += v.nbytes
+    return total
+
+
 def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> dict[str, float]:
     """Build and run the vectorised model once; return timings and sizes."""
     import numpy as np
@@ -36,6 +51,11 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
 
     world = load_world()
     schedule = PolicySchedule(baseline_state(world), horizon=n_steps)
+    # compiled kernels: the first call in a process loads them from numba's cache (or compiles them, once per
+    # machine); pay that on a small model before timing, and report it separately
+    t_jit = time.perf_counter()
+    DataFlowModel(world, schedule, n_firms=1000, rng=seed).run(2)
+    jit_s = time.perf_counter() - t_jit
     rss_before = peak_rss_mb()
     t0 = time.perf_counter()
     model = DataFlowModel(world, schedule, n_firms=n_firms, rng=seed, metrics_every=metrics_every)
@@ -45,6 +65,8 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
     run_s = time.perf_counter() - t1
     rss_after = peak_rss_mb()
     links = int((model.network.sup >= 0).sum()) + int(model.network.mk_firm.size)
+    timings = getattr(model, "build_timings", {})
+    state_bytes = model_state_bytes(model)
     firms_alive = int(model.firms.alive.sum())
     return {
         "impl": "vectorised",
@@ -52,6 +74,9 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
         "steps": n_steps,
         "metrics_every": metrics_every,
         "build_s": build_s,
+        "network_s": timings.get("network", float("nan")),
+        "warmup_s": timings.get("warmup", float("nan")),
+        "jit_s": jit_s,
         "run_s": run_s,
         "step_ms": 1000 * run_s / n_steps,
         "firm_steps_per_s": n_firms * n_steps / run_s,
@@ -59,6 +84,7 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
         "links_end": links,
         "peak_rss_mb": rss_after,
         "bytes_per_firm": (rss_after - rss_before) * 2**20 / n_firms,
+        "state_bytes_per_firm": state_bytes / n_firms,
         "numpy": np.__version__,
     }
 

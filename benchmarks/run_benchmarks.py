@@ -90,13 +90,15 @@ def scaling_exponent(rows: list[dict]) -> float:
 def table(rows: list[dict]) -> str:
     """Markdown table of measurements."""
     head = (
-        "| impl | firms | steps | build s | ms/step | firm-steps/s | links (end) | peak RSS MiB | bytes/firm |\n"
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+        "| impl | firms | steps | build s | network s | ms/step | firm-steps/s | links (end) | peak RSS MiB "
+        "| bytes/firm | state bytes/firm |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     )
+    nan = float("nan")
     body = "".join(
-        f"| {r['impl']} | {r['firms']:,} | {r['steps']} | {r['build_s']:.2f} | {r['step_ms']:.1f} | "
-        f"{r['firm_steps_per_s']:,.0f} | {r.get('links_end', 0):,} | {r['peak_rss_mb']:.0f} | "
-        f"{r.get('bytes_per_firm', float('nan')):,.0f} |\n"
+        f"| {r['impl']} | {r['firms']:,} | {r['steps']} | {r['build_s']:.2f} | {r.get('network_s', nan):.2f} | "
+        f"{r['step_ms']:.1f} | {r['firm_steps_per_s']:,.0f} | {r.get('links_end', 0):,} | {r['peak_rss_mb']:.0f} | "
+        f"{r.get('bytes_per_firm', nan):,.0f} | {r.get('state_bytes_per_firm', nan):,.0f} |\n"
         for r in rows
     )
     return head + body
@@ -138,6 +140,11 @@ def main(argv: list[str] | None = None) -> None:
         f"({with_metrics['step_ms']:.1f} vs {without['step_ms']:.1f} ms/step)"
     )
     lines.append(f"- scaling of step time with firms + links (log-log slope): {scaling_exponent(rows):.2f}")
+    jit = max(r.get("jit_s", 0.0) for r in rows)
+    lines.append(
+        f"- first-call cost of the compiled kernels (numba cache load, or compilation on a fresh machine), paid once "
+        f"per process before timing: up to {jit:.1f} s (not in build s or ms/step)"
+    )
     report = "\n".join(lines) + "\n"
     sys.stdout.write(report)
     if args.write:

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.model import kernels
+
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
 
@@ -64,13 +66,9 @@ def spillover_gain(model: DataFlowModel, phi: np.ndarray) -> np.ndarray:
     The sketch's gap in levels, φ_j − φ_i, explodes with heavy-tailed productivity (a buyer could gain many times
     its own productivity in one step); the gap in logs keeps the same direction and is scale-free.
     """
-    sup = model.network.sup
-    flow = model.trade.supplier_flow
-    total = flow.sum(axis=1, keepdims=True)
-    w = np.divide(flow, total, out=np.zeros_like(flow), where=total > 0)
+    tr = model.trade
     logphi = np.log(np.maximum(phi, np.finfo(float).tiny))
-    gap = np.maximum(logphi[np.maximum(sup, 0)] - logphi[:, None], 0.0) * (sup >= 0)
-    return model.params["beta"] * (w * gap * model.trade.supplier_open).sum(axis=1)
+    return kernels.spillover_gain(model.network.sup, tr.supplier_flow, tr.supplier_open, logphi, model.params["beta"])
 
 
 def schumpeterian(model: DataFlowModel) -> InnovationResult:

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
+from simulator.model import kernels
 from simulator.model.population import SizeClass
 from simulator.scenario.taxonomy import Regime
 from simulator.world.policy import REGIME_ORDER
@@ -198,25 +198,31 @@ QUANTITIES: tuple[str, ...] = tuple(
 )
 
 
-def firm_quantities(model: DataFlowModel) -> dict[str, np.ndarray]:
-    """Return every per-firm quantity the metrics need, arrays per firm slot (zero for free slots)."""
-    f, a, tr = model.firms, model.accounts, model.trade
+def link_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-seller intra-regional exports, Σ sales × (τ(1 + W) − 1) on cross-border links, economy × economy flows.
+
+    One pass over the links; the flows are cross-border sales by origin × destination economy, flattened.
+    """
+    f, tr = model.firms, model.trade
+    n_c = len(model.world.iso3)
+    return kernels.link_metric_sums(
+        tr.sales_seller, tr.sales_dest, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge,
+        f.capacity, n_c,
+    )  # fmt: skip
+
+
+def firm_quantities(
+    model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
+    """Return every per-firm quantity the metrics need, arrays per firm slot (zero for free slots).
+
+    ``links`` is the result of ``link_sums`` when the caller has it already.
+    """
+    f, a = model.firms, model.accounts
     alive = f.alive.astype(float)
     cap = f.capacity
-    seller = tr.sales_seller
-    o, d = f.economy[seller], tr.sales_dest
-    foreign = o != d
-    same_region = model.region_of[o] == model.region_of[d]
-    gross = tr.sales_tau * (1.0 + tr.sales_wedge) - 1.0
-
-    def by_seller(v: np.ndarray) -> np.ndarray:
-        return np.bincount(seller, weights=v, minlength=cap)
-
-    sup = model.network.sup
-    valid = (sup >= 0) & f.alive[:, None]
-    sup_econ = f.economy[np.maximum(sup, 0)]
-    foreign_slot = valid & (sup_econ != f.economy[:, None])
-    foreign_buyers = np.bincount(sup[foreign_slot], minlength=cap)
+    intra, trade_cost, _ = link_sums(model) if links is None else links
+    suppliers, foreign_suppliers, foreign_buyers = kernels.slot_counts(model.network.sup, f.alive, f.economy, cap)
     services = (model.world.sectors["kind"].to_numpy() == "services")[f.sector]
     growth = np.log(np.divide(f.phi, model.prev_phi, out=np.ones(cap), where=(model.prev_phi > 0) & f.alive))
     exporter = (a.exports > 0).astype(float)
@@ -227,10 +233,10 @@ def firm_quantities(model: DataFlowModel) -> dict[str, np.ndarray]:
         "exports": a.exports,
         "exporter": exporter,
         "foreign_partners": (a.n_foreign_markets + foreign_buyers) * exporter,
-        "intra_region_exports": by_seller(tr.sales_revenue * (foreign & same_region)),
-        "suppliers": valid.sum(axis=1).astype(float),
-        "foreign_suppliers": foreign_slot.sum(axis=1).astype(float),
-        "trade_cost": by_seller(tr.sales_revenue * gross * foreign),
+        "intra_region_exports": intra,
+        "suppliers": suppliers,
+        "foreign_suppliers": foreign_suppliers,
+        "trade_cost": trade_cost,
         "phi": f.phi * alive,
         "log_growth": growth * alive,
         "rd": model.innovation.rd,
@@ -312,14 +318,15 @@ class MetricsCollector:
         """Compute and store the metrics of the model's current step."""
         f = model.firms
         step = model.steps
-        q = firm_quantities(model)
+        links = link_sums(model)
+        q = firm_quantities(model, links)
         names = list(QUANTITIES)
         cell = (f.economy.astype(np.int64) * self.n_s + f.sector) * self.n_z + f.size
         alive = f.alive | model.exiting
         idx = np.flatnonzero(alive)
         n_cells = self.n_c * self.n_s * self.n_z
-        indicator = sp.csr_array((np.ones(idx.size), (cell[idx], np.arange(idx.size))), shape=(n_cells, idx.size))
-        table = indicator @ np.stack([q[n][idx] for n in names], axis=1)
+        columns = tuple(np.ascontiguousarray(q[n], dtype=float) for n in names)
+        table = kernels.cell_sums(cell, idx, columns, n_cells)
         groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(names)))
         col = {n: i for i, n in enumerate(names)}
         values = np.empty((len(METRICS), groups.shape[0]))
@@ -331,9 +338,11 @@ class MetricsCollector:
                 den = groups[:, col[m.denominator]]
                 values[i] = np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
         self.blocks.append((step, values))
-        self._collect_extra(model, step, groups, col)
+        self._collect_extra(model, step, groups, col, links[2])
 
-    def _collect_extra(self, model: DataFlowModel, step: int, groups: np.ndarray, col: dict[str, int]) -> None:
+    def _collect_extra(
+        self, model: DataFlowModel, step: int, groups: np.ndarray, col: dict[str, int], od_flows: np.ndarray
+    ) -> None:
         levels, labels = self.labels
         out = self.extra
         dds = groups[:, col["dds_exports"]]
@@ -373,13 +382,7 @@ class MetricsCollector:
             out.append((step, "real_investment", lev, g, float(k / cpi) if cpi > 0 else np.nan))
 
         # region × region flows and bloc fragmentation
-        o = model.firms.economy[tr.sales_seller]
-        d = tr.sales_dest
-        foreign = o != d
-        flows = np.bincount(
-            o[foreign] * self.n_c + d[foreign], weights=tr.sales_revenue[foreign], minlength=self.n_c**2
-        )
-        flows = flows.reshape(self.n_c, self.n_c)
+        flows = od_flows.reshape(self.n_c, self.n_c)
         n_r = len(self.region_names)
         rr = np.zeros((n_r, n_r))
         np.add.at(rr, (self.region_of[:, None], self.region_of[None, :]), flows)

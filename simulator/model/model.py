@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +11,7 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulator.model import entry_exit, hosting, metrics
+from simulator.model import entry_exit, hosting, kernels, metrics
 from simulator.model.behaviours import resolve
 from simulator.model.costs import COL, LinkCosts, compile_costs, exposure_matrix
 from simulator.model.government import Government
@@ -103,6 +104,7 @@ class DataFlowModel(mesa.Model):
     # ------------------------------------------------------------------------------------------------ construction
     def _setup(self) -> None:
         world, p = self.world, self.params
+        t_start = time.perf_counter()
         self._stream_key = int(self.rng.integers(np.iinfo(np.int64).max))
         self.rules = resolve(self.behaviours)
         self.policy: PolicyState = self.schedule.initial.copy()
@@ -149,6 +151,7 @@ class DataFlowModel(mesa.Model):
         self.firms.revenue = self.accounts.revenue.copy()
         alive = np.flatnonzero(self.firms.alive)
         self._fill_suppliers(alive)
+        t_network = time.perf_counter()
         for _ in range(int(p["warmup_rounds"])):
             self._compute_trade(reconsider=self.firms.alive.copy())
             self.firms.revenue = self.accounts.revenue.copy()
@@ -171,6 +174,10 @@ class DataFlowModel(mesa.Model):
         self._run_end = -1
         self.collector = metrics.MetricsCollector(self)
         self.collector.collect(self)
+        t_end = time.perf_counter()
+        self.build_timings = {"network": t_network - t_start, "warmup": t_end - t_network, "total": t_end - t_start}
+        """Seconds spent in construction: population and network (first pass, supplier draws), then warm-up rounds,
+        final pass and step-0 metrics (read by the benchmarks)."""
 
     # ----------------------------------------------------------------------------------------------- public API
     def step(self) -> None:
@@ -385,13 +392,11 @@ class DataFlowModel(mesa.Model):
         if not foreign.any():
             return
         buyer, slot, supplier, dest = buyer[foreign], slot[foreign], supplier[foreign], dest[foreign]
-        key = supplier * n_c + dest
-        pairs, inv = np.unique(key, return_inverse=True)
-        sales = np.bincount(inv, weights=tr.supplier_flow[buyer, slot], minlength=pairs.size)
+        pairs, inv, sales = kernels.unique_pairs(supplier, dest, f.capacity, n_c, tr.supplier_flow[buyer, slot])
         p_sup, p_dest = pairs // n_c, pairs % n_c
         fixed = self._market_fixed(p_sup, p_dest) - p["fixed_export_cost"] * self.money_scale
         fixed = fixed + self._firm_fixed_saving(p_sup, p_dest)
-        has_market = np.isin(pairs, net.mk_firm * n_c + net.mk_dest)
+        has_market = kernels.pairs_in_links(pairs, n_c, net.mk_firm, net.mk_dest, f.capacity)
         drop_pair = ~has_market & (fixed > 0) & (sales / p["sigma"] < fixed)
         if not drop_pair.any():
             return

@@ -17,6 +17,8 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from simulator.model import kernels
+
 
 @dataclass
 class Network:
@@ -109,9 +111,8 @@ def gravity_cdf(mass: np.ndarray, dist_km: np.ndarray, gamma: float, exclude_hom
 def sample_rows(rng: np.random.Generator, cdf: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Draw one column per entry of ``rows`` from the row-wise CDF ``cdf`` (vectorised inverse-CDF), -1 if empty."""
     u = rng.random(rows.size)
-    c = cdf[rows]
-    out = (c < u[:, None]).sum(axis=1)
-    empty = c[:, -1] <= 0
+    out = kernels.count_below(cdf, rows, u)
+    empty = cdf[rows, -1] <= 0
     out = np.minimum(out, cdf.shape[1] - 1)
     out[empty] = -1
     return out

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.model import kernels
 from simulator.model.costs import COL, LinkCosts
 from simulator.model.network import Network
 from simulator.model.population import Firms
@@ -55,18 +56,24 @@ def link_terms(
     params: Mapping[str, float],
 ) -> LinkTerms:
     """Gather the cost terms of links ``seller → dest`` from the compiled tables."""
-    rows = flat_index(seller, dest, firms, costs)
-    t = costs.packed[rows]
-    delta = firms.delta[seller]
+    n_c, _, n_s = costs.tau.shape
+    tau, compliance, payment, dest_hosting, feasible = kernels.link_terms(
+        seller, dest, firms.economy, firms.sector, firms.delta, costs.packed, TRADE_COLS, local_price, n_c, n_s,
+        params["ban_dependence_threshold"],
+    )  # fmt: skip
     return LinkTerms(
         seller=seller,
         dest=dest,
-        tau=t[:, COL["tau"]],
-        compliance=delta * t[:, COL["kappa"]],
-        payment=t[:, COL["payment"]],
-        dest_hosting=delta * t[:, COL["dest_storage"]] * local_price[dest],
-        feasible=delta * t[:, COL["ban"]] < params["ban_dependence_threshold"],
+        tau=tau,
+        compliance=compliance,
+        payment=payment,
+        dest_hosting=dest_hosting,
+        feasible=feasible,
     )
+
+
+TRADE_COLS = np.array([COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "payment", "openness")], dtype=np.int64)
+"""Columns of ``LinkCosts.packed`` the trade kernels read, in their order."""
 
 
 def flat_index(seller: np.ndarray, dest: np.ndarray, firms: Firms, costs: LinkCosts) -> np.ndarray:
@@ -148,63 +155,44 @@ def trade_step(
         params: Parameter values.
     """
     sigma = params["sigma"]
-    markup = sigma / (sigma - 1.0)
     n_c, n_s = demand.shape
     cap = firms.capacity
-
-    # ---- final markets ----
-    mk = link_terms(net.mk_firm, net.mk_dest, firms, costs, local_price, params)
-    s = firms.sector[mk.seller]
-    price = markup * unit_cost[mk.seller] * mk.tau * (1.0 + mk.wedge)
-    x = np.where(mk.feasible, np.exp((1.0 - sigma) * np.log(price)), 0.0)
-    home = firms.economy[mk.seller] == mk.dest
-    cell = mk.dest.astype(np.int64) * n_s + s
-    mass_open = np.bincount(cell, weights=x, minlength=n_c * n_s)
-    mass_home = np.bincount(cell[home], weights=x[home], minlength=n_c * n_s)
+    nm = int(net.mk_firm.size)
+    # pass 1 (compiled): cost terms and delivered price of every link, market links then filled supplier slots
+    seller, dest, tau, comp, pay, dh, feas, price, openness = kernels.trade_terms(
+        net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost,
+        costs.packed, TRADE_COLS, local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
+    )  # fmt: skip
+    # offers p^(1−σ) on market links and logit weights q^(−1/μ) on supplier links (vectorised exp/log)
+    weight = np.empty(price.size)
+    weight[:nm] = np.where(feas[:nm], np.exp((1.0 - sigma) * np.log(price[:nm])), 0.0)
+    weight[nm:] = np.where(feas[nm:], np.exp(-np.log(price[nm:]) / params["mu"]), 0.0)
+    spend = intermediate_share[firms.sector] * (sigma - 1.0) / sigma * prev_revenue * firms.alive
     e_open = (demand * tradability[None, :]).ravel()
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
-    share_open = np.divide(x, mass_open[cell], out=np.zeros_like(x), where=mass_open[cell] > 0)
-    share_home = np.divide(x, mass_home[cell], out=np.zeros_like(x), where=(mass_home[cell] > 0) & home)
-    r_mk = e_open[cell] * share_open + e_home[cell] * share_home
+    # pass 2 (compiled): CES pools by destination cell, shares, intermediate flows, revenue per firm
+    rev, mass_open, mass_home, flow_slots, purchases, revenue = kernels.trade_flows(
+        seller, dest, firms.economy, firms.sector, weight, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home, spend,
+        cap,
+    )  # fmt: skip
+    q_slots = kernels.slot_matrix(net.sup, firms.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
+    open_slots = kernels.slot_matrix(net.sup, firms.alive, openness, 0.0)
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
     with np.errstate(divide="ignore"):
         p_index = np.where(mass_open > 0, mass_open, np.nan) ** (1.0 / (1.0 - sigma))
-
-    # ---- intermediate inputs over supplier slots ----
-    n, m = net.sup.shape
-    valid = (net.sup >= 0) & firms.alive[:, None]
-    buyer, slot = np.nonzero(valid)
-    supplier = net.sup[buyer, slot]
-    sl = link_terms(supplier, firms.economy[buyer], firms, costs, local_price, params)
-    q = markup * unit_cost[supplier] * sl.tau * (1.0 + sl.wedge)
-    w = np.where(sl.feasible, np.exp(-np.log(q) / params["mu"]), 0.0)
-    w_sum = np.bincount(buyer, weights=w, minlength=cap)
-    spend = intermediate_share[firms.sector] * (sigma - 1.0) / sigma * prev_revenue * firms.alive
-    flow = np.divide(spend[buyer] * w, w_sum[buyer], out=np.zeros_like(w), where=w_sum[buyer] > 0)
-    purchases = np.bincount(buyer, weights=flow, minlength=cap)
-    q_slots = np.full((n, m), np.inf)
-    q_slots[buyer, slot] = np.where(sl.feasible, q, np.inf)
-    flow_slots = np.zeros((n, m))
-    flow_slots[buyer, slot] = flow
-    open_slots = np.zeros((n, m))
-    open_slots[buyer, slot] = costs.packed[flat_index(supplier, sl.dest, firms, costs), COL["openness"]]
-
-    seller = np.concatenate([mk.seller, sl.seller])
-    revenue_links = np.concatenate([r_mk, flow])
-    revenue = np.bincount(seller, weights=revenue_links, minlength=cap)
     return TradeResult(
         sales_seller=seller,
-        sales_dest=np.concatenate([mk.dest, sl.dest]).astype(np.int64),
-        sales_revenue=revenue_links,
-        sales_tau=np.concatenate([mk.tau, sl.tau]),
-        sales_wedge=np.concatenate([mk.wedge, sl.wedge]),
-        sales_compliance=np.concatenate([mk.compliance, sl.compliance]),
-        sales_payment=np.concatenate([mk.payment, sl.payment]),
-        sales_dest_hosting=np.concatenate([mk.dest_hosting, sl.dest_hosting]),
-        sales_final=np.concatenate([np.ones(r_mk.size, bool), np.zeros(flow.size, bool)]),
-        n_market_links=int(r_mk.size),
-        market_revenue=r_mk,
-        market_feasible=mk.feasible,
+        sales_dest=dest,
+        sales_revenue=rev,
+        sales_tau=tau,
+        sales_wedge=comp + pay + dh,
+        sales_compliance=comp,
+        sales_payment=pay,
+        sales_dest_hosting=dh,
+        sales_final=np.arange(seller.size) < nm,
+        n_market_links=nm,
+        market_revenue=rev[:nm],
+        market_feasible=feas[:nm],
         supplier_price=q_slots,
         supplier_flow=flow_slots,
         supplier_open=open_slots,
@@ -271,37 +259,30 @@ def firm_accounts(
     cap = firms.capacity
     sigma = params["sigma"]
     seller = tr.sales_seller
-    foreign = firms.economy[seller] != tr.sales_dest
-    vc = tr.sales_revenue * (sigma - 1.0) / sigma
-    one_w = 1.0 + tr.sales_wedge
-
-    def by_firm(v: np.ndarray) -> np.ndarray:
-        return np.bincount(seller, weights=v, minlength=cap)
-
-    core = by_firm(vc / one_w)
-    compliance_var = by_firm(vc * tr.sales_compliance / one_w)
-    payment = by_firm(vc * tr.sales_payment / one_w)
-    dest_host = by_firm(vc * tr.sales_dest_hosting / one_w)
+    n_c = costs.trust.size
+    nm = tr.n_market_links
+    # one compiled pass over the links: per-seller sums (as np.bincount in link order) and the links that count as
+    # serving a foreign destination
+    core, compliance_var, payment, dest_host, exports, n_foreign, dest_host_by_dest, served = kernels.seller_accounts(
+        seller, tr.sales_dest, firms.economy, tr.sales_revenue, tr.sales_wedge, tr.sales_compliance, tr.sales_payment,
+        tr.sales_dest_hosting, nm, sigma, cap, n_c,
+    )  # fmt: skip
     home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
     hosting = core * (hosting_cost - home_comp) / (1.0 + hosting_cost)
     compliance_home = core * home_comp / (1.0 + hosting_cost)
 
     # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
     # final demand (a market link) or only to firms (supplier links with a positive flow)
-    nm = tr.n_market_links
-    mk_foreign = foreign[:nm]
-    served = foreign & ((np.arange(seller.size) < nm) | (tr.sales_revenue > 0))
-    n_c = costs.trust.size
-    pairs = np.unique(seller[served] * n_c + tr.sales_dest[served])
+    sel = np.flatnonzero(served)
+    pairs, _, _ = kernels.unique_pairs(seller[sel], tr.sales_dest[sel], cap, n_c, np.zeros(sel.size))
     p_seller, p_dest = pairs // n_c, pairs % n_c
     t = costs.packed[flat_index(p_seller, p_dest, firms, costs)]
     sc = params["source_code_cost"] * money_scale * t[:, COL["source_code"]]
     fix_comp = firms.delta[p_seller] * (t[:, COL["fixed"]] + sc)
     # per-firm part: once per firm, at the strictest rule among the foreign destinations it serves (G_ods); the
     # second largest is what the firm would still pay after leaving its strictest destination
-    g_first, g_second = top_two(p_seller, t[:, COL["firm_fixed"]], cap)
+    g_first, g_second = kernels.top_two(p_seller, t[:, COL["firm_fixed"]], cap)
     fixed_compliance = np.bincount(p_seller, weights=fix_comp, minlength=cap) + firms.delta * g_first
-    n_foreign = np.bincount(seller[:nm], weights=mk_foreign.astype(float), minlength=cap)
     fixed = (
         operating_cost * firms.alive
         + params["fixed_export_cost"] * money_scale * n_foreign
@@ -310,14 +291,11 @@ def firm_accounts(
         + entry_charges
     )
     revenue = tr.revenue
-    exports = by_firm(tr.sales_revenue * foreign)
     compliance = compliance_var + fixed_compliance + dest_host + compliance_home
     profit = revenue / sigma - fixed
     value_added = revenue - tr.purchases
     local = (hosting + compliance_home) * hosting_local_share
-    local_rev = np.bincount(firms.economy, weights=local, minlength=n_c) + np.bincount(
-        tr.sales_dest, weights=vc * tr.sales_dest_hosting / one_w, minlength=n_c
-    )
+    local_rev = np.bincount(firms.economy, weights=local, minlength=n_c) + dest_host_by_dest
     return Accounts(
         revenue=revenue,
         exports=exports,

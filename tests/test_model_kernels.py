@@ -1,0 +1,291 @@
+"""Each compiled kernel of ``simulator.model.kernels`` against the numpy form it replaces, on random inputs and on a
+small real model (agreement up to floating-point reassociation)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_model_fixtures import schedule, small_world
+
+from simulator.model import kernels
+from simulator.model.costs import COL
+from simulator.world.baseline import baseline_state
+
+RTOL = 1e-12
+
+
+def close(a, b, rtol=RTOL):
+    np.testing.assert_allclose(a, b, rtol=rtol, atol=1e-300)
+
+
+@pytest.fixture(scope="module")
+def model():
+    from simulator.model import DataFlowModel
+
+    world = small_world()
+    m = DataFlowModel(world, schedule(baseline_state(world), horizon=4), n_firms=600, rng=3)
+    m.run(3)
+    return m
+
+
+def trade_cols() -> np.ndarray:
+    return np.array([COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "payment", "openness")], dtype=np.int64)
+
+
+def test_link_terms_match_numpy(model):
+    from simulator.model.trade import link_terms
+
+    f, c, net = model.firms, model.costs, model.network
+    n_c, _, n_s = c.tau.shape
+    ref = link_terms(net.mk_firm, net.mk_dest, f, c, model.local_price, model.params)
+    got = kernels.link_terms(
+        net.mk_firm,
+        net.mk_dest,
+        f.economy,
+        f.sector,
+        f.delta,
+        c.packed,
+        trade_cols(),
+        model.local_price,
+        n_c,
+        n_s,
+        model.params["ban_dependence_threshold"],
+    )
+    for r, g in zip((ref.tau, ref.compliance, ref.payment, ref.dest_hosting, ref.feasible), got, strict=True):
+        np.testing.assert_array_equal(r, g)
+
+
+def numpy_trade(model):
+    """The numpy form of the trade pass (final markets, then supplier slots), as ``trade_step`` computed it."""
+    from simulator.model.trade import link_terms
+
+    f, c, net, p = model.firms, model.costs, model.network, model.params
+    sigma, demand, tradability = p["sigma"], model.demand, model.tradability
+    markup = sigma / (sigma - 1.0)
+    n_c, n_s = demand.shape
+    cap = f.capacity
+    mk = link_terms(net.mk_firm, net.mk_dest, f, c, model.local_price, p)
+    price = markup * model.unit_cost[mk.seller] * mk.tau * (1.0 + mk.wedge)
+    x = np.where(mk.feasible, np.exp((1.0 - sigma) * np.log(price)), 0.0)
+    home = f.economy[mk.seller] == mk.dest
+    cell = mk.dest.astype(np.int64) * n_s + f.sector[mk.seller]
+    mass_open = np.bincount(cell, weights=x, minlength=n_c * n_s)
+    mass_home = np.bincount(cell[home], weights=x[home], minlength=n_c * n_s)
+    e_open = (demand * tradability[None, :]).ravel()
+    e_home = (demand * (1.0 - tradability[None, :])).ravel()
+    share_open = np.divide(x, mass_open[cell], out=np.zeros_like(x), where=mass_open[cell] > 0)
+    share_home = np.divide(x, mass_home[cell], out=np.zeros_like(x), where=(mass_home[cell] > 0) & home)
+    r_mk = e_open[cell] * share_open + e_home[cell] * share_home
+    n, m = net.sup.shape
+    buyer, slot = np.nonzero((net.sup >= 0) & f.alive[:, None])
+    supplier = net.sup[buyer, slot]
+    sl = link_terms(supplier, f.economy[buyer], f, c, model.local_price, p)
+    q = markup * model.unit_cost[supplier] * sl.tau * (1.0 + sl.wedge)
+    w = np.where(sl.feasible, np.exp(-np.log(q) / p["mu"]), 0.0)
+    w_sum = np.bincount(buyer, weights=w, minlength=cap)
+    spend = model.intermediate_share[f.sector] * (sigma - 1.0) / sigma * f.revenue * f.alive
+    flow = np.divide(spend[buyer] * w, w_sum[buyer], out=np.zeros_like(w), where=w_sum[buyer] > 0)
+    q_slots = np.full((n, m), np.inf)
+    q_slots[buyer, slot] = np.where(sl.feasible, q, np.inf)
+    flow_slots = np.zeros((n, m))
+    flow_slots[buyer, slot] = flow
+    open_slots = np.zeros((n, m))
+    rows = (f.economy[supplier].astype(np.int64) * n_c + sl.dest) * n_s + f.sector[supplier]
+    open_slots[buyer, slot] = c.packed[rows, COL["openness"]]
+    seller = np.concatenate([mk.seller, sl.seller])
+    rev = np.concatenate([r_mk, flow])
+    return {
+        "seller": seller,
+        "dest": np.concatenate([mk.dest, sl.dest]).astype(np.int64),
+        "rev": rev,
+        "tau": np.concatenate([mk.tau, sl.tau]),
+        "comp": np.concatenate([mk.compliance, sl.compliance]),
+        "pay": np.concatenate([mk.payment, sl.payment]),
+        "dh": np.concatenate([mk.dest_hosting, sl.dest_hosting]),
+        "feas": np.concatenate([mk.feasible, sl.feasible]),
+        "weight": np.concatenate([x, w]),
+        "mass_open": mass_open,
+        "mass_home": mass_home,
+        "q_slots": q_slots,
+        "flow_slots": flow_slots,
+        "open_slots": open_slots,
+        "purchases": np.bincount(buyer, weights=flow, minlength=cap),
+        "revenue": np.bincount(seller, weights=rev, minlength=cap),
+        "n_market": mk.seller.size,
+        "spend": spend,
+        "e_open": e_open,
+        "e_home": e_home,
+    }
+
+
+def test_trade_kernels_match_numpy(model):
+    f, c, net, p = model.firms, model.costs, model.network, model.params
+    n_c, _, n_s = c.tau.shape
+    sigma = p["sigma"]
+    ref = numpy_trade(model)
+    nm = ref["n_market"]
+    seller, dest, tau, comp, pay, dh, feas, price, openness = kernels.trade_terms(
+        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, c.packed,
+        trade_cols(), model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
+    )  # fmt: skip
+    for name, got in (("seller", seller), ("dest", dest), ("tau", tau), ("comp", comp), ("pay", pay), ("dh", dh)):
+        np.testing.assert_array_equal(got, ref[name], err_msg=name)
+    np.testing.assert_array_equal(feas, ref["feas"])
+    weight = np.concatenate(
+        [
+            np.where(feas[:nm], np.exp((1.0 - sigma) * np.log(price[:nm])), 0.0),
+            np.where(feas[nm:], np.exp(-np.log(price[nm:]) / p["mu"]), 0.0),
+        ]
+    )
+    np.testing.assert_array_equal(weight, ref["weight"])
+    rev, mass_open, mass_home, flow_slots, purchases, revenue = kernels.trade_flows(
+        seller, dest, f.economy, f.sector, weight, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
+        ref["spend"], f.capacity,
+    )  # fmt: skip
+    close(rev, ref["rev"])
+    close(mass_open, ref["mass_open"])
+    close(mass_home, ref["mass_home"])
+    close(flow_slots, ref["flow_slots"])
+    close(purchases, ref["purchases"])
+    close(revenue, ref["revenue"])
+    q = kernels.slot_matrix(net.sup, f.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
+    close(q, ref["q_slots"])
+    np.testing.assert_array_equal(kernels.slot_matrix(net.sup, f.alive, openness, 0.0), ref["open_slots"])
+
+    wedge = comp + pay + dh
+    acc = kernels.seller_accounts(seller, dest, f.economy, rev, wedge, comp, pay, dh, nm, sigma, f.capacity, n_c)
+    core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served = acc
+
+    def by_firm(v):
+        return np.bincount(seller, weights=v, minlength=f.capacity)
+
+    vc = rev * (sigma - 1.0) / sigma
+    one_w = 1.0 + wedge
+    foreign = f.economy[seller] != dest
+    close(core, by_firm(vc / one_w))
+    close(comp_var, by_firm(vc * comp / one_w))
+    close(payment, by_firm(vc * pay / one_w))
+    close(dest_host, by_firm(vc * dh / one_w))
+    close(exports, by_firm(rev * foreign))
+    close(n_foreign, np.bincount(seller[:nm], weights=foreign[:nm].astype(float), minlength=f.capacity))
+    close(local_rev, np.bincount(dest, weights=vc * dh / one_w, minlength=n_c))
+    np.testing.assert_array_equal(served, foreign & ((np.arange(seller.size) < nm) | (rev > 0)))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_unique_pairs_matches_np_unique(seed):
+    rng = np.random.default_rng(seed)
+    n_a, n_b = 500, 17
+    a = rng.integers(0, n_a, 3000)
+    b = rng.integers(0, n_b, 3000).astype(np.int32)
+    w = rng.random(3000)
+    keys, inv, sums = kernels.unique_pairs(a, b, n_a, n_b, w)
+    ref_keys, ref_inv = np.unique(a * n_b + b, return_inverse=True)
+    np.testing.assert_array_equal(keys, ref_keys)
+    np.testing.assert_array_equal(inv, ref_inv)
+    np.testing.assert_array_equal(sums, np.bincount(ref_inv, weights=w))
+    empty = kernels.unique_pairs(a[:0], b[:0], n_a, n_b, w[:0])
+    assert empty[0].size == 0 and empty[2].size == 0
+
+
+def test_pairs_in_links_matches_isin():
+    rng = np.random.default_rng(5)
+    n_a, n_b = 300, 11
+    keys = np.unique(rng.integers(0, n_a * n_b, 800))
+    la = rng.integers(0, n_a, 900)
+    lb = rng.integers(0, n_b, 900).astype(np.int32)
+    np.testing.assert_array_equal(kernels.pairs_in_links(keys, n_b, la, lb, n_a), np.isin(keys, la * n_b + lb))
+
+
+def test_count_below_matches_numpy():
+    rng = np.random.default_rng(7)
+    w = rng.random((9, 9))
+    w[3] = 0.0
+    cdf = np.cumsum(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300), axis=1)
+    rows = rng.integers(0, 9, 5000)
+    u = rng.random(5000)
+    np.testing.assert_array_equal(kernels.count_below(cdf, rows, u), (cdf[rows] < u[:, None]).sum(axis=1))
+
+
+def test_spillover_gain_matches_numpy(model):
+    from simulator.model.innovation import spillover_gain
+
+    rng = np.random.default_rng(11)
+    phi = model.firms.phi * np.exp(rng.normal(0, 0.1, model.firms.capacity))
+    ref = spillover_gain(model, phi)
+    tr = model.trade
+    logphi = np.log(np.maximum(phi, np.finfo(float).tiny))
+    got = kernels.spillover_gain(model.network.sup, tr.supplier_flow, tr.supplier_open, logphi, model.params["beta"])
+    close(got, ref)
+
+
+def test_cell_sums_matches_sparse_product():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(13)
+    n, n_cells = 2000, 40
+    cell = rng.integers(0, n_cells, n)
+    idx = np.flatnonzero(rng.random(n) < 0.8)
+    qs = tuple(rng.random(n) for _ in range(5))
+    ind = sp.csr_array((np.ones(idx.size), (cell[idx], np.arange(idx.size))), shape=(n_cells, idx.size))
+    ref = ind @ np.stack([q[idx] for q in qs], axis=1)
+    close(kernels.cell_sums(cell, idx, qs, n_cells), ref)
+
+
+def test_link_metric_sums_and_slot_counts_match_numpy(model):
+    f, tr = model.firms, model.trade
+    n_c = len(model.world.iso3)
+    seller, d = tr.sales_seller, tr.sales_dest
+    o = f.economy[seller]
+    foreign = o != d
+    same = model.region_of[o] == model.region_of[d]
+    gross = tr.sales_tau * (1.0 + tr.sales_wedge) - 1.0
+    intra, cost, flows = kernels.link_metric_sums(
+        seller, d, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge, f.capacity, n_c
+    )
+    close(intra, np.bincount(seller, weights=tr.sales_revenue * (foreign & same), minlength=f.capacity))
+    close(cost, np.bincount(seller, weights=tr.sales_revenue * gross * foreign, minlength=f.capacity))
+    close(flows, np.bincount(o[foreign] * n_c + d[foreign], weights=tr.sales_revenue[foreign], minlength=n_c**2))
+
+    sup = model.network.sup
+    valid = (sup >= 0) & f.alive[:, None]
+    foreign_slot = valid & (f.economy[np.maximum(sup, 0)] != f.economy[:, None])
+    suppliers, foreign_n, foreign_buyers = kernels.slot_counts(sup, f.alive, f.economy, f.capacity)
+    np.testing.assert_array_equal(suppliers, valid.sum(axis=1))
+    np.testing.assert_array_equal(foreign_n, foreign_slot.sum(axis=1))
+    np.testing.assert_array_equal(foreign_buyers, np.bincount(sup[foreign_slot], minlength=f.capacity))
+
+
+def test_packed_column(model):
+    from simulator.model.trade import flat_index
+
+    f, c, net = model.firms, model.costs, model.network
+    n_c, _, n_s = c.tau.shape
+    got = kernels.packed_column(net.mk_firm, net.mk_dest, f.economy, f.sector, c.packed, COL["fixed"], n_c, n_s)
+    np.testing.assert_array_equal(got, c.packed[flat_index(net.mk_firm, net.mk_dest, f, c), COL["fixed"]])
+
+
+def top_two_reference(group, value, size):
+    first, second = np.zeros(size), np.zeros(size)
+    if group.size == 0:
+        return first, second
+    order = np.lexsort((-value, group))
+    g, v = group[order], value[order]
+    start = np.ones(g.size, bool)
+    start[1:] = g[1:] != g[:-1]
+    first[g[start]] = v[start]
+    nxt = np.flatnonzero(start) + 1
+    ok = (nxt < g.size) & (g[np.minimum(nxt, g.size - 1)] == g[start])
+    second[g[start][ok]] = v[nxt[ok]]
+    return first, second
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_top_two_matches_sort(seed):
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 300, 1000)
+    value = np.round(rng.normal(0, 1, 1000), 1)  # ties and negatives
+    for got, ref in zip(kernels.top_two(group, value, 400), top_two_reference(group, value, 400), strict=True):
+        np.testing.assert_array_equal(got, ref)
+    empty = kernels.top_two(group[:0], value[:0], 5)
+    assert not empty[0].any() and not empty[1].any()
