@@ -26,13 +26,26 @@ def fail(message: str, hint: str | None = None) -> NoReturn:
     raise typer.Exit(EXIT_USAGE)
 
 
-def frame_table(frame: pd.DataFrame, title: str | None = None, formats: dict[str, str] | None = None) -> Table:
-    """Return a rich ``Table`` showing ``frame``; ``formats`` maps column names to format specs (e.g. ``",.0f"``)."""
+def frame_table(
+    frame: pd.DataFrame,
+    title: str | None = None,
+    formats: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Table:
+    """Return a rich ``Table`` showing ``frame``.
+
+    Args:
+        frame: The data.
+        title: Table title.
+        formats: Column name → format spec (e.g. ``",.0f"``).
+        headers: Column name → label shown (default: the column name).
+    """
     formats = formats or {}
+    headers = headers or {}
     table = Table(title=title, title_justify="left", header_style="bold")
     for col in frame.columns:
         numeric = pd.api.types.is_numeric_dtype(frame[col]) and not pd.api.types.is_bool_dtype(frame[col])
-        table.add_column(str(col), justify="right" if numeric else "left")
+        table.add_column(headers.get(str(col), str(col)), justify="right" if numeric else "left")
     for _, row in frame.iterrows():
         cells = []
         for col in frame.columns:
