@@ -43,7 +43,7 @@ from simulator.model.costs import COL, compile_costs, exposure_matrix  # noqa: E
 from simulator.model.government import Government  # noqa: E402
 from simulator.model.model import MONEY_PER_USD, resolve_params  # noqa: E402
 from simulator.model.network import gravity_cdf  # noqa: E402
-from simulator.model.population import HostingMode, allocate, gdp_per_capita_index  # noqa: E402
+from simulator.model.population import HostingMode, allocate, broadband_index, gdp_per_capita_index  # noqa: E402
 from simulator.model.trade import final_demand  # noqa: E402
 from simulator.world.policy import PolicySchedule  # noqa: E402
 from simulator.world.world import World  # noqa: E402
@@ -535,7 +535,8 @@ class MesaReferenceModel(mesa.Model):
         self.intermediate_share = sectors["intermediate_share"].to_numpy(dtype=float).tolist()
         self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
         gdppc = gdp_per_capita_index(world)
-        self.tfp_scale = (gdppc ** p["tfp_gdppc_elasticity"]).tolist()
+        broadband = broadband_index(world, p["broadband_offset"])
+        self.tfp_scale = (gdppc ** p["tfp_gdppc_elasticity"] * broadband ** p["tfp_broadband_elasticity"]).tolist()
         self.wage = (gdppc ** p["wage_gdppc_elasticity"]).tolist()
         self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()
         self.hosting_market = hosting.initial_market(world, p)

@@ -23,7 +23,7 @@ SEEDS = (1, 2, 3, 4)
 # target: (low, high) in percent — evidence.md "Baseline calibration targets"
 TOLERANCES = {
     "africa_dds_share": (0.5, 2.0),  # Africa ≈ 1 % of world digitally delivered services exports (WTO 2023)
-    "lac_dds_share": (1.0, 6.0),  # LAC ≈ 2 % (WTO 2023); wide: the model sits near 4 % (see docs/model.md)
+    "lac_dds_share": (1.0, 6.0),  # LAC ≈ 2 % (WTO 2023); wide: the model sits near 4 % (docs/model.md, broadband)
     "intra_africa_share": (12.0, 22.0),  # intra-African share of African trade ≈ 15–18 % (Afreximbank)
     "data_management_share": (7.0, 15.0),  # data-management costs ≈ 11 % of costs (OECD–WTO 2025)
 }

@@ -289,3 +289,71 @@ def test_top_two_matches_sort(seed):
         np.testing.assert_array_equal(got, ref)
     empty = kernels.top_two(group[:0], value[:0], 5)
     assert not empty[0].any() and not empty[1].any()
+
+
+def test_supplier_slots_and_hosting_step_match_numpy(model):
+    from simulator.model import hosting
+
+    f, c, net, p = model.firms, model.costs, model.network, model.params
+    n_c, _, n_s = c.tau.shape
+    terms = kernels.trade_terms(
+        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, c.packed,
+        trade_cols(), model.local_price, n_c, n_s, p["ban_dependence_threshold"], p["sigma"],
+    )  # fmt: skip
+    nm = net.mk_firm.size
+    feas, price, openness = terms[6][nm:], terms[7][nm:], terms[8]
+    q, op = kernels.supplier_slots(net.sup, f.alive, price, feas, openness)
+    np.testing.assert_array_equal(q, kernels.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
+    np.testing.assert_array_equal(op, kernels.slot_matrix(net.sup, f.alive, openness, 0.0))
+
+    # hosting: options + choice (every firm reconsiders) as the numpy form
+    depth = hosting.effective_depth(model.market, c, p)
+    idx = np.flatnonzero(f.alive)
+    opts = hosting.options(idx, f, c, depth, p, model.money_scale)
+    chosen = hosting.choose(opts, f.delta[idx], f.revenue[idx], p)
+    mode, access = f.hosting.copy(), f.access.copy()
+    conn_pow = np.maximum(c.connectivity, np.finfo(float).tiny)[f.economy] ** (
+        p["connectivity_supply_elasticity"] * f.delta
+    )
+    h, share, fixed, home_comp, unit_cost = kernels.hosting_step(
+        f.alive, f.alive, f.economy, f.sector, f.delta, f.revenue, f.phi, mode, access, c.home_move,
+        c.home_copy * p["copy_hosting_share"], c.home_transfer, hosting.local_price(depth, c, p),
+        hosting.local_quality(depth), p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
+        p["inhouse_fixed"] * model.money_scale, p["zeta"], p["sigma"], conn_pow, model.wage,
+    )  # fmt: skip
+    np.testing.assert_array_equal(mode[idx], chosen)
+    rows = np.arange(idx.size)
+    np.testing.assert_array_equal(h[idx], f.delta[idx] * opts.cost[rows, chosen])
+    np.testing.assert_array_equal(share[idx], opts.local_share[rows, chosen])
+    np.testing.assert_array_equal(fixed[idx], opts.fixed[rows, chosen])
+    np.testing.assert_array_equal(home_comp[idx], f.delta[idx] * opts.compliance[rows, chosen])
+    np.testing.assert_array_equal(access[idx], opts.quality[rows, chosen])
+    phi_eff = f.phi * (1.0 + p["zeta"] * f.delta * access) * conn_pow
+    np.testing.assert_array_equal(unit_cost[idx], (model.wage[f.economy] * (1.0 + h) / phi_eff)[idx])
+
+
+def test_served_fixed_matches_unique_pairs(model):
+    from simulator.model.trade import flat_index
+
+    f, c, tr, p = model.firms, model.costs, model.trade, model.params
+    n_c, _, n_s = c.tau.shape
+    cap = f.capacity
+    served = (f.economy[tr.sales_seller] != tr.sales_dest) & (
+        (np.arange(tr.sales_seller.size) < tr.n_market_links) | (tr.sales_revenue > 0)
+    )
+    sel = np.flatnonzero(served)
+    pairs, _, _ = kernels.unique_pairs(tr.sales_seller[sel], tr.sales_dest[sel], cap, n_c, np.zeros(sel.size))
+    ps, pd_ = pairs // n_c, pairs % n_c
+    t = c.packed[flat_index(ps, pd_, f, c)]
+    sc_amount = p["source_code_cost"] * model.money_scale
+    ref = np.bincount(
+        ps, weights=f.delta[ps] * (t[:, COL["fixed"]] + sc_amount * t[:, COL["source_code"]]), minlength=cap
+    )
+    first, second = kernels.top_two(ps, t[:, COL["firm_fixed"]], cap)
+    fix, g1, g2 = kernels.served_fixed(
+        tr.sales_seller, tr.sales_dest, served, f.economy, f.sector, f.delta, c.packed, COL["fixed"],
+        COL["source_code"], COL["firm_fixed"], sc_amount, cap, n_c, n_s,
+    )  # fmt: skip
+    np.testing.assert_array_equal(fix, ref)
+    np.testing.assert_array_equal(g1, first)
+    np.testing.assert_array_equal(g2, second)

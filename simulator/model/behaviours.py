@@ -84,8 +84,8 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     """
     f = model.firms
     n_c = len(model.world.iso3)
-    weight = final_sales(model) ** model.params["supplier_size_exponent"] * f.alive
-    weight = np.where(final_sales(model) > 0, weight, 0.0)
+    sales = final_sales(model)
+    weight = np.where(sales > 0, sales ** model.params["supplier_size_exponent"] * f.alive, 0.0)
     mass = np.bincount(f.economy, weights=weight, minlength=n_c)
     cdf = gravity_cdf(mass, model.world.distance_km, model.params["gamma"], exclude_home=False)
     econ = sample_rows(model.rng, cdf, f.economy[buyers])

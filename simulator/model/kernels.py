@@ -439,3 +439,313 @@ def top_two(group, value, size):
         if second[g] == -np.inf:
             second[g] = 0.0
     return first, second
+
+
+# --------------------------------------------------------------------------------------------------------- hosting
+@nb.njit(**_JIT)
+def hosting_step(
+    alive, reconsider, economy, sector, delta, revenue, phi, hosting, access, move_cs, copy_cs, transfer_cs, loc_c,
+    qloc_c, cloud_c, inhouse_c, inhouse_quality, inhouse_fixed, zeta, sigma, conn_pow, wage,
+):  # fmt: skip
+    """Hosting options, choice and unit costs of every firm alive, in one pass (``hosting.options``/``choose``).
+
+    Updates ``hosting`` (firms in ``reconsider`` choose the mode of least first-order loss, first on ties as
+    ``np.argmin``) and ``access`` in place. ``copy_cs`` is already × the copy hosting share; ``conn_pow`` is
+    conn_c^(χ δ_i) per firm slot. Returns per slot (0 for free slots): δ · cost of the mode, its local share, fixed
+    capex, δ · home transfer compliance, and the unit cost w_c (1 + δ h) / φ̃.
+    """
+    cap = alive.size
+    h = np.zeros(cap)
+    local_share = np.zeros(cap)
+    fixed = np.zeros(cap)
+    home_comp = np.zeros(cap)
+    unit_cost = np.zeros(cap)
+    cost = np.empty(3)
+    quality = np.empty(3)
+    for i in range(cap):
+        if not alive[i]:
+            continue
+        c = economy[i]
+        s = sector[i]
+        move = move_cs[c, s]
+        copy = copy_cs[c, s]
+        loc = loc_c[c]
+        q_loc = qloc_c[c]
+        transfer = (1 - move) * transfer_cs[c, s]
+        cost[0] = (1 - move) * cloud_c[c] + (move + copy) * loc + transfer
+        cost[1] = loc
+        cost[2] = inhouse_c[c]
+        quality[0] = (1 - move) + move * q_loc
+        quality[1] = q_loc
+        quality[2] = inhouse_quality
+        dl = delta[i]
+        if reconsider[i]:
+            var = dl * revenue[i] * (sigma - 1) / sigma
+            best = 0
+            best_loss = var * (cost[0] - zeta * quality[0]) + 0.0
+            for k in range(1, 3):
+                loss = var * (cost[k] - zeta * quality[k]) + (inhouse_fixed if k == 2 else 0.0)
+                if loss < best_loss:
+                    best = k
+                    best_loss = loss
+            hosting[i] = best
+        mode = hosting[i]
+        hi = dl * cost[mode]
+        h[i] = hi
+        if mode == 0:
+            local_share[i] = (move + copy) * loc / cost[0] if cost[0] > 0 else 0.0
+            home_comp[i] = dl * transfer
+        elif mode == 1:
+            local_share[i] = 1.0
+        else:
+            fixed[i] = inhouse_fixed
+        a = quality[mode]
+        access[i] = a
+        phi_eff = phi[i] * (1.0 + zeta * dl * a) * conn_pow[i]
+        unit_cost[i] = wage[c] * (1.0 + hi) / phi_eff
+    return h, local_share, fixed, home_comp, unit_cost
+
+
+METRIC_QUANTITIES = (
+    "access_weighted", "compliance", "compliance_facing", "data_management_facing", "dds_exports", "delta", "entrants",
+    "exits", "exporter", "exports", "firms", "foreign_partners", "foreign_suppliers", "innovated",
+    "intra_region_exports", "investment", "local_hosting", "log_growth", "phi", "rd", "revenue", "suppliers",
+    "total_cost_facing", "trade_cost", "value_added", "withdrawals", "withdrew",
+)  # fmt: skip
+"""Columns of ``metric_cells`` (the per-firm quantities of ``metrics.firm_quantities``, sorted by name)."""
+
+
+@nb.njit(**_JIT)
+def metric_cells(
+    cell, idx, n_cells, alive, exiting, phi, delta, access, withdrew, entrant, services, growth, revenue, exports,
+    n_foreign, compliance, variable_cost, fixed, hosting, inhouse_capex, value_added, local_hosting, rd, innovated,
+    withdrawals, intra, trade_cost, suppliers, foreign_suppliers, foreign_buyers,
+):  # fmt: skip
+    """Every per-firm metric quantity of the firms ``idx``, summed by ``cell``: ``(n_cells, 27)``.
+
+    The same sums as ``cell_sums`` over the arrays of ``metrics.firm_quantities`` (columns ``METRIC_QUANTITIES``),
+    computed per firm in the same pass instead of as 27 temporaries. ``growth`` is ln(φ / φ_prev) (0 where undefined).
+    """
+    out = np.zeros((n_cells, 27))
+    for t in range(idx.size):
+        k = idx[t]
+        o = out[cell[k]]
+        a = 1.0 if alive[k] else 0.0
+        ex = exports[k]
+        exporter = 1.0 if ex > 0 else 0.0
+        comp = compliance[k]
+        facing = 1.0 if comp > 0 else 0.0
+        o[0] += access[k] * delta[k] * a
+        o[1] += comp
+        o[2] += comp * facing
+        o[3] += (comp + hosting[k] + inhouse_capex[k]) * facing
+        o[4] += ex * delta[k] * (1.0 if services[k] else 0.0)
+        o[5] += delta[k] * a
+        o[6] += entrant[k] * a
+        o[7] += 1.0 if exiting[k] else 0.0
+        o[8] += exporter
+        o[9] += ex
+        o[10] += a
+        o[11] += (n_foreign[k] + foreign_buyers[k]) * exporter
+        o[12] += foreign_suppliers[k]
+        o[13] += 1.0 if innovated[k] else 0.0
+        o[14] += intra[k]
+        o[15] += rd[k] + inhouse_capex[k]
+        o[16] += local_hosting[k]
+        o[17] += growth[k] * a
+        o[18] += phi[k] * a
+        o[19] += rd[k]
+        o[20] += revenue[k]
+        o[21] += suppliers[k]
+        o[22] += (variable_cost[k] + fixed[k]) * facing
+        o[23] += trade_cost[k]
+        o[24] += value_added[k]
+        o[25] += withdrawals[k]
+        o[26] += (1.0 if withdrew[k] else 0.0) * a
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------- accounts
+@nb.njit(**_JIT)
+def served_fixed(seller, dest, served, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s):
+    """Fixed compliance of each seller over the distinct foreign destinations it serves (links flagged ``served``).
+
+    Per seller: Σ over its distinct served destinations d (ascending, as ``np.bincount`` over ``unique_pairs``) of
+    δ_i · (F_ods + sc_amount · source_code_od), and the largest and second largest per-firm rule G_ods (0 where
+    none). Linear time: a counting sort of the served links by seller, then a sort of each seller's few destinations.
+    """
+    start = np.zeros(cap + 1, np.int64)
+    for k in range(seller.size):
+        if served[k]:
+            start[seller[k] + 1] += 1
+    for v in range(cap):
+        start[v + 1] += start[v]
+    fill = start[:-1].copy()
+    dl = np.empty(start[cap], np.int64)
+    for k in range(seller.size):
+        if served[k]:
+            i = seller[k]
+            dl[fill[i]] = dest[k]
+            fill[i] += 1
+    fix = np.zeros(cap)
+    first = np.zeros(cap)
+    second = np.zeros(cap)
+    for i in range(cap):
+        a = start[i]
+        b = start[i + 1]
+        if a == b:
+            continue
+        for x in range(a + 1, b):
+            v = dl[x]
+            y = x - 1
+            while y >= a and dl[y] > v:
+                dl[y + 1] = dl[y]
+                y -= 1
+            dl[y + 1] = v
+        base = np.int64(economy[i]) * n_c
+        s = sector[i]
+        di = delta[i]
+        acc = 0.0
+        f1 = -np.inf
+        f2 = -np.inf
+        last = -1
+        for x in range(a, b):
+            d = dl[x]
+            if d == last:
+                continue
+            last = d
+            row = (base + d) * n_s + s
+            acc += di * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
+            g = packed[row, c_ff]
+            if g > f1:
+                f2 = f1
+                f1 = g
+            elif g > f2:
+                f2 = g
+        fix[i] = acc
+        first[i] = f1 if f1 != -np.inf else 0.0
+        second[i] = f2 if f2 != -np.inf else 0.0
+    return fix, first, second
+
+
+# ------------------------------------------------------------------------------------------------- network rules
+@nb.njit(**_JIT)
+def drop_foreign_buyers(
+    sup, alive, reconsider, economy, sector, delta, flow, mk_firm, mk_dest, packed, c_fixed, c_sc, c_ff, export_fixed,
+    sc_amount, rule_first, rule_second, sigma, withdrawals, withdrew, n_c, n_s,
+):  # fmt: skip
+    """Reconsidering suppliers withdraw from foreign buyer economies whose sales do not pay the fixed cost (in place).
+
+    The compiled form of ``DataFlowModel._drop_foreign_buyers``: per (supplier j, buyer economy d ≠ home of j) pair
+    without a market link of j in d, the sales Σ ``flow`` (in row-major slot order) / σ are compared with
+    δ_j (F_ods + source code) + the per-firm rule saved by leaving d; a dropped pair empties its slots in ``sup``,
+    adds 1 to ``withdrawals[j]`` and sets ``withdrew[j]``. Returns the number of pairs dropped.
+    """
+    cap, m = sup.shape
+    # foreign slots of reconsidering suppliers, grouped by supplier (stable: row-major within a supplier)
+    start = np.zeros(cap + 1, np.int64)
+    for b in range(cap):
+        if not alive[b]:
+            continue
+        for j in range(m):
+            s = sup[b, j]
+            if s >= 0 and reconsider[s] and economy[s] != economy[b]:
+                start[s + 1] += 1
+    for v in range(cap):
+        start[v + 1] += start[v]
+    n = start[cap]
+    if n == 0:
+        return 0
+    fill = start[:-1].copy()
+    lk_b = np.empty(n, np.int64)
+    lk_j = np.empty(n, np.int64)
+    for b in range(cap):
+        if not alive[b]:
+            continue
+        for j in range(m):
+            s = sup[b, j]
+            if s >= 0 and reconsider[s] and economy[s] != economy[b]:
+                lk_b[fill[s]] = b
+                lk_j[fill[s]] = j
+                fill[s] += 1
+    # market destinations per firm
+    ms = np.zeros(cap + 1, np.int64)
+    for k in range(mk_firm.size):
+        ms[mk_firm[k] + 1] += 1
+    for v in range(cap):
+        ms[v + 1] += ms[v]
+    mfill = ms[:-1].copy()
+    mdest = np.empty(mk_firm.size, np.int64)
+    for k in range(mk_firm.size):
+        i = mk_firm[k]
+        mdest[mfill[i]] = mk_dest[k]
+        mfill[i] += 1
+    sales = np.zeros(n_c)
+    stamp = np.full(n_c, -1, np.int64)
+    drop = np.zeros(n_c, np.bool_)
+    n_drop = 0
+    for i in range(cap):
+        a = start[i]
+        b_end = start[i + 1]
+        if a == b_end:
+            continue
+        for x in range(a, b_end):
+            d = economy[lk_b[x]]
+            if stamp[d] != i:
+                stamp[d] = i
+                sales[d] = 0.0
+                drop[d] = False
+            sales[d] += flow[lk_b[x], lk_j[x]]
+        base = np.int64(economy[i]) * n_c
+        di = delta[i]
+        dropped_any = False
+        for x in range(a, b_end):
+            d = economy[lk_b[x]]
+            if stamp[d] != i:  # pair already decided
+                continue
+            stamp[d] = -2 - i  # decided
+            has_market = False
+            for y in range(ms[i], ms[i + 1]):
+                if mdest[y] == d:
+                    has_market = True
+                    break
+            row = (base + d) * n_s + sector[i]
+            fixed = (export_fixed + di * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])) - export_fixed
+            g = packed[row, c_ff]
+            first = rule_first[i]
+            fixed = fixed + di * (first - rule_second[i] if g >= first else 0.0)
+            if (not has_market) and fixed > 0 and sales[d] / sigma < fixed:
+                drop[d] = True
+                withdrawals[i] += 1.0
+                n_drop += 1
+                dropped_any = True
+        if dropped_any:
+            withdrew[i] = True
+            for x in range(a, b_end):
+                d = economy[lk_b[x]]
+                if drop[d] and stamp[d] == -2 - i:
+                    sup[lk_b[x], lk_j[x]] = -1
+    return n_drop
+
+
+@nb.njit(**_JIT)
+def supplier_slots(sup, alive, price, feasible, openness):
+    """Delivered price (∞ where infeasible) and openness of the supplier links as ``sup``-shaped matrices.
+
+    One pass for the two ``slot_matrix`` calls of the trade step (∞ and 0 in empty slots); ``price``, ``feasible`` and
+    ``openness`` are per supplier link in ``trade_terms`` order.
+    """
+    cap, m = sup.shape
+    q = np.full((cap, m), np.inf)
+    op = np.zeros((cap, m))
+    k = 0
+    for b in range(cap):
+        if not alive[b]:
+            continue
+        for j in range(m):
+            if sup[b, j] >= 0:
+                if feasible[k]:
+                    q[b, j] = price[k]
+                op[b, j] = openness[k]
+                k += 1
+    return q, op

@@ -196,6 +196,7 @@ EXTRA_METRICS: dict[str, tuple[str, int]] = {
 QUANTITIES: tuple[str, ...] = tuple(
     sorted({m.numerator for m in METRICS} | {m.denominator for m in METRICS if m.denominator})
 )
+assert QUANTITIES == kernels.METRIC_QUANTITIES, "kernels.metric_cells must cover the metrics' quantities in order"
 
 
 def link_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -258,6 +259,30 @@ def firm_quantities(
     }
 
 
+def cell_table(model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+    """Every quantity of ``firm_quantities`` summed per economy × sector × size cell, ``(cells, QUANTITIES)``.
+
+    One compiled pass over the firms (``kernels.metric_cells``) instead of the 27 per-firm arrays; the same sums.
+    """
+    f, a, inn = model.firms, model.accounts, model.innovation
+    cap = f.capacity
+    n_c, n_s = model.cell_target.shape
+    n_z = len(SizeClass)
+    intra, trade_cost, _ = links
+    suppliers, foreign_suppliers, foreign_buyers = kernels.slot_counts(model.network.sup, f.alive, f.economy, cap)
+    services = (model.world.sectors["kind"].to_numpy() == "services")[f.sector]
+    growth = np.log(np.divide(f.phi, model.prev_phi, out=np.ones(cap), where=(model.prev_phi > 0) & f.alive))
+    entrant = (f.born == model.steps).astype(float) * (model.steps > 0)
+    cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
+    idx = np.flatnonzero(f.alive | model.exiting)
+    return kernels.metric_cells(
+        cell, idx, n_c * n_s * n_z, f.alive, model.exiting, f.phi, f.delta, f.access, f.withdrew, entrant, services,
+        growth, a.revenue, a.exports, a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting,
+        a.inhouse_capex, a.value_added, a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost,
+        suppliers, foreign_suppliers, foreign_buyers,
+    )  # fmt: skip
+
+
 def regime_bloc(model: DataFlowModel) -> np.ndarray:
     """Data-regime bloc of each economy: 0 open/none, 1 conditional, 2 storage rules (personal data, modal sector)."""
     severity = np.array([r.severity for r in REGIME_ORDER])
@@ -316,17 +341,10 @@ class MetricsCollector:
 
     def collect(self, model: DataFlowModel) -> None:
         """Compute and store the metrics of the model's current step."""
-        f = model.firms
         step = model.steps
         links = link_sums(model)
-        q = firm_quantities(model, links)
+        table = cell_table(model, links)
         names = list(QUANTITIES)
-        cell = (f.economy.astype(np.int64) * self.n_s + f.sector) * self.n_z + f.size
-        alive = f.alive | model.exiting
-        idx = np.flatnonzero(alive)
-        n_cells = self.n_c * self.n_s * self.n_z
-        columns = tuple(np.ascontiguousarray(q[n], dtype=float) for n in names)
-        table = kernels.cell_sums(cell, idx, columns, n_cells)
         groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(names)))
         col = {n: i for i, n in enumerate(names)}
         values = np.empty((len(METRICS), groups.shape[0]))

@@ -22,6 +22,7 @@ from simulator.model.population import (
     HostingMode,
     SizeClass,
     allocate,
+    broadband_index,
     draw_delta,
     draw_productivity,
     empty_firms,
@@ -33,7 +34,6 @@ from simulator.model.trade import (
     TradeResult,
     final_demand,
     firm_accounts,
-    flat_index,
     link_terms,
     trade_step,
 )
@@ -122,7 +122,9 @@ class DataFlowModel(mesa.Model):
         self.intermediate_share = sectors["intermediate_share"].to_numpy(dtype=float)
         self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
         gdppc = gdp_per_capita_index(world)
-        self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"]
+
+        broadband = broadband_index(world, p["broadband_offset"])
+        self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"] * broadband ** p["tfp_broadband_elasticity"]
         self.wage = gdppc ** p["wage_gdppc_elasticity"]
         self.region_codes, self.region_of = np.unique(
             world.economies["region"].astype(str).to_numpy(), return_inverse=True
@@ -261,27 +263,16 @@ class DataFlowModel(mesa.Model):
         p, f, c = self.params, self.firms, self.costs
         depth = hosting.effective_depth(self.market, c, p)
         lp = hosting.local_price(depth, c, p)
-        idx = np.flatnonzero(f.alive)
-        opts = hosting.options(idx, f, c, depth, p, self.money_scale)
-        chosen = hosting.choose(opts, f.delta[idx], f.revenue[idx], p)
-        rec = reconsider[idx]
-        f.hosting[idx[rec]] = chosen[rec]
-        mode = f.hosting[idx].astype(np.intp)
-        rows = np.arange(idx.size)
-        h = np.zeros(f.capacity)
-        h[idx] = f.delta[idx] * opts.cost[rows, mode]
-        local_share = np.zeros(f.capacity)
-        local_share[idx] = opts.local_share[rows, mode]
-        fixed = np.zeros(f.capacity)
-        fixed[idx] = opts.fixed[rows, mode]
-        home_comp = np.zeros(f.capacity)
-        home_comp[idx] = f.delta[idx] * opts.compliance[rows, mode]
-        f.access[idx] = opts.quality[rows, mode]
-        conn = np.maximum(c.connectivity[f.economy], np.finfo(float).tiny)
-        phi_eff = (
-            f.phi * (1.0 + p["zeta"] * f.delta * f.access) * conn ** (p["connectivity_supply_elasticity"] * f.delta)
-        )
-        unit_cost = np.where(f.alive, self.wage[f.economy] * (1.0 + h) / np.where(f.alive, phi_eff, 1.0), 0.0)
+        # hosting options, choice (reconsidering firms) and unit costs in one compiled pass (``hosting.options`` and
+        # ``hosting.choose`` are the numpy form)
+        conn = np.maximum(c.connectivity, np.finfo(float).tiny)
+        conn_pow = conn[f.economy] ** (p["connectivity_supply_elasticity"] * f.delta)
+        h, local_share, fixed, home_comp, unit_cost = kernels.hosting_step(
+            f.alive, reconsider, f.economy, f.sector, f.delta, f.revenue, f.phi, f.hosting, f.access, c.home_move,
+            c.home_copy * p["copy_hosting_share"], c.home_transfer, lp, hosting.local_quality(depth),
+            p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
+            p["inhouse_fixed"] * self.money_scale, p["zeta"], p["sigma"], conn_pow, self.wage,
+        )  # fmt: skip
         demand = final_demand(
             self.gdp_usd, self.demand_share, self.delta_s, c, p, self.schedule.step_years, MONEY_PER_USD
         )
@@ -316,21 +307,25 @@ class DataFlowModel(mesa.Model):
     def _market_fixed(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Per-step fixed cost of serving ``dest`` for ``firm`` (export + compliance + source-code)."""
         p, f, c = self.params, self.firms, self.costs
-        t = c.packed[flat_index(firm, dest, f, c)]
-        sc = p["source_code_cost"] * self.money_scale * t[:, COL["source_code"]]
-        return p["fixed_export_cost"] * self.money_scale + f.delta[firm] * (t[:, COL["fixed"]] + sc)
+        n_c, _, n_s = c.tau.shape
+        fixed = kernels.packed_column(firm, dest, f.economy, f.sector, c.packed, COL["fixed"], n_c, n_s)
+        source_code = kernels.packed_column(firm, dest, f.economy, f.sector, c.packed, COL["source_code"], n_c, n_s)
+        sc = p["source_code_cost"] * self.money_scale * source_code
+        return p["fixed_export_cost"] * self.money_scale + f.delta[firm] * (fixed + sc)
 
     def _firm_fixed_saving(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Per-firm fixed compliance saved by leaving ``dest``: δ · (G_first − G_second) if d is the strictest."""
         f, a = self.firms, self.accounts
-        g = self.costs.packed[flat_index(firm, dest, f, self.costs), COL["firm_fixed"]]
+        n_c, _, n_s = self.costs.tau.shape
+        g = kernels.packed_column(firm, dest, f.economy, f.sector, self.costs.packed, COL["firm_fixed"], n_c, n_s)
         first, second = _fit(a.firm_rule_first, f.capacity)[firm], _fit(a.firm_rule_second, f.capacity)[firm]
         return f.delta[firm] * np.where(g >= first, first - second, 0.0)
 
     def _firm_fixed_added(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Per-firm fixed compliance a firm adds by entering ``dest``: δ · max(G_od − G_first, 0)."""
         f, a = self.firms, self.accounts
-        g = self.costs.packed[flat_index(firm, dest, f, self.costs), COL["firm_fixed"]]
+        n_c, _, n_s = self.costs.tau.shape
+        g = kernels.packed_column(firm, dest, f.economy, f.sector, self.costs.packed, COL["firm_fixed"], n_c, n_s)
         return f.delta[firm] * np.maximum(g - _fit(a.firm_rule_first, f.capacity)[firm], 0.0)
 
     def _update_markets(self, reconsider: np.ndarray) -> None:
@@ -382,27 +377,15 @@ class DataFlowModel(mesa.Model):
         buyers search anew) and the withdrawal is counted. Where j also sells to final demand in d, the fixed cost is
         already paid by the market link, which the market rule keeps or drops.
         """
-        p, f, net, tr = self.params, self.firms, self.network, self.trade
-        sup = net.sup
-        n_c = len(self.world.iso3)
-        buyer, slot = np.nonzero((sup >= 0) & f.alive[:, None])
-        supplier = sup[buyer, slot]
-        dest = f.economy[buyer].astype(np.int64)
-        foreign = (f.economy[supplier] != dest) & reconsider[supplier]
-        if not foreign.any():
-            return
-        buyer, slot, supplier, dest = buyer[foreign], slot[foreign], supplier[foreign], dest[foreign]
-        pairs, inv, sales = kernels.unique_pairs(supplier, dest, f.capacity, n_c, tr.supplier_flow[buyer, slot])
-        p_sup, p_dest = pairs // n_c, pairs % n_c
-        fixed = self._market_fixed(p_sup, p_dest) - p["fixed_export_cost"] * self.money_scale
-        fixed = fixed + self._firm_fixed_saving(p_sup, p_dest)
-        has_market = kernels.pairs_in_links(pairs, n_c, net.mk_firm, net.mk_dest, f.capacity)
-        drop_pair = ~has_market & (fixed > 0) & (sales / p["sigma"] < fixed)
-        if not drop_pair.any():
-            return
-        sup[buyer[drop_pair[inv]], slot[drop_pair[inv]]] = -1
-        self._withdrawals += np.bincount(p_sup[drop_pair], minlength=f.capacity)
-        f.withdrew[p_sup[drop_pair]] = True
+        p, f, net, tr, a = self.params, self.firms, self.network, self.trade, self.accounts
+        # one compiled pass (pair grouping, market-link look-up and the rule above); the slots are emptied in place
+        kernels.drop_foreign_buyers(
+            net.sup, f.alive, reconsider, f.economy, f.sector, f.delta, tr.supplier_flow, net.mk_firm, net.mk_dest,
+            self.costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"],
+            p["fixed_export_cost"] * self.money_scale, p["source_code_cost"] * self.money_scale,
+            _fit(a.firm_rule_first, f.capacity), _fit(a.firm_rule_second, f.capacity), p["sigma"], self._withdrawals,
+            f.withdrew, len(self.world.iso3), self.costs.tau.shape[2],
+        )  # fmt: skip
 
     def _update_suppliers(self, reconsider: np.ndarray) -> None:
         """Drop infeasible suppliers; each reconsidering buyer samples one candidate and switches if cheaper."""

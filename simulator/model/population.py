@@ -154,6 +154,25 @@ def gdp_per_capita_index(world: World) -> np.ndarray:
     return (gdp / pop) / (gdp.sum() / pop.sum())
 
 
+def broadband_index(world: World, offset: float) -> np.ndarray:
+    """Fixed broadband subscriptions per 100 people relative to the world, ``(c,)``: (b_c + b₀) / (b̄ + b₀).
+
+    b̄ is the population-weighted mean over the economies with a value. An economy without a value (an empty
+    ``fixed_broadband_per_100`` cell) gets the world mean, i.e. an index of 1. The offset b₀ keeps economies with
+    almost no fixed lines (Nigeria 0.03 per 100) from a near-zero index.
+    """
+    econ = world.economies
+    pop = econ["population"].to_numpy(dtype=float)
+    if "fixed_broadband_per_100" not in econ:
+        return np.ones(pop.size)
+    bb = econ["fixed_broadband_per_100"].to_numpy(dtype=float)
+    known = np.isfinite(bb)
+    if not known.any():
+        return np.ones(pop.size)
+    mean = float((bb[known] * pop[known]).sum() / pop[known].sum())
+    return np.where(known, (np.where(known, bb, mean) + offset) / (mean + offset), 1.0)
+
+
 def draw_productivity(rng: np.random.Generator, economy: np.ndarray, tfp_scale: np.ndarray, shape: float) -> np.ndarray:
     """Draw Pareto(shape) productivities with minimum 1, scaled by the economy's TFP scale."""
     u = rng.random(economy.size)

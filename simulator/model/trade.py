@@ -175,8 +175,7 @@ def trade_step(
         seller, dest, firms.economy, firms.sector, weight, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home, spend,
         cap,
     )  # fmt: skip
-    q_slots = kernels.slot_matrix(net.sup, firms.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
-    open_slots = kernels.slot_matrix(net.sup, firms.alive, openness, 0.0)
+    q_slots, open_slots = kernels.supplier_slots(net.sup, firms.alive, price[nm:], feas[nm:], openness)
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
     with np.errstate(divide="ignore"):
         p_index = np.where(mass_open > 0, mass_open, np.nan) ** (1.0 / (1.0 - sigma))
@@ -273,16 +272,11 @@ def firm_accounts(
 
     # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
     # final demand (a market link) or only to firms (supplier links with a positive flow)
-    sel = np.flatnonzero(served)
-    pairs, _, _ = kernels.unique_pairs(seller[sel], tr.sales_dest[sel], cap, n_c, np.zeros(sel.size))
-    p_seller, p_dest = pairs // n_c, pairs % n_c
-    t = costs.packed[flat_index(p_seller, p_dest, firms, costs)]
-    sc = params["source_code_cost"] * money_scale * t[:, COL["source_code"]]
-    fix_comp = firms.delta[p_seller] * (t[:, COL["fixed"]] + sc)
-    # per-firm part: once per firm, at the strictest rule among the foreign destinations it serves (G_ods); the
-    # second largest is what the firm would still pay after leaving its strictest destination
-    g_first, g_second = kernels.top_two(p_seller, t[:, COL["firm_fixed"]], cap)
-    fixed_compliance = np.bincount(p_seller, weights=fix_comp, minlength=cap) + firms.delta * g_first
+    fix_comp, g_first, g_second = kernels.served_fixed(
+        seller, tr.sales_dest, served, firms.economy, firms.sector, firms.delta, costs.packed, COL["fixed"],
+        COL["source_code"], COL["firm_fixed"], params["source_code_cost"] * money_scale, cap, n_c, costs.tau.shape[2],
+    )  # fmt: skip
+    fixed_compliance = fix_comp + firms.delta * g_first
     fixed = (
         operating_cost * firms.alive
         + params["fixed_export_cost"] * money_scale * n_foreign

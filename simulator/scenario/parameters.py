@@ -318,6 +318,23 @@ PARAMETERS = ParameterSet(
             "firms",
         ),
         Parameter(
+            "tfp_broadband_elasticity", "a_B", "1", 0.0, 0.0, 3.0,
+            "Productivity scale of an economy's firms also ∝ ((fixed broadband per 100 + b₀) / (world mean + b₀))^a_B",
+            A + "off by default (0): with χ_s = 2 any a_B that moves LAC toward its ≈ 2 % DDS share pushes Africa "
+            "below 0.5 % and intra-African trade above 22 %; 0.6 with χ_s = 1 fits all four calibration targets but "
+            "breaks stylised facts 2, 3 and 6 (docs/model.md, Calibration). Data: ITU/WDI IT.NET.BBND.P2, 2020, "
+            "column fixed_broadband_per_100 of data/economies.csv",
+            "firms",
+        ),
+        Parameter(
+            "broadband_offset", "b₀", "subscriptions per 100 people", 30.0, 0.0, 100.0,
+            "Offset added to fixed broadband subscriptions per 100 people in the broadband index of the productivity scale",
+            A + "about the high-income level (≈ 35 per 100): the index then moves with broadband differences rather "
+            "than ratios, so economies with almost no fixed lines (Nigeria 0.03) are not near zero; no effect while "
+            "a_B = 0",
+            "firms",
+        ),
+        Parameter(
             "wage_gdppc_elasticity", "a_w", "1", 1.0, 0.0, 1.5,
             "Wage (unit input cost) of an economy ∝ (GDP per capita / world GDP per capita)^a_w",
             A + "wages track GDP per capita",

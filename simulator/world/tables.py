@@ -164,6 +164,15 @@ ECONOMIES = TableSpec(
             minimum=0,
             maximum=1e7,
         ),
+        Column(
+            "fixed_broadband_per_100",
+            "float",
+            "Fixed broadband subscriptions (broadband-quality proxy for the productivity scale of an economy's firms)",
+            unit="per 100 people",
+            nullable=True,
+            minimum=0,
+            maximum=100,
+        ),
     ),
 )
 
