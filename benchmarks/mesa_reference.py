@@ -218,7 +218,8 @@ class FirmAgent(mesa.Agent):
         self.hosting_fixed = fixed[k]
         self.access = quality[k]
         conn = max(m.connectivity[c], TINY)
-        phi_eff = self.phi * (1.0 + p["zeta"] * self.delta * self.access) * conn ** (m.chi_s * self.delta)
+        conn_pow = conn ** (m.chi_s * self.delta) * m.broadband[c] ** (m.chi_b * self.delta)  # as model.py
+        phi_eff = self.phi * (1.0 + p["zeta"] * self.delta * self.access) * conn_pow
         self.unit_cost = m.wage[c] * (1.0 + self.h) / phi_eff
 
     def offer(self) -> None:
@@ -515,6 +516,7 @@ class MesaReferenceModel(mesa.Model):
         self.markup = self.sigma / (self.sigma - 1.0)
         self.mu = p["mu"]
         self.chi_s = p["connectivity_supply_elasticity"]
+        self.chi_b = p["broadband_supply_elasticity"]
         self.ban_threshold = p["ban_dependence_threshold"]
         self.m = int(p["suppliers_per_firm"])
         self.n_c, self.n_s = len(world.iso3), len(world.sector_codes)
@@ -536,6 +538,7 @@ class MesaReferenceModel(mesa.Model):
         self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
         gdppc = gdp_per_capita_index(world)
         broadband = broadband_index(world, p["broadband_offset"])
+        self.broadband = broadband.tolist()
         self.tfp_scale = (gdppc ** p["tfp_gdppc_elasticity"] * broadband ** p["tfp_broadband_elasticity"]).tolist()
         self.wage = (gdppc ** p["wage_gdppc_elasticity"]).tolist()
         self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()

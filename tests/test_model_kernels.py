@@ -357,3 +357,64 @@ def test_served_fixed_matches_unique_pairs(model):
     np.testing.assert_array_equal(fix, ref)
     np.testing.assert_array_equal(g1, first)
     np.testing.assert_array_equal(g2, second)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_sample_by_group_matches_numpy(seed):
+    """The compiled draw ∝ weight within a group picks what argsort + cumsum + searchsorted + clip pick."""
+    rng = np.random.default_rng(seed)
+    n, n_g = (3000, 12) if seed < 2 else (20000, 4)
+    group = rng.integers(0, n_g - 2, n).astype(np.int32)  # the last two groups are empty
+    # heavy-tailed weights, or small integers (exact ties of targets with cumulative weights)
+    weight = rng.pareto(1.5, n) if seed % 2 == 0 else rng.integers(1, 4, n).astype(float)
+    weight = np.where(rng.random(n) < 0.2, 0.0, weight)
+    eligible = rng.random(n) < 0.9
+    wanted = rng.integers(-1, n_g, 5000)
+    u = rng.random(wanted.size)
+    u[:50] = 0.0
+    if seed % 2:
+        u[50:500] = rng.integers(0, 40, 450) / 40.0  # targets on the grid of the integer weights
+    idx = np.flatnonzero(eligible & (weight > 0))
+    order = idx[np.argsort(group[idx], kind="stable")]
+    g_sorted = group[order]
+    cum = np.cumsum(weight[order])
+    start = np.searchsorted(g_sorted, np.arange(n_g), side="left")
+    stop = np.searchsorted(g_sorted, np.arange(n_g), side="right")
+    base = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
+    top = np.where(stop > 0, cum[np.maximum(stop - 1, 0)], 0.0)
+    w = np.maximum(wanted, 0)
+    pos = np.searchsorted(cum, base[w] + u * (top[w] - base[w]), side="right")
+    pos = np.clip(pos, start[w], np.maximum(stop[w] - 1, start[w]))
+    ok = (wanted >= 0) & (stop[w] > start[w])
+    expected = np.full(wanted.size, -1, dtype=np.int64)
+    expected[ok] = order[np.minimum(pos[ok], order.size - 1)]
+    np.testing.assert_array_equal(kernels.sample_by_group(group, weight, eligible, wanted, u, n_g), expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_supplier_switch_kernels_match_numpy(seed):
+    """Duplicate check and fill-or-switch of the supplier rule against their numpy form."""
+    rng = np.random.default_rng(seed)
+    cap, m = 400, 4
+    sup = np.where(rng.random((cap, m)) < 0.3, -1, rng.integers(0, cap, (cap, m)))
+    price = np.where(rng.random((cap, m)) < 0.1, np.inf, rng.choice([1.0, 2.0, 3.0], (cap, m)))
+    buyers = np.sort(rng.choice(cap, 150, replace=False))
+    cand = rng.integers(0, cap, buyers.size)
+    cand[:20] = sup[buyers[:20], 0]
+    dup = kernels.duplicate_candidates(sup, buyers, cand)
+    np.testing.assert_array_equal(dup, (sup[buyers] == cand[:, None]).any(axis=1))
+    q = np.where(rng.random(buyers.size) < 0.1, np.inf, rng.choice([0.5, 1.0, 1.9, 2.0, 2.5, 3.5], buyers.size))
+    keep = 1 - 0.05
+    expected = sup.copy()
+    rows = expected[buyers]
+    empty = rows < 0
+    has_empty = empty.any(axis=1)
+    prices = np.where(empty, -np.inf, price[buyers])
+    worst = np.argmax(prices, axis=1)
+    switch = ~has_empty & (q < prices[np.arange(buyers.size), worst] * keep)
+    slot = np.where(has_empty, np.argmax(empty, axis=1), worst)
+    act = (has_empty & np.isfinite(q)) | switch
+    expected[buyers[act], slot[act]] = cand[act]
+    got = sup.copy()
+    assert kernels.switch_suppliers(got, price, buyers, cand, q, keep) == act.sum()
+    np.testing.assert_array_equal(got, expected)

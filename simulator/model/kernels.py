@@ -71,8 +71,14 @@ def trade_terms(
     markup = sigma / (sigma - 1.0)
     cap, m = sup.shape
     n_mk = mk_firm.size
+    # per-firm record, one cache line per seller: base row o · C · S + s, δ, markup · u (the first product of the
+    # price, so the price is bit for bit the same), ban threshold test input; links then gather one record each
+    rec = np.empty((cap, 4))
     n_sl = 0
     for b in range(cap):
+        rec[b, 0] = np.float64(np.int64(economy[b]) * n_c * n_s + sector[b])
+        rec[b, 1] = delta[b]
+        rec[b, 2] = markup * unit_cost[b]
         if alive[b]:
             for j in range(m):
                 if sup[b, j] >= 0:
@@ -87,52 +93,57 @@ def trade_terms(
     feas = np.empty(n, np.bool_)
     price = np.empty(n)
     openness = np.empty(n_sl)
-    c_tau, c_kap, c_ds, c_ban, c_pay, c_open = cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]
+    # the trade columns side by side (one row per flat index), so a link reads one short contiguous row
+    n_rows = packed.shape[0]
+    tab = np.empty((n_rows, 8))
+    for r in range(n_rows):
+        for q in range(6):
+            tab[r, q] = packed[r, cols[q]]
     k = 0
-    for t in range(n_mk + cap):
-        if t < n_mk:
-            i = mk_firm[t]
-            d = np.int64(mk_dest[t])
-            seller[k] = i
-            dest[k] = d
-            _terms(k, i, d, economy, sector, delta, unit_cost, packed, local_price, n_c, n_s, ban_threshold,
-                   markup, c_tau, c_kap, c_ds, c_ban, c_pay, tau, comp, pay, dh, feas, price)  # fmt: skip
-            k += 1
-        else:
-            b = t - n_mk
-            if not alive[b]:
+    for t in range(n_mk):
+        i = mk_firm[t]
+        d = np.int64(mk_dest[t])
+        seller[k] = i
+        dest[k] = d
+        row = np.int64(rec[i, 0]) + d * n_s
+        dl = rec[i, 1]
+        tt = tab[row, 0]
+        cp = dl * tab[row, 1]
+        py = tab[row, 4]
+        h = dl * tab[row, 2] * local_price[d]
+        tau[k] = tt
+        comp[k] = cp
+        pay[k] = py
+        dh[k] = h
+        feas[k] = dl * tab[row, 3] < ban_threshold
+        price[k] = rec[i, 2] * tt * (1.0 + (cp + py + h))
+        k += 1
+    for b in range(cap):
+        if not alive[b]:
+            continue
+        d = np.int64(economy[b])
+        for j in range(m):
+            s = sup[b, j]
+            if s < 0:
                 continue
-            d = np.int64(economy[b])
-            for j in range(m):
-                s = sup[b, j]
-                if s < 0:
-                    continue
-                seller[k] = s
-                dest[k] = d
-                row = _terms(k, s, d, economy, sector, delta, unit_cost, packed, local_price, n_c, n_s,
-                             ban_threshold, markup, c_tau, c_kap, c_ds, c_ban, c_pay, tau, comp, pay, dh, feas,
-                             price)  # fmt: skip
-                openness[k - n_mk] = packed[row, c_open]
-                k += 1
+            seller[k] = s
+            dest[k] = d
+            i = s
+            row = np.int64(rec[i, 0]) + d * n_s
+            dl = rec[i, 1]
+            tt = tab[row, 0]
+            cp = dl * tab[row, 1]
+            py = tab[row, 4]
+            h = dl * tab[row, 2] * local_price[d]
+            tau[k] = tt
+            comp[k] = cp
+            pay[k] = py
+            dh[k] = h
+            feas[k] = dl * tab[row, 3] < ban_threshold
+            price[k] = rec[i, 2] * tt * (1.0 + (cp + py + h))
+            openness[k - n_mk] = tab[row, 5]
+            k += 1
     return seller, dest, tau, comp, pay, dh, feas, price, openness
-
-
-@nb.njit(inline="always", **_JIT)
-def _terms(k, i, d, economy, sector, delta, unit_cost, packed, local_price, n_c, n_s, ban_threshold, markup,
-           c_tau, c_kap, c_ds, c_ban, c_pay, tau, comp, pay, dh, feas, price):  # fmt: skip
-    row = (np.int64(economy[i]) * n_c + d) * n_s + sector[i]
-    dl = delta[i]
-    t = packed[row, c_tau]
-    cp = dl * packed[row, c_kap]
-    py = packed[row, c_pay]
-    h = dl * packed[row, c_ds] * local_price[d]
-    tau[k] = t
-    comp[k] = cp
-    pay[k] = py
-    dh[k] = h
-    feas[k] = dl * packed[row, c_ban] < ban_threshold
-    price[k] = markup * unit_cost[i] * t * (1.0 + (cp + py + h))
-    return row
 
 
 @nb.njit(**_JIT)
@@ -749,3 +760,137 @@ def supplier_slots(sup, alive, price, feasible, openness):
                 op[b, j] = openness[k]
                 k += 1
     return q, op
+
+
+@nb.njit(**_JIT)
+def sample_by_group(group, weight, eligible, wanted, u, n_g):
+    """One index per entry of ``wanted``: a draw ∝ ``weight`` among the eligible entries of group ``wanted[t]``.
+
+    The compiled form of ``network.sample_firms_by_economy`` given its uniforms ``u``: eligible entries with positive
+    weight ordered stably by group (a counting sort, the order of ``np.argsort(kind="stable")``), their cumulative
+    weights summed in that order (as ``np.cumsum``), and the inverse-CDF search restricted to the group (the same
+    position as ``np.searchsorted`` over all entries followed by the clip to the group). -1 where the group is empty.
+    """
+    n = group.size
+    start = np.zeros(n_g + 1, np.int64)
+    for i in range(n):
+        if eligible[i] and weight[i] > 0:
+            start[group[i] + 1] += 1
+    for g in range(n_g):
+        start[g + 1] += start[g]
+    fill = start[:-1].copy()
+    n_el = start[n_g]
+    order = np.empty(n_el, np.int64)
+    for i in range(n):
+        if eligible[i] and weight[i] > 0:
+            g = group[i]
+            order[fill[g]] = i
+            fill[g] += 1
+    cum = np.empty(n_el)
+    acc = 0.0
+    for t in range(n_el):
+        acc += weight[order[t]]
+        cum[t] = acc
+    # guide table per group (as many buckets as entries): guide[a + j] is the first position of the group whose
+    # cumulative weight exceeds the bucket's lower edge base + j (top − base) / n, so a search starts there and
+    # scans forward a step or two instead of bisecting the whole group
+    guide = np.empty(n_el, np.int64)
+    edge = np.empty(n_el)
+    for g in range(n_g):
+        a = start[g]
+        b = start[g + 1]
+        if b <= a:
+            continue
+        base = cum[a - 1] if a > 0 else 0.0
+        span = cum[b - 1] - base
+        nb_ = b - a
+        pos = a
+        for j in range(nb_):
+            e = base + span * (j / nb_)
+            while pos < b and cum[pos] <= e:
+                pos += 1
+            guide[a + j] = pos
+            edge[a + j] = e
+    out = np.full(wanted.size, -1, np.int64)
+    for t in range(wanted.size):
+        g = wanted[t]
+        if g < 0:
+            continue
+        a = start[g]
+        b = start[g + 1]
+        if b <= a:
+            continue
+        base = cum[a - 1] if a > 0 else 0.0
+        top = cum[b - 1]
+        target = base + u[t] * (top - base)
+        nb_ = b - a
+        j = np.int64((target - base) / (top - base) * nb_) if top > base else 0
+        if j > nb_ - 1:
+            j = nb_ - 1
+        if j < 0:
+            j = 0
+        while j > 0 and edge[a + j] > target:  # the bucket's edge must not exceed the target
+            j -= 1
+        # every position before guide has cum <= edge <= target (or is before the group): the first position with
+        # cum > target (side="right") is at or after it
+        lo = guide[a + j] if edge[a + j] <= target else a
+        while lo < b and cum[lo] <= target:
+            lo += 1
+        if lo > b - 1:
+            lo = b - 1
+        out[t] = order[lo]
+    return out
+
+
+@nb.njit(**_JIT)
+def duplicate_candidates(sup, buyers, cand):
+    """Whether ``cand[t]`` already fills a slot of buyer ``buyers[t]``: ``(sup[buyers] == cand[:, None]).any(1)``."""
+    m = sup.shape[1]
+    out = np.zeros(buyers.size, np.bool_)
+    for t in range(buyers.size):
+        b = buyers[t]
+        for j in range(m):
+            if sup[b, j] == cand[t]:
+                out[t] = True
+                break
+    return out
+
+
+@nb.njit(**_JIT)
+def switch_suppliers(sup, supplier_price, buyers, cand, q, keep_factor):
+    """Fill-or-switch of ``DataFlowModel._update_suppliers`` for distinct ``buyers`` (in place).
+
+    Each buyer fills its first empty slot with its candidate (if the candidate's price ``q`` is finite) or, with no
+    empty slot, replaces its dearest supplier (first of the dearest, as ``np.argmax``) when q < that price ×
+    ``keep_factor``. Returns the number of slots written.
+    """
+    m = sup.shape[1]
+    n_act = 0
+    for t in range(buyers.size):
+        b = buyers[t]
+        first_empty = -1
+        for j in range(m):
+            if sup[b, j] < 0:
+                first_empty = j
+                break
+        if first_empty >= 0:
+            if np.isfinite(q[t]):
+                sup[b, first_empty] = cand[t]
+                n_act += 1
+            continue
+        worst = 0
+        worst_q = supplier_price[b, 0]
+        if not np.isnan(worst_q):
+            for j in range(1, m):
+                v = supplier_price[b, j]
+                if np.isnan(v):
+                    worst = j
+                    worst_q = v
+                    break
+                if v > worst_q:
+                    worst = j
+                    worst_q = v
+        if q[t] < worst_q * keep_factor:
+            sup[b, worst] = cand[t]
+            n_act += 1
+    return n_act

@@ -123,8 +123,8 @@ class DataFlowModel(mesa.Model):
         self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
         gdppc = gdp_per_capita_index(world)
 
-        broadband = broadband_index(world, p["broadband_offset"])
-        self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"] * broadband ** p["tfp_broadband_elasticity"]
+        self.broadband = broadband_index(world, p["broadband_offset"])
+        self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"] * self.broadband ** p["tfp_broadband_elasticity"]
         self.wage = gdppc ** p["wage_gdppc_elasticity"]
         self.region_codes, self.region_of = np.unique(
             world.economies["region"].astype(str).to_numpy(), return_inverse=True
@@ -266,7 +266,10 @@ class DataFlowModel(mesa.Model):
         # hosting options, choice (reconsidering firms) and unit costs in one compiled pass (``hosting.options`` and
         # ``hosting.choose`` are the numpy form)
         conn = np.maximum(c.connectivity, np.finfo(float).tiny)
-        conn_pow = conn[f.economy] ** (p["connectivity_supply_elasticity"] * f.delta)
+        # supply-side connectivity of data-intensive firms: internet use^(χ_s δ) · broadband index^(χ_B δ)
+        conn_pow = conn[f.economy] ** (p["connectivity_supply_elasticity"] * f.delta) * self.broadband[f.economy] ** (
+            p["broadband_supply_elasticity"] * f.delta
+        )
         h, local_share, fixed, home_comp, unit_cost = kernels.hosting_step(
             f.alive, reconsider, f.economy, f.sector, f.delta, f.revenue, f.phi, f.hosting, f.access, c.home_move,
             c.home_copy * p["copy_hosting_share"], c.home_transfer, lp, hosting.local_quality(depth),
@@ -400,24 +403,15 @@ class DataFlowModel(mesa.Model):
         buyers, cand = buyers[ok], cand[ok]
         if buyers.size == 0:
             return
-        dup = (sup[buyers] == cand[:, None]).any(axis=1)
+        dup = kernels.duplicate_candidates(sup, buyers, cand)
         buyers, cand = buyers[~dup], cand[~dup]
         lt = link_terms(cand, f.economy[buyers], f, self.costs, self.local_price, p)
         sigma = p["sigma"]
         q = sigma / (sigma - 1) * self.unit_cost[cand] * lt.tau * (1 + lt.wedge)
         q = np.where(lt.feasible, q, np.inf)
-        rows = sup[buyers]
-        empty = rows < 0
-        has_empty = empty.any(axis=1)
-        first_empty = np.argmax(empty, axis=1)
-        prices = np.where(empty, -np.inf, tr.supplier_price[buyers])
-        worst = np.argmax(prices, axis=1)
-        worst_q = prices[np.arange(buyers.size), worst]
-        switch = ~has_empty & (q < worst_q * (1 - p["switching_cost"]))
-        fill = has_empty & np.isfinite(q)
-        slot = np.where(has_empty, first_empty, worst)
-        act = fill | switch
-        sup[buyers[act], slot[act]] = cand[act]
+        # fill the first empty slot, or replace the dearest supplier when the candidate is cheaper by more than the
+        # switching cost (one compiled pass over the buyers' rows)
+        kernels.switch_suppliers(sup, tr.supplier_price, buyers, cand, q, 1 - p["switching_cost"])
 
     def _fill_suppliers(self, buyers: np.ndarray) -> None:
         """Give ``buyers`` a set of suppliers from m candidate draws each (construction and entry)."""

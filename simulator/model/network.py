@@ -125,21 +125,8 @@ def sample_firms_by_economy(
 
     Returns -1 where the economy has no eligible firm with positive weight.
     """
-    idx = np.flatnonzero(eligible & (weight > 0))
-    order = idx[np.argsort(economy[idx], kind="stable")]
-    econ_sorted = economy[order]
-    cum = np.cumsum(weight[order])
     n_c = int(economy.max(initial=0)) + 1 if economy.size else 1
     n_c = max(n_c, int(wanted.max(initial=0)) + 1)
-    start = np.searchsorted(econ_sorted, np.arange(n_c), side="left")
-    stop = np.searchsorted(econ_sorted, np.arange(n_c), side="right")
-    base = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0.0)
-    top = np.where(stop > 0, cum[np.maximum(stop - 1, 0)], 0.0)
-    w = np.maximum(wanted, 0)
-    target = base[w] + rng.random(wanted.size) * (top[w] - base[w])
-    pos = np.searchsorted(cum, target, side="right")
-    pos = np.clip(pos, start[w], np.maximum(stop[w] - 1, start[w]))
-    ok = (wanted >= 0) & (stop[w] > start[w])
-    out = np.full(wanted.size, -1, dtype=np.int64)
-    out[ok] = order[np.minimum(pos[ok], order.size - 1)]
-    return out
+    # one compiled pass: counting sort by economy, cumulative weights, inverse-CDF search within the economy
+    u = rng.random(wanted.size)
+    return kernels.sample_by_group(economy, weight, eligible, wanted.astype(np.int64), u, n_c)

@@ -163,10 +163,13 @@ def trade_step(
         net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost,
         costs.packed, TRADE_COLS, local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
     )  # fmt: skip
-    # offers p^(1−σ) on market links and logit weights q^(−1/μ) on supplier links (vectorised exp/log)
-    weight = np.empty(price.size)
-    weight[:nm] = np.where(feas[:nm], np.exp((1.0 - sigma) * np.log(price[:nm])), 0.0)
-    weight[nm:] = np.where(feas[nm:], np.exp(-np.log(price[nm:]) / params["mu"]), 0.0)
+    # offers p^(1−σ) on market links and logit weights q^(−1/μ) on supplier links (vectorised exp/log, in place)
+    weight = np.log(price)
+    weight[:nm] *= 1.0 - sigma
+    weight[nm:] = -weight[nm:]
+    weight[nm:] /= params["mu"]
+    np.exp(weight, out=weight)
+    weight[~feas] = 0.0
     spend = intermediate_share[firms.sector] * (sigma - 1.0) / sigma * prev_revenue * firms.alive
     e_open = (demand * tradability[None, :]).ravel()
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
