@@ -124,12 +124,13 @@ def test_trade_kernels_match_numpy(model):
     sigma = p["sigma"]
     ref = numpy_trade(model)
     nm = ref["n_market"]
-    seller, dest, tau, comp, pay, dh, feas, price, openness = kernels.trade_terms(
+    seller, dest, tau, comp, pay, dh, wedge, feas, price, openness = kernels.trade_terms(
         net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, c.packed,
         trade_cols(), model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
     )  # fmt: skip
     for name, got in (("seller", seller), ("dest", dest), ("tau", tau), ("comp", comp), ("pay", pay), ("dh", dh)):
         np.testing.assert_array_equal(got, ref[name], err_msg=name)
+    np.testing.assert_array_equal(wedge, comp + pay + dh)
     np.testing.assert_array_equal(feas, ref["feas"])
     weight = np.concatenate(
         [
@@ -301,7 +302,7 @@ def test_supplier_slots_and_hosting_step_match_numpy(model):
         trade_cols(), model.local_price, n_c, n_s, p["ban_dependence_threshold"], p["sigma"],
     )  # fmt: skip
     nm = net.mk_firm.size
-    feas, price, openness = terms[6][nm:], terms[7][nm:], terms[8]
+    feas, price, openness = terms[7][nm:], terms[8][nm:], terms[9]
     q, op = kernels.supplier_slots(net.sup, f.alive, price, feas, openness)
     np.testing.assert_array_equal(q, kernels.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
     np.testing.assert_array_equal(op, kernels.slot_matrix(net.sup, f.alive, openness, 0.0))
@@ -418,3 +419,44 @@ def test_supplier_switch_kernels_match_numpy(seed):
     got = sup.copy()
     assert kernels.switch_suppliers(got, price, buyers, cand, q, keep) == act.sum()
     np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_clear_dead_suppliers_matches_numpy(seed):
+    """Removing dead firms' supplier links in one pass, against the numpy form."""
+    rng = np.random.default_rng(seed)
+    cap, m = 300, 4
+    sup = np.where(rng.random((cap, m)) < 0.3, -1, rng.integers(0, cap, (cap, m)))
+    dead = rng.random(cap) < 0.1
+    expected = sup.copy()
+    expected[dead] = -1
+    expected[(expected >= 0) & dead[np.maximum(expected, 0)]] = -1
+    got = sup.copy()
+    kernels.clear_dead_suppliers(got, dead)
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_count_edges_matches_searchsorted():
+    """Size classes by counting thresholds, against ``np.searchsorted(..., side="right")`` (ties and NaN included)."""
+    rng = np.random.default_rng(0)
+    edges = np.array([0.5, 1.0, 1.0, 4.0])
+    values = np.concatenate([rng.random(200) * 5.0, edges, [np.nan, -np.inf, np.inf, 0.0]])
+    got = kernels.count_edges_at_or_below(values, edges)
+    np.testing.assert_array_equal(got, np.searchsorted(edges, values, side="right").astype(np.int8))
+    assert got.dtype == np.int8
+
+
+def test_markets_exist_matches_sorted_keys():
+    """Existing-market look-up of the market rule against the sorted-key search it replaces."""
+    rng = np.random.default_rng(0)
+    cap, n_c = 500, 12
+    mk_firm = rng.integers(0, cap, 1500)
+    mk_dest = rng.integers(0, n_c, 1500).astype(np.int32)
+    cand_firm = np.sort(rng.choice(cap, 200, replace=False))
+    cand_dest = rng.integers(0, n_c, cand_firm.size)
+    cand_dest[:30] = mk_dest[np.searchsorted(mk_firm, cand_firm[:30]) % mk_firm.size]
+    existing = np.sort(mk_firm * n_c + mk_dest)
+    keys = cand_firm * n_c + cand_dest
+    pos = np.minimum(np.searchsorted(existing, keys), existing.size - 1)
+    expected = existing[pos] == keys
+    np.testing.assert_array_equal(kernels.markets_exist(mk_firm, mk_dest, cand_firm, cand_dest, cap), expected)

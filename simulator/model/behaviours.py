@@ -60,8 +60,14 @@ register("innovation", "spillovers_only")(innovation.spillovers_only)
 @register("market_search", "gravity")
 def market_search_gravity(model: DataFlowModel, firms: np.ndarray) -> np.ndarray:
     """Candidate export market ∝ GDP_d · dist_od^−γ among foreign economies."""
-    gdp = model.world.economies["gdp_usd"].to_numpy(dtype=float)
-    cdf = gravity_cdf(gdp, model.world.distance_km, model.params["gamma"], exclude_home=True)
+    # the CDF depends only on the world and γ: computed once per model (and again if γ changes)
+    gamma = model.params["gamma"]
+    cached = getattr(model, "_market_search_cdf", None)
+    if cached is None or cached[0] != gamma or cached[1] is not model.world:
+        gdp = model.world.economies["gdp_usd"].to_numpy(dtype=float)
+        cached = (gamma, model.world, gravity_cdf(gdp, model.world.distance_km, gamma, exclude_home=True))
+        model._market_search_cdf = cached
+    cdf = cached[2]
     return sample_rows(model.rng, cdf, model.firms.economy[firms])
 
 
@@ -83,13 +89,19 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     productivity.
     """
     f = model.firms
-    n_c = len(model.world.iso3)
+    n_c = _n_economies(model)
     sales = final_sales(model)
     weight = np.where(sales > 0, sales ** model.params["supplier_size_exponent"] * f.alive, 0.0)
     mass = np.bincount(f.economy, weights=weight, minlength=n_c)
     cdf = gravity_cdf(mass, model.world.distance_km, model.params["gamma"], exclude_home=False)
     econ = sample_rows(model.rng, cdf, f.economy[buyers])
     return sample_firms_by_economy(model.rng, f.economy, weight, f.alive, econ)
+
+
+def _n_economies(model: DataFlowModel) -> int:
+    """Number of economies (the model's cached count when it has one)."""
+    n_c = getattr(model, "n_economies", None)
+    return len(model.world.iso3) if n_c is None else n_c
 
 
 def final_sales(model: DataFlowModel) -> np.ndarray:

@@ -64,9 +64,9 @@ def trade_terms(
     """Cost terms and delivered prices of every trade link of a step (first of the two trade passes).
 
     Links are the market links followed by the filled supplier slots of buyers alive (row-major, as ``np.nonzero``).
-    Returns seller, dest, tau, compliance, payment, dest_hosting, feasible and price of every link, and the
-    openness of the supplier links. The offers p^(1−σ) and logit weights q^(−1/μ) are left to numpy (vectorised
-    exp/log), then ``trade_flows`` clears the markets.
+    Returns seller, dest, tau, compliance, payment, dest_hosting, wedge (compliance + payment + dest_hosting, summed
+    in that order, as numpy does), feasible and price of every link, and the openness of the supplier links. The offers
+    p^(1−σ) and logit weights q^(−1/μ) are left to numpy (vectorised exp/log), then ``trade_flows`` clears the markets.
     """
     markup = sigma / (sigma - 1.0)
     cap, m = sup.shape
@@ -90,6 +90,7 @@ def trade_terms(
     comp = np.empty(n)
     pay = np.empty(n)
     dh = np.empty(n)
+    wedge = np.empty(n)
     feas = np.empty(n, np.bool_)
     price = np.empty(n)
     openness = np.empty(n_sl)
@@ -111,12 +112,14 @@ def trade_terms(
         cp = dl * tab[row, 1]
         py = tab[row, 4]
         h = dl * tab[row, 2] * local_price[d]
+        w = cp + py + h
         tau[k] = tt
         comp[k] = cp
         pay[k] = py
         dh[k] = h
+        wedge[k] = w
         feas[k] = dl * tab[row, 3] < ban_threshold
-        price[k] = rec[i, 2] * tt * (1.0 + (cp + py + h))
+        price[k] = rec[i, 2] * tt * (1.0 + w)
         k += 1
     for b in range(cap):
         if not alive[b]:
@@ -135,15 +138,17 @@ def trade_terms(
             cp = dl * tab[row, 1]
             py = tab[row, 4]
             h = dl * tab[row, 2] * local_price[d]
+            w = cp + py + h
             tau[k] = tt
             comp[k] = cp
             pay[k] = py
             dh[k] = h
+            wedge[k] = w
             feas[k] = dl * tab[row, 3] < ban_threshold
-            price[k] = rec[i, 2] * tt * (1.0 + (cp + py + h))
+            price[k] = rec[i, 2] * tt * (1.0 + w)
             openness[k - n_mk] = tab[row, 5]
             k += 1
-    return seller, dest, tau, comp, pay, dh, feas, price, openness
+    return seller, dest, tau, comp, pay, dh, wedge, feas, price, openness
 
 
 @nb.njit(**_JIT)
@@ -839,6 +844,52 @@ def sample_by_group(group, weight, eligible, wanted, u, n_g):
         if lo > b - 1:
             lo = b - 1
         out[t] = order[lo]
+    return out
+
+
+@nb.njit(**_JIT)
+def clear_dead_suppliers(sup, dead):
+    """Empty (in place) the supplier rows of ``dead`` buyers and every slot that holds a ``dead`` supplier."""
+    cap, m = sup.shape
+    for b in range(cap):
+        if dead[b]:
+            for j in range(m):
+                sup[b, j] = -1
+            continue
+        for j in range(m):
+            s = sup[b, j]
+            if s >= 0 and dead[s]:
+                sup[b, j] = -1
+
+
+@nb.njit(**_JIT)
+def count_edges_at_or_below(values, edges):
+    """Number of ``edges`` ≤ each value (all of them for NaN), as int8.
+
+    The same as ``np.searchsorted(edges, values, side="right")`` when ``edges`` are sorted and not NaN.
+    """
+    out = np.empty(values.size, np.int8)
+    for k in range(values.size):
+        v = values[k]
+        c = 0
+        for e in edges:
+            if not v < e:
+                c += 1
+        out[k] = c
+    return out
+
+
+@nb.njit(**_JIT)
+def markets_exist(mk_firm, mk_dest, cand_firm, cand_dest, cap):
+    """Whether each candidate link ``cand_firm → cand_dest`` is already a market link (candidate firms distinct)."""
+    pos = np.full(cap, -1, np.int64)
+    for k in range(cand_firm.size):
+        pos[cand_firm[k]] = k
+    out = np.zeros(cand_firm.size, np.bool_)
+    for t in range(mk_firm.size):
+        k = pos[mk_firm[t]]
+        if k >= 0 and mk_dest[t] == cand_dest[k]:
+            out[k] = True
     return out
 
 

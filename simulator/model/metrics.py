@@ -205,7 +205,7 @@ def link_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     One pass over the links; the flows are cross-border sales by origin × destination economy, flattened.
     """
     f, tr = model.firms, model.trade
-    n_c = len(model.world.iso3)
+    n_c = model.n_economies
     return kernels.link_metric_sums(
         tr.sales_seller, tr.sales_dest, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge,
         f.capacity, n_c,
@@ -259,7 +259,9 @@ def firm_quantities(
     }
 
 
-def cell_table(model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
+def cell_table(
+    model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.ndarray], services: np.ndarray | None = None
+) -> np.ndarray:
     """Every quantity of ``firm_quantities`` summed per economy × sector × size cell, ``(cells, QUANTITIES)``.
 
     One compiled pass over the firms (``kernels.metric_cells``) instead of the 27 per-firm arrays; the same sums.
@@ -270,7 +272,9 @@ def cell_table(model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.nda
     n_z = len(SizeClass)
     intra, trade_cost, _ = links
     suppliers, foreign_suppliers, foreign_buyers = kernels.slot_counts(model.network.sup, f.alive, f.economy, cap)
-    services = (model.world.sectors["kind"].to_numpy() == "services")[f.sector]
+    if services is None:
+        services = model.world.sectors["kind"].to_numpy() == "services"
+    services = services[f.sector]
     growth = np.log(np.divide(f.phi, model.prev_phi, out=np.ones(cap), where=(model.prev_phi > 0) & f.alive))
     entrant = (f.born == model.steps).astype(float) * (model.steps > 0)
     cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
@@ -281,6 +285,13 @@ def cell_table(model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.nda
         a.inhouse_capex, a.value_added, a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost,
         suppliers, foreign_suppliers, foreign_buyers,
     )  # fmt: skip
+
+
+def _sum_rows(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
+    """Rows of ``values`` (k, q) summed by ``index`` (k,) into ``(n, q)``: ``np.add.at`` on zeros, in the same order."""
+    q = values.shape[1]
+    flat = (np.asarray(index, dtype=np.int64)[:, None] * q + np.arange(q)).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=n * q).reshape(n, q)
 
 
 def regime_bloc(model: DataFlowModel) -> np.ndarray:
@@ -321,6 +332,8 @@ class MetricsCollector:
         self.n_z = len(SizeClass)
         self.region_names = [str(r) for r in model.region_codes]
         self.region_of = model.region_of
+        self.iso3 = list(model.world.iso3)
+        self.services = model.world.sectors["kind"].to_numpy() == "services"
         self.labels = self._labels(model)
 
     def _labels(self, model: DataFlowModel) -> tuple[np.ndarray, np.ndarray]:
@@ -333,8 +346,7 @@ class MetricsCollector:
     def _levels(self, cell: np.ndarray) -> np.ndarray:
         """Sum a (c, s, z, q) cell table to every group: rows world, regions, economies, sectors, sizes."""
         econ = cell.sum(axis=(1, 2))
-        region = np.zeros((len(self.region_names), econ.shape[1]))
-        np.add.at(region, self.region_of, econ)
+        region = _sum_rows(self.region_of, econ, len(self.region_names))
         return np.concatenate(
             [econ.sum(axis=0, keepdims=True), region, econ, cell.sum(axis=(0, 2)), cell.sum(axis=(0, 1))]
         )
@@ -343,7 +355,7 @@ class MetricsCollector:
         """Compute and store the metrics of the model's current step."""
         step = model.steps
         links = link_sums(model)
-        table = cell_table(model, links)
+        table = cell_table(model, links, self.services)
         names = list(QUANTITIES)
         groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(names)))
         col = {n: i for i, n in enumerate(names)}
@@ -387,11 +399,12 @@ class MetricsCollector:
         cpi_num = (model.demand * rel).sum(axis=1)
         va = np.bincount(model.firms.economy, weights=a.value_added, minlength=self.n_c)
         inv = np.bincount(model.firms.economy, weights=model.innovation.rd + a.inhouse_capex, minlength=self.n_c)
-        region_sum = np.zeros((len(self.region_names), 5))
-        np.add.at(region_sum, self.region_of, np.stack([host, cpi_num, weights, va, inv], axis=1))
+        region_sum = _sum_rows(
+            self.region_of, np.stack([host, cpi_num, weights, va, inv], axis=1), len(self.region_names)
+        )
         rows = [("world", "world", host.sum(), cpi_num.sum(), weights.sum(), va.sum(), inv.sum())]
         rows += [("region", r, *region_sum[i]) for i, r in enumerate(self.region_names)]
-        rows += [("economy", c, host[i], cpi_num[i], weights[i], va[i], inv[i]) for i, c in enumerate(model.world.iso3)]
+        rows += [("economy", c, host[i], cpi_num[i], weights[i], va[i], inv[i]) for i, c in enumerate(self.iso3)]
         for lev, g, h, cn, w, v, k in rows:
             cpi = cn / w if w > 0 else np.nan
             out.append((step, "local_hosting_revenue", lev, g, float(h)))
@@ -402,8 +415,11 @@ class MetricsCollector:
         # region × region flows and bloc fragmentation
         flows = od_flows.reshape(self.n_c, self.n_c)
         n_r = len(self.region_names)
-        rr = np.zeros((n_r, n_r))
-        np.add.at(rr, (self.region_of[:, None], self.region_of[None, :]), flows)
+        rr = np.bincount(
+            (self.region_of[:, None] * n_r + self.region_of[None, :]).ravel(),
+            weights=flows.ravel(),
+            minlength=n_r * n_r,
+        ).reshape(n_r, n_r)
         for i, ri in enumerate(self.region_names):
             for j, rj in enumerate(self.region_names):
                 out.append((step, "region_flow", "region_pair", f"{ri}>{rj}", float(rr[i, j])))

@@ -115,6 +115,9 @@ class DataFlowModel(mesa.Model):
         for g in self.governments:
             g.apply(0)
         self.exposure = exposure_matrix(world)
+        # axis sizes, read every step (``World.iso3`` rebuilds a list from the economy index on each access)
+        self.n_economies = len(world.iso3)
+        self.n_sectors = len(world.sector_codes)
         sectors = world.sectors
         self.delta_s = sectors["data_intensity"].to_numpy(dtype=float)
         self.demand_share = sectors["demand_share"].to_numpy(dtype=float)
@@ -201,7 +204,7 @@ class DataFlowModel(mesa.Model):
         f.phi = np.where(f.alive, self.innovation.phi, f.phi)
         f.profit = self.accounts.profit - self.innovation.rd
         f.revenue = self.accounts.revenue.copy()
-        f.size = size_class(f.revenue, self.money_scale, p)
+        f.size = _size_class(f.revenue, self.money_scale, p)
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
         self._update_markets(reconsider)
@@ -216,7 +219,7 @@ class DataFlowModel(mesa.Model):
             econ, sect = np.nonzero(n_new)
             k = n_new[econ, sect]
             self._add_firms(np.repeat(econ, k), np.repeat(sect, k), with_suppliers=True)
-        firm_rev = np.bincount(f.economy, weights=f.revenue * f.alive, minlength=len(self.world.iso3))
+        firm_rev = np.bincount(f.economy, weights=f.revenue * f.alive, minlength=self.n_economies)
         hosting.update_depth(self.market, self.accounts.local_hosting_revenue, firm_rev, p)
 
     def run(self, n_steps: int) -> DataFlowModel:
@@ -265,11 +268,7 @@ class DataFlowModel(mesa.Model):
         lp = hosting.local_price(depth, c, p)
         # hosting options, choice (reconsidering firms) and unit costs in one compiled pass (``hosting.options`` and
         # ``hosting.choose`` are the numpy form)
-        conn = np.maximum(c.connectivity, np.finfo(float).tiny)
-        # supply-side connectivity of data-intensive firms: internet use^(χ_s δ) · broadband index^(χ_B δ)
-        conn_pow = conn[f.economy] ** (p["connectivity_supply_elasticity"] * f.delta) * self.broadband[f.economy] ** (
-            p["broadband_supply_elasticity"] * f.delta
-        )
+        conn_pow = self._conn_pow()
         h, local_share, fixed, home_comp, unit_cost = kernels.hosting_step(
             f.alive, reconsider, f.economy, f.sector, f.delta, f.revenue, f.phi, f.hosting, f.access, c.home_move,
             c.home_copy * p["copy_hosting_share"], c.home_transfer, lp, hosting.local_quality(depth),
@@ -298,6 +297,42 @@ class DataFlowModel(mesa.Model):
             self.money_scale,
             hosting_compliance=home_comp,
         )
+
+    def _conn_pow(self) -> np.ndarray:
+        """Supply-side connectivity of data-intensive firms per slot: internet use^(χ_s δ) · broadband index^(χ_B δ).
+
+        Kept between steps and recomputed only for the slots whose economy or δ changed (entrants), or in full when
+        the cost tables, the elasticities or the capacity change; element by element the same numbers.
+        """
+        p, f, c = self.params, self.firms, self.costs
+        chi_s, chi_b = p["connectivity_supply_elasticity"], p["broadband_supply_elasticity"]
+        conn = np.maximum(c.connectivity, np.finfo(float).tiny)
+
+        def compute(econ: np.ndarray, delta: np.ndarray) -> np.ndarray:
+            return conn[econ] ** (chi_s * delta) * self.broadband[econ] ** (chi_b * delta)
+
+        cache = getattr(self, "_conn_pow_cache", None)
+        if (
+            cache is None
+            or cache["costs"] is not c
+            or cache["chi"] != (chi_s, chi_b)
+            or cache["economy"].shape != f.economy.shape
+        ):
+            cache = {
+                "costs": c,
+                "chi": (chi_s, chi_b),
+                "economy": f.economy.copy(),
+                "delta": f.delta.copy(),
+                "value": compute(f.economy, f.delta),
+            }
+            self._conn_pow_cache = cache
+            return cache["value"]
+        stale = np.flatnonzero((f.economy != cache["economy"]) | (f.delta != cache["delta"]))
+        if stale.size:
+            cache["value"][stale] = compute(f.economy[stale], f.delta[stale])
+            cache["economy"][stale] = f.economy[stale]
+            cache["delta"][stale] = f.delta[stale]
+        return cache["value"]
 
     def _operating_cost(self) -> np.ndarray:
         """Fixed operating cost per firm slot: f × the median initial revenue of the firm's economy × sector."""
@@ -352,16 +387,13 @@ class DataFlowModel(mesa.Model):
         cand_dest = self.rules["market_search"](self, cand_firms)
         ok = cand_dest >= 0
         cand_firms, cand_dest = cand_firms[ok], cand_dest[ok].astype(np.int64)
-        n_c = len(self.world.iso3)
-        existing = net.market_keys(n_c)
-        keys = cand_firms * n_c + cand_dest
-        pos = np.minimum(np.searchsorted(existing, keys), max(existing.size - 1, 0))
-        new = existing[pos] != keys if existing.size else np.ones(keys.size, bool)
+        # candidates that are not market links yet (one pass over the links; the candidate firms are distinct)
+        new = ~kernels.markets_exist(net.mk_firm, net.mk_dest, cand_firms, cand_dest, f.capacity)
         cand_firms, cand_dest = cand_firms[new], cand_dest[new]
         lt = link_terms(cand_firms, cand_dest, f, self.costs, self.local_price, p)
         price = sigma / (sigma - 1) * self.unit_cost[cand_firms] * lt.tau * (1 + lt.wedge)
         x = np.where(lt.feasible, price ** (1 - sigma), 0.0)
-        cell = cand_dest * len(self.world.sector_codes) + f.sector[cand_firms]
+        cell = cand_dest * self.n_sectors + f.sector[cand_firms]
         mass = tr.open_mass.ravel()[cell] + x
         e_open = (self.demand * self.tradability[None, :]).ravel()[cell]
         r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
@@ -387,7 +419,7 @@ class DataFlowModel(mesa.Model):
             self.costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"],
             p["fixed_export_cost"] * self.money_scale, p["source_code_cost"] * self.money_scale,
             _fit(a.firm_rule_first, f.capacity), _fit(a.firm_rule_second, f.capacity), p["sigma"], self._withdrawals,
-            f.withdrew, len(self.world.iso3), self.costs.tau.shape[2],
+            f.withdrew, self.n_economies, self.costs.tau.shape[2],
         )  # fmt: skip
 
     def _update_suppliers(self, reconsider: np.ndarray) -> None:
@@ -485,6 +517,14 @@ class DataFlowModel(mesa.Model):
             "exports": float(a.exports.sum()),
             "value_added": float(a.value_added.sum()),
         }
+
+
+def _size_class(revenue: np.ndarray, scale: float, params: Mapping[str, float]) -> np.ndarray:
+    """``population.size_class`` in one compiled pass when its thresholds are sorted (else ``size_class`` itself)."""
+    edges = scale * np.array([params["size_small"], params["size_medium"], params["size_large"]])
+    if np.all(edges[1:] >= edges[:-1]):
+        return kernels.count_edges_at_or_below(revenue, edges)
+    return size_class(revenue, scale, params)
 
 
 def _fit(values: np.ndarray, capacity: int) -> np.ndarray:

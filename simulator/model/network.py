@@ -60,9 +60,9 @@ class Network:
     def remove_firms(self, dead: np.ndarray) -> None:
         """Remove every link of the firms flagged in ``dead`` (bool per slot)."""
         self.keep_markets(~dead[self.mk_firm])
-        self.sup[dead] = -1
-        hit = (self.sup >= 0) & dead[np.maximum(self.sup, 0)]
-        self.sup[hit] = -1
+        # the rows of the dead and every slot holding a dead supplier, in one compiled pass (the numpy form:
+        # ``sup[dead] = -1``, then ``sup[(sup >= 0) & dead[max(sup, 0)]] = -1``)
+        kernels.clear_dead_suppliers(self.sup, dead)
 
     def adjacency(self, weights: np.ndarray | None = None) -> sp.csr_array:
         """Return the supplier network as a CSR matrix buyer × supplier (entries = ``weights`` or 1)."""

@@ -159,7 +159,7 @@ def trade_step(
     cap = firms.capacity
     nm = int(net.mk_firm.size)
     # pass 1 (compiled): cost terms and delivered price of every link, market links then filled supplier slots
-    seller, dest, tau, comp, pay, dh, feas, price, openness = kernels.trade_terms(
+    seller, dest, tau, comp, pay, dh, wedge, feas, price, openness = kernels.trade_terms(
         net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost,
         costs.packed, TRADE_COLS, local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
     )  # fmt: skip
@@ -180,6 +180,8 @@ def trade_step(
     )  # fmt: skip
     q_slots, open_slots = kernels.supplier_slots(net.sup, firms.alive, price[nm:], feas[nm:], openness)
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
+    sales_final = np.zeros(seller.size, np.bool_)
+    sales_final[:nm] = True
     with np.errstate(divide="ignore"):
         p_index = np.where(mass_open > 0, mass_open, np.nan) ** (1.0 / (1.0 - sigma))
     return TradeResult(
@@ -187,11 +189,11 @@ def trade_step(
         sales_dest=dest,
         sales_revenue=rev,
         sales_tau=tau,
-        sales_wedge=comp + pay + dh,
+        sales_wedge=wedge,
         sales_compliance=comp,
         sales_payment=pay,
         sales_dest_hosting=dh,
-        sales_final=np.arange(seller.size) < nm,
+        sales_final=sales_final,
         n_market_links=nm,
         market_revenue=rev[:nm],
         market_feasible=feas[:nm],
@@ -312,19 +314,3 @@ def firm_accounts(
         firm_rule_first=g_first,
         firm_rule_second=g_second,
     )
-
-
-def top_two(group: np.ndarray, value: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Largest and second largest ``value`` per ``group`` (0 where a group has none), each ``(size,)``."""
-    first, second = np.zeros(size), np.zeros(size)
-    if group.size == 0:
-        return first, second
-    order = np.lexsort((-value, group))
-    g, v = group[order], value[order]
-    start = np.ones(g.size, bool)
-    start[1:] = g[1:] != g[:-1]
-    first[g[start]] = v[start]
-    nxt = np.flatnonzero(start) + 1
-    ok = (nxt < g.size) & (g[np.minimum(nxt, g.size - 1)] == g[start])
-    second[g[start][ok]] = v[nxt[ok]]
-    return first, second
