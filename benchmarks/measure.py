@@ -42,6 +42,27 @@ def model_state_bytes(model) -> int:
     return total
 
 
+def _time_metric_collection(model) -> list[float]:
+    """Wrap the model's metrics collector so that the seconds spent collecting are summed (returned list, 1 item).
+
+    The share of run time spent in metrics is then measured inside one run, not as the difference of two runs (which
+    the machine's noise swamps).
+    """
+    spent = [0.0]
+    collector = model.collector
+    collect = collector.collect
+
+    def timed(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return collect(*args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    collector.collect = timed
+    return spent
+
+
 def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> dict[str, float]:
     """Build and run the vectorised model once; return timings and sizes."""
     import numpy as np
@@ -60,6 +81,7 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
     t0 = time.perf_counter()
     model = DataFlowModel(world, schedule, n_firms=n_firms, rng=seed, metrics_every=metrics_every)
     build_s = time.perf_counter() - t0
+    collect_s = _time_metric_collection(model)
     t1 = time.perf_counter()
     model.run(n_steps)
     run_s = time.perf_counter() - t1
@@ -78,6 +100,8 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
         "warmup_s": timings.get("warmup", float("nan")),
         "jit_s": jit_s,
         "run_s": run_s,
+        "metrics_s": collect_s[0],
+        "metrics_share": collect_s[0] / run_s,
         "step_ms": 1000 * run_s / n_steps,
         "firm_steps_per_s": n_firms * n_steps / run_s,
         "firms_alive_end": firms_alive,
