@@ -43,7 +43,13 @@ from simulator.model.costs import COL, compile_costs, exposure_matrix  # noqa: E
 from simulator.model.government import Government  # noqa: E402
 from simulator.model.model import MONEY_PER_USD, resolve_params  # noqa: E402
 from simulator.model.network import gravity_cdf  # noqa: E402
-from simulator.model.population import HostingMode, allocate, broadband_index, gdp_per_capita_index  # noqa: E402
+from simulator.model.population import (  # noqa: E402
+    HostingMode,
+    allocate,
+    broadband_index,
+    gdp_per_capita_index,
+    regional_factor,
+)
 from simulator.model.trade import final_demand  # noqa: E402
 from simulator.world.policy import PolicySchedule  # noqa: E402
 from simulator.world.world import World  # noqa: E402
@@ -218,7 +224,11 @@ class FirmAgent(mesa.Agent):
         self.hosting_fixed = fixed[k]
         self.access = quality[k]
         conn = max(m.connectivity[c], TINY)
-        conn_pow = conn ** (m.chi_s * self.delta) * m.broadband[c] ** (m.chi_b * self.delta)  # as model.py
+        conn_pow = (  # as model.py
+            conn ** (m.chi_s * self.delta)
+            * m.broadband[c] ** (m.chi_b * self.delta)
+            * m.dds_capability[c][self.sector] ** self.delta
+        )
         phi_eff = self.phi * (1.0 + p["zeta"] * self.delta * self.access) * conn_pow
         self.unit_cost = m.wage[c] * (1.0 + self.h) / phi_eff
 
@@ -539,6 +549,9 @@ class MesaReferenceModel(mesa.Model):
         gdppc = gdp_per_capita_index(world)
         broadband = broadband_index(world, p["broadband_offset"])
         self.broadband = broadband.tolist()
+        services = sectors["kind"].to_numpy() == "services"
+        capability = regional_factor(world, {"LAC": p["dds_capability_lac"], "AFR": p["dds_capability_africa"]})
+        self.dds_capability = np.where(services[None, :], capability[:, None], 1.0).tolist()  # as model.py
         self.tfp_scale = (gdppc ** p["tfp_gdppc_elasticity"] * broadband ** p["tfp_broadband_elasticity"]).tolist()
         self.wage = (gdppc ** p["wage_gdppc_elasticity"]).tolist()
         self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()

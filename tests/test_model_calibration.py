@@ -18,12 +18,12 @@ from simulator.world.baseline import baseline_state
 
 N_FIRMS = 5000
 STEPS = 8
-SEEDS = (1, 2, 3, 4)
+SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
 
 # target: (low, high) in percent — evidence.md "Baseline calibration targets"
 TOLERANCES = {
     "africa_dds_share": (0.5, 2.0),  # Africa ≈ 1 % of world digitally delivered services exports (WTO 2023)
-    "lac_dds_share": (1.0, 6.0),  # LAC ≈ 2 % (WTO 2023); wide: the model sits near 4 % (docs/model.md, broadband)
+    "lac_dds_share": (1.0, 4.0),  # LAC ≈ 2 % (WTO 2023); fitted by dds_capability_lac (docs/model.md, Calibration)
     "intra_africa_share": (12.0, 22.0),  # intra-African share of African trade ≈ 15–18 % (Afreximbank)
     "data_management_share": (7.0, 15.0),  # data-management costs ≈ 11 % of costs (OECD–WTO 2025)
 }

@@ -11,6 +11,7 @@ from simulator.model import hosting as hosting_mod
 from simulator.model.costs import compile_costs, exposure_matrix
 from simulator.model.model import resolve_params
 from simulator.scenario.taxonomy import Regime
+from simulator.world.baseline import baseline_state
 from simulator.world.policy import PolicyEvent, regime_code
 
 
@@ -216,3 +217,26 @@ def test_entrant_in_a_reused_slot_does_not_inherit_final_sales(world):
     m._add_firms(np.array([f.economy[donor]]), np.array([f.sector[donor]]), with_suppliers=True)
     assert f.alive[donor] and f.born[donor] == m.steps + 1  # the entrant took the dead firm's slot
     assert final_sales(m)[donor] == 0.0
+
+
+def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, params):
+    # K_LAC^δ scales the supply-side capability of LAC services firms only; LAC DDS exports fall when it is lowered
+    low = dict(params, dds_capability_lac=0.5)
+    region = world.economies["region"].astype(str).to_numpy()
+    shares = []
+    for p in (params, low):
+        m = DataFlowModel(world, schedule(baseline_state(world)), params=p, n_firms=1500, rng=11)
+        f = m.firms
+        services = (world.sectors["kind"].to_numpy() == "services")[f.sector]
+        lac = (region[f.economy] == "LAC") & services & f.alive
+        expected = np.where(lac, p["dds_capability_lac"] ** f.delta, 1.0)
+        conn = np.maximum(m.costs.connectivity, np.finfo(float).tiny)[f.economy]
+        base = conn ** (p["connectivity_supply_elasticity"] * f.delta) * m.broadband[f.economy] ** (
+            p["broadband_supply_elasticity"] * f.delta
+        )
+        np.testing.assert_allclose(m._conn_pow()[f.alive], (base * expected)[f.alive], rtol=1e-12)
+        df = m.run(4).metrics_frame()
+        sel = df[(df.metric == "dds_export_share_of_world") & (df.level == "region") & (df.step == df.step.max())]
+        shares.append(sel.set_index("group")["value"])
+    assert shares[1]["LAC"] < 0.8 * shares[0]["LAC"], shares
+    assert shares[1]["AFR"] >= shares[0]["AFR"], shares

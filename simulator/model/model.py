@@ -27,6 +27,7 @@ from simulator.model.population import (
     draw_productivity,
     empty_firms,
     gdp_per_capita_index,
+    regional_factor,
     size_class,
 )
 from simulator.model.trade import (
@@ -128,6 +129,10 @@ class DataFlowModel(mesa.Model):
 
         self.broadband = broadband_index(world, p["broadband_offset"])
         self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"] * self.broadband ** p["tfp_broadband_elasticity"]
+        # digital-services capability K_r of the region, for services sectors only, ``(c, s)``
+        services = sectors["kind"].to_numpy() == "services"
+        capability = regional_factor(world, {"LAC": p["dds_capability_lac"], "AFR": p["dds_capability_africa"]})
+        self.dds_capability = np.where(services[None, :], capability[:, None], 1.0)
         self.wage = gdppc ** p["wage_gdppc_elasticity"]
         self.region_codes, self.region_of = np.unique(
             world.economies["region"].astype(str).to_numpy(), return_inverse=True
@@ -299,17 +304,24 @@ class DataFlowModel(mesa.Model):
         )
 
     def _conn_pow(self) -> np.ndarray:
-        """Supply-side connectivity of data-intensive firms per slot: internet use^(χ_s δ) · broadband index^(χ_B δ).
+        """Supply-side capability of data-intensive firms per slot: internet use^(χ_s δ) · broadband^(χ_B δ) · K^δ.
 
-        Kept between steps and recomputed only for the slots whose economy or δ changed (entrants), or in full when
-        the cost tables, the elasticities or the capacity change; element by element the same numbers.
+        K is the digital-services capability of the firm's region for services firms (``dds_capability_lac``,
+        ``dds_capability_africa``; 1 elsewhere and for goods firms).
+
+        Kept between steps and recomputed only for the slots whose economy, sector or δ changed (entrants), or in full
+        when the cost tables, the elasticities or the capacity change; element by element the same numbers.
         """
         p, f, c = self.params, self.firms, self.costs
         chi_s, chi_b = p["connectivity_supply_elasticity"], p["broadband_supply_elasticity"]
         conn = np.maximum(c.connectivity, np.finfo(float).tiny)
 
-        def compute(econ: np.ndarray, delta: np.ndarray) -> np.ndarray:
-            return conn[econ] ** (chi_s * delta) * self.broadband[econ] ** (chi_b * delta)
+        def compute(econ: np.ndarray, sector: np.ndarray, delta: np.ndarray) -> np.ndarray:
+            return (
+                conn[econ] ** (chi_s * delta)
+                * self.broadband[econ] ** (chi_b * delta)
+                * self.dds_capability[econ, sector] ** delta
+            )
 
         cache = getattr(self, "_conn_pow_cache", None)
         if (
@@ -322,15 +334,19 @@ class DataFlowModel(mesa.Model):
                 "costs": c,
                 "chi": (chi_s, chi_b),
                 "economy": f.economy.copy(),
+                "sector": f.sector.copy(),
                 "delta": f.delta.copy(),
-                "value": compute(f.economy, f.delta),
+                "value": compute(f.economy, f.sector, f.delta),
             }
             self._conn_pow_cache = cache
             return cache["value"]
-        stale = np.flatnonzero((f.economy != cache["economy"]) | (f.delta != cache["delta"]))
+        stale = np.flatnonzero(
+            (f.economy != cache["economy"]) | (f.sector != cache["sector"]) | (f.delta != cache["delta"])
+        )
         if stale.size:
-            cache["value"][stale] = compute(f.economy[stale], f.delta[stale])
+            cache["value"][stale] = compute(f.economy[stale], f.sector[stale], f.delta[stale])
             cache["economy"][stale] = f.economy[stale]
+            cache["sector"][stale] = f.sector[stale]
             cache["delta"][stale] = f.delta[stale]
         return cache["value"]
 

@@ -173,6 +173,15 @@ def broadband_index(world: World, offset: float) -> np.ndarray:
     return np.where(known, (np.where(known, bb, mean) + offset) / (mean + offset), 1.0)
 
 
+def regional_factor(world: World, factors: Mapping[str, float]) -> np.ndarray:
+    """Per-economy value of a region-level factor, ``(c,)``: ``factors[region]``, 1 for regions not listed."""
+    region = world.economies["region"].astype(str).to_numpy()
+    out = np.ones(region.size)
+    for code, value in factors.items():
+        out[region == code] = value
+    return out
+
+
 def draw_productivity(rng: np.random.Generator, economy: np.ndarray, tfp_scale: np.ndarray, shape: float) -> np.ndarray:
     """Draw Pareto(shape) productivities with minimum 1, scaled by the economy's TFP scale."""
     u = rng.random(economy.size)
