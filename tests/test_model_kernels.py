@@ -124,9 +124,11 @@ def test_trade_kernels_match_numpy(model):
     sigma = p["sigma"]
     ref = numpy_trade(model)
     nm = ref["n_market"]
-    seller, dest, tau, comp, pay, dh, wedge, feas, price, openness = kernels.trade_terms(
-        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, c.packed,
-        trade_cols(), model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
+    tab = kernels.trade_table(c.packed, trade_cols())
+    np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
+    seller, dest, tau, comp, pay, dh, wedge, feas, price, q_slots, open_slots = kernels.trade_terms(
+        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, tab,
+        model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
     )  # fmt: skip
     for name, got in (("seller", seller), ("dest", dest), ("tau", tau), ("comp", comp), ("pay", pay), ("dh", dh)):
         np.testing.assert_array_equal(got, ref[name], err_msg=name)
@@ -139,23 +141,44 @@ def test_trade_kernels_match_numpy(model):
         ]
     )
     np.testing.assert_array_equal(weight, ref["weight"])
+    raw = weight.copy()
+    raw[~feas] = 7.0  # overwritten with 0 in place where infeasible
     rev, mass_open, mass_home, flow_slots, purchases, revenue = kernels.trade_flows(
-        seller, dest, f.economy, f.sector, weight, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
-        ref["spend"], f.capacity,
+        seller, dest, f.economy, f.sector, raw, feas, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
+        model.intermediate_share, f.revenue, sigma, f.capacity,
     )  # fmt: skip
+    np.testing.assert_array_equal(raw, weight)
     close(rev, ref["rev"])
     close(mass_open, ref["mass_open"])
     close(mass_home, ref["mass_home"])
     close(flow_slots, ref["flow_slots"])
     close(purchases, ref["purchases"])
     close(revenue, ref["revenue"])
-    q = kernels.slot_matrix(net.sup, f.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
-    close(q, ref["q_slots"])
-    np.testing.assert_array_equal(kernels.slot_matrix(net.sup, f.alive, openness, 0.0), ref["open_slots"])
+    close(q_slots, ref["q_slots"])
+    np.testing.assert_array_equal(
+        q_slots, kernels.slot_matrix(net.sup, f.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
+    )
+    np.testing.assert_array_equal(open_slots, ref["open_slots"])
 
     wedge = comp + pay + dh
-    acc = kernels.seller_accounts(seller, dest, f.economy, rev, wedge, comp, pay, dh, nm, sigma, f.capacity, n_c)
-    core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served = acc
+    region_of = model.region_of
+    acc = kernels.seller_accounts(
+        seller, dest, f.economy, rev, wedge, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, True
+    )
+    core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = acc
+    # the link sums of the metrics, as link_metric_sums computes them (bit for bit: same order), or none
+    for got, want in zip(
+        (intra, cost, flows),
+        kernels.link_metric_sums(seller, dest, f.economy, region_of, rev, tau, wedge, f.capacity, n_c),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(got, want)
+    without = kernels.seller_accounts(
+        seller, dest, f.economy, rev, wedge, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, False
+    )
+    for got, want in zip(without[:8], acc[:8], strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert all(x.size == 0 for x in without[8:])
 
     def by_firm(v):
         return np.bincount(seller, weights=v, minlength=f.capacity)
@@ -292,20 +315,23 @@ def test_top_two_matches_sort(seed):
     assert not empty[0].any() and not empty[1].any()
 
 
-def test_supplier_slots_and_hosting_step_match_numpy(model):
+def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
     from simulator.model import hosting
 
     f, c, net, p = model.firms, model.costs, model.network, model.params
     n_c, _, n_s = c.tau.shape
     terms = kernels.trade_terms(
-        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, c.packed,
-        trade_cols(), model.local_price, n_c, n_s, p["ban_dependence_threshold"], p["sigma"],
+        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost,
+        kernels.trade_table(c.packed, trade_cols()), model.local_price, n_c, n_s, p["ban_dependence_threshold"],
+        p["sigma"],
     )  # fmt: skip
     nm = net.mk_firm.size
-    feas, price, openness = terms[7][nm:], terms[8][nm:], terms[9]
-    q, op = kernels.supplier_slots(net.sup, f.alive, price, feas, openness)
+    feas, price, q, op = terms[7][nm:], terms[8][nm:], terms[9], terms[10]
     np.testing.assert_array_equal(q, kernels.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
-    np.testing.assert_array_equal(op, kernels.slot_matrix(net.sup, f.alive, openness, 0.0))
+    buyer, slot = np.nonzero((net.sup >= 0) & f.alive[:, None])
+    supplier = net.sup[buyer, slot]
+    rows = (f.economy[supplier].astype(np.int64) * n_c + f.economy[buyer]) * n_s + f.sector[supplier]
+    np.testing.assert_array_equal(op, kernels.slot_matrix(net.sup, f.alive, c.packed[rows, COL["openness"]], 0.0))
 
     # hosting: options + choice (every firm reconsiders) as the numpy form
     depth = hosting.effective_depth(model.market, c, p)
@@ -460,3 +486,89 @@ def test_markets_exist_matches_sorted_keys():
     pos = np.minimum(np.searchsorted(existing, keys), existing.size - 1)
     expected = existing[pos] == keys
     np.testing.assert_array_equal(kernels.markets_exist(mk_firm, mk_dest, cand_firm, cand_dest, cap), expected)
+
+
+def test_metric_cells_match_cell_sums_of_firm_quantities(model):
+    """The one-pass metric table (with its supplier-slot pass) against the 27 numpy per-firm quantities summed by
+    ``cell_sums``; value added and investment per economy against ``np.bincount``. Bit for bit."""
+    from simulator.model import metrics
+    from simulator.model.population import SizeClass
+
+    f, a = model.firms, model.accounts
+    n_c, n_s = model.cell_target.shape
+    n_z = len(SizeClass)
+    saved = model.exiting
+    rng = np.random.default_rng(4)
+    try:
+        model.exiting = f.alive & (rng.random(f.capacity) < 0.1)  # some firms exiting
+        links = kernels.link_metric_sums(
+            model.trade.sales_seller, model.trade.sales_dest, f.economy, model.region_of, model.trade.sales_revenue,
+            model.trade.sales_tau, model.trade.sales_wedge, f.capacity, n_c,
+        )  # fmt: skip
+        q = metrics.firm_quantities(model, links)
+        cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
+        idx = np.flatnonzero(f.alive | model.exiting)
+        ref = kernels.cell_sums(cell, idx, tuple(q[name] for name in metrics.QUANTITIES), n_c * n_s * n_z)
+        table, by_economy = metrics._cell_tables(model, links)
+        np.testing.assert_array_equal(table, ref)
+        np.testing.assert_array_equal(metrics.cell_table(model, links), ref)
+        np.testing.assert_array_equal(by_economy[:, 0], np.bincount(f.economy, weights=a.value_added, minlength=n_c))
+        inv = np.bincount(f.economy, weights=model.innovation.rd + a.inhouse_capex, minlength=n_c)
+        np.testing.assert_array_equal(by_economy[:, 1], inv)
+    finally:
+        model.exiting = saved
+
+
+def test_phi_ratio_matches_numpy():
+    rng = np.random.default_rng(2)
+    phi, prev = rng.random(500) + 0.5, rng.random(500)
+    prev[:50] = 0.0
+    alive = rng.random(500) < 0.8
+    ref = np.divide(phi, prev, out=np.ones(500), where=(prev > 0) & alive)
+    np.testing.assert_array_equal(kernels.phi_ratio(phi, prev, alive), ref)
+
+
+def test_account_totals_match_numpy(model):
+    """The compiled tail of ``firm_accounts`` against its numpy expressions (bit for bit)."""
+    f = model.firms
+    cap, n_c = f.capacity, model.n_economies
+    rng = np.random.default_rng(9)
+    r = lambda: rng.random(cap)  # noqa: E731
+    revenue, purchases, core, comp_var, dest_host, n_foreign = r(), r(), r(), r(), r(), rng.integers(0, 4, cap) * 1.0
+    hosting_cost, home_comp, share, hosting_fixed, fix_comp, g_first = r(), r() * 0.1, r(), r(), r(), r()
+    operating, entry, dest_by_dest = r(), r(), rng.random(n_c)
+    sigma, export_fixed = 4.0, 0.37
+    local_rev = dest_by_dest.copy()
+    got = kernels.account_totals(
+        f.alive, f.economy, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp, share,
+        hosting_fixed, fix_comp, f.delta, g_first, operating, entry, export_fixed, sigma, local_rev,
+    )  # fmt: skip
+    hosting = core * (hosting_cost - home_comp) / (1.0 + hosting_cost)
+    compliance_home = core * home_comp / (1.0 + hosting_cost)
+    fixed_compliance = fix_comp + f.delta * g_first
+    fixed = operating * f.alive + export_fixed * n_foreign + fixed_compliance + hosting_fixed * f.alive + entry
+    local = (hosting + compliance_home) * share
+    ref = (
+        hosting, fixed_compliance, fixed, comp_var + fixed_compliance + dest_host + compliance_home,
+        revenue / sigma - fixed, revenue - purchases, revenue - revenue / sigma, local + dest_host,
+        hosting_fixed * f.alive,
+    )  # fmt: skip
+    for g, want in zip(got, ref, strict=True):
+        np.testing.assert_array_equal(g, want)
+    np.testing.assert_array_equal(local_rev, np.bincount(f.economy, weights=local, minlength=n_c) + dest_by_dest)
+
+
+def test_cell_gathers_and_sums_match_numpy(model):
+    f = model.firms
+    n_c, n_s = model.cell_target.shape
+    table = np.random.default_rng(1).random((n_c, n_s))
+    np.testing.assert_array_equal(
+        kernels.scaled_cell_values(0.3, table, f.economy, f.sector), 0.3 * table[f.economy, f.sector]
+    )
+    exclude = np.random.default_rng(2).random(f.capacity) < 0.1
+    prof, rev, n = kernels.cell_profit_revenue(f.alive, exclude, f.economy, f.sector, n_c, n_s, f.profit, f.revenue)
+    stay = f.alive & ~exclude
+    cell = f.economy.astype(np.int64) * n_s + f.sector
+    np.testing.assert_array_equal(prof, np.bincount(cell[stay], weights=f.profit[stay], minlength=n_c * n_s))
+    np.testing.assert_array_equal(rev, np.bincount(cell[stay], weights=f.revenue[stay], minlength=n_c * n_s))
+    np.testing.assert_array_equal(n, np.bincount(cell[stay], minlength=n_c * n_s))

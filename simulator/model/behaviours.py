@@ -13,13 +13,20 @@ Register a new rule with ``@register("innovation", "my_rule")`` and choose it wi
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from simulator.model import innovation
-from simulator.model.network import gravity_cdf, sample_firms_by_economy, sample_rows
+from simulator.model.network import (
+    gravity_cdf,
+    gravity_cdf_from_decay,
+    gravity_decay,
+    sample_firms_by_economy,
+    sample_rows,
+)
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
@@ -90,10 +97,18 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     """
     f = model.firms
     n_c = _n_economies(model)
-    sales = final_sales(model)
-    weight = np.where(sales > 0, sales ** model.params["supplier_size_exponent"] * f.alive, 0.0)
+    raw, powered = _market_sales(model, model.params["supplier_size_exponent"])
+    sales = _newborn_zero(model, raw)
+    # sales ** α of the step's market sales, computed once per trade pass (element by element the same numbers)
+    weight = np.where(sales > 0, powered * f.alive, 0.0)
     mass = np.bincount(f.economy, weights=weight, minlength=n_c)
-    cdf = gravity_cdf(mass, model.world.distance_km, model.params["gamma"], exclude_home=False)
+    # the distance decay depends only on the world and γ: computed once per model (and again if γ changes)
+    gamma = model.params["gamma"]
+    cached = getattr(model, "_supplier_search_decay", None)
+    if cached is None or cached[0] != gamma or cached[1] is not model.world:
+        cached = (gamma, model.world, gravity_decay(model.world.distance_km, gamma))
+        model._supplier_search_decay = cached
+    cdf = gravity_cdf_from_decay(mass, cached[2], exclude_home=False)
     econ = sample_rows(model.rng, cdf, f.economy[buyers])
     return sample_firms_by_economy(model.rng, f.economy, weight, f.alive, econ)
 
@@ -109,8 +124,33 @@ def final_sales(model: DataFlowModel) -> np.ndarray:
     tr, cap = model.trade, model.firms.capacity
     nm = tr.n_market_links
     sales = np.bincount(tr.sales_seller[:nm], weights=np.maximum(tr.market_revenue, 0.0), minlength=cap)[:cap]
-    # an entrant may reuse the slot of a firm that exited in the same step: the slot's sales were the dead firm's
-    return np.where(model.firms.born[:cap] > model.steps, 0.0, sales)
+    return _newborn_zero(model, sales)
+
+
+def _newborn_zero(model: DataFlowModel, sales: np.ndarray) -> np.ndarray:
+    """``sales`` with the slots of firms born since the trade pass set to 0.
+
+    An entrant may reuse the slot of a firm that exited in the same step: the slot's sales were the dead firm's.
+    """
+    return np.where(model.firms.born[: sales.size] > model.steps, 0.0, sales)
+
+
+def _market_sales(model: DataFlowModel, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+    """Market sales per slot of the last trade pass and their power ``alpha``.
+
+    The sales are ``final_sales`` before newborn slots are zeroed. Both are kept while the trade result, the capacity
+    and ``alpha`` are the same: the supplier search runs twice a step (supplier revision, entrants' first draws).
+    """
+    tr, cap = model.trade, model.firms.capacity
+    cache = getattr(model, "_market_sales_cache", None)
+    if cache is not None and cache[0]() is tr and cache[1] == cap and cache[2] == alpha:
+        return cache[3], cache[4]
+    nm = tr.n_market_links
+    sales = np.bincount(tr.sales_seller[:nm], weights=np.maximum(tr.market_revenue, 0.0), minlength=cap)[:cap]
+    powered = sales**alpha
+    # a weak reference: the cache must not keep a step's trade result (all its link arrays) alive into the next step
+    model._market_sales_cache = (weakref.ref(tr), cap, alpha, sales, powered)
+    return sales, powered
 
 
 @register("supplier_search", "uniform")

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.model import kernels
 from simulator.model.population import Firms
 
 if TYPE_CHECKING:
@@ -36,11 +37,10 @@ def entrants(model: DataFlowModel) -> np.ndarray:
     """Return the number of entrants per economy × sector this step, ``int (c, s)``."""
     f, p = model.firms, model.params
     n_c, n_s = model.cell_target.shape
-    stay = f.alive & ~model.exiting
-    cell = f.economy.astype(np.int64) * n_s + f.sector
-    prof = np.bincount(cell[stay], weights=f.profit[stay], minlength=n_c * n_s)
-    rev = np.bincount(cell[stay], weights=f.revenue[stay], minlength=n_c * n_s)
-    n = np.bincount(cell[stay], minlength=n_c * n_s)
+    # firms staying (alive, not exiting): Σ profit, Σ revenue and count per cell, in one compiled pass (np.bincount)
+    prof, rev, n = kernels.cell_profit_revenue(
+        f.alive, model.exiting, f.economy, f.sector, n_c, n_s, f.profit, f.revenue
+    )
     base = model.margin0.ravel()
     margin = np.divide(prof, rev, out=base.copy(), where=rev > 0)
     support = model.cell_target.ravel() * np.maximum(margin, 0.0) / base

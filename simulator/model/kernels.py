@@ -57,16 +57,32 @@ def packed_column(seller, dest, economy, sector, packed, col, n_c, n_s):
 
 # ----------------------------------------------------------------------------------------------------------- trade
 @nb.njit(**_JIT)
+def trade_table(packed, cols):
+    """The trade columns of ``packed`` side by side, ``(rows, 8)``, so that a link reads one short contiguous row.
+
+    ``cols`` are the ``packed`` columns of tau, kappa, dest_storage, ban, payment and openness; the last two columns
+    are padding. It depends only on the cost tables: built once per ``LinkCosts``.
+    """
+    n_rows = packed.shape[0]
+    tab = np.zeros((n_rows, 8))
+    for r in range(n_rows):
+        for q in range(6):
+            tab[r, q] = packed[r, cols[q]]
+    return tab
+
+
+@nb.njit(**_JIT)
 def trade_terms(
-    mk_firm, mk_dest, sup, alive, economy, sector, delta, unit_cost, packed, cols, local_price, n_c, n_s, ban_threshold,
-    sigma,
+    mk_firm, mk_dest, sup, alive, economy, sector, delta, unit_cost, tab, local_price, n_c, n_s, ban_threshold, sigma,
 ):  # fmt: skip
     """Cost terms and delivered prices of every trade link of a step (first of the two trade passes).
 
     Links are the market links followed by the filled supplier slots of buyers alive (row-major, as ``np.nonzero``).
-    Returns seller, dest, tau, compliance, payment, dest_hosting, wedge (compliance + payment + dest_hosting, summed
-    in that order, as numpy does), feasible and price of every link, and the openness of the supplier links. The offers
-    p^(1−σ) and logit weights q^(−1/μ) are left to numpy (vectorised exp/log), then ``trade_flows`` clears the markets.
+    ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, tau, compliance, payment, dest_hosting, wedge
+    (compliance + payment + dest_hosting, summed in that order, as numpy does), feasible and price of every link, and
+    two ``sup``-shaped matrices of the supplier links: the delivered price (∞ where infeasible or empty) and the
+    openness (0 where empty). The offers p^(1−σ) and logit weights q^(−1/μ) are left to numpy (vectorised exp/log),
+    then ``trade_flows`` clears the markets.
     """
     markup = sigma / (sigma - 1.0)
     cap, m = sup.shape
@@ -93,13 +109,8 @@ def trade_terms(
     wedge = np.empty(n)
     feas = np.empty(n, np.bool_)
     price = np.empty(n)
-    openness = np.empty(n_sl)
-    # the trade columns side by side (one row per flat index), so a link reads one short contiguous row
-    n_rows = packed.shape[0]
-    tab = np.empty((n_rows, 8))
-    for r in range(n_rows):
-        for q in range(6):
-            tab[r, q] = packed[r, cols[q]]
+    q_slots = np.full((cap, m), np.inf)
+    open_slots = np.zeros((cap, m))
     k = 0
     for t in range(n_mk):
         i = mk_firm[t]
@@ -147,23 +158,33 @@ def trade_terms(
             pay[k] = py
             dh[k] = h
             wedge[k] = w
-            feas[k] = dl * tab[row, 3] < ban_threshold
-            price[k] = rec[i, 2] * tt * (1.0 + w)
-            openness[k - n_mk] = tab[row, 5]
+            ok = dl * tab[row, 3] < ban_threshold
+            feas[k] = ok
+            pr = rec[i, 2] * tt * (1.0 + w)
+            price[k] = pr
+            if ok:
+                q_slots[b, j] = pr
+            open_slots[b, j] = tab[row, 5]
             k += 1
-    return seller, dest, tau, comp, pay, dh, wedge, feas, price, openness
+    return seller, dest, tau, comp, pay, dh, wedge, feas, price, q_slots, open_slots
 
 
 @nb.njit(**_JIT)
-def trade_flows(seller, dest, economy, sector, weight, n_mk, sup, alive, n_c, n_s, e_open, e_home, spend, cap):
+def trade_flows(
+    seller, dest, economy, sector, weight, feasible, n_mk, sup, alive, n_c, n_s, e_open, e_home, inter_share,
+    prev_revenue, sigma, cap,
+):  # fmt: skip
     """Clear final markets (CES over open and home pools) and split buyers' spending over suppliers (logit).
 
-    ``weight`` is p^(1−σ) on market links and q^(−1/μ) on supplier links (0 where infeasible), in the link order of
-    ``trade_terms``. Returns revenue per link, mass_open and mass_home per destination cell, the supplier flow slot
-    matrix, and purchases and revenue per firm slot.
+    ``weight`` is p^(1−σ) on market links and q^(−1/μ) on supplier links, in the link order of ``trade_terms``; it is
+    set to 0 in place where the link is not ``feasible``. A buyer alive spends inter_share_s · (σ − 1)/σ · its
+    previous revenue on its suppliers. Returns revenue per link, mass_open and mass_home per destination cell, the
+    supplier flow slot matrix, and purchases and revenue per firm slot.
     """
     n_cells = n_c * n_s
     n = seller.size
+    for k in range(n):
+        weight[k] = weight[k] if feasible[k] else 0.0
     rev = np.empty(n)
     mass_open = np.zeros(n_cells)
     mass_home = np.zeros(n_cells)
@@ -194,10 +215,11 @@ def trade_flows(seller, dest, economy, sector, weight, n_mk, sup, alive, n_c, n_
                 w_sum += weight[k]
                 k += 1
         k = k0
+        spend = inter_share[sector[b]] * (sigma - 1.0) / sigma * prev_revenue[b]
         for j in range(m):
             if sup[b, j] < 0:
                 continue
-            fl = spend[b] * weight[k] / w_sum if w_sum > 0 else 0.0
+            fl = spend * weight[k] / w_sum if w_sum > 0 else 0.0
             rev[k] = fl
             flow_slots[b, j] = fl
             purchases[b] += fl
@@ -228,12 +250,16 @@ def slot_matrix(sup, alive, values, fill):
 
 
 @nb.njit(**_JIT)
-def seller_accounts(seller, dest, economy, revenue, wedge, comp, pay, dh, n_market, sigma, cap, n_c):
+def seller_accounts(
+    seller, dest, economy, revenue, wedge, comp, pay, dh, n_market, sigma, cap, n_c, tau, region_of, link_metrics
+):  # fmt: skip
     """Per-seller sums of one pass over the links (as ``np.bincount`` in link order).
 
     Returns core, variable compliance, payment, destination hosting, exports, foreign market count (per firm slot),
     destination-hosting revenue per destination economy, and ``served`` (foreign links with a market link or a
-    positive flow).
+    positive flow). With ``link_metrics``, the same pass also returns the link sums the metrics need (what
+    ``link_metric_sums`` computes, in the same order): per-seller intra-regional exports and Σ sales × (τ(1 + W) − 1)
+    on cross-border links, and the economy × economy cross-border flows (flattened); empty arrays otherwise.
     """
     core = np.zeros(cap)
     comp_var = np.zeros(cap)
@@ -242,6 +268,10 @@ def seller_accounts(seller, dest, economy, revenue, wedge, comp, pay, dh, n_mark
     exports = np.zeros(cap)
     n_foreign = np.zeros(cap)
     local_rev = np.zeros(n_c)
+    n_m = cap if link_metrics else 0
+    intra = np.zeros(n_m)
+    cost = np.zeros(n_m)
+    flows = np.zeros(n_c * n_c if link_metrics else 0)
     n = seller.size
     served = np.zeros(n, np.bool_)
     for k in range(n):
@@ -256,14 +286,99 @@ def seller_accounts(seller, dest, economy, revenue, wedge, comp, pay, dh, n_mark
         v = vc * dh[k] / one_w
         dest_host[i] += v
         local_rev[d] += v
-        if economy[i] != d:
+        o = economy[i]
+        if o != d:
             exports[i] += r
             if k < n_market:
                 n_foreign[i] += 1.0
                 served[k] = True
             elif r > 0:
                 served[k] = True
-    return core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served
+            if link_metrics:
+                if region_of[o] == region_of[d]:
+                    intra[i] += r
+                cost[i] += r * (tau[k] * one_w - 1.0)
+                flows[np.int64(o) * n_c + d] += r
+    return core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows
+
+
+@nb.njit(**_JIT)
+def account_totals(
+    alive, economy, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp, local_share,
+    hosting_fixed, fix_comp, delta, g_first, operating_cost, entry_charges, export_fixed, sigma, local_rev,
+):  # fmt: skip
+    """Firm accounts from the per-seller link sums, element by element as the numpy expressions of ``firm_accounts``.
+
+    Returns per slot: hosting, fixed compliance, fixed cost, compliance, profit, value added, variable cost, local
+    hosting spend and in-house capex; ``local_rev`` (destination-hosting revenue per economy) gets each slot's local
+    hosting spend on home hosting added in slot order (``np.bincount(economy, weights=...)`` then ``+``).
+    """
+    cap = alive.size
+    hosting = np.empty(cap)
+    fixed_compliance = np.empty(cap)
+    fixed = np.empty(cap)
+    compliance = np.empty(cap)
+    profit = np.empty(cap)
+    value_added = np.empty(cap)
+    variable_cost = np.empty(cap)
+    local_hosting = np.empty(cap)
+    inhouse_capex = np.empty(cap)
+    home_local = np.zeros(local_rev.size)
+    for i in range(cap):
+        a = 1.0 if alive[i] else 0.0
+        c = core[i]
+        hc = hosting_cost[i]
+        hcomp = home_comp[i]
+        h = c * (hc - hcomp) / (1.0 + hc)
+        ch = c * hcomp / (1.0 + hc)
+        fc = fix_comp[i] + delta[i] * g_first[i]
+        capex = hosting_fixed[i] * a
+        fx = operating_cost[i] * a + export_fixed * n_foreign[i] + fc + capex + entry_charges[i]
+        r = revenue[i]
+        loc = (h + ch) * local_share[i]
+        hosting[i] = h
+        fixed_compliance[i] = fc
+        fixed[i] = fx
+        compliance[i] = comp_var[i] + fc + dest_host[i] + ch
+        profit[i] = r / sigma - fx
+        value_added[i] = r - purchases[i]
+        variable_cost[i] = r - r / sigma
+        local_hosting[i] = loc + dest_host[i]
+        inhouse_capex[i] = capex
+        home_local[economy[i]] += loc
+    for d in range(local_rev.size):
+        local_rev[d] = home_local[d] + local_rev[d]
+    return (
+        hosting, fixed_compliance, fixed, compliance, profit, value_added, variable_cost, local_hosting, inhouse_capex
+    )  # fmt: skip
+
+
+@nb.njit(**_JIT)
+def scaled_cell_values(factor, table, economy, sector):
+    """``factor * table[economy, sector]`` per slot (a per-cell value gathered for every firm slot)."""
+    out = np.empty(economy.size)
+    for i in range(economy.size):
+        out[i] = factor * table[economy[i], sector[i]]
+    return out
+
+
+@nb.njit(**_JIT)
+def cell_profit_revenue(alive, exclude, economy, sector, n_c, n_s, profit, revenue):
+    """Σ profit, Σ revenue and the count of the slots alive and not ``exclude`` per economy × sector cell.
+
+    The same as ``np.bincount`` over the selected slots' cells o · S + s (in slot order), each ``(C · S,)``.
+    """
+    n_cells = np.int64(n_c) * n_s
+    prof = np.zeros(n_cells)
+    rev = np.zeros(n_cells)
+    count = np.zeros(n_cells, np.int64)
+    for i in range(alive.size):
+        if alive[i] and not exclude[i]:
+            c = np.int64(economy[i]) * n_s + sector[i]
+            prof[c] += profit[i]
+            rev[c] += revenue[i]
+            count[c] += 1
+    return prof, rev, count
 
 
 # -------------------------------------------------------------------------------------------------- pair grouping
@@ -535,53 +650,95 @@ METRIC_QUANTITIES = (
 
 
 @nb.njit(**_JIT)
-def metric_cells(
-    cell, idx, n_cells, alive, exiting, phi, delta, access, withdrew, entrant, services, growth, revenue, exports,
-    n_foreign, compliance, variable_cost, fixed, hosting, inhouse_capex, value_added, local_hosting, rd, innovated,
-    withdrawals, intra, trade_cost, suppliers, foreign_suppliers, foreign_buyers,
-):  # fmt: skip
-    """Every per-firm metric quantity of the firms ``idx``, summed by ``cell``: ``(n_cells, 27)``.
+def phi_ratio(phi, prev_phi, alive):
+    """φ / φ_prev where φ_prev > 0 and the slot is alive, 1 elsewhere (``np.divide(..., out=ones, where=...)``)."""
+    out = np.ones(phi.size)
+    for k in range(phi.size):
+        if prev_phi[k] > 0 and alive[k]:
+            out[k] = phi[k] / prev_phi[k]
+    return out
 
-    The same sums as ``cell_sums`` over the arrays of ``metrics.firm_quantities`` (columns ``METRIC_QUANTITIES``),
-    computed per firm in the same pass instead of as 27 temporaries. ``growth`` is ln(φ / φ_prev) (0 where undefined).
+
+@nb.njit(**_JIT)
+def metric_cells(
+    economy, sector, size, n_c, n_s, n_z, alive, exiting, born, step, phi, delta, access, withdrew, services, growth,
+    revenue, exports, n_foreign, compliance, variable_cost, fixed, hosting, inhouse_capex, value_added, local_hosting,
+    rd, innovated, withdrawals, intra, trade_cost, sup,
+):  # fmt: skip
+    """Every per-firm metric quantity of the firms alive or exiting, summed by economy × sector × size cell.
+
+    Returns ``(C · S · Z, 27)``, columns ``METRIC_QUANTITIES``: the same sums as ``cell_sums`` over the arrays of
+    ``metrics.firm_quantities``, computed per firm in one pass (in slot order) instead of as 27 temporaries.
+    ``services`` is per sector, ``growth`` is ln(φ / φ_prev) per slot (0 where undefined). The supplier-slot counts
+    (``slot_counts``) come from a pass over ``sup`` first: filled and cross-border slots per buyer are added to the
+    buyer's cell once per buyer (sums of whole numbers, exact in any order), cross-border buyers per supplier are
+    counted per slot. Also returns, per economy and over every slot (as ``np.bincount`` in slot order), value added
+    and investment (R&D + in-house hosting capex), ``(C, 2)``.
     """
-    out = np.zeros((n_cells, 27))
-    for t in range(idx.size):
-        k = idx[t]
-        o = out[cell[k]]
-        a = 1.0 if alive[k] else 0.0
+    out = np.zeros((np.int64(n_c) * n_s * n_z, 27))
+    by_economy = np.zeros((n_c, 2))
+    cap = alive.size
+    m = sup.shape[1]
+    # supplier slots of buyers alive, without data-dependent branches in the inner loop (an empty slot counts as
+    # the buyer itself, which is never foreign)
+    foreign_buyers = np.zeros(cap, np.int64)
+    for b in range(sup.shape[0]):
+        if not alive[b]:
+            continue
+        eb = economy[b]
+        filled = 0
+        foreign = 0
+        for j in range(m):
+            s = sup[b, j]
+            ok = s >= 0
+            s = s if ok else b
+            x = np.int64(economy[s] != eb)
+            filled += np.int64(ok)
+            foreign += x
+            foreign_buyers[s] += x
+        c = (np.int64(eb) * n_s + sector[b]) * n_z + size[b]
+        out[c, 21] += filled
+        out[c, 12] += foreign
+    for k in range(cap):
+        e = economy[k]
+        by_economy[e, 0] += value_added[k]
+        by_economy[e, 1] += rd[k] + inhouse_capex[k]
+        al = alive[k]
+        if not (al or exiting[k]):
+            continue
+        r = (np.int64(e) * n_s + sector[k]) * n_z + size[k]
+        a = 1.0 if al else 0.0
         ex = exports[k]
         exporter = 1.0 if ex > 0 else 0.0
         comp = compliance[k]
         facing = 1.0 if comp > 0 else 0.0
-        o[0] += access[k] * delta[k] * a
-        o[1] += comp
-        o[2] += comp * facing
-        o[3] += (comp + hosting[k] + inhouse_capex[k]) * facing
-        o[4] += ex * delta[k] * (1.0 if services[k] else 0.0)
-        o[5] += delta[k] * a
-        o[6] += entrant[k] * a
-        o[7] += 1.0 if exiting[k] else 0.0
-        o[8] += exporter
-        o[9] += ex
-        o[10] += a
-        o[11] += (n_foreign[k] + foreign_buyers[k]) * exporter
-        o[12] += foreign_suppliers[k]
-        o[13] += 1.0 if innovated[k] else 0.0
-        o[14] += intra[k]
-        o[15] += rd[k] + inhouse_capex[k]
-        o[16] += local_hosting[k]
-        o[17] += growth[k] * a
-        o[18] += phi[k] * a
-        o[19] += rd[k]
-        o[20] += revenue[k]
-        o[21] += suppliers[k]
-        o[22] += (variable_cost[k] + fixed[k]) * facing
-        o[23] += trade_cost[k]
-        o[24] += value_added[k]
-        o[25] += withdrawals[k]
-        o[26] += (1.0 if withdrew[k] else 0.0) * a
-    return out
+        entrant = 1.0 if (born[k] == step and step > 0) else 0.0
+        out[r, 0] += access[k] * delta[k] * a
+        out[r, 1] += comp
+        out[r, 2] += comp * facing
+        out[r, 3] += (comp + hosting[k] + inhouse_capex[k]) * facing
+        out[r, 4] += ex * delta[k] * (1.0 if services[sector[k]] else 0.0)
+        out[r, 5] += delta[k] * a
+        out[r, 6] += entrant * a
+        out[r, 7] += 1.0 if exiting[k] else 0.0
+        out[r, 8] += exporter
+        out[r, 9] += ex
+        out[r, 10] += a
+        out[r, 11] += (n_foreign[k] + foreign_buyers[k]) * exporter
+        out[r, 13] += 1.0 if innovated[k] else 0.0
+        out[r, 14] += intra[k]
+        out[r, 15] += rd[k] + inhouse_capex[k]
+        out[r, 16] += local_hosting[k]
+        out[r, 17] += growth[k] * a
+        out[r, 18] += phi[k] * a
+        out[r, 19] += rd[k]
+        out[r, 20] += revenue[k]
+        out[r, 22] += (variable_cost[k] + fixed[k]) * facing
+        out[r, 23] += trade_cost[k]
+        out[r, 24] += value_added[k]
+        out[r, 25] += withdrawals[k]
+        out[r, 26] += (1.0 if withdrew[k] else 0.0) * a
+    return out, by_economy
 
 
 # ---------------------------------------------------------------------------------------------------- accounts
@@ -593,19 +750,24 @@ def served_fixed(seller, dest, served, economy, sector, delta, packed, c_fixed, 
     δ_i · (F_ods + sc_amount · source_code_od), and the largest and second largest per-firm rule G_ods (0 where
     none). Linear time: a counting sort of the served links by seller, then a sort of each seller's few destinations.
     """
-    start = np.zeros(cap + 1, np.int64)
+    # the served links in link order, listed without data-dependent branches, then counted and placed by seller
+    found = np.empty(seller.size, np.int64)
+    n_found = 0
     for k in range(seller.size):
-        if served[k]:
-            start[seller[k] + 1] += 1
+        found[n_found] = k
+        n_found += np.int64(served[k])
+    start = np.zeros(cap + 1, np.int64)
+    for t in range(n_found):
+        start[seller[found[t]] + 1] += 1
     for v in range(cap):
         start[v + 1] += start[v]
     fill = start[:-1].copy()
     dl = np.empty(start[cap], np.int64)
-    for k in range(seller.size):
-        if served[k]:
-            i = seller[k]
-            dl[fill[i]] = dest[k]
-            fill[i] += 1
+    for t in range(n_found):
+        k = found[t]
+        i = seller[k]
+        dl[fill[i]] = dest[k]
+        fill[i] += 1
     fix = np.zeros(cap)
     first = np.zeros(cap)
     second = np.zeros(cap)
@@ -661,32 +823,41 @@ def drop_foreign_buyers(
     adds 1 to ``withdrawals[j]`` and sets ``withdrew[j]``. Returns the number of pairs dropped.
     """
     cap, m = sup.shape
-    # foreign slots of reconsidering suppliers, grouped by supplier (stable: row-major within a supplier)
-    start = np.zeros(cap + 1, np.int64)
+    # foreign slots of reconsidering suppliers (flat slot b · m + j, row-major), listed in one pass without
+    # data-dependent branches (an empty slot stands for the buyer itself, never foreign), then grouped by supplier
+    # (stable: row-major within a supplier)
+    found = np.empty(cap * m, np.int64)
+    n_found = 0
     for b in range(cap):
         if not alive[b]:
             continue
+        eb = economy[b]
         for j in range(m):
             s = sup[b, j]
-            if s >= 0 and reconsider[s] and economy[s] != economy[b]:
-                start[s + 1] += 1
+            ok = s >= 0
+            s = s if ok else b
+            found[n_found] = b * m + j
+            n_found += np.int64(ok & reconsider[s] & (economy[s] != eb))
+    if n_found == 0:
+        return 0
+    start = np.zeros(cap + 1, np.int64)
+    for t in range(n_found):
+        x = found[t]
+        start[sup[x // m, x % m] + 1] += 1
     for v in range(cap):
         start[v + 1] += start[v]
     n = start[cap]
-    if n == 0:
-        return 0
     fill = start[:-1].copy()
     lk_b = np.empty(n, np.int64)
     lk_j = np.empty(n, np.int64)
-    for b in range(cap):
-        if not alive[b]:
-            continue
-        for j in range(m):
-            s = sup[b, j]
-            if s >= 0 and reconsider[s] and economy[s] != economy[b]:
-                lk_b[fill[s]] = b
-                lk_j[fill[s]] = j
-                fill[s] += 1
+    for t in range(n_found):
+        x = found[t]
+        b = x // m
+        j = x - b * m
+        s = sup[b, j]
+        lk_b[fill[s]] = b
+        lk_j[fill[s]] = j
+        fill[s] += 1
     # market destinations per firm
     ms = np.zeros(cap + 1, np.int64)
     for k in range(mk_firm.size):
@@ -745,29 +916,6 @@ def drop_foreign_buyers(
                 if drop[d] and stamp[d] == -2 - i:
                     sup[lk_b[x], lk_j[x]] = -1
     return n_drop
-
-
-@nb.njit(**_JIT)
-def supplier_slots(sup, alive, price, feasible, openness):
-    """Delivered price (∞ where infeasible) and openness of the supplier links as ``sup``-shaped matrices.
-
-    One pass for the two ``slot_matrix`` calls of the trade step (∞ and 0 in empty slots); ``price``, ``feasible`` and
-    ``openness`` are per supplier link in ``trade_terms`` order.
-    """
-    cap, m = sup.shape
-    q = np.full((cap, m), np.inf)
-    op = np.zeros((cap, m))
-    k = 0
-    for b in range(cap):
-        if not alive[b]:
-            continue
-        for j in range(m):
-            if sup[b, j] >= 0:
-                if feasible[k]:
-                    q[b, j] = price[k]
-                op[b, j] = openness[k]
-                k += 1
-    return q, op
 
 
 @nb.njit(**_JIT)

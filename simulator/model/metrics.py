@@ -202,14 +202,26 @@ assert QUANTITIES == kernels.METRIC_QUANTITIES, "kernels.metric_cells must cover
 def link_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per-seller intra-regional exports, Σ sales × (τ(1 + W) − 1) on cross-border links, economy × economy flows.
 
-    One pass over the links; the flows are cross-border sales by origin × destination economy, flattened.
+    The accounts pass of a step that collects metrics computes them already (``Accounts.intra_region_exports``,
+    ``trade_cost``, ``economy_flows``); otherwise one pass over the links. The flows are cross-border sales by
+    origin × destination economy, flattened.
     """
-    f, tr = model.firms, model.trade
+    f, tr, a = model.firms, model.trade, model.accounts
     n_c = model.n_economies
+    done = getattr(a, "intra_region_exports", None)
+    if done is not None and done.size == f.capacity and a.economy_flows.size == n_c * n_c:
+        return done, a.trade_cost, a.economy_flows
     return kernels.link_metric_sums(
         tr.sales_seller, tr.sales_dest, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge,
         f.capacity, n_c,
     )  # fmt: skip
+
+
+def log_growth(model: DataFlowModel) -> np.ndarray:
+    """ln(φ / φ_prev) per firm slot, 0 where the slot is free or φ_prev is not positive."""
+    f = model.firms
+    growth = kernels.phi_ratio(f.phi, model.prev_phi, f.alive)
+    return np.log(growth, out=growth)
 
 
 def firm_quantities(
@@ -225,7 +237,7 @@ def firm_quantities(
     intra, trade_cost, _ = link_sums(model) if links is None else links
     suppliers, foreign_suppliers, foreign_buyers = kernels.slot_counts(model.network.sup, f.alive, f.economy, cap)
     services = (model.world.sectors["kind"].to_numpy() == "services")[f.sector]
-    growth = np.log(np.divide(f.phi, model.prev_phi, out=np.ones(cap), where=(model.prev_phi > 0) & f.alive))
+    growth = log_growth(model)
     exporter = (a.exports > 0).astype(float)
     facing = (a.compliance > 0).astype(float)
     return {
@@ -264,26 +276,26 @@ def cell_table(
 ) -> np.ndarray:
     """Every quantity of ``firm_quantities`` summed per economy × sector × size cell, ``(cells, QUANTITIES)``.
 
-    One compiled pass over the firms (``kernels.metric_cells``) instead of the 27 per-firm arrays; the same sums.
+    One compiled pass over the supplier slots and one over the firms (``kernels.metric_cells``) instead of the 27
+    per-firm arrays; the same sums. ``services`` flags the services sectors (per sector).
     """
+    return _cell_tables(model, links, services)[0]
+
+
+def _cell_tables(
+    model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.ndarray], services: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``cell_table`` and, from the same pass, value added and investment per economy over every slot, ``(C, 2)``."""
     f, a, inn = model.firms, model.accounts, model.innovation
-    cap = f.capacity
     n_c, n_s = model.cell_target.shape
-    n_z = len(SizeClass)
     intra, trade_cost, _ = links
-    suppliers, foreign_suppliers, foreign_buyers = kernels.slot_counts(model.network.sup, f.alive, f.economy, cap)
     if services is None:
         services = model.world.sectors["kind"].to_numpy() == "services"
-    services = services[f.sector]
-    growth = np.log(np.divide(f.phi, model.prev_phi, out=np.ones(cap), where=(model.prev_phi > 0) & f.alive))
-    entrant = (f.born == model.steps).astype(float) * (model.steps > 0)
-    cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
-    idx = np.flatnonzero(f.alive | model.exiting)
     return kernels.metric_cells(
-        cell, idx, n_c * n_s * n_z, f.alive, model.exiting, f.phi, f.delta, f.access, f.withdrew, entrant, services,
-        growth, a.revenue, a.exports, a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting,
-        a.inhouse_capex, a.value_added, a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost,
-        suppliers, foreign_suppliers, foreign_buyers,
+        f.economy, f.sector, f.size, n_c, n_s, len(SizeClass), f.alive, model.exiting, f.born, model.steps, f.phi,
+        f.delta, f.access, f.withdrew, services, log_growth(model), a.revenue, a.exports, a.n_foreign_markets,
+        a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex, a.value_added, a.local_hosting, inn.rd,
+        inn.innovated, model._withdrawals, intra, trade_cost, model.network.sup,
     )  # fmt: skip
 
 
@@ -326,7 +338,7 @@ class MetricsCollector:
 
     def __init__(self, model: DataFlowModel) -> None:
         self.blocks: list[tuple[int, np.ndarray]] = []
-        self.extra: list[tuple[int, str, str, str, float]] = []
+        self.extra_blocks: list[tuple[int, np.ndarray]] = []
         self.n_c = len(model.world.iso3)
         self.n_s = len(model.world.sector_codes)
         self.n_z = len(SizeClass)
@@ -335,6 +347,13 @@ class MetricsCollector:
         self.iso3 = list(model.world.iso3)
         self.services = model.world.sectors["kind"].to_numpy() == "services"
         self.labels = self._labels(model)
+        col = {n: i for i, n in enumerate(QUANTITIES)}
+        self._num = np.array([col[m.numerator] for m in METRICS])
+        self._den = np.array([col[m.denominator] if m.denominator else -1 for m in METRICS])
+        self._level_sel = [np.flatnonzero(self.labels[0] == lev) for lev in LEVELS]
+        n_r = len(self.region_names)
+        self._region_pairs = (self.region_of[:, None] * n_r + self.region_of[None, :]).ravel()
+        self.extra_labels = self._extra_labels()
 
     def _labels(self, model: DataFlowModel) -> tuple[np.ndarray, np.ndarray]:
         levels = ["world"] + ["region"] * len(self.region_names) + ["economy"] * self.n_c
@@ -342,6 +361,30 @@ class MetricsCollector:
         groups = ["world", *self.region_names, *model.world.iso3, *model.world.sector_codes]
         groups += [z.name.lower() for z in SizeClass]
         return np.asarray(levels), np.asarray(groups)
+
+    def _extra_labels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Metric, level and group of each value of an ``extra_blocks`` entry, in the order ``_collect_extra`` writes.
+
+        Per group of ``LEVELS``: dds_export_share_of_world and catch_up; per world, region and economy: local hosting
+        revenue, price index, real output and real investment; the region × region flows; bloc fragmentation.
+        """
+        levels, labels = self.labels
+        rows: list[tuple[str, str, str]] = []
+        for sel in self._level_sel:
+            for i in sel:
+                rows.append(("dds_export_share_of_world", str(levels[i]), str(labels[i])))
+                rows.append(("catch_up", str(levels[i]), str(labels[i])))
+        places = [("world", "world")] + [("region", r) for r in self.region_names]
+        places += [("economy", c) for c in self.iso3]
+        for lev, g in places:
+            for name in ("local_hosting_revenue", "price_index", "real_output", "real_investment"):
+                rows.append((name, lev, g))
+        for ri in self.region_names:
+            for rj in self.region_names:
+                rows.append(("region_flow", "region_pair", f"{ri}>{rj}"))
+        rows.append(("bloc_fragmentation", "world", "world"))
+        metric, level, group = (np.array(col, dtype=object) for col in zip(*rows, strict=True))
+        return metric, level, group
 
     def _levels(self, cell: np.ndarray) -> np.ndarray:
         """Sum a (c, s, z, q) cell table to every group: rows world, regions, economies, sectors, sizes."""
@@ -355,26 +398,32 @@ class MetricsCollector:
         """Compute and store the metrics of the model's current step."""
         step = model.steps
         links = link_sums(model)
-        table = cell_table(model, links, self.services)
-        names = list(QUANTITIES)
-        groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(names)))
-        col = {n: i for i, n in enumerate(names)}
-        values = np.empty((len(METRICS), groups.shape[0]))
-        for i, m in enumerate(METRICS):
-            num = groups[:, col[m.numerator]]
-            if m.denominator is None:
-                values[i] = num
-            else:
-                den = groups[:, col[m.denominator]]
-                values[i] = np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
+        table, by_economy = _cell_tables(model, links, self.services)
+        groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)))
+        # every metric at once, (metrics, groups): plain sums, or ratios (NaN where the denominator is not positive)
+        num = groups[:, self._num].T
+        den = groups[:, np.maximum(self._den, 0)].T
+        ratio = np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
+        values = np.where((self._den < 0)[:, None], num, ratio)
         self.blocks.append((step, values))
-        self._collect_extra(model, step, groups, col, links[2])
+        col = {n: i for i, n in enumerate(QUANTITIES)}
+        self._collect_extra(model, step, groups, col, links[2], by_economy)
 
     def _collect_extra(
-        self, model: DataFlowModel, step: int, groups: np.ndarray, col: dict[str, int], od_flows: np.ndarray
+        self,
+        model: DataFlowModel,
+        step: int,
+        groups: np.ndarray,
+        col: dict[str, int],
+        od_flows: np.ndarray,
+        by_economy: np.ndarray | None = None,
     ) -> None:
-        levels, labels = self.labels
-        out = self.extra
+        """Store the values of ``EXTRA_METRICS`` of this step (one vector, labelled by ``extra_labels``).
+
+        ``by_economy`` is value added and investment per economy (``np.bincount`` over the slots) when the caller
+        has them already.
+        """
+        parts: list[np.ndarray] = []
         dds = groups[:, col["dds_exports"]]
         world_dds = dds[0]
         share = dds / world_dds if world_dds > 0 else np.full_like(dds, np.nan)
@@ -384,12 +433,12 @@ class MetricsCollector:
             out=np.full(dds.shape, np.nan),
             where=groups[:, col["firms"]] > 0,
         )
-        for lev in LEVELS:
-            sel = np.flatnonzero(levels == lev)
+        for sel in self._level_sel:
             top = np.nanmax(prod[sel]) if np.isfinite(prod[sel]).any() else np.nan
-            for i in sel:
-                out.append((step, "dds_export_share_of_world", lev, labels[i], float(share[i])))
-                out.append((step, "catch_up", lev, labels[i], float(prod[i] / top) if top > 0 else np.nan))
+            pair = np.empty((sel.size, 2))
+            pair[:, 0] = share[sel]
+            pair[:, 1] = prod[sel] / top if top > 0 else np.nan
+            parts.append(pair.ravel())
 
         # by provider economy / destination market
         tr, a = model.trade, model.accounts
@@ -397,33 +446,30 @@ class MetricsCollector:
         weights = model.demand.sum(axis=1)
         rel = np.where(np.isfinite(tr.price_index) & (model.price_index0 > 0), tr.price_index / model.price_index0, 1.0)
         cpi_num = (model.demand * rel).sum(axis=1)
-        va = np.bincount(model.firms.economy, weights=a.value_added, minlength=self.n_c)
-        inv = np.bincount(model.firms.economy, weights=model.innovation.rd + a.inhouse_capex, minlength=self.n_c)
-        region_sum = _sum_rows(
-            self.region_of, np.stack([host, cpi_num, weights, va, inv], axis=1), len(self.region_names)
-        )
-        rows = [("world", "world", host.sum(), cpi_num.sum(), weights.sum(), va.sum(), inv.sum())]
-        rows += [("region", r, *region_sum[i]) for i, r in enumerate(self.region_names)]
-        rows += [("economy", c, host[i], cpi_num[i], weights[i], va[i], inv[i]) for i, c in enumerate(self.iso3)]
-        for lev, g, h, cn, w, v, k in rows:
-            cpi = cn / w if w > 0 else np.nan
-            out.append((step, "local_hosting_revenue", lev, g, float(h)))
-            out.append((step, "price_index", lev, g, float(cpi)))
-            out.append((step, "real_output", lev, g, float(v / cpi) if cpi > 0 else np.nan))
-            out.append((step, "real_investment", lev, g, float(k / cpi) if cpi > 0 else np.nan))
+        if by_economy is None:
+            va = np.bincount(model.firms.economy, weights=a.value_added, minlength=self.n_c)
+            inv = np.bincount(model.firms.economy, weights=model.innovation.rd + a.inhouse_capex, minlength=self.n_c)
+        else:
+            va, inv = by_economy[:, 0].copy(), by_economy[:, 1].copy()
+        econ = np.stack([host, cpi_num, weights, va, inv], axis=1)
+        region_sum = _sum_rows(self.region_of, econ, len(self.region_names))
+        world = np.array([[host.sum(), cpi_num.sum(), weights.sum(), va.sum(), inv.sum()]])
+        h, cn, w, v, k = np.concatenate([world, region_sum, econ]).T
+        cpi = np.divide(cn, w, out=np.full_like(cn, np.nan), where=w > 0)
+        block = np.empty((h.size, 4))
+        block[:, 0] = h
+        block[:, 1] = cpi
+        block[:, 2] = np.divide(v, cpi, out=np.full_like(v, np.nan), where=cpi > 0)
+        block[:, 3] = np.divide(k, cpi, out=np.full_like(k, np.nan), where=cpi > 0)
+        parts.append(block.ravel())
 
         # region × region flows and bloc fragmentation
         flows = od_flows.reshape(self.n_c, self.n_c)
         n_r = len(self.region_names)
-        rr = np.bincount(
-            (self.region_of[:, None] * n_r + self.region_of[None, :]).ravel(),
-            weights=flows.ravel(),
-            minlength=n_r * n_r,
-        ).reshape(n_r, n_r)
-        for i, ri in enumerate(self.region_names):
-            for j, rj in enumerate(self.region_names):
-                out.append((step, "region_flow", "region_pair", f"{ri}>{rj}", float(rr[i, j])))
-        out.append((step, "bloc_fragmentation", "world", "world", modularity(flows, regime_bloc(model))))
+        rr = np.bincount(self._region_pairs, weights=flows.ravel(), minlength=n_r * n_r)
+        parts.append(rr)
+        parts.append(np.array([modularity(flows, regime_bloc(model))]))
+        self.extra_blocks.append((step, np.concatenate(parts)))
 
     def frame(self) -> pd.DataFrame:
         """Return the tidy table of everything collected: step, metric, level, group, value."""
@@ -443,8 +489,20 @@ class MetricsCollector:
                     }
                 )
             )
-        if self.extra:
-            parts.append(pd.DataFrame(self.extra, columns=["step", "metric", "level", "group", "value"]))
+        if self.extra_blocks:
+            metric, level, group = self.extra_labels
+            n_x, n_b = metric.size, len(self.extra_blocks)
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "step": np.repeat(np.array([st for st, _ in self.extra_blocks], dtype=np.int64), n_x),
+                        "metric": np.tile(metric, n_b),
+                        "level": np.tile(level, n_b),
+                        "group": np.tile(group, n_b),
+                        "value": np.concatenate([v for _, v in self.extra_blocks]),
+                    }
+                )
+            )
         if not parts:
             return pd.DataFrame(columns=["step", "metric", "level", "group", "value"])
         df = pd.concat(parts, ignore_index=True)

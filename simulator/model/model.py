@@ -37,6 +37,7 @@ from simulator.model.trade import (
     firm_accounts,
     link_terms,
     trade_step,
+    trade_table,
 )
 from simulator.scenario.parameters import PARAMETERS
 from simulator.world.policy import PolicySchedule, PolicyState
@@ -170,7 +171,7 @@ class DataFlowModel(mesa.Model):
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
         self.firms.withdrew[:] = False
-        self._compute_trade(reconsider=self.firms.alive.copy())
+        self._compute_trade(reconsider=self.firms.alive.copy(), link_metrics=True)
         self.firms.revenue = self.accounts.revenue.copy()
         self.firms.size = size_class(self.firms.revenue, self.money_scale, p)
         self.firms.profit = self.accounts.profit.copy()
@@ -203,7 +204,9 @@ class DataFlowModel(mesa.Model):
         f = self.firms
         self.prev_phi = f.phi.copy()
         reconsider = f.alive & (self.rng.random(f.capacity) < p["psi"])
-        self._compute_trade(reconsider)
+        collect = t % self.metrics_every == 0 or t == self._run_end
+        # the metrics' link sums are by-products of the accounts pass, computed on the steps that collect
+        self._compute_trade(reconsider, link_metrics=collect)
         self.innovation = self.rules["innovation"](self)
         f.knowledge = (1.0 - p["knowledge_depreciation"]) * f.knowledge + self.innovation.rd
         f.phi = np.where(f.alive, self.innovation.phi, f.phi)
@@ -216,7 +219,7 @@ class DataFlowModel(mesa.Model):
         self._drop_foreign_buyers(reconsider)
         self._update_suppliers(reconsider)
         self.exiting = entry_exit.update_exits(f, p)
-        if t % self.metrics_every == 0 or t == self._run_end:
+        if collect:
             self.collector.collect(self)
         self._remove(self.exiting)
         n_new = entry_exit.entrants(self)
@@ -266,8 +269,11 @@ class DataFlowModel(mesa.Model):
         )
 
     # ------------------------------------------------------------------------------------------- mechanisms
-    def _compute_trade(self, reconsider: np.ndarray) -> None:
-        """Hosting choice (for ``reconsider`` firms), prices, trade and accounts of the current step."""
+    def _compute_trade(self, reconsider: np.ndarray, link_metrics: bool = False) -> None:
+        """Hosting choice (for ``reconsider`` firms), prices, trade and accounts of the current step.
+
+        With ``link_metrics``, the accounts also carry the per-link sums the metrics collect (``metrics.link_sums``).
+        """
         p, f, c = self.params, self.firms, self.costs
         depth = hosting.effective_depth(self.market, c, p)
         lp = hosting.local_price(depth, c, p)
@@ -287,8 +293,9 @@ class DataFlowModel(mesa.Model):
         self.local_price = lp
         self.unit_cost = unit_cost
         self.trade: TradeResult = trade_step(
-            f, self.network, c, demand, unit_cost, lp, self.tradability, self.intermediate_share, f.revenue, p
-        )
+            f, self.network, c, demand, unit_cost, lp, self.tradability, self.intermediate_share, f.revenue, p,
+            table=self._trade_table(),
+        )  # fmt: skip
         self.accounts: Accounts = firm_accounts(
             f,
             self.trade,
@@ -301,7 +308,17 @@ class DataFlowModel(mesa.Model):
             p,
             self.money_scale,
             hosting_compliance=home_comp,
+            region_of=self.region_of if link_metrics else None,
         )
+
+    def _trade_table(self) -> np.ndarray:
+        """``trade.trade_table`` of the cost tables in force, kept until the tables are recompiled."""
+        c = self.costs
+        cache = getattr(self, "_trade_table_cache", None)
+        if cache is None or cache[0] is not c or cache[1] is not c.packed:
+            cache = (c, c.packed, trade_table(c))
+            self._trade_table_cache = cache
+        return cache[2]
 
     def _conn_pow(self) -> np.ndarray:
         """Supply-side capability of data-intensive firms per slot: internet use^(χ_s δ) · broadband^(χ_B δ) · K^δ.
@@ -356,7 +373,7 @@ class DataFlowModel(mesa.Model):
         scale = getattr(self, "cell_scale", None)
         if scale is None:
             return np.zeros(f.capacity)
-        return self.params["fixed_operating_cost"] * scale[f.economy, f.sector]
+        return kernels.scaled_cell_values(self.params["fixed_operating_cost"], scale, f.economy, f.sector)
 
     def _market_fixed(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Per-step fixed cost of serving ``dest`` for ``firm`` (export + compliance + source-code)."""

@@ -96,11 +96,21 @@ def gravity_cdf(mass: np.ndarray, dist_km: np.ndarray, gamma: float, exclude_hom
 
     The home distance is set to the smallest positive distance (a firm's own economy is near) unless excluded.
     """
+    return gravity_cdf_from_decay(mass, gravity_decay(dist_km, gamma), exclude_home)
+
+
+def gravity_decay(dist_km: np.ndarray, gamma: float) -> np.ndarray:
+    """Distance decay (dist_od / 1000 km)^−γ of ``gravity_cdf``, ``(c, c)`` (home: the smallest positive distance)."""
     dist = np.asarray(dist_km, dtype=float) / 1000.0
     positive = dist[dist > 0]
     near = positive.min() if positive.size else 1.0
     dist = np.where(dist > 0, dist, near)
-    w = mass[None, :] * dist ** (-gamma)
+    return dist ** (-gamma)
+
+
+def gravity_cdf_from_decay(mass: np.ndarray, decay: np.ndarray, exclude_home: bool) -> np.ndarray:
+    """``gravity_cdf`` given its distance decay (``gravity_decay``), for callers that keep the decay between draws."""
+    w = mass[None, :] * decay
     if exclude_home:
         np.fill_diagonal(w, 0.0)
     total = w.sum(axis=1, keepdims=True)

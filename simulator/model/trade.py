@@ -76,6 +76,15 @@ TRADE_COLS = np.array([COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "
 """Columns of ``LinkCosts.packed`` the trade kernels read, in their order."""
 
 
+def trade_table(costs: LinkCosts) -> np.ndarray:
+    """The trade columns of ``costs.packed`` side by side (``kernels.trade_table``): ``(rows, 8)``.
+
+    It depends only on the cost tables, which are recompiled only when policy changes: callers that step a model
+    keep it while ``costs`` (and its ``packed``) are the same objects (see ``DataFlowModel._trade_table``).
+    """
+    return kernels.trade_table(costs.packed, TRADE_COLS)
+
+
 def flat_index(seller: np.ndarray, dest: np.ndarray, firms: Firms, costs: LinkCosts) -> np.ndarray:
     """Row of ``costs.packed`` of each link seller → dest: (o · C + d) · S + s."""
     n_c, _, n_s = costs.tau.shape
@@ -139,6 +148,7 @@ def trade_step(
     intermediate_share: np.ndarray,
     prev_revenue: np.ndarray,
     params: Mapping[str, float],
+    table: np.ndarray | None = None,
 ) -> TradeResult:
     """Run the markets of one step.
 
@@ -153,15 +163,18 @@ def trade_step(
         intermediate_share: Share of variable cost spent on intermediate inputs, ``(s,)``.
         prev_revenue: Revenue of each firm slot in the previous step (sets intermediate spending).
         params: Parameter values.
+        table: ``trade_table(costs)`` when the caller keeps it (built here otherwise).
     """
     sigma = params["sigma"]
     n_c, n_s = demand.shape
     cap = firms.capacity
     nm = int(net.mk_firm.size)
     # pass 1 (compiled): cost terms and delivered price of every link, market links then filled supplier slots
-    seller, dest, tau, comp, pay, dh, wedge, feas, price, openness = kernels.trade_terms(
-        net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost,
-        costs.packed, TRADE_COLS, local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
+    # (the supplier links' delivered prices and openness go straight into their slot matrices)
+    tab = trade_table(costs) if table is None else table
+    seller, dest, tau, comp, pay, dh, wedge, feas, price, q_slots, open_slots = kernels.trade_terms(
+        net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost, tab,
+        local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
     )  # fmt: skip
     # offers p^(1−σ) on market links and logit weights q^(−1/μ) on supplier links (vectorised exp/log, in place)
     weight = np.log(price)
@@ -169,16 +182,14 @@ def trade_step(
     weight[nm:] = -weight[nm:]
     weight[nm:] /= params["mu"]
     np.exp(weight, out=weight)
-    weight[~feas] = 0.0
-    spend = intermediate_share[firms.sector] * (sigma - 1.0) / sigma * prev_revenue * firms.alive
     e_open = (demand * tradability[None, :]).ravel()
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
-    # pass 2 (compiled): CES pools by destination cell, shares, intermediate flows, revenue per firm
+    # pass 2 (compiled): infeasible links' weights to 0, CES pools by destination cell, shares, intermediate spending
+    # intermediate_share_s · (σ − 1)/σ · previous revenue of buyers alive and its flows, revenue per firm
     rev, mass_open, mass_home, flow_slots, purchases, revenue = kernels.trade_flows(
-        seller, dest, firms.economy, firms.sector, weight, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home, spend,
-        cap,
+        seller, dest, firms.economy, firms.sector, weight, feas, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home,
+        intermediate_share, prev_revenue, sigma, cap,
     )  # fmt: skip
-    q_slots, open_slots = kernels.supplier_slots(net.sup, firms.alive, price[nm:], feas[nm:], openness)
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
     sales_final = np.zeros(seller.size, np.bool_)
     sales_final[:nm] = True
@@ -229,6 +240,12 @@ class Accounts:
     local_hosting_revenue: np.ndarray
     firm_rule_first: np.ndarray
     firm_rule_second: np.ndarray
+    intra_region_exports: np.ndarray | None = None
+    """Exports to the seller's own region, per firm slot (``None`` unless computed for the metrics)."""
+    trade_cost: np.ndarray | None = None
+    """Σ sales × (τ(1 + W) − 1) on each seller's cross-border links (``None`` unless computed for the metrics)."""
+    economy_flows: np.ndarray | None = None
+    """Cross-border sales by origin × destination economy, flattened (``None`` unless computed for the metrics)."""
 
 
 def firm_accounts(
@@ -243,6 +260,7 @@ def firm_accounts(
     params: Mapping[str, float],
     money_scale: float,
     hosting_compliance: np.ndarray | None = None,
+    region_of: np.ndarray | None = None,
 ) -> Accounts:
     """Turn link flows into firm accounts (costs, profit, value added).
 
@@ -259,21 +277,26 @@ def firm_accounts(
         money_scale: Model money unit of fixed costs.
         hosting_compliance: The part of ``hosting_cost`` that is transfer-condition compliance on the firm's own
             data kept on a foreign cloud (δ_i · κ_T share); it is booked as compliance, not hosting.
+        region_of: Region of each economy. When given, the pass over the links also sums what the metrics need
+            (``Accounts.intra_region_exports``, ``trade_cost``, ``economy_flows``; see ``metrics.link_sums``).
     """
     cap = firms.capacity
     sigma = params["sigma"]
     seller = tr.sales_seller
     n_c = costs.trust.size
     nm = tr.n_market_links
-    # one compiled pass over the links: per-seller sums (as np.bincount in link order) and the links that count as
-    # serving a foreign destination
-    core, compliance_var, payment, dest_host, exports, n_foreign, dest_host_by_dest, served = kernels.seller_accounts(
+    # one compiled pass over the links: per-seller sums (as np.bincount in link order), the links that count as
+    # serving a foreign destination, and (when asked) the link sums of the metrics
+    link_metrics = region_of is not None
+    regions = region_of if link_metrics else np.zeros(n_c, np.int64)
+    (
+        core, compliance_var, payment, dest_host, exports, n_foreign, dest_host_by_dest, served, intra, trade_cost,
+        flows,
+    ) = kernels.seller_accounts(
         seller, tr.sales_dest, firms.economy, tr.sales_revenue, tr.sales_wedge, tr.sales_compliance, tr.sales_payment,
-        tr.sales_dest_hosting, nm, sigma, cap, n_c,
+        tr.sales_dest_hosting, nm, sigma, cap, n_c, tr.sales_tau, regions, link_metrics,
     )  # fmt: skip
     home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
-    hosting = core * (hosting_cost - home_comp) / (1.0 + hosting_cost)
-    compliance_home = core * home_comp / (1.0 + hosting_cost)
 
     # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
     # final demand (a market link) or only to firms (supplier links with a positive flow)
@@ -281,36 +304,38 @@ def firm_accounts(
         seller, tr.sales_dest, served, firms.economy, firms.sector, firms.delta, costs.packed, COL["fixed"],
         COL["source_code"], COL["firm_fixed"], params["source_code_cost"] * money_scale, cap, n_c, costs.tau.shape[2],
     )  # fmt: skip
-    fixed_compliance = fix_comp + firms.delta * g_first
-    fixed = (
-        operating_cost * firms.alive
-        + params["fixed_export_cost"] * money_scale * n_foreign
-        + fixed_compliance
-        + hosting_fixed * firms.alive
-        + entry_charges
-    )
+    # hosting and home compliance split of the core cost, fixed costs, compliance, profit, value added and local
+    # hosting spend per slot in one compiled pass (element by element the numpy expressions:
+    # hosting = core (h − h_comp) / (1 + h), fixed = operating · alive + F_x · n_foreign + fixed compliance + capex
+    # + entry charges, compliance = variable + fixed + destination hosting + home, profit = r / σ − fixed, ...)
+    local_rev = dest_host_by_dest
+    hosting, fixed_compliance, fixed, compliance, profit, value_added, variable_cost, local_hosting, capex = (
+        kernels.account_totals(
+            firms.alive, firms.economy, tr.revenue, tr.purchases, core, compliance_var, dest_host, n_foreign,
+            hosting_cost, home_comp, hosting_local_share, hosting_fixed, fix_comp, firms.delta, g_first,
+            operating_cost, entry_charges, params["fixed_export_cost"] * money_scale, sigma, local_rev,
+        )
+    )  # fmt: skip
     revenue = tr.revenue
-    compliance = compliance_var + fixed_compliance + dest_host + compliance_home
-    profit = revenue / sigma - fixed
-    value_added = revenue - tr.purchases
-    local = (hosting + compliance_home) * hosting_local_share
-    local_rev = np.bincount(firms.economy, weights=local, minlength=n_c) + dest_host_by_dest
     return Accounts(
         revenue=revenue,
         exports=exports,
-        variable_cost=revenue - revenue / sigma,
+        variable_cost=variable_cost,
         compliance=compliance,
         payment=payment,
         hosting=hosting,
-        local_hosting=local + dest_host,
+        local_hosting=local_hosting,
         fixed=fixed,
         fixed_compliance=fixed_compliance,
         purchases=tr.purchases,
         profit=profit,
         value_added=value_added,
         n_foreign_markets=n_foreign,
-        inhouse_capex=hosting_fixed * firms.alive,
+        inhouse_capex=capex,
         local_hosting_revenue=local_rev,
         firm_rule_first=g_first,
         firm_rule_second=g_second,
+        intra_region_exports=intra if link_metrics else None,
+        trade_cost=trade_cost if link_metrics else None,
+        economy_flows=flows if link_metrics else None,
     )
