@@ -144,6 +144,8 @@ def _mutate(data, path, action, junk):
     parent = data
     for part in path[:-1]:
         parent = parent[part]
+    if not isinstance(parent, dict | list):
+        raise TypeError("an earlier mutation replaced this path's container")  # e.g. a string: '0'[0] is '0'
     last = path[-1]
     if action == "replace":
         parent[last] = junk
