@@ -126,13 +126,12 @@ def test_trade_kernels_match_numpy(model):
     nm = ref["n_market"]
     tab = kernels.trade_table(c.packed, trade_cols())
     np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
-    seller, dest, tau, comp, pay, dh, wedge, feas, price, q_slots, open_slots = kernels.trade_terms(
+    seller, dest, tau, comp, pay, dh, feas, price, q_slots, open_slots = kernels.trade_terms(
         net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, tab,
         model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
     )  # fmt: skip
     for name, got in (("seller", seller), ("dest", dest), ("tau", tau), ("comp", comp), ("pay", pay), ("dh", dh)):
         np.testing.assert_array_equal(got, ref[name], err_msg=name)
-    np.testing.assert_array_equal(wedge, comp + pay + dh)
     np.testing.assert_array_equal(feas, ref["feas"])
     weight = np.concatenate(
         [
@@ -163,7 +162,7 @@ def test_trade_kernels_match_numpy(model):
     wedge = comp + pay + dh
     region_of = model.region_of
     acc = kernels.seller_accounts(
-        seller, dest, f.economy, rev, wedge, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, True
+        seller, dest, f.economy, rev, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, True
     )
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = acc
     # the link sums of the metrics, as link_metric_sums computes them (bit for bit: same order), or none
@@ -174,7 +173,7 @@ def test_trade_kernels_match_numpy(model):
     ):
         np.testing.assert_array_equal(got, want)
     without = kernels.seller_accounts(
-        seller, dest, f.economy, rev, wedge, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, False
+        seller, dest, f.economy, rev, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, False
     )
     for got, want in zip(without[:8], acc[:8], strict=True):
         np.testing.assert_array_equal(got, want)
@@ -193,7 +192,8 @@ def test_trade_kernels_match_numpy(model):
     close(exports, by_firm(rev * foreign))
     close(n_foreign, np.bincount(seller[:nm], weights=foreign[:nm].astype(float), minlength=f.capacity))
     close(local_rev, np.bincount(dest, weights=vc * dh / one_w, minlength=n_c))
-    np.testing.assert_array_equal(served, foreign & ((np.arange(seller.size) < nm) | (rev > 0)))
+    served_links = foreign & ((np.arange(seller.size) < nm) | (rev > 0))
+    np.testing.assert_array_equal(served, kernels.served_masks(seller, dest, served_links, f.capacity, n_c))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -326,7 +326,7 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
         p["sigma"],
     )  # fmt: skip
     nm = net.mk_firm.size
-    feas, price, q, op = terms[7][nm:], terms[8][nm:], terms[9], terms[10]
+    feas, price, q, op = terms[6][nm:], terms[7][nm:], terms[8], terms[9]
     np.testing.assert_array_equal(q, kernels.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
     buyer, slot = np.nonzero((net.sup >= 0) & f.alive[:, None])
     supplier = net.sup[buyer, slot]
@@ -381,6 +381,36 @@ def test_served_fixed_matches_unique_pairs(model):
         tr.sales_seller, tr.sales_dest, served, f.economy, f.sector, f.delta, c.packed, COL["fixed"],
         COL["source_code"], COL["firm_fixed"], sc_amount, cap, n_c, n_s,
     )  # fmt: skip
+    np.testing.assert_array_equal(fix, ref)
+    np.testing.assert_array_equal(g1, first)
+    np.testing.assert_array_equal(g2, second)
+
+
+@pytest.mark.parametrize("n_c", [5, 64, 150])
+def test_served_masks_and_fixed_match_unique_pairs(n_c):
+    rng = np.random.default_rng(n_c)
+    n_s, cap, n = 3, 400, 4000
+    seller = rng.integers(0, cap, n)
+    dest = rng.integers(0, n_c, n)
+    served = rng.random(n) < 0.4
+    economy = rng.integers(0, n_c, cap).astype(np.int32)
+    sector = rng.integers(0, n_s, cap).astype(np.int32)
+    delta = rng.random(cap)
+    packed = rng.random((n_c * n_c * n_s, 5))
+    packed[:, 4] = np.round(packed[:, 4], 1)  # ties in the per-firm rule
+    mask = kernels.served_masks(seller, dest, served, cap, n_c)
+    n_w = (n_c + 63) // 64
+    bits = np.zeros((cap, n_w * 64), bool)
+    bits[seller[served], dest[served]] = True
+    want = (bits.reshape(cap, n_w, 64) * (np.uint64(1) << np.arange(64, dtype=np.uint64))).sum(2, dtype=np.uint64)
+    np.testing.assert_array_equal(mask.view(np.uint64), want.ravel())
+    sel = np.flatnonzero(served)
+    pairs, _, _ = kernels.unique_pairs(seller[sel], dest[sel], cap, n_c, np.zeros(sel.size))
+    ps, pd_ = pairs // n_c, pairs % n_c
+    t = packed[(economy[ps].astype(np.int64) * n_c + pd_) * n_s + sector[ps]]
+    ref = np.bincount(ps, weights=delta[ps] * (t[:, 0] + 0.3 * t[:, 1]), minlength=cap)
+    first, second = kernels.top_two(ps, t[:, 4], cap)
+    fix, g1, g2 = kernels.served_fixed_masks(mask, economy, sector, delta, packed, 0, 1, 4, 0.3, cap, n_c, n_s)
     np.testing.assert_array_equal(fix, ref)
     np.testing.assert_array_equal(g1, first)
     np.testing.assert_array_equal(g2, second)
@@ -572,3 +602,138 @@ def test_cell_gathers_and_sums_match_numpy(model):
     np.testing.assert_array_equal(prof, np.bincount(cell[stay], weights=f.profit[stay], minlength=n_c * n_s))
     np.testing.assert_array_equal(rev, np.bincount(cell[stay], weights=f.revenue[stay], minlength=n_c * n_s))
     np.testing.assert_array_equal(n, np.bincount(cell[stay], minlength=n_c * n_s))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_market_drops_match_numpy(model, seed):
+    f, c, net, tr, p = model.firms, model.costs, model.network, model.trade, model.params
+    n_c, _, n_s = c.tau.shape
+    rng = np.random.default_rng(seed)
+    firm, dest = net.mk_firm[: tr.n_market_links], net.mk_dest[: tr.n_market_links]
+    feasible = tr.market_feasible & (rng.random(firm.size) < 0.9)
+    reconsider = f.alive & (rng.random(f.capacity) < 0.5)
+    revenue = tr.market_revenue * rng.uniform(0.0, 2.0, firm.size)
+    sigma = p["sigma"]
+    # the numpy form of DataFlowModel._update_markets
+    foreign = f.economy[firm] != dest
+    profit = revenue / sigma - model._market_fixed(firm, dest)
+    profit[foreign] -= model._firm_fixed_saving(firm[foreign], dest[foreign])
+    want = foreign & (~feasible | (reconsider[firm] & (profit < 0)))
+    got = kernels.market_drops(
+        firm, dest, f.economy, f.sector, f.delta, c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"],
+        p["fixed_export_cost"] * model.money_scale, p["source_code_cost"] * model.money_scale,
+        model.accounts.firm_rule_first, model.accounts.firm_rule_second, revenue, feasible, reconsider, sigma, n_c,
+        n_s,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, want)
+    assert want.any() and not want.all()
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_clear_infeasible_slots_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    sup = rng.integers(-1, 50, (60, 4))
+    price = rng.random((60, 4))
+    price[rng.random((60, 4)) < 0.3] = np.inf
+    price[rng.random((60, 4)) < 0.05] = -np.inf
+    price[rng.random((60, 4)) < 0.05] = np.nan
+    want = sup.copy()
+    want[np.isinf(price) & (want >= 0)] = -1
+    kernels.clear_infeasible_slots(sup, price)
+    np.testing.assert_array_equal(sup, want)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_drop_foreign_buyers_matches_numpy(model, seed):
+    """The supplier withdrawal rule against a plain per-pair form (sales summed in row-major slot order)."""
+    f, c, net, p = model.firms, model.costs, model.network, model.params
+    n_c, _, n_s = c.tau.shape
+    rng = np.random.default_rng(seed)
+    cap, m = net.sup.shape
+    reconsider = f.alive & (rng.random(cap) < 0.6)
+    flow = rng.pareto(1.0, (cap, m)) * rng.choice([0.0, 1e-3, 1.0, 30.0], (cap, m)) * model.money_scale
+    mk_firm, mk_dest = net.mk_firm, net.mk_dest
+    # some foreign market links, so that the market look-up matters
+    b_of = np.flatnonzero(((net.sup >= 0) & f.alive[:, None]).any(axis=1))[:60]
+    sellers = net.sup[b_of].max(axis=1)
+    mk_firm = np.concatenate([mk_firm, sellers])
+    mk_dest = np.concatenate([mk_dest, f.economy[b_of]])
+    first = model.accounts.firm_rule_first.copy()
+    second = model.accounts.firm_rule_second.copy()
+    fe, sc = p["fixed_export_cost"] * model.money_scale, p["source_code_cost"] * model.money_scale * 3.0
+    sigma = p["sigma"]
+    # the plain form
+    sales: dict[tuple[int, int], float] = {}
+    slots: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for b in np.flatnonzero(f.alive):
+        for j in range(m):
+            s = net.sup[b, j]
+            if s >= 0 and reconsider[s] and f.economy[s] != f.economy[b]:
+                key = (int(s), int(f.economy[b]))
+                sales[key] = sales.get(key, 0.0) + flow[b, j]
+                slots.setdefault(key, []).append((b, j))
+    markets = set(zip(mk_firm.tolist(), mk_dest.tolist(), strict=True))
+    want_sup, want_w = net.sup.copy(), np.zeros(cap)
+    for (s, d), v in sales.items():
+        row = (int(f.economy[s]) * n_c + d) * n_s + int(f.sector[s])
+        t = c.packed[row]
+        fixed = (fe + f.delta[s] * (t[COL["fixed"]] + sc * t[COL["source_code"]])) - fe
+        saving = first[s] - second[s] if t[COL["firm_fixed"]] >= first[s] else 0.0
+        fixed = fixed + f.delta[s] * saving
+        if (s, d) not in markets and fixed > 0 and v / sigma < fixed:
+            want_w[s] += 1.0
+            for b, j in slots[(s, d)]:
+                want_sup[b, j] = -1
+    sup, withdrawals, withdrew = net.sup.copy(), np.zeros(cap), np.zeros(cap, bool)
+    n_drop = kernels.drop_foreign_buyers(
+        sup, f.alive, reconsider, f.economy, f.sector, f.delta, flow, mk_firm, mk_dest, c.packed, COL["fixed"],
+        COL["source_code"], COL["firm_fixed"], fe, sc, first, second, sigma, withdrawals, withdrew, n_c, n_s,
+    )  # fmt: skip
+    assert 0 < n_drop == want_w.sum() < len(sales)
+    assert any(key in markets for key in sales)
+    np.testing.assert_array_equal(sup, want_sup)
+    np.testing.assert_array_equal(withdrawals, want_w)
+    np.testing.assert_array_equal(withdrew, want_w > 0)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_innovation_kernels_match_numpy(seed):
+    """R&D, the success exponent, the success draws and own-innovation productivity as the numpy expressions."""
+    rng = np.random.default_rng(seed)
+    n = 2000
+    profit = rng.normal(0.0, 1.0, n)
+    profit[:5] = [0.0, np.nan, -1.0, np.inf, 2.0]
+    revenue = np.where(rng.random(n) < 0.1, 0.0, rng.pareto(1.5, n))
+    alive = rng.random(n) < 0.8
+    ret = rng.uniform(0.5, 1.0, n)
+    absorb = rng.uniform(0.1, 2.0, n)
+    rho, theta, gbar = 0.05, 3.0, 0.1
+    rd_want = rho * np.maximum(profit, 0.0) * ret * alive
+    intensity = np.divide(rd_want, revenue, out=np.zeros_like(rd_want), where=revenue > 0)
+    x_want = -theta * intensity * absorb
+    rd, x = kernels.rd_success_exponent(profit, revenue, alive, ret, absorb, rho, theta)
+    np.testing.assert_array_equal(rd, rd_want)
+    np.testing.assert_array_equal(x, x_want)
+    phi = rng.lognormal(0.0, 1.0, n)
+    u = rng.random(n)
+    draws = rng.exponential(1.0, n)
+    prob = 1.0 - np.exp(x_want)
+    success_want = (u < prob) & alive
+    phi_want = phi * (1.0 + draws * gbar * success_want)
+    got_phi, success = kernels.innovation_success(phi, u, draws, gbar, np.exp(x), alive)
+    np.testing.assert_array_equal(success, success_want)
+    np.testing.assert_array_equal(got_phi, phi_want)
+    assert success.any() and not success.all()
+
+
+def test_keep_links_matches_boolean_indexing():
+    rng = np.random.default_rng(0)
+    n = 5000
+    firm = rng.integers(0, 900, n)
+    dest = rng.integers(0, 40, n).astype(np.int32)
+    born = rng.integers(0, 30, n).astype(np.int32)
+    for keep in (rng.random(n) < 0.7, np.zeros(n, bool), np.ones(n, bool)):
+        got = kernels.keep_links(firm, dest, born, keep)
+        for g, want in zip(got, (firm[keep], dest[keep], born[keep]), strict=True):
+            assert g.dtype == want.dtype
+            np.testing.assert_array_equal(g, want)

@@ -55,9 +55,10 @@ def rd_spending(model: DataFlowModel) -> np.ndarray:
 def absorptive_capacity(model: DataFlowModel) -> np.ndarray:
     """Absorptive capacity A_i from connectivity and cloud/AI access."""
     p, f = model.params, model.firms
-    conn = np.maximum(model.costs.connectivity[f.economy], np.finfo(float).tiny)
+    # the power per economy, then gathered per slot: element by element the same numbers as conn[economy] ** a_A
+    conn = np.maximum(model.costs.connectivity, np.finfo(float).tiny)
     w = p["absorb_cloud_weight"]
-    return conn ** p["absorb_connectivity"] * (1.0 - w + w * f.access)
+    return (conn ** p["absorb_connectivity"])[f.economy] * (1.0 - w + w * f.access)
 
 
 def spillover_gain(model: DataFlowModel, phi: np.ndarray) -> np.ndarray:
@@ -72,16 +73,27 @@ def spillover_gain(model: DataFlowModel, phi: np.ndarray) -> np.ndarray:
 
 
 def schumpeterian(model: DataFlowModel) -> InnovationResult:
-    """Default rule: R&D-driven success draws plus supplier spillovers dampened where data cannot flow."""
+    """Default rule: R&D-driven success draws plus supplier spillovers dampened where data cannot flow.
+
+    The arithmetic between the vectorised powers, exponentials and logarithms (which stay numpy) is done in two
+    compiled passes (``kernels.rd_success_exponent``, ``kernels.innovation_success``), element by element the numpy
+    expressions: R = ρ · max(π, 0) · ret · alive, then x = −θ · (R / r) · A, P(success) = 1 − exp(x), success =
+    (u < P) & alive and φ (1 + ḡ g · success).
+    """
     p, f = model.params, model.firms
-    rd = rd_spending(model)
-    intensity = np.divide(rd, f.revenue, out=np.zeros_like(rd), where=f.revenue > 0)
-    prob = 1.0 - np.exp(-p["theta"] * intensity * absorptive_capacity(model))
+    w = p["absorb_cloud_weight"]
+    ret = (1.0 - w + w * f.access) ** p["rd_access_elasticity"]
+    rd, x = kernels.rd_success_exponent(
+        model.accounts.profit, f.revenue, f.alive, ret, absorptive_capacity(model), p["rho"], p["theta"]
+    )
+    np.exp(x, out=x)
     u = model.rng.random(f.capacity)
-    gain = model.rng.exponential(1.0, f.capacity) * p["gbar"]
-    success = (u < prob) & f.alive
-    phi = f.phi * (1.0 + gain * success)
-    phi = phi * np.exp(spillover_gain(model, phi) * f.alive)
+    draws = model.rng.exponential(1.0, f.capacity)
+    phi, success = kernels.innovation_success(f.phi, u, draws, p["gbar"], x, f.alive)
+    gain = spillover_gain(model, phi)
+    np.multiply(gain, f.alive, out=gain)
+    np.exp(gain, out=gain)
+    np.multiply(phi, gain, out=phi)
     return InnovationResult(phi=phi, innovated=success, rd=rd)
 
 

@@ -78,8 +78,9 @@ def trade_terms(
     """Cost terms and delivered prices of every trade link of a step (first of the two trade passes).
 
     Links are the market links followed by the filled supplier slots of buyers alive (row-major, as ``np.nonzero``).
-    ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, tau, compliance, payment, dest_hosting, wedge
-    (compliance + payment + dest_hosting, summed in that order, as numpy does), feasible and price of every link, and
+    ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, tau, compliance, payment, dest_hosting, feasible
+    and price of every link (the price uses the wedge compliance + payment + dest_hosting, summed in that order, as
+    numpy does; it is not stored: ``TradeResult.sales_wedge`` and ``seller_accounts`` add the three again), and
     two ``sup``-shaped matrices of the supplier links: the delivered price (∞ where infeasible or empty) and the
     openness (0 where empty). The offers p^(1−σ) and logit weights q^(−1/μ) are left to numpy (vectorised exp/log),
     then ``trade_flows`` clears the markets.
@@ -106,11 +107,11 @@ def trade_terms(
     comp = np.empty(n)
     pay = np.empty(n)
     dh = np.empty(n)
-    wedge = np.empty(n)
     feas = np.empty(n, np.bool_)
     price = np.empty(n)
-    q_slots = np.full((cap, m), np.inf)
-    open_slots = np.zeros((cap, m))
+    # every element of the two slot matrices is written once in the supplier loop (no separate fill pass)
+    q_slots = np.empty((cap, m))
+    open_slots = np.empty((cap, m))
     k = 0
     for t in range(n_mk):
         i = mk_firm[t]
@@ -128,7 +129,6 @@ def trade_terms(
         comp[k] = cp
         pay[k] = py
         dh[k] = h
-        wedge[k] = w
         feas[k] = dl * tab[row, 3] < ban_threshold
         price[k] = rec[i, 2] * tt * (1.0 + w)
         k += 1
@@ -137,11 +137,16 @@ def trade_terms(
     # array argument per call, even inlined); keep both loops in step when a term changes (test_model_kernels checks).
     for b in range(cap):
         if not alive[b]:
+            for j in range(m):
+                q_slots[b, j] = np.inf
+                open_slots[b, j] = 0.0
             continue
         d = np.int64(economy[b])
         for j in range(m):
             s = sup[b, j]
             if s < 0:
+                q_slots[b, j] = np.inf
+                open_slots[b, j] = 0.0
                 continue
             seller[k] = s
             dest[k] = d
@@ -157,16 +162,14 @@ def trade_terms(
             comp[k] = cp
             pay[k] = py
             dh[k] = h
-            wedge[k] = w
             ok = dl * tab[row, 3] < ban_threshold
             feas[k] = ok
             pr = rec[i, 2] * tt * (1.0 + w)
             price[k] = pr
-            if ok:
-                q_slots[b, j] = pr
+            q_slots[b, j] = pr if ok else np.inf
             open_slots[b, j] = tab[row, 5]
             k += 1
-    return seller, dest, tau, comp, pay, dh, wedge, feas, price, q_slots, open_slots
+    return seller, dest, tau, comp, pay, dh, feas, price, q_slots, open_slots
 
 
 @nb.njit(**_JIT)
@@ -183,50 +186,63 @@ def trade_flows(
     """
     n_cells = n_c * n_s
     n = seller.size
-    for k in range(n):
-        weight[k] = weight[k] if feasible[k] else 0.0
     rev = np.empty(n)
     mass_open = np.zeros(n_cells)
     mass_home = np.zeros(n_cells)
+    # revenue per firm is summed in link order (as np.bincount): market links in the second market pass, then the
+    # supplier links in the buyers' pass; infeasible weights are zeroed where each link is first read
+    revenue = np.zeros(cap)
     for k in range(n_mk):
+        x = weight[k] if feasible[k] else 0.0
+        weight[k] = x
         i = seller[k]
         c = dest[k] * n_s + sector[i]
-        mass_open[c] += weight[k]
+        mass_open[c] += x
         if economy[i] == dest[k]:
-            mass_home[c] += weight[k]
+            mass_home[c] += x
     for k in range(n_mk):
         i = seller[k]
         c = dest[k] * n_s + sector[i]
         x = weight[k]
         so = x / mass_open[c] if mass_open[c] > 0 else 0.0
         sh = x / mass_home[c] if (mass_home[c] > 0 and economy[i] == dest[k]) else 0.0
-        rev[k] = e_open[c] * so + e_home[c] * sh
+        r = e_open[c] * so + e_home[c] * sh
+        rev[k] = r
+        revenue[i] += r
     m = sup.shape[1]
-    flow_slots = np.zeros((cap, m))
+    # every element of the flow matrix is written once below (no separate fill pass)
+    flow_slots = np.empty((cap, m))
     purchases = np.zeros(cap)
     k = n_mk
     for b in range(sup.shape[0]):
         if not alive[b]:
+            for j in range(m):
+                flow_slots[b, j] = 0.0
             continue
         w_sum = 0.0
         k0 = k
         for j in range(m):
             if sup[b, j] >= 0:
-                w_sum += weight[k]
+                x = weight[k] if feasible[k] else 0.0
+                weight[k] = x
+                w_sum += x
                 k += 1
         k = k0
         spend = inter_share[sector[b]] * (sigma - 1.0) / sigma * prev_revenue[b]
         for j in range(m):
-            if sup[b, j] < 0:
+            s = sup[b, j]
+            if s < 0:
+                flow_slots[b, j] = 0.0
                 continue
             fl = spend * weight[k] / w_sum if w_sum > 0 else 0.0
             rev[k] = fl
             flow_slots[b, j] = fl
             purchases[b] += fl
+            revenue[s] += fl
             k += 1
-    revenue = np.zeros(cap)
-    for k in range(n):
-        revenue[seller[k]] += rev[k]
+    for b in range(sup.shape[0], cap):
+        for j in range(m):
+            flow_slots[b, j] = 0.0
     return rev, mass_open, mass_home, flow_slots, purchases, revenue
 
 
@@ -251,15 +267,18 @@ def slot_matrix(sup, alive, values, fill):
 
 @nb.njit(**_JIT)
 def seller_accounts(
-    seller, dest, economy, revenue, wedge, comp, pay, dh, n_market, sigma, cap, n_c, tau, region_of, link_metrics
+    seller, dest, economy, revenue, comp, pay, dh, n_market, sigma, cap, n_c, tau, region_of, link_metrics
 ):  # fmt: skip
     """Per-seller sums of one pass over the links (as ``np.bincount`` in link order).
 
+    The wedge of a link is compliance + payment + dest_hosting (added in that order, as ``TradeResult.sales_wedge``).
+
     Returns core, variable compliance, payment, destination hosting, exports, foreign market count (per firm slot),
-    destination-hosting revenue per destination economy, and ``served`` (foreign links with a market link or a
-    positive flow). With ``link_metrics``, the same pass also returns the link sums the metrics need (what
-    ``link_metric_sums`` computes, in the same order): per-seller intra-regional exports and Σ sales × (τ(1 + W) − 1)
-    on cross-border links, and the economy × economy cross-border flows (flattened); empty arrays otherwise.
+    destination-hosting revenue per destination economy, and the destinations each seller serves as bit masks
+    (``served_masks`` of the foreign links with a market link or a positive flow). With ``link_metrics``, the same
+    pass also returns the link sums the metrics need (what ``link_metric_sums`` computes, in the same order):
+    per-seller intra-regional exports and Σ sales × (τ(1 + W) − 1) on cross-border links, and the economy × economy
+    cross-border flows (flattened); empty arrays otherwise.
     """
     core = np.zeros(cap)
     comp_var = np.zeros(cap)
@@ -273,13 +292,14 @@ def seller_accounts(
     cost = np.zeros(n_m)
     flows = np.zeros(n_c * n_c if link_metrics else 0)
     n = seller.size
-    served = np.zeros(n, np.bool_)
+    n_w = (n_c + 63) // 64
+    served = np.zeros(cap * n_w, np.int64)
     for k in range(n):
         i = seller[k]
         d = dest[k]
         r = revenue[k]
         vc = r * (sigma - 1.0) / sigma
-        one_w = 1.0 + wedge[k]
+        one_w = 1.0 + (comp[k] + pay[k] + dh[k])
         core[i] += vc / one_w
         comp_var[i] += vc * comp[k] / one_w
         payment[i] += vc * pay[k] / one_w
@@ -291,9 +311,9 @@ def seller_accounts(
             exports[i] += r
             if k < n_market:
                 n_foreign[i] += 1.0
-                served[k] = True
+                served[i * n_w + (np.int64(d) >> 6)] |= np.int64(1) << (np.int64(d) & 63)
             elif r > 0:
-                served[k] = True
+                served[i * n_w + (np.int64(d) >> 6)] |= np.int64(1) << (np.int64(d) & 63)
             if link_metrics:
                 if region_of[o] == region_of[d]:
                     intra[i] += r
@@ -475,6 +495,44 @@ def count_below(cdf, rows, u):
 
 
 # -------------------------------------------------------------------------------------------------- innovation
+@nb.njit(**_JIT)
+def rd_success_exponent(profit, revenue, alive, ret, absorb, rho, theta):
+    """R&D spending and the exponent of the innovation success probability, per slot (``innovation.schumpeterian``).
+
+    Element by element the numpy expressions: R = ρ · max(π, 0) · ret · alive (``np.maximum``: NaN stays NaN) and
+    x = −θ · (R / r if r > 0 else 0) · A; P(success) = 1 − exp(x) is left to numpy (vectorised exp).
+    """
+    n = profit.size
+    rd = np.empty(n)
+    x = np.empty(n)
+    for i in range(n):
+        pi = profit[i]
+        pos = pi if (pi >= 0.0 or pi != pi) else 0.0
+        r = rho * pos * ret[i] * (1.0 if alive[i] else 0.0)
+        rd[i] = r
+        rv = revenue[i]
+        intensity = r / rv if rv > 0 else 0.0
+        x[i] = -theta * intensity * absorb[i]
+    return rd, x
+
+
+@nb.njit(**_JIT)
+def innovation_success(phi, u, draws, gbar, exp_x, alive):
+    """Success draws and productivity after own innovation (``innovation.schumpeterian``).
+
+    success = (u < 1 − exp_x) & alive and φ (1 + ḡ · draw · success), element by element as numpy computes them
+    (``exp_x`` = exp(x) of ``rd_success_exponent``, ``draws`` the standard exponential draws).
+    """
+    n = phi.size
+    out = np.empty(n)
+    success = np.empty(n, np.bool_)
+    for i in range(n):
+        ok = (u[i] < 1.0 - exp_x[i]) and alive[i]
+        success[i] = ok
+        out[i] = phi[i] * (1.0 + draws[i] * gbar * (1.0 if ok else 0.0))
+    return out, success
+
+
 @nb.njit(**_JIT)
 def spillover_gain(sup, flow, openness, logphi, beta):
     """β · Σ_j w_ij · max(ln φ_j − ln φ_i, 0) · open_ij over supplier slots (w: purchase shares; ``logphi`` = ln φ)."""
@@ -742,71 +800,82 @@ def metric_cells(
 
 
 # ---------------------------------------------------------------------------------------------------- accounts
-@nb.njit(**_JIT)
-def served_fixed(seller, dest, served, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s):
-    """Fixed compliance of each seller over the distinct foreign destinations it serves (links flagged ``served``).
+_DEBRUIJN = 0x03F79D71B4CB0A89
+_TRAILING_ZEROS = np.zeros(64, np.int64)
+for _b in range(64):
+    _TRAILING_ZEROS[(((1 << _b) * _DEBRUIJN) % (1 << 64)) >> 58] = _b
+_DEBRUIJN_I64 = np.int64(_DEBRUIJN)
+"""A de Bruijn sequence (as a signed 64-bit number) and its table: the index of the single bit set in ``low`` is
+``_TRAILING_ZEROS[((low * _DEBRUIJN_I64) >> 58) & 63]`` (multiplication modulo 2^64)."""
 
-    Per seller: Σ over its distinct served destinations d (ascending, as ``np.bincount`` over ``unique_pairs``) of
-    δ_i · (F_ods + sc_amount · source_code_od), and the largest and second largest per-firm rule G_ods (0 where
-    none). Linear time: a counting sort of the served links by seller, then a sort of each seller's few destinations.
+
+@nb.njit(**_JIT)
+def served_masks(seller, dest, served, cap, n_c):
+    """Destinations of the links flagged ``served`` as bit masks per seller: ``(cap · W,)``, W = ⌈n_c / 64⌉ words.
+
+    Bit d mod 64 of word ``i · W + d // 64`` is set when seller i has a served link to d (what
+    ``seller_accounts`` returns for its served links).
     """
-    # the served links in link order, listed without data-dependent branches, then counted and placed by seller
-    found = np.empty(seller.size, np.int64)
-    n_found = 0
+    n_w = (n_c + 63) // 64
+    mask = np.zeros(cap * n_w, np.int64)
     for k in range(seller.size):
-        found[n_found] = k
-        n_found += np.int64(served[k])
-    start = np.zeros(cap + 1, np.int64)
-    for t in range(n_found):
-        start[seller[found[t]] + 1] += 1
-    for v in range(cap):
-        start[v + 1] += start[v]
-    fill = start[:-1].copy()
-    dl = np.empty(start[cap], np.int64)
-    for t in range(n_found):
-        k = found[t]
-        i = seller[k]
-        dl[fill[i]] = dest[k]
-        fill[i] += 1
+        if served[k]:
+            d = np.int64(dest[k])
+            mask[seller[k] * n_w + (d >> 6)] |= np.int64(1) << (d & 63)
+    return mask
+
+
+@nb.njit(**_JIT)
+def served_fixed_masks(mask, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s):
+    """``served_fixed`` given the served destinations as bit masks per seller (``served_masks``).
+
+    Each seller's destinations are visited in ascending order (word by word, lowest bit first), so the sums are
+    those of ``np.bincount`` over ``unique_pairs``.
+    """
+    n_w = (n_c + 63) // 64
     fix = np.zeros(cap)
     first = np.zeros(cap)
     second = np.zeros(cap)
     for i in range(cap):
-        a = start[i]
-        b = start[i + 1]
-        if a == b:
-            continue
-        for x in range(a + 1, b):
-            v = dl[x]
-            y = x - 1
-            while y >= a and dl[y] > v:
-                dl[y + 1] = dl[y]
-                y -= 1
-            dl[y + 1] = v
         base = np.int64(economy[i]) * n_c
         s = sector[i]
         di = delta[i]
         acc = 0.0
         f1 = -np.inf
         f2 = -np.inf
-        last = -1
-        for x in range(a, b):
-            d = dl[x]
-            if d == last:
-                continue
-            last = d
-            row = (base + d) * n_s + s
-            acc += di * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
-            g = packed[row, c_ff]
-            if g > f1:
-                f2 = f1
-                f1 = g
-            elif g > f2:
-                f2 = g
-        fix[i] = acc
-        first[i] = f1 if f1 != -np.inf else 0.0
-        second[i] = f2 if f2 != -np.inf else 0.0
+        found = False
+        for w in range(n_w):
+            bits = mask[i * n_w + w]
+            while bits != 0:
+                low = bits & -bits
+                bits ^= low
+                d = w * 64 + _TRAILING_ZEROS[((low * _DEBRUIJN_I64) >> 58) & 63]
+                found = True
+                row = (base + d) * n_s + s
+                acc += di * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
+                g = packed[row, c_ff]
+                if g > f1:
+                    f2 = f1
+                    f1 = g
+                elif g > f2:
+                    f2 = g
+        if found:
+            fix[i] = acc
+            first[i] = f1 if f1 != -np.inf else 0.0
+            second[i] = f2 if f2 != -np.inf else 0.0
     return fix, first, second
+
+
+@nb.njit(**_JIT)
+def served_fixed(seller, dest, served, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s):
+    """Fixed compliance of each seller over the distinct foreign destinations it serves (links flagged ``served``).
+
+    Per seller: Σ over its distinct served destinations d (ascending, as ``np.bincount`` over ``unique_pairs``) of
+    δ_i · (F_ods + sc_amount · source_code_od), and the largest and second largest per-firm rule G_ods (0 where
+    none). Linear time: the destinations as bit masks per seller (``served_masks``), then ``served_fixed_masks``.
+    """
+    mask = served_masks(seller, dest, served, cap, n_c)
+    return served_fixed_masks(mask, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s)
 
 
 # ------------------------------------------------------------------------------------------------- network rules
@@ -858,18 +927,12 @@ def drop_foreign_buyers(
         lk_b[fill[s]] = b
         lk_j[fill[s]] = j
         fill[s] += 1
-    # market destinations per firm
-    ms = np.zeros(cap + 1, np.int64)
+    # market destinations per firm as bit masks (bit d mod 64 of word i · W + d // 64)
+    n_w = (n_c + 63) // 64
+    market = np.zeros(cap * n_w, np.int64)
     for k in range(mk_firm.size):
-        ms[mk_firm[k] + 1] += 1
-    for v in range(cap):
-        ms[v + 1] += ms[v]
-    mfill = ms[:-1].copy()
-    mdest = np.empty(mk_firm.size, np.int64)
-    for k in range(mk_firm.size):
-        i = mk_firm[k]
-        mdest[mfill[i]] = mk_dest[k]
-        mfill[i] += 1
+        d = np.int64(mk_dest[k])
+        market[mk_firm[k] * n_w + (d >> 6)] |= np.int64(1) << (d & 63)
     sales = np.zeros(n_c)
     stamp = np.full(n_c, -1, np.int64)
     drop = np.zeros(n_c, np.bool_)
@@ -894,11 +957,7 @@ def drop_foreign_buyers(
             if stamp[d] != i:  # pair already decided
                 continue
             stamp[d] = -2 - i  # decided
-            has_market = False
-            for y in range(ms[i], ms[i + 1]):
-                if mdest[y] == d:
-                    has_market = True
-                    break
+            has_market = ((market[i * n_w + (np.int64(d) >> 6)] >> (np.int64(d) & 63)) & 1) != 0
             row = (base + d) * n_s + sector[i]
             fixed = (export_fixed + di * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])) - export_fixed
             g = packed[row, c_ff]
@@ -916,6 +975,45 @@ def drop_foreign_buyers(
                 if drop[d] and stamp[d] == -2 - i:
                     sup[lk_b[x], lk_j[x]] = -1
     return n_drop
+
+
+@nb.njit(**_JIT)
+def market_drops(
+    mk_firm, mk_dest, economy, sector, delta, packed, c_fixed, c_sc, c_ff, export_fixed, sc_amount, rule_first,
+    rule_second, market_revenue, feasible, reconsider, sigma, n_c, n_s,
+):  # fmt: skip
+    """Which market links the market rule of ``DataFlowModel._update_markets`` drops, in one pass over the links.
+
+    Element by element the numpy form: profit = r / σ − (export_fixed + δ_i (F_ods + sc_amount · source_code_ods))
+    − δ_i (G_first − G_second if G_ods ≥ G_first else 0) on foreign links; a foreign link is dropped when it is not
+    ``feasible`` or when its firm reconsiders and the profit is negative. Home links are never dropped.
+    """
+    n = mk_firm.size
+    drop = np.zeros(n, np.bool_)
+    for k in range(n):
+        i = mk_firm[k]
+        d = np.int64(mk_dest[k])
+        if np.int64(economy[i]) == d:
+            continue
+        row = (np.int64(economy[i]) * n_c + d) * n_s + sector[i]
+        dl = delta[i]
+        fixed = export_fixed + dl * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
+        profit = market_revenue[k] / sigma - fixed
+        first = rule_first[i]
+        g = packed[row, c_ff]
+        profit = profit - dl * (first - rule_second[i] if g >= first else 0.0)
+        drop[k] = (not feasible[k]) or (reconsider[i] and profit < 0)
+    return drop
+
+
+@nb.njit(**_JIT)
+def clear_infeasible_slots(sup, supplier_price):
+    """Empty (in place) the filled slots of ``sup`` whose delivered price is infinite (``np.isinf``)."""
+    cap, m = sup.shape
+    for b in range(cap):
+        for j in range(m):
+            if sup[b, j] >= 0 and np.isinf(supplier_price[b, j]):
+                sup[b, j] = -1
 
 
 @nb.njit(**_JIT)
@@ -947,11 +1045,15 @@ def sample_by_group(group, weight, eligible, wanted, u, n_g):
     for t in range(n_el):
         acc += weight[order[t]]
         cum[t] = acc
-    # guide table per group (as many buckets as entries): guide[a + j] is the first position of the group whose
-    # cumulative weight exceeds the bucket's lower edge base + j (top − base) / n, so a search starts there and
-    # scans forward a step or two instead of bisecting the whole group
-    guide = np.empty(n_el, np.int64)
-    edge = np.empty(n_el)
+    # guide table per group, one bucket per 8 entries: guide[q] is the first position of the group whose cumulative
+    # weight exceeds the bucket's lower edge base + j (top − base) / n_buckets, so a search starts there and scans
+    # forward a few steps instead of bisecting the whole group (any edges give the same positions, only the time
+    # differs: one bucket per entry cost more to build than it saved)
+    bstart = np.zeros(n_g + 1, np.int64)
+    for g in range(n_g):
+        bstart[g + 1] = bstart[g] + (start[g + 1] - start[g] + 7) // 8
+    guide = np.empty(bstart[n_g], np.int64)
+    edge = np.empty(bstart[n_g])
     for g in range(n_g):
         a = start[g]
         b = start[g + 1]
@@ -959,14 +1061,15 @@ def sample_by_group(group, weight, eligible, wanted, u, n_g):
             continue
         base = cum[a - 1] if a > 0 else 0.0
         span = cum[b - 1] - base
-        nb_ = b - a
+        q0 = bstart[g]
+        nb_ = bstart[g + 1] - q0
         pos = a
         for j in range(nb_):
             e = base + span * (j / nb_)
             while pos < b and cum[pos] <= e:
                 pos += 1
-            guide[a + j] = pos
-            edge[a + j] = e
+            guide[q0 + j] = pos
+            edge[q0 + j] = e
     out = np.full(wanted.size, -1, np.int64)
     for t in range(wanted.size):
         g = wanted[t]
@@ -979,23 +1082,43 @@ def sample_by_group(group, weight, eligible, wanted, u, n_g):
         base = cum[a - 1] if a > 0 else 0.0
         top = cum[b - 1]
         target = base + u[t] * (top - base)
-        nb_ = b - a
+        q0 = bstart[g]
+        nb_ = bstart[g + 1] - q0
         j = np.int64((target - base) / (top - base) * nb_) if top > base else 0
         if j > nb_ - 1:
             j = nb_ - 1
         if j < 0:
             j = 0
-        while j > 0 and edge[a + j] > target:  # the bucket's edge must not exceed the target
+        while j > 0 and edge[q0 + j] > target:  # the bucket's edge must not exceed the target
             j -= 1
         # every position before guide has cum <= edge <= target (or is before the group): the first position with
         # cum > target (side="right") is at or after it
-        lo = guide[a + j] if edge[a + j] <= target else a
+        lo = guide[q0 + j] if edge[q0 + j] <= target else a
         while lo < b and cum[lo] <= target:
             lo += 1
         if lo > b - 1:
             lo = b - 1
         out[t] = order[lo]
     return out
+
+
+@nb.njit(**_JIT)
+def keep_links(firm, dest, born, keep):
+    """``firm[keep]``, ``dest[keep]`` and ``born[keep]`` in one pass (the market links ``keep`` flags, in order)."""
+    n = 0
+    for k in range(keep.size):
+        n += np.int64(keep[k])
+    out_firm = np.empty(n, firm.dtype)
+    out_dest = np.empty(n, dest.dtype)
+    out_born = np.empty(n, born.dtype)
+    t = 0
+    for k in range(keep.size):
+        if keep[k]:
+            out_firm[t] = firm[k]
+            out_dest[t] = dest[k]
+            out_born[t] = born[k]
+            t += 1
+    return out_firm, out_dest, out_born
 
 
 @nb.njit(**_JIT)

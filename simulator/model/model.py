@@ -403,12 +403,15 @@ class DataFlowModel(mesa.Model):
         """Drop unprofitable or infeasible export markets; search one candidate market per reconsidering firm."""
         p, f, net, tr = self.params, self.firms, self.network, self.trade
         sigma = p["sigma"]
-        firm, dest = net.mk_firm, net.mk_dest
-        foreign = f.economy[firm] != dest
-        profit = tr.market_revenue / sigma - self._market_fixed(firm, dest)
-        if foreign.any():
-            profit[foreign] -= self._firm_fixed_saving(firm[foreign], dest[foreign])
-        drop = foreign & (~tr.market_feasible | (reconsider[firm] & (profit < 0)))
+        firm = net.mk_firm
+        # profit of each market link net of its fixed cost and, on foreign links, of the per-firm rule saved by
+        # leaving (``_market_fixed``, ``_firm_fixed_saving``), and the drop rule, in one compiled pass
+        drop = kernels.market_drops(
+            firm, net.mk_dest, f.economy, f.sector, f.delta, self.costs.packed, COL["fixed"], COL["source_code"],
+            COL["firm_fixed"], p["fixed_export_cost"] * self.money_scale, p["source_code_cost"] * self.money_scale,
+            _fit(self.accounts.firm_rule_first, f.capacity), _fit(self.accounts.firm_rule_second, f.capacity),
+            tr.market_revenue, tr.market_feasible, reconsider, sigma, self.n_economies, self.costs.tau.shape[2],
+        )  # fmt: skip
         if drop.any():
             dropped = firm[drop]
             self._withdrawals += np.bincount(dropped, minlength=f.capacity)
@@ -459,7 +462,7 @@ class DataFlowModel(mesa.Model):
         """Drop infeasible suppliers; each reconsidering buyer samples one candidate and switches if cheaper."""
         p, f, net, tr = self.params, self.firms, self.network, self.trade
         sup = net.sup
-        sup[np.isinf(tr.supplier_price) & (sup >= 0)] = -1
+        kernels.clear_infeasible_slots(sup, tr.supplier_price)
         buyers = np.flatnonzero(reconsider)
         if buyers.size == 0:
             return

@@ -43,10 +43,8 @@ class Network:
         self.mk_born = np.concatenate([self.mk_born, np.full(firm.size, step, dtype=np.int32)])
 
     def keep_markets(self, keep: np.ndarray) -> None:
-        """Keep only the market links where ``keep`` is True."""
-        self.mk_firm = self.mk_firm[keep]
-        self.mk_dest = self.mk_dest[keep]
-        self.mk_born = self.mk_born[keep]
+        """Keep only the market links where ``keep`` is True (one compiled pass over the three arrays)."""
+        self.mk_firm, self.mk_dest, self.mk_born = kernels.keep_links(self.mk_firm, self.mk_dest, self.mk_born, keep)
 
     def market_keys(self, n_economies: int) -> np.ndarray:
         """Sorted keys firm · C + destination of the existing market links."""

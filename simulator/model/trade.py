@@ -119,7 +119,6 @@ class TradeResult:
     sales_dest: np.ndarray
     sales_revenue: np.ndarray
     sales_tau: np.ndarray
-    sales_wedge: np.ndarray
     sales_compliance: np.ndarray
     sales_payment: np.ndarray
     sales_dest_hosting: np.ndarray
@@ -135,6 +134,14 @@ class TradeResult:
     final_sales_by_cell: np.ndarray
     purchases: np.ndarray
     revenue: np.ndarray
+
+    @property
+    def sales_wedge(self) -> np.ndarray:
+        """Total ad-valorem wedge W = compliance + payment + destination hosting of each link (computed on demand).
+
+        The same numbers as the prices used: the kernels add the three terms in this order without storing the sum.
+        """
+        return self.sales_compliance + self.sales_payment + self.sales_dest_hosting
 
 
 def trade_step(
@@ -172,15 +179,16 @@ def trade_step(
     # pass 1 (compiled): cost terms and delivered price of every link, market links then filled supplier slots
     # (the supplier links' delivered prices and openness go straight into their slot matrices)
     tab = trade_table(costs) if table is None else table
-    seller, dest, tau, comp, pay, dh, wedge, feas, price, q_slots, open_slots = kernels.trade_terms(
+    seller, dest, tau, comp, pay, dh, feas, price, q_slots, open_slots = kernels.trade_terms(
         net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost, tab,
         local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
     )  # fmt: skip
-    # offers p^(1−σ) on market links and logit weights q^(−1/μ) on supplier links (vectorised exp/log, in place)
-    weight = np.log(price)
+    # offers p^(1−σ) on market links and logit weights q^(−1/μ) on supplier links (vectorised exp/log, in place in
+    # the price array, which nothing else reads); −ln q / μ is computed as ln q / (−μ), the same number bit for bit
+    # (division rounds symmetrically in sign) in one pass instead of two
+    weight = np.log(price, out=price)
     weight[:nm] *= 1.0 - sigma
-    weight[nm:] = -weight[nm:]
-    weight[nm:] /= params["mu"]
+    np.divide(weight[nm:], -params["mu"], out=weight[nm:])
     np.exp(weight, out=weight)
     e_open = (demand * tradability[None, :]).ravel()
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
@@ -200,7 +208,6 @@ def trade_step(
         sales_dest=dest,
         sales_revenue=rev,
         sales_tau=tau,
-        sales_wedge=wedge,
         sales_compliance=comp,
         sales_payment=pay,
         sales_dest_hosting=dh,
@@ -285,24 +292,24 @@ def firm_accounts(
     seller = tr.sales_seller
     n_c = costs.trust.size
     nm = tr.n_market_links
-    # one compiled pass over the links: per-seller sums (as np.bincount in link order), the links that count as
-    # serving a foreign destination, and (when asked) the link sums of the metrics
+    # one compiled pass over the links: per-seller sums (as np.bincount in link order), the foreign destinations each
+    # seller serves (bit masks), and (when asked) the link sums of the metrics
     link_metrics = region_of is not None
     regions = region_of if link_metrics else np.zeros(n_c, np.int64)
     (
         core, compliance_var, payment, dest_host, exports, n_foreign, dest_host_by_dest, served, intra, trade_cost,
         flows,
     ) = kernels.seller_accounts(
-        seller, tr.sales_dest, firms.economy, tr.sales_revenue, tr.sales_wedge, tr.sales_compliance, tr.sales_payment,
+        seller, tr.sales_dest, firms.economy, tr.sales_revenue, tr.sales_compliance, tr.sales_payment,
         tr.sales_dest_hosting, nm, sigma, cap, n_c, tr.sales_tau, regions, link_metrics,
     )  # fmt: skip
     home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
 
     # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
     # final demand (a market link) or only to firms (supplier links with a positive flow)
-    fix_comp, g_first, g_second = kernels.served_fixed(
-        seller, tr.sales_dest, served, firms.economy, firms.sector, firms.delta, costs.packed, COL["fixed"],
-        COL["source_code"], COL["firm_fixed"], params["source_code_cost"] * money_scale, cap, n_c, costs.tau.shape[2],
+    fix_comp, g_first, g_second = kernels.served_fixed_masks(
+        served, firms.economy, firms.sector, firms.delta, costs.packed, COL["fixed"], COL["source_code"],
+        COL["firm_fixed"], params["source_code_cost"] * money_scale, cap, n_c, costs.tau.shape[2],
     )  # fmt: skip
     # hosting and home compliance split of the core cost, fixed costs, compliance, profit, value added and local
     # hosting spend per slot in one compiled pass (element by element the numpy expressions:
