@@ -26,6 +26,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 RESULTS_MD = HERE / "RESULTS.md"
+HISTORY = "## History of the passes"
+"""Heading of the hand-kept part of RESULTS.md that ``--write`` keeps."""
 
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
 """Firm counts measured for the vectorised model."""
@@ -155,7 +157,10 @@ def main(argv: list[str] | None = None) -> None:
             f"{info['platform']}. Each configuration in its own process on one core (`taskset -c 0`).",
             "",
         ]
-        RESULTS_MD.write_text("\n".join(header) + report, encoding="utf-8")
+        # the hand-kept history below the latest run survives a rewrite
+        old = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else ""
+        history = old[old.index(HISTORY) :] if HISTORY in old else ""
+        RESULTS_MD.write_text("\n".join(header) + report.rstrip("\n") + "\n\n" + history, encoding="utf-8")
 
 
 if __name__ == "__main__":
