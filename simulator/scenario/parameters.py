@@ -357,16 +357,16 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "dds_capability_lac", "K_LAC", "1", 0.7, 0.05, 2.0,
-            "Digital-services supply capability of Latin America and the Caribbean: productivity of a firm there with data intensity δ also scales with K_LAC^δ",
+            "Digital-services supply capability of Latin America and the Caribbean: productivity of a services firm there with data intensity δ also scales with K_LAC^δ",
             "calibrated residual: the one free parameter fitted to LAC ≈ 2 % of world DDS exports (WTO 2023; evidence.md), "
             "after income, internet use and broadband left LAC at 3.1–4.3 % (docs/model.md, Calibration). It stands "
             "for what the data in data/ do not measure (digital skills, language, time zones, export networks). Full "
-            "world, 5,000 firms, seeds 1–8: 1.0 → LAC ≈ 4.3 %, 0.7 → ≈ 2.2 %, 0.5 → ≈ 1.2 %",
+            "world, 5,000 firms, 8 steps, seeds 1–8: 1.0 → LAC ≈ 4.3 %, 0.75 → 2.2 %, 0.7 → 1.9 %, 0.6 → 1.5 %",
             "firms",
         ),
         Parameter(
             "dds_capability_africa", "K_AFR", "1", 1.0, 0.05, 2.0,
-            "Digital-services supply capability of Africa: productivity of a firm there with data intensity δ also scales with K_AFR^δ",
+            "Digital-services supply capability of Africa: productivity of a services firm there with data intensity δ also scales with K_AFR^δ",
             A + "1 (no residual): income and internet use alone put Africa at ≈ 1 % of world DDS exports (WTO 2023), "
             "so no fitted term is needed; declared so that analysts can vary it like K_LAC",
             "firms",
