@@ -737,3 +737,169 @@ def test_keep_links_matches_boolean_indexing():
         for g, want in zip(got, (firm[keep], dest[keep], born[keep]), strict=True):
             assert g.dtype == want.dtype
             np.testing.assert_array_equal(g, want)
+
+
+def test_keep_live_links_matches_boolean_indexing():
+    rng = np.random.default_rng(1)
+    n = 5000
+    firm = rng.integers(0, 900, n)
+    dest = rng.integers(0, 40, n).astype(np.int32)
+    born = rng.integers(0, 30, n).astype(np.int32)
+    for dead in (rng.random(900) < 0.1, np.zeros(900, bool), np.ones(900, bool)):
+        keep = ~dead[firm]
+        got = kernels.keep_live_links(firm, dest, born, dead)
+        for g, want in zip(got, (firm[keep], dest[keep], born[keep]), strict=True):
+            assert g.dtype == want.dtype
+            np.testing.assert_array_equal(g, want)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sample_cdf_rows_matches_numpy(seed):
+    rng = np.random.default_rng(seed)
+    n_c = 11
+    w = rng.random((n_c, n_c)) * (rng.random((n_c, n_c)) < 0.6)
+    w[2] = 0.0
+    cdf = np.cumsum(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300), axis=1)
+    cdf[5, -1] = np.nan
+    cdf[6, 3] = np.nan  # rows that are not monotone are counted entry by entry
+    cdf[7, 2] = cdf[7, 8] + 0.5
+    rows = rng.integers(0, n_c, 4000)
+    u = rng.random(4000)
+    u[:50] = cdf[rows[:50], rng.integers(0, n_c, 50)]  # ties with the CDF's entries
+    want = np.minimum((cdf[rows] < u[:, None]).sum(axis=1), n_c - 1)
+    want[cdf[rows, -1] <= 0] = -1
+    got = kernels.sample_cdf_rows(cdf, rows, u)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n", [1, 5, 8, 9, 16, 58, 127, 128])
+@pytest.mark.parametrize("exclude_home", [False, True])
+def test_gravity_cdf_rows_is_bit_identical_to_numpy(n, exclude_home):
+    rng = np.random.default_rng(n)
+    for _ in range(20):
+        mass = rng.lognormal(0.0, 3.0, n) * (rng.random(n) < 0.8)
+        decay = rng.lognormal(0.0, 2.0, (n, n))
+        w = mass[None, :] * decay
+        if exclude_home:
+            np.fill_diagonal(w, 0.0)
+        total = w.sum(axis=1, keepdims=True)
+        want = np.cumsum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), axis=1)
+        np.testing.assert_array_equal(kernels.gravity_cdf_rows(mass, decay, exclude_home), want)
+    assert kernels.gravity_cdf_rows(np.zeros(n), np.ones((n, n)), exclude_home).max() == 0.0
+
+
+def test_supplier_weights_match_numpy():
+    rng = np.random.default_rng(4)
+    n, n_c = 3000, 17
+    sales = rng.lognormal(0.0, 2.0, n) * (rng.random(n) < 0.7)
+    powered = sales**0.8
+    born = rng.integers(0, 12, n)
+    alive = rng.random(n) < 0.9
+    economy = rng.integers(0, n_c, n).astype(np.int32)
+    step = 9
+    s = np.where(born > step, 0.0, sales)
+    weight_want = np.where(s > 0, powered * alive, 0.0)
+    weight, mass = kernels.supplier_weights(sales, powered, born, step, alive, economy, n_c)
+    np.testing.assert_array_equal(weight, weight_want)
+    np.testing.assert_array_equal(mass, np.bincount(economy, weights=weight_want, minlength=n_c))
+
+
+def test_firm_update_and_loss_streaks_match_numpy():
+    rng = np.random.default_rng(5)
+    n = 4000
+    alive = rng.random(n) < 0.9
+    knowledge, rd, phi_new, phi = (rng.lognormal(0.0, 1.0, n) for _ in range(4))
+    profit, revenue = rng.normal(0.0, 1.0, n), rng.lognormal(0.0, 1.0, n)
+    keep = 1.0 - 0.15
+    k, ph, pr, rev = kernels.firm_update(alive, knowledge, keep, rd, phi_new, phi, profit, revenue)
+    np.testing.assert_array_equal(k, keep * knowledge + rd)
+    np.testing.assert_array_equal(ph, np.where(alive, phi_new, phi))
+    np.testing.assert_array_equal(pr, profit - rd)
+    np.testing.assert_array_equal(rev, revenue)
+    assert rev is not revenue
+    streak = rng.integers(0, 4, n).astype(np.int32)
+    losing = alive & (profit < 0)
+    want = np.where(losing, streak + 1, 0).astype(np.int32)
+    got, exiting = kernels.loss_streaks(alive, profit, streak, 3)
+    assert got.dtype == np.int32
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(exiting, alive & (want >= 3))
+
+
+def test_alive_sums_match_bincount():
+    rng = np.random.default_rng(6)
+    n, n_g = 5000, 23
+    group = rng.integers(0, n_g, n)
+    values = rng.normal(0.0, 1.0, n)
+    alive = rng.random(n) < 0.8
+    np.testing.assert_array_equal(
+        kernels.alive_sums(group, values, alive, n_g), np.bincount(group, weights=values * alive, minlength=n_g)
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_level_sums_are_bit_identical_to_numpy(seed):
+    from simulator.model.metrics import _sum_rows
+
+    rng = np.random.default_rng(seed)
+    n_c, n_s, n_z, q, n_r = 13, 5, 4, 27, 3
+    cell = rng.lognormal(0.0, 4.0, (n_c, n_s, n_z, q)) * (rng.random((n_c, n_s, n_z, q)) < 0.5)
+    cell -= rng.random(cell.shape) * (rng.random(cell.shape) < 0.1)
+    region_of = rng.integers(0, n_r, n_c)
+    econ = cell.sum(axis=(1, 2))
+    want = np.concatenate(
+        [econ.sum(axis=0, keepdims=True), _sum_rows(region_of, econ, n_r), econ, cell.sum(axis=(0, 2)),
+         cell.sum(axis=(0, 1))]
+    )  # fmt: skip
+    np.testing.assert_array_equal(kernels.level_sums(cell, region_of, n_r), want)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_market_entries_match_numpy(model, seed):
+    from simulator.model.trade import link_terms
+
+    f, c, tr, p = model.firms, model.costs, model.trade, model.params
+    n_c, _, n_s = c.tau.shape
+    rng = np.random.default_rng(seed)
+    firm = np.flatnonzero(f.alive)
+    firm = firm[rng.random(firm.size) < 0.5]
+    dest = rng.integers(0, n_c, firm.size)
+    sigma = p["sigma"]
+    lt = link_terms(firm, dest, f, c, model.local_price, p)
+    price = sigma / (sigma - 1) * model.unit_cost[firm] * lt.tau * (1 + lt.wedge)
+    x = np.where(lt.feasible, price ** (1 - sigma), 0.0) * rng.uniform(0.0, 50.0, firm.size)
+    # the numpy form of DataFlowModel._update_markets
+    cell = dest * n_s + f.sector[firm]
+    mass = tr.open_mass.ravel()[cell] + x
+    e_open = (model.demand * model.tradability[None, :]).ravel()[cell]
+    r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
+    entry_fixed = model._market_fixed(firm, dest) + model._firm_fixed_added(firm, dest)
+    want = lt.feasible & (r_hat / sigma - entry_fixed > 0)
+    got = kernels.market_entries(
+        firm, dest, f.economy, f.sector, f.delta, c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"],
+        p["fixed_export_cost"] * model.money_scale, p["source_code_cost"] * model.money_scale,
+        model.accounts.firm_rule_first, x, lt.feasible, tr.open_mass.ravel(), model.demand.ravel(),
+        model.tradability, sigma, n_c, n_s,
+    )  # fmt: skip
+    np.testing.assert_array_equal(got, want)
+    assert want.any() and not want.all()
+
+
+def test_apply_drops_matches_numpy():
+    rng = np.random.default_rng(2)
+    n, cap = 6000, 900
+    firm = rng.integers(0, cap, n)
+    dest = rng.integers(0, 40, n).astype(np.int32)
+    born = rng.integers(0, 30, n).astype(np.int32)
+    for drop in (rng.random(n) < 0.2, np.zeros(n, bool), np.ones(n, bool)):
+        withdrawals = rng.integers(0, 3, cap).astype(float)
+        withdrew = rng.random(cap) < 0.1
+        w_want, d_want = withdrawals + np.bincount(firm[drop], minlength=cap), withdrew.copy()
+        d_want[firm[drop]] = True
+        got = kernels.apply_drops(firm, dest, born, drop, withdrawals, withdrew)
+        for g, want in zip(got, kernels.keep_links(firm, dest, born, ~drop), strict=True):
+            assert g.dtype == want.dtype
+            np.testing.assert_array_equal(g, want)
+        np.testing.assert_array_equal(withdrawals, w_want)
+        np.testing.assert_array_equal(withdrew, d_want)

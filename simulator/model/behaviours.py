@@ -19,12 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator.model import innovation
+from simulator.model import innovation, kernels
 from simulator.model.network import (
     gravity_cdf,
     gravity_cdf_from_decay,
     gravity_decay,
-    sample_firms_by_economy,
     sample_rows,
 )
 
@@ -98,10 +97,10 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     f = model.firms
     n_c = _n_economies(model)
     raw, powered = _market_sales(model, model.params["supplier_size_exponent"])
-    sales = _newborn_zero(model, raw)
-    # sales ** α of the step's market sales, computed once per trade pass (element by element the same numbers)
-    weight = np.where(sales > 0, powered * f.alive, 0.0)
-    mass = np.bincount(f.economy, weights=weight, minlength=n_c)
+    # sales ** α of the step's market sales, computed once per trade pass (element by element the same numbers);
+    # weight = powered · alive where the sales (0 for slots born since the trade pass) are positive, and its sum per
+    # economy (``np.bincount``), in one compiled pass
+    weight, mass = kernels.supplier_weights(raw, powered, f.born[: raw.size], model.steps, f.alive, f.economy, n_c)
     # the distance decay depends only on the world and γ: computed once per model (and again if γ changes)
     gamma = model.params["gamma"]
     cached = getattr(model, "_supplier_search_decay", None)
@@ -110,7 +109,8 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
         model._supplier_search_decay = cached
     cdf = gravity_cdf_from_decay(mass, cached[2], exclude_home=False)
     econ = sample_rows(model.rng, cdf, f.economy[buyers])
-    return sample_firms_by_economy(model.rng, f.economy, weight, f.alive, econ)
+    # ``sample_firms_by_economy`` with the economy count known (every economy index and draw is below n_c)
+    return kernels.sample_by_group(f.economy, weight, f.alive, econ, model.rng.random(econ.size), n_c)
 
 
 def _n_economies(model: DataFlowModel) -> int:

@@ -28,9 +28,11 @@ if TYPE_CHECKING:
 
 def update_exits(firms: Firms, params: Mapping[str, float]) -> np.ndarray:
     """Update loss streaks from ``firms.profit`` and return the firms that exit now (bool per slot)."""
-    losing = firms.alive & (firms.profit < 0)
-    firms.loss_streak = np.where(losing, firms.loss_streak + 1, 0).astype(np.int32)
-    return firms.alive & (firms.loss_streak >= int(params["exit_after"]))
+    # streak + 1 where alive and losing, else 0, and the firms reaching ``exit_after``: one compiled pass
+    firms.loss_streak, exiting = kernels.loss_streaks(
+        firms.alive, firms.profit, firms.loss_streak, int(params["exit_after"])
+    )
+    return exiting
 
 
 def entrants(model: DataFlowModel) -> np.ndarray:

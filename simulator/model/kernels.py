@@ -494,6 +494,171 @@ def count_below(cdf, rows, u):
     return out
 
 
+@nb.njit(**_JIT)
+def sample_cdf_rows(cdf, rows, u):
+    """``network.sample_rows`` given its uniforms ``u``.
+
+    The count of entries of row ``rows[i]`` below ``u[i]``, clipped to the last column, and -1 where the row's last
+    entry is not positive (an empty row). Rows that never decrease are searched by bisection (the same count).
+    """
+    n = rows.size
+    out = np.empty(n, np.int64)
+    n_r, n_col = cdf.shape
+    # rows that never decrease (and hold no NaN): the entries below u are a prefix, found by bisection
+    monotone = np.empty(n_r, np.bool_)
+    for r in range(n_r):
+        ok = True
+        prev = -np.inf
+        for j in range(n_col):
+            v = cdf[r, j]
+            if not v >= prev:
+                ok = False
+                break
+            prev = v
+        monotone[r] = ok
+    for i in range(n):
+        r = rows[i]
+        if cdf[r, n_col - 1] <= 0:
+            out[i] = -1
+            continue
+        ui = u[i]
+        if monotone[r]:
+            lo = 0
+            hi = n_col
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if cdf[r, mid] < ui:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            c = lo
+        else:
+            c = 0
+            for j in range(n_col):
+                if cdf[r, j] < ui:
+                    c += 1
+        out[i] = min(c, n_col - 1)
+    return out
+
+
+@nb.njit(**_JIT)
+def _pairwise_sum(a):
+    """``a.sum()`` of a contiguous float64 row of at most 128 entries, in numpy's order.
+
+    numpy's pairwise sum below its block size: eight running sums combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
+    (r6 + r7)), then the remainder one by one (fewer than eight entries: one running sum).
+    """
+    n = a.size
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[i]
+        return res
+    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    m = n - n % 8
+    for i in range(8, m, 8):
+        r0 += a[i]
+        r1 += a[i + 1]
+        r2 += a[i + 2]
+        r3 += a[i + 3]
+        r4 += a[i + 4]
+        r5 += a[i + 5]
+        r6 += a[i + 6]
+        r7 += a[i + 7]
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    for i in range(m, n):
+        res += a[i]
+    return res
+
+
+@nb.njit(**_JIT)
+def gravity_cdf_rows(mass, decay, exclude_home):
+    """``network.gravity_cdf_from_decay`` for at most 128 columns, the same numbers.
+
+    w = mass_d · decay_od (0 on the diagonal when ``exclude_home``), each row divided by its sum (numpy's pairwise
+    order; 0 where the sum is not positive) and summed cumulatively (as ``np.cumsum``).
+    """
+    n_r, n = decay.shape
+    out = np.empty((n_r, n))
+    w = np.empty(n)
+    for r in range(n_r):
+        for j in range(n):
+            w[j] = mass[j] * decay[r, j]
+        if exclude_home and r < n:
+            w[r] = 0.0
+        total = _pairwise_sum(w)
+        acc = 0.0
+        for j in range(n):
+            v = w[j] / total if total > 0 else 0.0
+            acc = v if j == 0 else acc + v
+            out[r, j] = acc
+    return out
+
+
+@nb.njit(**_JIT)
+def supplier_weights(sales, powered, born, step, alive, economy, n_c):
+    """Supplier-draw weight per slot and its sum per economy (``behaviours.supplier_search_gravity``).
+
+    The sales of slots born after ``step`` count as 0; weight = powered · alive where those sales are positive, else
+    0, and the sums per economy are taken in slot order (``np.bincount``).
+    """
+    n = sales.size
+    weight = np.empty(n)
+    mass = np.zeros(n_c)
+    for i in range(n):
+        s = 0.0 if born[i] > step else sales[i]
+        w = powered[i] * (1.0 if alive[i] else 0.0) if s > 0 else 0.0
+        weight[i] = w
+        mass[economy[i]] += w
+    return weight, mass
+
+
+@nb.njit(**_JIT)
+def firm_update(alive, knowledge, keep, rd, phi_new, phi, acc_profit, acc_revenue):
+    """The firm arrays after a step's trade and innovation (``DataFlowModel.step``), as new arrays.
+
+    Element by element the numpy expressions: knowledge ``keep · K + rd``, φ ``np.where(alive, φ_new, φ)``, profit
+    ``π − rd`` and a copy of the revenue.
+    """
+    n = alive.size
+    k_out = np.empty(n)
+    phi_out = np.empty(n)
+    profit = np.empty(n)
+    revenue = np.empty(n)
+    for i in range(n):
+        k_out[i] = keep * knowledge[i] + rd[i]
+        phi_out[i] = phi_new[i] if alive[i] else phi[i]
+        profit[i] = acc_profit[i] - rd[i]
+        revenue[i] = acc_revenue[i]
+    return k_out, phi_out, profit, revenue
+
+
+@nb.njit(**_JIT)
+def loss_streaks(alive, profit, streak, exit_after):
+    """``entry_exit.update_exits``: new loss streaks and the firms that exit.
+
+    The streak is +1 for firms alive with a loss, else 0 (``int32``); a firm alive exits when it reaches
+    ``exit_after``.
+    """
+    n = alive.size
+    out = np.empty(n, np.int32)
+    exiting = np.empty(n, np.bool_)
+    for i in range(n):
+        s = streak[i] + 1 if alive[i] and profit[i] < 0 else 0
+        out[i] = s
+        exiting[i] = alive[i] and s >= exit_after
+    return out, exiting
+
+
+@nb.njit(**_JIT)
+def alive_sums(group, values, alive, n_g):
+    """``np.bincount(group, weights=values * alive, minlength=n_g)`` (the same additions, in slot order)."""
+    out = np.zeros(n_g)
+    for i in range(group.size):
+        out[group[i]] += values[i] * (1.0 if alive[i] else 0.0)
+    return out
+
+
 # -------------------------------------------------------------------------------------------------- innovation
 @nb.njit(**_JIT)
 def rd_success_exponent(profit, revenue, alive, ret, absorb, rho, theta):
@@ -714,6 +879,37 @@ def phi_ratio(phi, prev_phi, alive):
     for k in range(phi.size):
         if prev_phi[k] > 0 and alive[k]:
             out[k] = phi[k] / prev_phi[k]
+    return out
+
+
+@nb.njit(**_JIT)
+def level_sums(cell, region_of, n_r):
+    """A ``(c, s, z, q)`` cell table summed to the metric groups, ``(1 + n_r + c + s + z, q)``.
+
+    Rows world, regions, economies, sectors, sizes (``MetricsCollector._levels``). Each sum adds in numpy's order
+    for these reductions (``cell.sum(axis=(1, 2))`` etc. with the quantity axis innermost: sequential over the
+    summed cells in memory order; regions and world from the economy rows in economy order, as ``np.bincount`` and
+    ``sum(axis=0)``).
+    """
+    n_c, n_s, n_z, q = cell.shape
+    r0 = 1
+    e0 = r0 + n_r
+    s0 = e0 + n_c
+    z0 = s0 + n_s
+    out = np.zeros((z0 + n_z, q))
+    for c in range(n_c):
+        for s in range(n_s):
+            for z in range(n_z):
+                for k in range(q):
+                    v = cell[c, s, z, k]
+                    out[e0 + c, k] += v
+                    out[s0 + s, k] += v
+                    out[z0 + z, k] += v
+    for c in range(n_c):
+        r = region_of[c]
+        for k in range(q):
+            out[r0 + r, k] += out[e0 + c, k]
+            out[0, k] += out[e0 + c, k]
     return out
 
 
@@ -1007,6 +1203,39 @@ def market_drops(
 
 
 @nb.njit(**_JIT)
+def market_entries(
+    cand_firm, cand_dest, economy, sector, delta, packed, c_fixed, c_sc, c_ff, export_fixed, sc_amount, rule_first,
+    x, feasible, open_mass, demand, tradability, sigma, n_c, n_s,
+):  # fmt: skip
+    """Which candidate export markets of ``DataFlowModel._update_markets`` are entered, in one pass.
+
+    Element by element the numpy form, given the candidates' offers ``x`` (p^(1−σ), 0 where infeasible): with cell
+    d · S + s, mass = open_mass[cell] + x, expected revenue r̂ = e_open x / mass (0 where mass ≤ 0) with e_open =
+    demand[cell] · tradability[s], entry cost = export_fixed + δ_i (F_ods + sc_amount · source_code_ods) +
+    δ_i max(G_ods − G_first, 0) (``_market_fixed`` + ``_firm_fixed_added``), and entry where the link is feasible
+    and r̂ / σ − entry cost > 0. ``open_mass`` and ``demand`` are flat ``(C · S,)``.
+    """
+    n = cand_firm.size
+    enter = np.empty(n, np.bool_)
+    for k in range(n):
+        i = cand_firm[k]
+        d = np.int64(cand_dest[k])
+        s = np.int64(sector[i])
+        cell = d * n_s + s
+        xk = x[k]
+        mass = open_mass[cell] + xk
+        e_open = demand[cell] * tradability[s]
+        r_hat = e_open * xk / mass if mass > 0 else 0.0
+        row = (np.int64(economy[i]) * n_c + d) * n_s + s
+        dl = delta[i]
+        fixed = export_fixed + dl * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
+        v = packed[row, c_ff] - rule_first[i]
+        added = dl * (v if (v >= 0.0 or v != v) else 0.0)  # np.maximum(v, 0.0), NaN kept
+        enter[k] = feasible[k] and (r_hat / sigma - (fixed + added) > 0)
+    return enter
+
+
+@nb.njit(**_JIT)
 def clear_infeasible_slots(sup, supplier_price):
     """Empty (in place) the filled slots of ``sup`` whose delivered price is infinite (``np.isinf``)."""
     cap, m = sup.shape
@@ -1114,6 +1343,54 @@ def keep_links(firm, dest, born, keep):
     t = 0
     for k in range(keep.size):
         if keep[k]:
+            out_firm[t] = firm[k]
+            out_dest[t] = dest[k]
+            out_born[t] = born[k]
+            t += 1
+    return out_firm, out_dest, out_born
+
+
+@nb.njit(**_JIT)
+def keep_live_links(firm, dest, born, dead):
+    """``keep_links`` with ``keep = ~dead[firm]``: the market links of firms not flagged in ``dead``, in order."""
+    n = 0
+    for k in range(firm.size):
+        n += np.int64(not dead[firm[k]])
+    out_firm = np.empty(n, firm.dtype)
+    out_dest = np.empty(n, dest.dtype)
+    out_born = np.empty(n, born.dtype)
+    t = 0
+    for k in range(firm.size):
+        if not dead[firm[k]]:
+            out_firm[t] = firm[k]
+            out_dest[t] = dest[k]
+            out_born[t] = born[k]
+            t += 1
+    return out_firm, out_dest, out_born
+
+
+@nb.njit(**_JIT)
+def apply_drops(firm, dest, born, drop, withdrawals, withdrew):
+    """Drop the market links flagged in ``drop`` and return the links kept (``keep_links`` with ``~drop``).
+
+    Their firms' ``withdrawals`` get +1 per dropped link and ``withdrew`` is set (in place).
+
+    The numpy form: ``withdrawals += np.bincount(firm[drop], minlength=cap)`` (the same sums while ``withdrawals``
+    holds whole numbers), ``withdrew[firm[drop]] = True``, then ``keep_links(firm, dest, born, ~drop)``.
+    """
+    n = 0
+    for k in range(drop.size):
+        n += np.int64(not drop[k])
+    out_firm = np.empty(n, firm.dtype)
+    out_dest = np.empty(n, dest.dtype)
+    out_born = np.empty(n, born.dtype)
+    t = 0
+    for k in range(drop.size):
+        if drop[k]:
+            i = firm[k]
+            withdrawals[i] += 1.0
+            withdrew[i] = True
+        else:
             out_firm[t] = firm[k]
             out_dest[t] = dest[k]
             out_born[t] = born[k]

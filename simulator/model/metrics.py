@@ -351,6 +351,12 @@ class MetricsCollector:
         self._num = np.array([col[m.numerator] for m in METRICS])
         self._den = np.array([col[m.denominator] if m.denominator else -1 for m in METRICS])
         self._level_sel = [np.flatnonzero(self.labels[0] == lev) for lev in LEVELS]
+        # when the levels are consecutive runs covering every group (as ``_labels`` writes them): their starts, sizes
+        runs = np.concatenate(self._level_sel)
+        self._level_sizes = np.array([sel.size for sel in self._level_sel])
+        complete = runs.size == self.labels[0].size and np.array_equal(runs, np.arange(runs.size))
+        nonempty = bool((self._level_sizes > 0).all())
+        self._level_starts = np.cumsum(self._level_sizes) - self._level_sizes if complete and nonempty else None
         n_r = len(self.region_names)
         self._region_pairs = (self.region_of[:, None] * n_r + self.region_of[None, :]).ravel()
         self.extra_labels = self._extra_labels()
@@ -388,11 +394,20 @@ class MetricsCollector:
 
     def _levels(self, cell: np.ndarray) -> np.ndarray:
         """Sum a (c, s, z, q) cell table to every group: rows world, regions, economies, sectors, sizes."""
-        econ = cell.sum(axis=(1, 2))
-        region = _sum_rows(self.region_of, econ, len(self.region_names))
-        return np.concatenate(
-            [econ.sum(axis=0, keepdims=True), region, econ, cell.sum(axis=(0, 2)), cell.sum(axis=(0, 1))]
-        )
+        # one compiled pass, the same sums in the same order as
+        # econ = cell.sum(axis=(1, 2)); [econ.sum(axis=0), _sum_rows(region_of, econ), econ, cell.sum(axis=(0, 2)),
+        # cell.sum(axis=(0, 1))] (numpy's order for these reductions, the quantity axis innermost)
+        cell = np.ascontiguousarray(cell, dtype=np.float64)
+        return kernels.level_sums(cell, np.asarray(self.region_of, dtype=np.int64), len(self.region_names))
+
+    def _regime_bloc(self, model: DataFlowModel) -> np.ndarray:
+        """``regime_bloc`` of the model, kept while the regime table is the same (it changes only with reforms)."""
+        regime = model.policy.regime
+        cached = getattr(self, "_bloc_cache", None)
+        if cached is None or cached[0].shape != regime.shape or not np.array_equal(cached[0], regime):
+            cached = (np.array(regime, copy=True), regime_bloc(model))
+            self._bloc_cache = cached
+        return cached[1]
 
     def collect(self, model: DataFlowModel) -> None:
         """Compute and store the metrics of the model's current step."""
@@ -433,11 +448,22 @@ class MetricsCollector:
             out=np.full(dds.shape, np.nan),
             where=groups[:, col["firms"]] > 0,
         )
-        for sel in self._level_sel:
-            top = np.nanmax(prod[sel]) if np.isfinite(prod[sel]).any() else np.nan
-            pair = np.empty((sel.size, 2))
-            pair[:, 0] = share[sel]
-            pair[:, 1] = prod[sel] / top if top > 0 else np.nan
+        starts = self._level_starts
+        if starts is None:
+            for sel in self._level_sel:
+                top = np.nanmax(prod[sel]) if np.isfinite(prod[sel]).any() else np.nan
+                pair = np.empty((sel.size, 2))
+                pair[:, 0] = share[sel]
+                pair[:, 1] = prod[sel] / top if top > 0 else np.nan
+                parts.append(pair.ravel())
+        else:
+            # the levels are consecutive runs of groups: the same numbers with one reduction per kind over the runs
+            # (the largest finite-or-infinite productivity ignoring NaN, NaN where a level has no finite value)
+            top = np.where(np.logical_or.reduceat(np.isfinite(prod), starts), np.fmax.reduceat(prod, starts), np.nan)
+            top = np.repeat(top, self._level_sizes)
+            pair = np.empty((dds.size, 2))
+            pair[:, 0] = share
+            pair[:, 1] = np.divide(prod, top, out=np.full_like(prod, np.nan), where=top > 0)
             parts.append(pair.ravel())
 
         # by provider economy / destination market
@@ -468,7 +494,7 @@ class MetricsCollector:
         n_r = len(self.region_names)
         rr = np.bincount(self._region_pairs, weights=flows.ravel(), minlength=n_r * n_r)
         parts.append(rr)
-        parts.append(np.array([modularity(flows, regime_bloc(model))]))
+        parts.append(np.array([modularity(flows, self._regime_bloc(model))]))
         self.extra_blocks.append((step, np.concatenate(parts)))
 
     def frame(self) -> pd.DataFrame:

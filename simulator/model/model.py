@@ -208,10 +208,11 @@ class DataFlowModel(mesa.Model):
         # the metrics' link sums are by-products of the accounts pass, computed on the steps that collect
         self._compute_trade(reconsider, link_metrics=collect)
         self.innovation = self.rules["innovation"](self)
-        f.knowledge = (1.0 - p["knowledge_depreciation"]) * f.knowledge + self.innovation.rd
-        f.phi = np.where(f.alive, self.innovation.phi, f.phi)
-        f.profit = self.accounts.profit - self.innovation.rd
-        f.revenue = self.accounts.revenue.copy()
+        # knowledge (1 − depreciation) K + rd, φ where alive, profit π − rd and revenue: one compiled pass
+        f.knowledge, f.phi, f.profit, f.revenue = kernels.firm_update(
+            f.alive, f.knowledge, 1.0 - p["knowledge_depreciation"], self.innovation.rd, self.innovation.phi, f.phi,
+            self.accounts.profit, self.accounts.revenue,
+        )  # fmt: skip
         f.size = _size_class(f.revenue, self.money_scale, p)
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
@@ -227,7 +228,7 @@ class DataFlowModel(mesa.Model):
             econ, sect = np.nonzero(n_new)
             k = n_new[econ, sect]
             self._add_firms(np.repeat(econ, k), np.repeat(sect, k), with_suppliers=True)
-        firm_rev = np.bincount(f.economy, weights=f.revenue * f.alive, minlength=self.n_economies)
+        firm_rev = kernels.alive_sums(f.economy, f.revenue, f.alive, self.n_economies)
         hosting.update_depth(self.market, self.accounts.local_hosting_revenue, firm_rev, p)
 
     def run(self, n_steps: int) -> DataFlowModel:
@@ -413,10 +414,11 @@ class DataFlowModel(mesa.Model):
             tr.market_revenue, tr.market_feasible, reconsider, sigma, self.n_economies, self.costs.tau.shape[2],
         )  # fmt: skip
         if drop.any():
-            dropped = firm[drop]
-            self._withdrawals += np.bincount(dropped, minlength=f.capacity)
-            f.withdrew[dropped] = True
-            net.keep_markets(~drop)
+            # withdrawals counted and flagged, links compacted, in one compiled pass (``_withdrawals`` holds whole
+            # numbers: +1 per dropped link is the same sum as adding ``np.bincount(firm[drop])``)
+            net.mk_firm, net.mk_dest, net.mk_born = kernels.apply_drops(
+                firm, net.mk_dest, net.mk_born, drop, self._withdrawals, f.withdrew
+            )
         cand_firms = np.flatnonzero(reconsider)
         if cand_firms.size == 0:
             return
@@ -429,12 +431,14 @@ class DataFlowModel(mesa.Model):
         lt = link_terms(cand_firms, cand_dest, f, self.costs, self.local_price, p)
         price = sigma / (sigma - 1) * self.unit_cost[cand_firms] * lt.tau * (1 + lt.wedge)
         x = np.where(lt.feasible, price ** (1 - sigma), 0.0)
-        cell = cand_dest * self.n_sectors + f.sector[cand_firms]
-        mass = tr.open_mass.ravel()[cell] + x
-        e_open = (self.demand * self.tradability[None, :]).ravel()[cell]
-        r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
-        entry_fixed = self._market_fixed(cand_firms, cand_dest) + self._firm_fixed_added(cand_firms, cand_dest)
-        enter = lt.feasible & (r_hat / sigma - entry_fixed > 0)
+        # expected revenue r̂ = e_open x / (open mass + x) against the entry cost (``_market_fixed`` +
+        # ``_firm_fixed_added``), and the entry rule, in one compiled pass
+        enter = kernels.market_entries(
+            cand_firms, cand_dest, f.economy, f.sector, f.delta, self.costs.packed, COL["fixed"], COL["source_code"],
+            COL["firm_fixed"], p["fixed_export_cost"] * self.money_scale, p["source_code_cost"] * self.money_scale,
+            _fit(self.accounts.firm_rule_first, f.capacity), x, lt.feasible, tr.open_mass.ravel(), self.demand.ravel(),
+            self.tradability, sigma, self.n_economies, self.costs.tau.shape[2],
+        )  # fmt: skip
         if enter.any():
             net.add_markets(cand_firms[enter], cand_dest[enter], self.steps)
             cost = p["market_entry_cost"] * p["fixed_export_cost"] * self.money_scale

@@ -57,7 +57,9 @@ class Network:
 
     def remove_firms(self, dead: np.ndarray) -> None:
         """Remove every link of the firms flagged in ``dead`` (bool per slot)."""
-        self.keep_markets(~dead[self.mk_firm])
+        # the market links of the firms staying, in one compiled pass (``keep_markets(~dead[mk_firm])``)
+        firm, dest, born = self.mk_firm, self.mk_dest, self.mk_born
+        self.mk_firm, self.mk_dest, self.mk_born = kernels.keep_live_links(firm, dest, born, dead)
         # the rows of the dead and every slot holding a dead supplier, in one compiled pass (the numpy form:
         # ``sup[dead] = -1``, then ``sup[(sup >= 0) & dead[max(sup, 0)]] = -1``)
         kernels.clear_dead_suppliers(self.sup, dead)
@@ -108,6 +110,9 @@ def gravity_decay(dist_km: np.ndarray, gamma: float) -> np.ndarray:
 
 def gravity_cdf_from_decay(mass: np.ndarray, decay: np.ndarray, exclude_home: bool) -> np.ndarray:
     """``gravity_cdf`` given its distance decay (``gravity_decay``), for callers that keep the decay between draws."""
+    if decay.ndim == 2 and decay.shape[1] <= 128 and decay.dtype == np.float64:
+        # one compiled pass, the same numbers (numpy's pairwise row sums are replicated up to 128 columns)
+        return kernels.gravity_cdf_rows(np.asarray(mass, dtype=np.float64), decay, exclude_home)
     w = mass[None, :] * decay
     if exclude_home:
         np.fill_diagonal(w, 0.0)
@@ -119,11 +124,8 @@ def gravity_cdf_from_decay(mass: np.ndarray, decay: np.ndarray, exclude_home: bo
 def sample_rows(rng: np.random.Generator, cdf: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Draw one column per entry of ``rows`` from the row-wise CDF ``cdf`` (vectorised inverse-CDF), -1 if empty."""
     u = rng.random(rows.size)
-    out = kernels.count_below(cdf, rows, u)
-    empty = cdf[rows, -1] <= 0
-    out = np.minimum(out, cdf.shape[1] - 1)
-    out[empty] = -1
-    return out
+    # (cdf[rows] < u).sum(axis=1) clipped to the last column, -1 where the row is empty, in one compiled pass
+    return kernels.sample_cdf_rows(cdf, rows, u)
 
 
 def sample_firms_by_economy(
