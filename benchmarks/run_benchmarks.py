@@ -155,12 +155,28 @@ def main(argv: list[str] | None = None) -> None:
             f"Date: {dt.date.today().isoformat()}. Command: `.venv/bin/python benchmarks/run_benchmarks.py --write`.",
             f"Machine: {info['cpu']}, {info['cores']} cores, {info['memory']}; Python {info['python']}; "
             f"{info['platform']}. Each configuration in its own process on one core (`taskset -c 0`).",
+            f"Code: commit {commit()}.",
+            "",
             "",
         ]
         # the hand-kept history below the latest run survives a rewrite
         old = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else ""
         history = old[old.index(HISTORY) :] if HISTORY in old else ""
         RESULTS_MD.write_text("\n".join(header) + report.rstrip("\n") + "\n\n" + history, encoding="utf-8")
+
+
+def commit() -> str:
+    """Short hash of the checked-out commit (with ``+changes`` when the tree differs from it), or ``unknown``."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=HERE, capture_output=True, text=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + (" +changes" if dirty.stdout.strip() else "")
 
 
 if __name__ == "__main__":
