@@ -1,66 +1,49 @@
 """Baseline plausibility: the full-world status quo reproduces the calibration targets of evidence.md.
 
-The baseline (``baseline_state`` of the full world, default parameters) is run for ``SEEDS`` replicates of
-``N_FIRMS`` firms and ``STEPS`` steps; each target is the mean over replicates of the last step's value. Tolerances
-(see docs/model.md, "Calibration"): the published figures are rounded secondary statistics (evidence.md status S)
-and a replicate of a few thousand heavy-tailed firms moves regional shares by tens of percent, so the bands are
-about a factor of two around the point targets.
+The baseline (``baseline_state`` of the full world, default parameters) is run for the seeds of
+``simulator.experiment.calibration`` (8 replicates of 5,000 firms and 8 steps); each target is the mean over
+replicates of the last step's value. Tolerances (``TARGETS``; docs/model.md, "Calibration"): the published figures are
+rounded secondary statistics (evidence.md status S) and a replicate of a few thousand heavy-tailed firms moves
+regional shares by tens of percent, so the bands are about a factor of two around the point targets.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
-from test_model_fixtures import full_world, schedule
+from test_model_fixtures import full_world
 
-from simulator.model import DataFlowModel
-from simulator.world.baseline import baseline_state
-
-N_FIRMS = 5000
-STEPS = 8
-SEEDS = (1, 2, 3, 4, 5, 6, 7, 8)
-
-# target: (low, high) in percent — evidence.md "Baseline calibration targets"
-TOLERANCES = {
-    "africa_dds_share": (0.5, 2.0),  # Africa ≈ 1 % of world digitally delivered services exports (WTO 2023)
-    "lac_dds_share": (1.0, 4.0),  # LAC ≈ 2 % (WTO 2023); fitted by dds_capability_lac (docs/model.md, Calibration)
-    "intra_africa_share": (12.0, 22.0),  # intra-African share of African trade ≈ 15–18 % (Afreximbank)
-    "data_management_share": (7.0, 15.0),  # data-management costs ≈ 11 % of costs (OECD–WTO 2025)
-}
-
-
-def last_value(df, metric, level, group):
-    sel = df[(df["metric"] == metric) & (df["level"] == level) & (df["group"] == group)]
-    return float(sel.loc[sel["step"] == sel["step"].max(), "value"].iloc[0])
-
-
-def targets(model: DataFlowModel) -> dict[str, float]:
-    df = model.metrics_frame()
-    afr_out = sum(last_value(df, "region_flow", "region_pair", f"AFR>{r}") for r in model.region_codes)
-    return {
-        "africa_dds_share": 100 * last_value(df, "dds_export_share_of_world", "region", "AFR"),
-        "lac_dds_share": 100 * last_value(df, "dds_export_share_of_world", "region", "LAC"),
-        "intra_africa_share": 100 * last_value(df, "region_flow", "region_pair", "AFR>AFR") / afr_out,
-        "data_management_share": 100 * last_value(df, "data_management_cost_share", "world", "world"),
-    }
+from simulator.experiment.calibration import TARGETS, grid, measure, target_values
 
 
 @pytest.fixture(scope="module")
-def baseline_targets() -> dict[str, np.ndarray]:
-    world = full_world()
-    sched = schedule(baseline_state(world), horizon=STEPS)
-    runs = [targets(DataFlowModel(world, sched, n_firms=N_FIRMS, rng=s).run(STEPS)) for s in SEEDS]
-    return {k: np.array([r[k] for r in runs]) for k in TOLERANCES}
+def baseline_targets() -> pd.DataFrame:
+    return measure(full_world())
 
 
-@pytest.mark.parametrize("target", sorted(TOLERANCES))
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.name)
 def test_baseline_reproduces_calibration_target(baseline_targets, target):
-    lo, hi = TOLERANCES[target]
-    values = baseline_targets[target]
+    values = baseline_targets[target.name].to_numpy(dtype=float)
     assert np.isfinite(values).all(), values
-    assert lo <= values.mean() <= hi, (target, values)
+    assert target.low <= values.mean() <= target.high, (target.name, values)
 
 
 def test_high_income_economies_dominate_dds_exports(baseline_targets):
     # the rest of the world (mostly high-income) holds the bulk of DDS exports (WTO 2023: high-income 82 %)
     assert (baseline_targets["africa_dds_share"] + baseline_targets["lac_dds_share"]).mean() < 10.0
+
+
+def test_grid_moves_the_target_its_parameter_is_fitted_to():
+    # the LAC capability is the calibrated lever of LAC's DDS share: lowering it lowers the share, seed for seed
+    g = grid(full_world(), "dds_capability_lac", [1.0, 0.5], seeds=(1, 2), n_firms=2000, n_steps=4)
+    lac = g[g["target"] == "lac_dds_share"].set_index("value")
+    assert lac.loc[0.5, "max"] < lac.loc[1.0, "min"], lac
+    assert set(g["target"]) == {t.name for t in TARGETS}
+
+
+def test_target_values_of_a_run_without_african_exports_are_nan_not_an_error():
+    frame = pd.DataFrame({"step": [0], "metric": ["output"], "level": ["world"], "group": ["world"], "value": [1.0]})
+    values = target_values(frame)
+    assert set(values) == {t.name for t in TARGETS}
+    assert all(np.isnan(v) for v in values.values())

@@ -1,6 +1,7 @@
 """Imports every command module so that each registers its commands on the app."""
 
 from simulator.cli import (
+    calibrate_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     scenario_cmd,  # noqa: F401
     world_cmd,  # noqa: F401
