@@ -197,6 +197,66 @@ def test_trade_kernels_match_numpy(model):
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
+def test_seller_accounts_zero_wedge_links_exact(seed):
+    """Links without a wedge (compliance = payment = destination hosting = 0, as every domestic link) skip the
+    divisions by 1 + W = 1; the per-seller sums stay bit for bit those of ``np.bincount`` over the numpy expressions,
+    with ±0 wedge terms, non-finite revenue and zero sums included."""
+    rng = np.random.default_rng(seed)
+    n, cap, n_c, nm, sigma = 4000, 300, 70, 900, 4.3
+    seller = rng.integers(0, cap - 5, n)
+    dest = rng.integers(0, n_c, n)
+    economy = rng.integers(0, n_c, cap).astype(np.int16)
+    dest[: n // 2] = economy[seller[: n // 2]]  # many domestic links
+    rev = rng.lognormal(0.0, 2.0, n) * (rng.random(n) > 0.05)
+    terms = []
+    for _ in range(3):
+        x = rng.random(n) * 0.3 * (rng.random(n) < 0.4)
+        x[rng.random(n) < 0.05] = -0.0
+        terms.append(x)
+    comp, pay, dh = terms
+    comp[: n // 2] = pay[: n // 2] = dh[: n // 2] = 0.0
+    dh[5] = -0.0
+    rev[[7, 11, 2500]] = [np.inf, np.nan, np.inf]  # non-finite revenue on wedge-free links and one other
+    tau = 1.0 + rng.random(n)
+    region_of = rng.integers(0, 5, n_c)
+    got = kernels.seller_accounts(seller, dest, economy, rev, comp, pay, dh, nm, sigma, cap, n_c, tau, region_of, True)
+    core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = got
+
+    def by_firm(v):
+        return np.bincount(seller, weights=v, minlength=cap)
+
+    vc = rev * (sigma - 1.0) / sigma
+    one_w = 1.0 + (comp + pay + dh)
+    foreign = economy[seller] != dest
+    with np.errstate(invalid="ignore"):
+        want = {
+            "core": by_firm(vc / one_w),
+            "comp_var": by_firm(vc * comp / one_w),
+            "payment": by_firm(vc * pay / one_w),
+            "dest_host": by_firm(vc * dh / one_w),
+            "local_rev": np.bincount(dest, weights=vc * dh / one_w, minlength=n_c),
+            "exports": by_firm(np.where(foreign, rev, 0.0)),
+        }
+    for name, value in (("core", core), ("comp_var", comp_var), ("payment", payment), ("dest_host", dest_host),
+                        ("local_rev", local_rev), ("exports", exports)):  # fmt: skip
+        np.testing.assert_array_equal(value, want[name], err_msg=name)
+        np.testing.assert_array_equal(np.signbit(value), np.signbit(want[name]), err_msg=name)
+    assert np.isnan(comp_var).any() and np.isinf(core).any()  # the non-finite links take the general path
+    np.testing.assert_array_equal(
+        n_foreign, np.bincount(seller[:nm], weights=foreign[:nm].astype(float), minlength=cap)
+    )
+    wedge = comp + pay + dh
+    for g, w in zip(
+        (intra, cost, flows),
+        kernels.link_metric_sums(seller, dest, economy, region_of, rev, tau, wedge, cap, n_c),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(g, w)
+    served_links = foreign & ((np.arange(n) < nm) | (rev > 0))
+    np.testing.assert_array_equal(served, kernels.served_masks(seller, dest, served_links, cap, n_c))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
 def test_unique_pairs_matches_np_unique(seed):
     rng = np.random.default_rng(seed)
     n_a, n_b = 500, 17

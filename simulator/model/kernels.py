@@ -299,13 +299,22 @@ def seller_accounts(
         d = dest[k]
         r = revenue[k]
         vc = r * (sigma - 1.0) / sigma
-        one_w = 1.0 + (comp[k] + pay[k] + dh[k])
-        core[i] += vc / one_w
-        comp_var[i] += vc * comp[k] / one_w
-        payment[i] += vc * pay[k] / one_w
-        v = vc * dh[k] / one_w
-        dest_host[i] += v
-        local_rev[d] += v
+        ck = comp[k]
+        pk = pay[k]
+        hk = dh[k]
+        if ck == 0.0 and pk == 0.0 and hk == 0.0 and abs(vc) < np.inf:
+            # no wedge (every domestic link): 1 + W is exactly 1, so vc / (1 + W) is vc, and the three other terms
+            # are ±0, whose addition leaves a sum started at +0 unchanged (bit for bit): four divisions saved
+            one_w = 1.0
+            core[i] += vc
+        else:
+            one_w = 1.0 + (ck + pk + hk)
+            core[i] += vc / one_w
+            comp_var[i] += vc * ck / one_w
+            payment[i] += vc * pk / one_w
+            v = vc * hk / one_w
+            dest_host[i] += v
+            local_rev[d] += v
         o = economy[i]
         if o != d:
             exports[i] += r
