@@ -47,8 +47,8 @@ from simulator.model.population import (  # noqa: E402
     HostingMode,
     allocate,
     broadband_index,
+    dds_capability,
     gdp_per_capita_index,
-    regional_factor,
 )
 from simulator.model.trade import final_demand  # noqa: E402
 from simulator.world.policy import PolicySchedule  # noqa: E402
@@ -549,9 +549,7 @@ class MesaReferenceModel(mesa.Model):
         gdppc = gdp_per_capita_index(world)
         broadband = broadband_index(world, p["broadband_offset"])
         self.broadband = broadband.tolist()
-        services = sectors["kind"].to_numpy() == "services"
-        capability = regional_factor(world, {"LAC": p["dds_capability_lac"], "AFR": p["dds_capability_africa"]})
-        self.dds_capability = np.where(services[None, :], capability[:, None], 1.0).tolist()  # as model.py
+        self.dds_capability = dds_capability(world, p).tolist()
         self.tfp_scale = (gdppc ** p["tfp_gdppc_elasticity"] * broadband ** p["tfp_broadband_elasticity"]).tolist()
         self.wage = (gdppc ** p["wage_gdppc_elasticity"]).tolist()
         self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()

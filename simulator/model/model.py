@@ -23,11 +23,11 @@ from simulator.model.population import (
     SizeClass,
     allocate,
     broadband_index,
+    dds_capability,
     draw_delta,
     draw_productivity,
     empty_firms,
     gdp_per_capita_index,
-    regional_factor,
     size_class,
 )
 from simulator.model.trade import (
@@ -130,10 +130,7 @@ class DataFlowModel(mesa.Model):
 
         self.broadband = broadband_index(world, p["broadband_offset"])
         self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"] * self.broadband ** p["tfp_broadband_elasticity"]
-        # digital-services capability K_r of the region, for services sectors only, ``(c, s)``
-        services = sectors["kind"].to_numpy() == "services"
-        capability = regional_factor(world, {"LAC": p["dds_capability_lac"], "AFR": p["dds_capability_africa"]})
-        self.dds_capability = np.where(services[None, :], capability[:, None], 1.0)
+        self.dds_capability = dds_capability(world, p)
         self.wage = gdppc ** p["wage_gdppc_elasticity"]
         self.region_codes, self.region_of = np.unique(
             world.economies["region"].astype(str).to_numpy(), return_inverse=True

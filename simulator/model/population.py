@@ -19,6 +19,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from simulator.world.tables import SectorKind
 from simulator.world.world import World
 
 
@@ -173,13 +174,18 @@ def broadband_index(world: World, offset: float) -> np.ndarray:
     return np.where(known, (np.where(known, bb, mean) + offset) / (mean + offset), 1.0)
 
 
-def regional_factor(world: World, factors: Mapping[str, float]) -> np.ndarray:
-    """Per-economy value of a region-level factor, ``(c,)``: ``factors[region]``, 1 for regions not listed."""
+def dds_capability(world: World, params: Mapping[str, float]) -> np.ndarray:
+    """Digital-services capability K of each economy × sector, ``(c, s)``.
+
+    K is ``dds_capability_lac`` for services sectors of LAC economies, ``dds_capability_africa`` for those of Africa,
+    and 1 elsewhere and for goods sectors; a services firm's supply capability is multiplied by K^δ.
+    """
     region = world.economies["region"].astype(str).to_numpy()
-    out = np.ones(region.size)
-    for code, value in factors.items():
-        out[region == code] = value
-    return out
+    by_economy = np.ones(region.size)
+    by_economy[region == "LAC"] = params["dds_capability_lac"]
+    by_economy[region == "AFR"] = params["dds_capability_africa"]
+    services = world.sectors["kind"].astype(str).to_numpy() == SectorKind.SERVICES
+    return np.where(services[None, :], by_economy[:, None], 1.0)
 
 
 def draw_productivity(rng: np.random.Generator, economy: np.ndarray, tfp_scale: np.ndarray, shape: float) -> np.ndarray:
