@@ -113,15 +113,62 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
     }
 
 
+def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[str, float]:
+    """Ratio of the vectorised model to the Mesa reference measured step against step in one process.
+
+    Both models are built at ``n_firms`` on the full world (baseline policy, the same seed); then, ``pairs`` times,
+    one reference step is timed and right after it ``vec_steps`` steps of the vectorised model (every metric
+    collected). Each pair gives a ratio (reference ms per step / vectorised ms per step) measured within about a
+    second, so a drift of the machine's speed between runs, which separate processes cannot tell from a real
+    change, moves both sides of a pair together. Returns the median, minimum and maximum of the pairs' ratios and
+    the median step times.
+    """
+    import numpy as np
+
+    from benchmarks.mesa_reference import MesaReferenceModel
+    from simulator.model import DataFlowModel
+    from simulator.world import PolicySchedule, baseline_state, load_world
+
+    world = load_world()
+    horizon = pairs * vec_steps + 5
+    DataFlowModel(world, PolicySchedule(baseline_state(world), horizon=5), n_firms=1000, rng=seed).run(2)
+    vec = DataFlowModel(world, PolicySchedule(baseline_state(world), horizon=horizon), n_firms=n_firms, rng=seed)
+    ref = MesaReferenceModel(world, PolicySchedule(baseline_state(world), horizon=horizon), n_firms=n_firms, rng=seed)
+    ref_ms, vec_ms = [], []
+    for _ in range(pairs):
+        t = time.perf_counter()
+        ref.run(1)
+        ref_ms.append(1000 * (time.perf_counter() - t))
+        t = time.perf_counter()
+        vec.run(vec_steps)
+        vec_ms.append(1000 * (time.perf_counter() - t) / vec_steps)
+    ratios = np.array(ref_ms) / np.array(vec_ms)
+    return {
+        "impl": "paired",
+        "firms": n_firms,
+        "pairs": pairs,
+        "vec_steps": vec_steps,
+        "ref_step_ms": float(np.median(ref_ms)),
+        "vec_step_ms": float(np.median(vec_ms)),
+        "ratio_median": float(np.median(ratios)),
+        "ratio_min": float(ratios.min()),
+        "ratio_max": float(ratios.max()),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=int, required=True)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--metrics-every", type=int, default=1)
-    parser.add_argument("--impl", choices=["vectorised", "mesa"], default="vectorised")
+    parser.add_argument("--impl", choices=["vectorised", "mesa", "paired"], default="vectorised")
+    parser.add_argument("--pairs", type=int, default=8, help="paired: reference steps, each against --vec-steps")
+    parser.add_argument("--vec-steps", type=int, default=20, help="paired: vectorised steps timed after each")
     args = parser.parse_args(argv)
-    if args.impl == "vectorised":
+    if args.impl == "paired":
+        out = measure_paired(args.firms, args.pairs, args.vec_steps, args.seed)
+    elif args.impl == "vectorised":
         out = measure_model(args.firms, args.steps, args.seed, args.metrics_every)
     else:
         from benchmarks.mesa_reference import measure_reference

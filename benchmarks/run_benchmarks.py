@@ -124,6 +124,13 @@ def main(argv: list[str] | None = None) -> None:
             ref_steps = 3 if args.quick else (10 if firms <= 1_000 else 5)
             ref_rows.append(run_one(["--impl", "mesa", "--firms", str(firms), "--steps", str(ref_steps)]))
             sys.stderr.write(f"mesa {firms:,}: {ref_rows[-1]['firm_steps_per_s']:,.0f} firm-steps/s\n")
+    paired = []
+    if not args.no_reference:
+        for firms in REFERENCE_SIZES:
+            pairs, vec_steps = (2, 5) if args.quick else (8, 20)
+            cmd = ["--impl", "paired", "--firms", str(firms), "--pairs", str(pairs), "--vec-steps", str(vec_steps)]
+            paired.append(run_one(cmd))
+            sys.stderr.write(f"paired {firms:,}: {paired[-1]['ratio_median']:,.0f}x\n")
     n_over = min(METRICS_OVERHEAD_SIZE, max(sizes))
     with_metrics = next(r for r in rows if r["firms"] == n_over)
 
@@ -133,7 +140,16 @@ def main(argv: list[str] | None = None) -> None:
         mine = next((r for r in rows if r["firms"] == ref["firms"]), None)
         if mine:
             ratio = mine["firm_steps_per_s"] / ref["firm_steps_per_s"]
-            lines.append(f"- {ref['firms']:,} firms: vectorised / Mesa reference = **{ratio:,.0f}×**")
+            lines.append(
+                f"- {ref['firms']:,} firms: vectorised / Mesa reference = **{ratio:,.0f}×** (separate processes)"
+            )
+    for pr in paired:
+        lines.append(
+            f"- {pr['firms']:,} firms, step against step in one process: vectorised / Mesa reference = "
+            f"**{pr['ratio_median']:,.0f}×** (median of {pr['pairs']} pairs, range {pr['ratio_min']:,.0f}–"
+            f"{pr['ratio_max']:,.0f}×; each pair is one reference step, {pr['ref_step_ms']:,.0f} ms median, against "
+            f"the next {pr['vec_steps']} vectorised steps, {pr['vec_step_ms']:.1f} ms median)"
+        )
     lines.append(
         f"- metrics every step at {n_over:,} firms: {100 * with_metrics['metrics_share']:.1f} % of run time "
         f"(time inside the metrics collector, summed over the same run: {with_metrics['metrics_s']:.2f} s of "
