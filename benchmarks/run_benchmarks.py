@@ -33,6 +33,8 @@ SIZES = (1_000, 10_000, 100_000, 1_000_000)
 """Firm counts measured for the vectorised model."""
 REFERENCE_SIZES = (1_000, 10_000)
 """Firm counts measured for the Mesa reference (slower by orders of magnitude)."""
+FLOOR_SIZE = 100_000
+"""Firm count at which ``floor.py`` bounds the trade passes from below."""
 METRICS_OVERHEAD_SIZE = 100_000
 """Firm count at which the cost of collecting every metric every step is measured."""
 
@@ -44,10 +46,10 @@ def steps_for(firms: int, quick: bool) -> int:
     return 100 if firms <= 100_000 else 20
 
 
-def run_one(args: list[str]) -> dict:
-    """Run ``measure.py`` with ``args`` in a fresh process on one core and return its JSON result."""
+def run_one(args: list[str], script: str = "measure.py") -> dict:
+    """Run ``script`` (``measure.py``) with ``args`` in a fresh process on one core and return its JSON result."""
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    cmd = [sys.executable, str(HERE / "measure.py"), *args]
+    cmd = [sys.executable, str(HERE / script), *args]
     if shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
@@ -131,6 +133,8 @@ def main(argv: list[str] | None = None) -> None:
             cmd = ["--impl", "paired", "--firms", str(firms), "--pairs", str(pairs), "--vec-steps", str(vec_steps)]
             paired.append(run_one(cmd))
             sys.stderr.write(f"paired {firms:,}: {paired[-1]['ratio_median']:,.0f}x\n")
+    floor = run_one(["--firms", str(FLOOR_SIZE if not args.quick else 10_000)], script="floor.py")
+    sys.stderr.write(f"floor {floor['firms']:,}: {floor['floor_ms']:.1f} ms of trade passes\n")
     n_over = min(METRICS_OVERHEAD_SIZE, max(sizes))
     with_metrics = next(r for r in rows if r["firms"] == n_over)
 
@@ -156,6 +160,13 @@ def main(argv: list[str] | None = None) -> None:
         f"{with_metrics['run_s']:.2f} s)"
     )
     lines.append(f"- scaling of step time with firms + links (log-log slope): {scaling_exponent(rows):.2f}")
+    lines.append(
+        f"- floor (`floor.py`, {floor['firms']:,} firms, {floor['market_links'] + floor['supplier_links']:,} links): "
+        f"the three tightest passes that reproduce the trade's revenue per firm take {floor['floor_ms']:.2f} ms "
+        f"(prices {floor['floor_prices_ms']:.2f}, log/exp {floor['floor_weights_ms']:.2f}, pools and flows "
+        f"{floor['floor_flows_ms']:.2f}) against a whole step of {floor['step_ms']:.1f} ms in the same process; "
+        f"10 M firm-steps/s leaves {floor['budget_10M_ms']:.1f} ms for the whole step"
+    )
     jit = max(r.get("jit_s", 0.0) for r in rows)
     lines.append(
         f"- first-call cost of the compiled kernels (numba cache load, or compilation on a fresh machine), paid once "
