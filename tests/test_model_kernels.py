@@ -437,10 +437,10 @@ def test_served_fixed_matches_unique_pairs(model):
         ps, weights=f.delta[ps] * (t[:, COL["fixed"]] + sc_amount * t[:, COL["source_code"]]), minlength=cap
     )
     first, second = kernels.top_two(ps, t[:, COL["firm_fixed"]], cap)
+    ftab = kernels.fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc_amount)
     fix, g1, g2 = kernels.served_fixed(
-        tr.sales_seller, tr.sales_dest, served, f.economy, f.sector, f.delta, c.packed, COL["fixed"],
-        COL["source_code"], COL["firm_fixed"], sc_amount, cap, n_c, n_s,
-    )  # fmt: skip
+        tr.sales_seller, tr.sales_dest, served, f.economy, f.sector, f.delta, ftab, cap, n_c, n_s
+    )
     np.testing.assert_array_equal(fix, ref)
     np.testing.assert_array_equal(g1, first)
     np.testing.assert_array_equal(g2, second)
@@ -470,10 +470,34 @@ def test_served_masks_and_fixed_match_unique_pairs(n_c):
     t = packed[(economy[ps].astype(np.int64) * n_c + pd_) * n_s + sector[ps]]
     ref = np.bincount(ps, weights=delta[ps] * (t[:, 0] + 0.3 * t[:, 1]), minlength=cap)
     first, second = kernels.top_two(ps, t[:, 4], cap)
-    fix, g1, g2 = kernels.served_fixed_masks(mask, economy, sector, delta, packed, 0, 1, 4, 0.3, cap, n_c, n_s)
+    ftab = kernels.fixed_table(packed, 0, 1, 4, 0.3)
+    fix, g1, g2 = kernels.served_fixed_masks(mask, economy, sector, delta, ftab, cap, n_c, n_s)
     np.testing.assert_array_equal(fix, ref)
     np.testing.assert_array_equal(g1, first)
     np.testing.assert_array_equal(g2, second)
+
+
+def test_fixed_table_matches_numpy():
+    """F + sc_amount · source code and G per row, the numbers the fixed-cost rules computed from ``packed``."""
+    rng = np.random.default_rng(5)
+    packed = rng.random((300, 9)) * rng.choice([0.0, 1.0, 1e6], (300, 9))
+    packed[:3, 7] = [np.inf, np.nan, -0.0]
+    for amount in (0.0, 0.37, 1e-9):
+        tab = kernels.fixed_table(packed, 6, 7, 8, amount)
+        assert tab.shape == (300, 2)
+        np.testing.assert_array_equal(tab[:, 0], packed[:, 6] + amount * packed[:, 7])
+        np.testing.assert_array_equal(tab[:, 1], packed[:, 8])
+    # the model keeps one table per cost tables (and source-code amount) and uses it in every fixed-cost rule
+    from simulator.model import DataFlowModel
+
+    world = small_world()
+    m = DataFlowModel(world, schedule(baseline_state(world), horizon=4), n_firms=300, rng=1)
+    trade_tab, fixed_tab = m._link_tables()
+    assert m._link_tables()[1] is fixed_tab and m._link_tables()[0] is trade_tab
+    amount = m.params["source_code_cost"] * m.money_scale
+    np.testing.assert_array_equal(
+        fixed_tab, kernels.fixed_table(m.costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], amount)
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3])
@@ -626,12 +650,13 @@ def test_account_totals_match_numpy(model):
     r = lambda: rng.random(cap)  # noqa: E731
     revenue, purchases, core, comp_var, dest_host, n_foreign = r(), r(), r(), r(), r(), rng.integers(0, 4, cap) * 1.0
     hosting_cost, home_comp, share, hosting_fixed, fix_comp, g_first = r(), r() * 0.1, r(), r(), r(), r()
-    operating, entry, dest_by_dest = r(), r(), rng.random(n_c)
+    operating_cell, entry, dest_by_dest = rng.random((n_c, model.n_sectors)), r(), rng.random(n_c)
+    operating = operating_cell[f.economy, f.sector]
     sigma, export_fixed = 4.0, 0.37
     local_rev = dest_by_dest.copy()
     got = kernels.account_totals(
-        f.alive, f.economy, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp, share,
-        hosting_fixed, fix_comp, f.delta, g_first, operating, entry, export_fixed, sigma, local_rev,
+        f.alive, f.economy, f.sector, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp,
+        share, hosting_fixed, fix_comp, f.delta, g_first, operating_cell, entry, export_fixed, sigma, local_rev,
     )  # fmt: skip
     hosting = core * (hosting_cost - home_comp) / (1.0 + hosting_cost)
     compliance_home = core * home_comp / (1.0 + hosting_cost)
@@ -648,13 +673,9 @@ def test_account_totals_match_numpy(model):
     np.testing.assert_array_equal(local_rev, np.bincount(f.economy, weights=local, minlength=n_c) + dest_by_dest)
 
 
-def test_cell_gathers_and_sums_match_numpy(model):
+def test_cell_profit_revenue_matches_numpy(model):
     f = model.firms
     n_c, n_s = model.cell_target.shape
-    table = np.random.default_rng(1).random((n_c, n_s))
-    np.testing.assert_array_equal(
-        kernels.scaled_cell_values(0.3, table, f.economy, f.sector), 0.3 * table[f.economy, f.sector]
-    )
     exclude = np.random.default_rng(2).random(f.capacity) < 0.1
     prof, rev, n = kernels.cell_profit_revenue(f.alive, exclude, f.economy, f.sector, n_c, n_s, f.profit, f.revenue)
     stay = f.alive & ~exclude
@@ -679,9 +700,11 @@ def test_market_drops_match_numpy(model, seed):
     profit = revenue / sigma - model._market_fixed(firm, dest)
     profit[foreign] -= model._firm_fixed_saving(firm[foreign], dest[foreign])
     want = foreign & (~feasible | (reconsider[firm] & (profit < 0)))
+    ftab = kernels.fixed_table(
+        c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], p["source_code_cost"] * model.money_scale
+    )
     got = kernels.market_drops(
-        firm, dest, f.economy, f.sector, f.delta, c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"],
-        p["fixed_export_cost"] * model.money_scale, p["source_code_cost"] * model.money_scale,
+        firm, dest, f.economy, f.sector, f.delta, ftab, p["fixed_export_cost"] * model.money_scale,
         model.accounts.firm_rule_first, model.accounts.firm_rule_second, revenue, feasible, reconsider, sigma, n_c,
         n_s,
     )  # fmt: skip
@@ -745,9 +768,10 @@ def test_drop_foreign_buyers_matches_numpy(model, seed):
             for b, j in slots[(s, d)]:
                 want_sup[b, j] = -1
     sup, withdrawals, withdrew = net.sup.copy(), np.zeros(cap), np.zeros(cap, bool)
+    ftab = kernels.fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc)
     n_drop = kernels.drop_foreign_buyers(
-        sup, f.alive, reconsider, f.economy, f.sector, f.delta, flow, mk_firm, mk_dest, c.packed, COL["fixed"],
-        COL["source_code"], COL["firm_fixed"], fe, sc, first, second, sigma, withdrawals, withdrew, n_c, n_s,
+        sup, f.alive, reconsider, f.economy, f.sector, f.delta, flow, mk_firm, mk_dest, ftab, fe, first, second, sigma,
+        withdrawals, withdrew, n_c, n_s,
     )  # fmt: skip
     assert 0 < n_drop == want_w.sum() < len(sales)
     assert any(key in markets for key in sales)
@@ -766,12 +790,15 @@ def test_innovation_kernels_match_numpy(seed):
     revenue = np.where(rng.random(n) < 0.1, 0.0, rng.pareto(1.5, n))
     alive = rng.random(n) < 0.8
     ret = rng.uniform(0.5, 1.0, n)
-    absorb = rng.uniform(0.1, 2.0, n)
+    conn_factor = rng.uniform(0.1, 2.0, 7)
+    economy = rng.integers(0, 7, n).astype(np.int32)
+    access = rng.uniform(0.2, 1.0, n)
+    absorb = conn_factor[economy] * access
     rho, theta, gbar = 0.05, 3.0, 0.1
     rd_want = rho * np.maximum(profit, 0.0) * ret * alive
     intensity = np.divide(rd_want, revenue, out=np.zeros_like(rd_want), where=revenue > 0)
     x_want = -theta * intensity * absorb
-    rd, x = kernels.rd_success_exponent(profit, revenue, alive, ret, absorb, rho, theta)
+    rd, x = kernels.rd_success_exponent(profit, revenue, alive, ret, conn_factor, economy, access, rho, theta)
     np.testing.assert_array_equal(rd, rd_want)
     np.testing.assert_array_equal(x, x_want)
     phi = rng.lognormal(0.0, 1.0, n)
@@ -936,11 +963,13 @@ def test_market_entries_match_numpy(model, seed):
     r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
     entry_fixed = model._market_fixed(firm, dest) + model._firm_fixed_added(firm, dest)
     want = lt.feasible & (r_hat / sigma - entry_fixed > 0)
+    ftab = kernels.fixed_table(
+        c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], p["source_code_cost"] * model.money_scale
+    )
     got = kernels.market_entries(
-        firm, dest, f.economy, f.sector, f.delta, c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"],
-        p["fixed_export_cost"] * model.money_scale, p["source_code_cost"] * model.money_scale,
-        model.accounts.firm_rule_first, x, lt.feasible, tr.open_mass.ravel(), model.demand.ravel(),
-        model.tradability, sigma, n_c, n_s,
+        firm, dest, f.economy, f.sector, f.delta, ftab, p["fixed_export_cost"] * model.money_scale,
+        model.accounts.firm_rule_first, x, lt.feasible, tr.open_mass.ravel(), model.demand.ravel(), model.tradability,
+        sigma, n_c, n_s,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
     assert want.any() and not want.all()

@@ -240,3 +240,28 @@ def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, p
         shares.append(sel.set_index("group")["value"])
     assert shares[1]["LAC"] < 0.8 * shares[0]["LAC"], shares
     assert shares[1]["AFR"] >= shares[0]["AFR"], shares
+
+
+def test_tables_kept_between_policy_events_follow_the_cost_tables(world):
+    """Final demand and the trade and fixed-cost tables are kept while the cost tables are the same, rebuilt after."""
+    from simulator.model.model import MONEY_PER_USD
+    from simulator.model.trade import final_demand, fixed_table, trade_table
+
+    events = regime_events(world, "BRA", Regime.STORAGE_BAN, step=2)
+    m = DataFlowModel(world, schedule(baseline_state(world), events, horizon=6), n_firms=400, rng=5)
+
+    def fresh():
+        c, p = m.costs, m.params
+        demand = final_demand(m.gdp_usd, m.demand_share, m.delta_s, c, p, m.schedule.step_years, MONEY_PER_USD)
+        return demand, trade_table(c), fixed_table(c, p["source_code_cost"] * m.money_scale)
+
+    m.run(1)
+    costs, demand, (trade_tab, fixed_tab) = m.costs, m._final_demand(), m._link_tables()
+    assert m._final_demand() is demand and m._link_tables()[0] is trade_tab and m._link_tables()[1] is fixed_tab
+    for got, want in zip((demand, trade_tab, fixed_tab), fresh(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    m.run(2)  # the ban of step 2 recompiles the cost tables
+    assert m.costs is not costs
+    for got, want in zip((m._final_demand(), *m._link_tables()), fresh(), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert not np.array_equal(m._link_tables()[0], trade_tab)

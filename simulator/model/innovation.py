@@ -47,18 +47,24 @@ def rd_spending(model: DataFlowModel) -> np.ndarray:
     with elasticity ε_R. Forcing data onto a thin local market lowers access, hence the return, hence R&D.
     """
     p, f = model.params, model.firms
-    w = p["absorb_cloud_weight"]
-    ret = (1.0 - w + w * f.access) ** p["rd_access_elasticity"]
+    ret = access_factor(model) ** p["rd_access_elasticity"]
     return p["rho"] * np.maximum(model.accounts.profit, 0.0) * ret * f.alive
 
 
-def absorptive_capacity(model: DataFlowModel) -> np.ndarray:
-    """Absorptive capacity A_i from connectivity and cloud/AI access."""
-    p, f = model.params, model.firms
-    # the power per economy, then gathered per slot: element by element the same numbers as conn[economy] ** a_A
+def access_factor(model: DataFlowModel) -> np.ndarray:
+    """1 − w_A + w_A · access_i per slot: the access factor of absorptive capacity and of the return to R&D."""
+    w = model.params["absorb_cloud_weight"]
+    return 1.0 - w + w * model.firms.access
+
+
+def connectivity_factor(model: DataFlowModel) -> np.ndarray:
+    """conn_c^a_A per economy: the connectivity factor of absorptive capacity A_i = conn_c^a_A · access factor_i.
+
+    The power is taken per economy and gathered per slot where A_i is used: element by element the same numbers as
+    conn[economy] ** a_A.
+    """
     conn = np.maximum(model.costs.connectivity, np.finfo(float).tiny)
-    w = p["absorb_cloud_weight"]
-    return (conn ** p["absorb_connectivity"])[f.economy] * (1.0 - w + w * f.access)
+    return conn ** model.params["absorb_connectivity"]
 
 
 def spillover_gain(model: DataFlowModel, phi: np.ndarray) -> np.ndarray:
@@ -77,15 +83,16 @@ def schumpeterian(model: DataFlowModel) -> InnovationResult:
 
     The arithmetic between the vectorised powers, exponentials and logarithms (which stay numpy) is done in two
     compiled passes (``kernels.rd_success_exponent``, ``kernels.innovation_success``), element by element the numpy
-    expressions: R = ρ · max(π, 0) · ret · alive, then x = −θ · (R / r) · A, P(success) = 1 − exp(x), success =
-    (u < P) & alive and φ (1 + ḡ g · success).
+    expressions: R = ρ · max(π, 0) · ret · alive, then x = −θ · (R / r) · A with A = conn^a_A[economy] · access
+    factor, P(success) = 1 − exp(x), success = (u < P) & alive and φ (1 + ḡ g · success).
     """
     p, f = model.params, model.firms
-    w = p["absorb_cloud_weight"]
-    ret = (1.0 - w + w * f.access) ** p["rd_access_elasticity"]
+    access = access_factor(model)
+    ret = access ** p["rd_access_elasticity"]
     rd, x = kernels.rd_success_exponent(
-        model.accounts.profit, f.revenue, f.alive, ret, absorptive_capacity(model), p["rho"], p["theta"]
-    )
+        model.accounts.profit, f.revenue, f.alive, ret, connectivity_factor(model), f.economy, access, p["rho"],
+        p["theta"],
+    )  # fmt: skip
     np.exp(x, out=x)
     u = model.rng.random(f.capacity)
     draws = model.rng.exponential(1.0, f.capacity)

@@ -72,6 +72,23 @@ def trade_table(packed, cols):
 
 
 @nb.njit(**_JIT)
+def fixed_table(packed, c_fixed, c_sc, c_ff, sc_amount):
+    """The fixed-cost terms of every row of ``packed`` side by side, ``(rows, 2)``: F + sc_amount · source code, G.
+
+    F, source code and the per-firm rule G are the columns ``c_fixed``, ``c_sc``, ``c_ff``. The first is the sum the
+    fixed-cost rules multiply by δ (the same number as computed from ``packed`` per link), so a link reads one
+    16-byte row instead of three columns of a wide one. It depends only on the cost tables and ``sc_amount``: built
+    once per ``LinkCosts``.
+    """
+    n_rows = packed.shape[0]
+    tab = np.empty((n_rows, 2))
+    for r in range(n_rows):
+        tab[r, 0] = packed[r, c_fixed] + sc_amount * packed[r, c_sc]
+        tab[r, 1] = packed[r, c_ff]
+    return tab
+
+
+@nb.njit(**_JIT)
 def trade_terms(
     mk_firm, mk_dest, sup, alive, economy, sector, delta, unit_cost, tab, local_price, n_c, n_s, ban_threshold, sigma,
 ):  # fmt: skip
@@ -333,14 +350,16 @@ def seller_accounts(
 
 @nb.njit(**_JIT)
 def account_totals(
-    alive, economy, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp, local_share,
-    hosting_fixed, fix_comp, delta, g_first, operating_cost, entry_charges, export_fixed, sigma, local_rev,
+    alive, economy, sector, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp,
+    local_share, hosting_fixed, fix_comp, delta, g_first, operating_cost, entry_charges, export_fixed, sigma, local_rev,
 ):  # fmt: skip
     """Firm accounts from the per-seller link sums, element by element as the numpy expressions of ``firm_accounts``.
 
-    Returns per slot: hosting, fixed compliance, fixed cost, compliance, profit, value added, variable cost, local
-    hosting spend and in-house capex; ``local_rev`` (destination-hosting revenue per economy) gets each slot's local
-    hosting spend on home hosting added in slot order (``np.bincount(economy, weights=...)`` then ``+``).
+    ``operating_cost`` is per economy × sector cell, ``(C, S)``: each slot pays its cell's (the numpy form gathers
+    ``operating_cost[economy, sector]``). Returns per slot: hosting, fixed compliance, fixed cost, compliance,
+    profit, value added, variable cost, local hosting spend and in-house capex; ``local_rev`` (destination-hosting
+    revenue per economy) gets each slot's local hosting spend on home hosting added in slot order
+    (``np.bincount(economy, weights=...)`` then ``+``).
     """
     cap = alive.size
     hosting = np.empty(cap)
@@ -362,7 +381,7 @@ def account_totals(
         ch = c * hcomp / (1.0 + hc)
         fc = fix_comp[i] + delta[i] * g_first[i]
         capex = hosting_fixed[i] * a
-        fx = operating_cost[i] * a + export_fixed * n_foreign[i] + fc + capex + entry_charges[i]
+        fx = operating_cost[economy[i], sector[i]] * a + export_fixed * n_foreign[i] + fc + capex + entry_charges[i]
         r = revenue[i]
         loc = (h + ch) * local_share[i]
         hosting[i] = h
@@ -380,15 +399,6 @@ def account_totals(
     return (
         hosting, fixed_compliance, fixed, compliance, profit, value_added, variable_cost, local_hosting, inhouse_capex
     )  # fmt: skip
-
-
-@nb.njit(**_JIT)
-def scaled_cell_values(factor, table, economy, sector):
-    """``factor * table[economy, sector]`` per slot (a per-cell value gathered for every firm slot)."""
-    out = np.empty(economy.size)
-    for i in range(economy.size):
-        out[i] = factor * table[economy[i], sector[i]]
-    return out
 
 
 @nb.njit(**_JIT)
@@ -670,11 +680,13 @@ def alive_sums(group, values, alive, n_g):
 
 # -------------------------------------------------------------------------------------------------- innovation
 @nb.njit(**_JIT)
-def rd_success_exponent(profit, revenue, alive, ret, absorb, rho, theta):
+def rd_success_exponent(profit, revenue, alive, ret, conn_factor, economy, access, rho, theta):
     """R&D spending and the exponent of the innovation success probability, per slot (``innovation.schumpeterian``).
 
     Element by element the numpy expressions: R = ρ · max(π, 0) · ret · alive (``np.maximum``: NaN stays NaN) and
-    x = −θ · (R / r if r > 0 else 0) · A; P(success) = 1 − exp(x) is left to numpy (vectorised exp).
+    x = −θ · (R / r if r > 0 else 0) · A with the absorptive capacity A = ``conn_factor[economy] * access`` (the
+    connectivity factor per economy gathered per slot, times the access factor); P(success) = 1 − exp(x) is left to
+    numpy (vectorised exp).
     """
     n = profit.size
     rd = np.empty(n)
@@ -686,7 +698,7 @@ def rd_success_exponent(profit, revenue, alive, ret, absorb, rho, theta):
         rd[i] = r
         rv = revenue[i]
         intensity = r / rv if rv > 0 else 0.0
-        x[i] = -theta * intensity * absorb[i]
+        x[i] = -theta * intensity * (conn_factor[economy[i]] * access[i])
     return rd, x
 
 
@@ -1031,11 +1043,11 @@ def served_masks(seller, dest, served, cap, n_c):
 
 
 @nb.njit(**_JIT)
-def served_fixed_masks(mask, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s):
+def served_fixed_masks(mask, economy, sector, delta, ftab, cap, n_c, n_s):
     """``served_fixed`` given the served destinations as bit masks per seller (``served_masks``).
 
-    Each seller's destinations are visited in ascending order (word by word, lowest bit first), so the sums are
-    those of ``np.bincount`` over ``unique_pairs``.
+    ``ftab`` is ``fixed_table``. Each seller's destinations are visited in ascending order (word by word, lowest bit
+    first), so the sums are those of ``np.bincount`` over ``unique_pairs``.
     """
     n_w = (n_c + 63) // 64
     fix = np.zeros(cap)
@@ -1057,8 +1069,8 @@ def served_fixed_masks(mask, economy, sector, delta, packed, c_fixed, c_sc, c_ff
                 d = w * 64 + _TRAILING_ZEROS[((low * _DEBRUIJN_I64) >> 58) & 63]
                 found = True
                 row = (base + d) * n_s + s
-                acc += di * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
-                g = packed[row, c_ff]
+                acc += di * ftab[row, 0]
+                g = ftab[row, 1]
                 if g > f1:
                     f2 = f1
                     f1 = g
@@ -1072,29 +1084,31 @@ def served_fixed_masks(mask, economy, sector, delta, packed, c_fixed, c_sc, c_ff
 
 
 @nb.njit(**_JIT)
-def served_fixed(seller, dest, served, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s):
+def served_fixed(seller, dest, served, economy, sector, delta, ftab, cap, n_c, n_s):
     """Fixed compliance of each seller over the distinct foreign destinations it serves (links flagged ``served``).
 
     Per seller: Σ over its distinct served destinations d (ascending, as ``np.bincount`` over ``unique_pairs``) of
     δ_i · (F_ods + sc_amount · source_code_od), and the largest and second largest per-firm rule G_ods (0 where
-    none). Linear time: the destinations as bit masks per seller (``served_masks``), then ``served_fixed_masks``.
+    none), read from ``ftab`` (``fixed_table``). Linear time: the destinations as bit masks per seller
+    (``served_masks``), then ``served_fixed_masks``.
     """
     mask = served_masks(seller, dest, served, cap, n_c)
-    return served_fixed_masks(mask, economy, sector, delta, packed, c_fixed, c_sc, c_ff, sc_amount, cap, n_c, n_s)
+    return served_fixed_masks(mask, economy, sector, delta, ftab, cap, n_c, n_s)
 
 
 # ------------------------------------------------------------------------------------------------- network rules
 @nb.njit(**_JIT)
 def drop_foreign_buyers(
-    sup, alive, reconsider, economy, sector, delta, flow, mk_firm, mk_dest, packed, c_fixed, c_sc, c_ff, export_fixed,
-    sc_amount, rule_first, rule_second, sigma, withdrawals, withdrew, n_c, n_s,
+    sup, alive, reconsider, economy, sector, delta, flow, mk_firm, mk_dest, ftab, export_fixed, rule_first, rule_second,
+    sigma, withdrawals, withdrew, n_c, n_s,
 ):  # fmt: skip
     """Reconsidering suppliers withdraw from foreign buyer economies whose sales do not pay the fixed cost (in place).
 
     The compiled form of ``DataFlowModel._drop_foreign_buyers``: per (supplier j, buyer economy d ≠ home of j) pair
     without a market link of j in d, the sales Σ ``flow`` (in row-major slot order) / σ are compared with
-    δ_j (F_ods + source code) + the per-firm rule saved by leaving d; a dropped pair empties its slots in ``sup``,
-    adds 1 to ``withdrawals[j]`` and sets ``withdrew[j]``. Returns the number of pairs dropped.
+    δ_j (F_ods + source code) + the per-firm rule saved by leaving d (both from ``ftab``, ``fixed_table``); a dropped
+    pair empties its slots in ``sup``, adds 1 to ``withdrawals[j]`` and sets ``withdrew[j]``. Returns the number of
+    pairs dropped.
     """
     cap, m = sup.shape
     # foreign slots of reconsidering suppliers (flat slot b · m + j, row-major), listed in one pass without
@@ -1164,8 +1178,8 @@ def drop_foreign_buyers(
             stamp[d] = -2 - i  # decided
             has_market = ((market[i * n_w + (np.int64(d) >> 6)] >> (np.int64(d) & 63)) & 1) != 0
             row = (base + d) * n_s + sector[i]
-            fixed = (export_fixed + di * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])) - export_fixed
-            g = packed[row, c_ff]
+            fixed = (export_fixed + di * ftab[row, 0]) - export_fixed
+            g = ftab[row, 1]
             first = rule_first[i]
             fixed = fixed + di * (first - rule_second[i] if g >= first else 0.0)
             if (not has_market) and fixed > 0 and sales[d] / sigma < fixed:
@@ -1184,13 +1198,14 @@ def drop_foreign_buyers(
 
 @nb.njit(**_JIT)
 def market_drops(
-    mk_firm, mk_dest, economy, sector, delta, packed, c_fixed, c_sc, c_ff, export_fixed, sc_amount, rule_first,
-    rule_second, market_revenue, feasible, reconsider, sigma, n_c, n_s,
+    mk_firm, mk_dest, economy, sector, delta, ftab, export_fixed, rule_first, rule_second, market_revenue, feasible,
+    reconsider, sigma, n_c, n_s,
 ):  # fmt: skip
     """Which market links the market rule of ``DataFlowModel._update_markets`` drops, in one pass over the links.
 
     Element by element the numpy form: profit = r / σ − (export_fixed + δ_i (F_ods + sc_amount · source_code_ods))
-    − δ_i (G_first − G_second if G_ods ≥ G_first else 0) on foreign links; a foreign link is dropped when it is not
+    − δ_i (G_first − G_second if G_ods ≥ G_first else 0) on foreign links (F + sc_amount · source_code and G from
+    ``ftab``, ``fixed_table``); a foreign link is dropped when it is not
     ``feasible`` or when its firm reconsiders and the profit is negative. Home links are never dropped.
     """
     n = mk_firm.size
@@ -1202,10 +1217,10 @@ def market_drops(
             continue
         row = (np.int64(economy[i]) * n_c + d) * n_s + sector[i]
         dl = delta[i]
-        fixed = export_fixed + dl * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
+        fixed = export_fixed + dl * ftab[row, 0]
         profit = market_revenue[k] / sigma - fixed
         first = rule_first[i]
-        g = packed[row, c_ff]
+        g = ftab[row, 1]
         profit = profit - dl * (first - rule_second[i] if g >= first else 0.0)
         drop[k] = (not feasible[k]) or (reconsider[i] and profit < 0)
     return drop
@@ -1213,8 +1228,8 @@ def market_drops(
 
 @nb.njit(**_JIT)
 def market_entries(
-    cand_firm, cand_dest, economy, sector, delta, packed, c_fixed, c_sc, c_ff, export_fixed, sc_amount, rule_first,
-    x, feasible, open_mass, demand, tradability, sigma, n_c, n_s,
+    cand_firm, cand_dest, economy, sector, delta, ftab, export_fixed, rule_first, x, feasible, open_mass, demand,
+    tradability, sigma, n_c, n_s,
 ):  # fmt: skip
     """Which candidate export markets of ``DataFlowModel._update_markets`` are entered, in one pass.
 
@@ -1222,7 +1237,8 @@ def market_entries(
     d · S + s, mass = open_mass[cell] + x, expected revenue r̂ = e_open x / mass (0 where mass ≤ 0) with e_open =
     demand[cell] · tradability[s], entry cost = export_fixed + δ_i (F_ods + sc_amount · source_code_ods) +
     δ_i max(G_ods − G_first, 0) (``_market_fixed`` + ``_firm_fixed_added``), and entry where the link is feasible
-    and r̂ / σ − entry cost > 0. ``open_mass`` and ``demand`` are flat ``(C · S,)``.
+    and r̂ / σ − entry cost > 0 (F + sc_amount · source_code and G from ``ftab``, ``fixed_table``). ``open_mass`` and
+    ``demand`` are flat ``(C · S,)``.
     """
     n = cand_firm.size
     enter = np.empty(n, np.bool_)
@@ -1237,8 +1253,8 @@ def market_entries(
         r_hat = e_open * xk / mass if mass > 0 else 0.0
         row = (np.int64(economy[i]) * n_c + d) * n_s + s
         dl = delta[i]
-        fixed = export_fixed + dl * (packed[row, c_fixed] + sc_amount * packed[row, c_sc])
-        v = packed[row, c_ff] - rule_first[i]
+        fixed = export_fixed + dl * ftab[row, 0]
+        v = ftab[row, 1] - rule_first[i]
         added = dl * (v if (v >= 0.0 or v != v) else 0.0)  # np.maximum(v, 0.0), NaN kept
         enter[k] = feasible[k] and (r_hat / sigma - (fixed + added) > 0)
     return enter
@@ -1426,16 +1442,15 @@ def clear_dead_suppliers(sup, dead):
 def count_edges_at_or_below(values, edges):
     """Number of ``edges`` ≤ each value (all of them for NaN), as int8.
 
-    The same as ``np.searchsorted(edges, values, side="right")`` when ``edges`` are sorted and not NaN.
+    The same as ``np.searchsorted(edges, values, side="right")`` when ``edges`` are sorted and not NaN. One pass over
+    the values per edge, adding 0 or 1 without a branch (a loop the compiler vectorises; a per-value loop over the
+    edges mispredicted its comparisons).
     """
-    out = np.empty(values.size, np.int8)
-    for k in range(values.size):
-        v = values[k]
-        c = 0
-        for e in edges:
-            if not v < e:
-                c += 1
-        out[k] = c
+    n = values.size
+    out = np.zeros(n, np.int8)
+    for e in edges:
+        for k in range(n):
+            out[k] += np.int8(not values[k] < e)
     return out
 
 

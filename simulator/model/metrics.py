@@ -344,12 +344,17 @@ class MetricsCollector:
         self.n_z = len(SizeClass)
         self.region_names = [str(r) for r in model.region_codes]
         self.region_of = model.region_of
+        self._region_of64 = np.asarray(self.region_of, dtype=np.int64)
         self.iso3 = list(model.world.iso3)
         self.services = model.world.sectors["kind"].to_numpy() == "services"
         self.labels = self._labels(model)
         col = {n: i for i, n in enumerate(QUANTITIES)}
+        self._col = col
         self._num = np.array([col[m.numerator] for m in METRICS])
         self._den = np.array([col[m.denominator] if m.denominator else -1 for m in METRICS])
+        # the denominators' columns (any column for plain sums) and which metrics are plain sums
+        self._den_col = np.maximum(self._den, 0)
+        self._plain = (self._den < 0)[:, None]
         self._level_sel = [np.flatnonzero(self.labels[0] == lev) for lev in LEVELS]
         # when the levels are consecutive runs covering every group (as ``_labels`` writes them): their starts, sizes
         runs = np.concatenate(self._level_sel)
@@ -398,7 +403,7 @@ class MetricsCollector:
         # econ = cell.sum(axis=(1, 2)); [econ.sum(axis=0), _sum_rows(region_of, econ), econ, cell.sum(axis=(0, 2)),
         # cell.sum(axis=(0, 1))] (numpy's order for these reductions, the quantity axis innermost)
         cell = np.ascontiguousarray(cell, dtype=np.float64)
-        return kernels.level_sums(cell, np.asarray(self.region_of, dtype=np.int64), len(self.region_names))
+        return kernels.level_sums(cell, self._region_of64, len(self.region_names))
 
     def _regime_bloc(self, model: DataFlowModel) -> np.ndarray:
         """``regime_bloc`` of the model, kept while the regime table is the same (it changes only with reforms)."""
@@ -417,12 +422,11 @@ class MetricsCollector:
         groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)))
         # every metric at once, (metrics, groups): plain sums, or ratios (NaN where the denominator is not positive)
         num = groups[:, self._num].T
-        den = groups[:, np.maximum(self._den, 0)].T
+        den = groups[:, self._den_col].T
         ratio = np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
-        values = np.where((self._den < 0)[:, None], num, ratio)
+        values = np.where(self._plain, num, ratio)
         self.blocks.append((step, values))
-        col = {n: i for i, n in enumerate(QUANTITIES)}
-        self._collect_extra(model, step, groups, col, links[2], by_economy)
+        self._collect_extra(model, step, groups, self._col, links[2], by_economy)
 
     def _collect_extra(
         self,

@@ -35,6 +35,7 @@ from simulator.model.trade import (
     TradeResult,
     final_demand,
     firm_accounts,
+    fixed_table,
     link_terms,
     trade_step,
     trade_table,
@@ -116,6 +117,8 @@ class DataFlowModel(mesa.Model):
         ]
         for g in self.governments:
             g.apply(0)
+        # the governments with events of their own (the others never change the policy state): applied each step
+        self._acting_governments = [g for g in self.governments if g.events]
         self.exposure = exposure_matrix(world)
         # axis sizes, read every step (``World.iso3`` rebuilds a list from the economy index on each access)
         self.n_economies = len(world.iso3)
@@ -195,7 +198,7 @@ class DataFlowModel(mesa.Model):
         # common random numbers: each step draws from its own stream, keyed by the model's seed and the step, so a
         # reform run stays aligned with its baseline even after the two have drawn different numbers of variates
         self.rng = np.random.default_rng([self._stream_key, t])
-        changed = sum(g.apply(t) for g in self.governments)
+        changed = sum(g.apply(t) for g in self._acting_governments)
         if changed:
             self.costs = compile_costs(self.world, self.policy, p, self.exposure, self.money_scale)
         f = self.firms
@@ -284,15 +287,14 @@ class DataFlowModel(mesa.Model):
             p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
             p["inhouse_fixed"] * self.money_scale, p["zeta"], p["sigma"], conn_pow, self.wage,
         )  # fmt: skip
-        demand = final_demand(
-            self.gdp_usd, self.demand_share, self.delta_s, c, p, self.schedule.step_years, MONEY_PER_USD
-        )
+        trade_tab, fixed_tab = self._link_tables()
+        demand = self._final_demand()
         self.demand = demand
         self.local_price = lp
         self.unit_cost = unit_cost
         self.trade: TradeResult = trade_step(
             f, self.network, c, demand, unit_cost, lp, self.tradability, self.intermediate_share, f.revenue, p,
-            table=self._trade_table(),
+            table=trade_tab,
         )  # fmt: skip
         self.accounts: Accounts = firm_accounts(
             f,
@@ -307,15 +309,37 @@ class DataFlowModel(mesa.Model):
             self.money_scale,
             hosting_compliance=home_comp,
             region_of=self.region_of if link_metrics else None,
+            fixed_tab=fixed_tab,
         )
 
-    def _trade_table(self) -> np.ndarray:
-        """``trade.trade_table`` of the cost tables in force, kept until the tables are recompiled."""
+    def _link_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """``trade.trade_table`` and ``trade.fixed_table`` of the cost tables in force.
+
+        Both are kept until the tables are recompiled (or the source-code cost in model money changes).
+        """
         c = self.costs
-        cache = getattr(self, "_trade_table_cache", None)
-        if cache is None or cache[0] is not c or cache[1] is not c.packed:
-            cache = (c, c.packed, trade_table(c))
-            self._trade_table_cache = cache
+        amount = self.params["source_code_cost"] * self.money_scale
+        cache = getattr(self, "_link_tables_cache", None)
+        if cache is None or cache[0] is not c or cache[1] is not c.packed or cache[2] != amount:
+            cache = (c, c.packed, amount, trade_table(c), fixed_table(c, amount))
+            self._link_tables_cache = cache
+        return cache[3], cache[4]
+
+    def _final_demand(self) -> np.ndarray:
+        """``trade.final_demand`` under the cost tables in force (read-only for its users).
+
+        It depends only on the world, the cost tables, η, the connectivity demand elasticity and the step length: kept
+        until one of them changes (the tables are recompiled only when policy changes).
+        """
+        c, p = self.costs, self.params
+        key = (p["eta"], p["connectivity_demand_elasticity"], self.schedule.step_years)
+        cache = getattr(self, "_final_demand_cache", None)
+        if cache is None or cache[0] is not c or cache[1] != key:
+            value = final_demand(
+                self.gdp_usd, self.demand_share, self.delta_s, c, p, self.schedule.step_years, MONEY_PER_USD
+            )
+            cache = (c, key, value)
+            self._final_demand_cache = cache
         return cache[2]
 
     def _conn_pow(self) -> np.ndarray:
@@ -366,12 +390,14 @@ class DataFlowModel(mesa.Model):
         return cache["value"]
 
     def _operating_cost(self) -> np.ndarray:
-        """Fixed operating cost per firm slot: f × the median initial revenue of the firm's economy × sector."""
-        f = self.firms
+        """Fixed operating cost per economy × sector cell, f × the cell's median initial revenue (0 before it is known).
+
+        Each firm pays its cell's: ``kernels.account_totals`` gathers it per slot (the same product as per slot).
+        """
         scale = getattr(self, "cell_scale", None)
         if scale is None:
-            return np.zeros(f.capacity)
-        return kernels.scaled_cell_values(self.params["fixed_operating_cost"], scale, f.economy, f.sector)
+            return np.zeros((self.n_economies, self.n_sectors))
+        return self.params["fixed_operating_cost"] * scale
 
     def _market_fixed(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Per-step fixed cost of serving ``dest`` for ``firm`` (export + compliance + source-code)."""
@@ -405,10 +431,10 @@ class DataFlowModel(mesa.Model):
         # profit of each market link net of its fixed cost and, on foreign links, of the per-firm rule saved by
         # leaving (``_market_fixed``, ``_firm_fixed_saving``), and the drop rule, in one compiled pass
         drop = kernels.market_drops(
-            firm, net.mk_dest, f.economy, f.sector, f.delta, self.costs.packed, COL["fixed"], COL["source_code"],
-            COL["firm_fixed"], p["fixed_export_cost"] * self.money_scale, p["source_code_cost"] * self.money_scale,
-            _fit(self.accounts.firm_rule_first, f.capacity), _fit(self.accounts.firm_rule_second, f.capacity),
-            tr.market_revenue, tr.market_feasible, reconsider, sigma, self.n_economies, self.costs.tau.shape[2],
+            firm, net.mk_dest, f.economy, f.sector, f.delta, self._link_tables()[1],
+            p["fixed_export_cost"] * self.money_scale, _fit(self.accounts.firm_rule_first, f.capacity),
+            _fit(self.accounts.firm_rule_second, f.capacity), tr.market_revenue, tr.market_feasible, reconsider, sigma,
+            self.n_economies, self.costs.tau.shape[2],
         )  # fmt: skip
         if drop.any():
             # withdrawals counted and flagged, links compacted, in one compiled pass (``_withdrawals`` holds whole
@@ -431,10 +457,10 @@ class DataFlowModel(mesa.Model):
         # expected revenue r̂ = e_open x / (open mass + x) against the entry cost (``_market_fixed`` +
         # ``_firm_fixed_added``), and the entry rule, in one compiled pass
         enter = kernels.market_entries(
-            cand_firms, cand_dest, f.economy, f.sector, f.delta, self.costs.packed, COL["fixed"], COL["source_code"],
-            COL["firm_fixed"], p["fixed_export_cost"] * self.money_scale, p["source_code_cost"] * self.money_scale,
-            _fit(self.accounts.firm_rule_first, f.capacity), x, lt.feasible, tr.open_mass.ravel(), self.demand.ravel(),
-            self.tradability, sigma, self.n_economies, self.costs.tau.shape[2],
+            cand_firms, cand_dest, f.economy, f.sector, f.delta, self._link_tables()[1],
+            p["fixed_export_cost"] * self.money_scale, _fit(self.accounts.firm_rule_first, f.capacity), x, lt.feasible,
+            tr.open_mass.ravel(), self.demand.ravel(), self.tradability, sigma, self.n_economies,
+            self.costs.tau.shape[2],
         )  # fmt: skip
         if enter.any():
             net.add_markets(cand_firms[enter], cand_dest[enter], self.steps)
@@ -453,10 +479,9 @@ class DataFlowModel(mesa.Model):
         # one compiled pass (pair grouping, market-link look-up and the rule above); the slots are emptied in place
         kernels.drop_foreign_buyers(
             net.sup, f.alive, reconsider, f.economy, f.sector, f.delta, tr.supplier_flow, net.mk_firm, net.mk_dest,
-            self.costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"],
-            p["fixed_export_cost"] * self.money_scale, p["source_code_cost"] * self.money_scale,
-            _fit(a.firm_rule_first, f.capacity), _fit(a.firm_rule_second, f.capacity), p["sigma"], self._withdrawals,
-            f.withdrew, self.n_economies, self.costs.tau.shape[2],
+            self._link_tables()[1], p["fixed_export_cost"] * self.money_scale, _fit(a.firm_rule_first, f.capacity),
+            _fit(a.firm_rule_second, f.capacity), p["sigma"], self._withdrawals, f.withdrew, self.n_economies,
+            self.costs.tau.shape[2],
         )  # fmt: skip
 
     def _update_suppliers(self, reconsider: np.ndarray) -> None:

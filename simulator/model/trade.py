@@ -85,6 +85,16 @@ def trade_table(costs: LinkCosts) -> np.ndarray:
     return kernels.trade_table(costs.packed, TRADE_COLS)
 
 
+def fixed_table(costs: LinkCosts, source_code_amount: float) -> np.ndarray:
+    """The fixed-cost terms of ``costs.packed`` per row (``kernels.fixed_table``): ``(rows, 2)``.
+
+    The columns are F + source code amount × source code, and the per-firm rule G. ``source_code_amount`` is the
+    source-code cost in model money. Like ``trade_table``, callers that step a model keep it while the cost tables
+    and the amount are the same (see ``DataFlowModel._link_tables``).
+    """
+    return kernels.fixed_table(costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], source_code_amount)
+
+
 def flat_index(seller: np.ndarray, dest: np.ndarray, firms: Firms, costs: LinkCosts) -> np.ndarray:
     """Row of ``costs.packed`` of each link seller → dest: (o · C + d) · S + s."""
     n_c, _, n_s = costs.tau.shape
@@ -268,6 +278,7 @@ def firm_accounts(
     money_scale: float,
     hosting_compliance: np.ndarray | None = None,
     region_of: np.ndarray | None = None,
+    fixed_tab: np.ndarray | None = None,
 ) -> Accounts:
     """Turn link flows into firm accounts (costs, profit, value added).
 
@@ -279,13 +290,15 @@ def firm_accounts(
         hosting_local_share: Share of that hosting spend paid to local providers.
         hosting_fixed: Fixed hosting capex per firm (in-house).
         entry_charges: One-off market entry costs charged this step, per firm slot.
-        operating_cost: Fixed operating cost per firm slot.
+        operating_cost: Fixed operating cost per economy × sector cell, ``(c, s)`` (each firm pays its cell's).
         params: Parameter values.
         money_scale: Model money unit of fixed costs.
         hosting_compliance: The part of ``hosting_cost`` that is transfer-condition compliance on the firm's own
             data kept on a foreign cloud (δ_i · κ_T share); it is booked as compliance, not hosting.
         region_of: Region of each economy. When given, the pass over the links also sums what the metrics need
             (``Accounts.intra_region_exports``, ``trade_cost``, ``economy_flows``; see ``metrics.link_sums``).
+        fixed_tab: ``fixed_table(costs, source-code cost × money_scale)`` when the caller keeps it (built here
+            otherwise).
     """
     cap = firms.capacity
     sigma = params["sigma"]
@@ -307,10 +320,11 @@ def firm_accounts(
 
     # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
     # final demand (a market link) or only to firms (supplier links with a positive flow)
+    if fixed_tab is None:
+        fixed_tab = fixed_table(costs, params["source_code_cost"] * money_scale)
     fix_comp, g_first, g_second = kernels.served_fixed_masks(
-        served, firms.economy, firms.sector, firms.delta, costs.packed, COL["fixed"], COL["source_code"],
-        COL["firm_fixed"], params["source_code_cost"] * money_scale, cap, n_c, costs.tau.shape[2],
-    )  # fmt: skip
+        served, firms.economy, firms.sector, firms.delta, fixed_tab, cap, n_c, costs.tau.shape[2]
+    )
     # hosting and home compliance split of the core cost, fixed costs, compliance, profit, value added and local
     # hosting spend per slot in one compiled pass (element by element the numpy expressions:
     # hosting = core (h − h_comp) / (1 + h), fixed = operating · alive + F_x · n_foreign + fixed compliance + capex
@@ -318,8 +332,8 @@ def firm_accounts(
     local_rev = dest_host_by_dest
     hosting, fixed_compliance, fixed, compliance, profit, value_added, variable_cost, local_hosting, capex = (
         kernels.account_totals(
-            firms.alive, firms.economy, tr.revenue, tr.purchases, core, compliance_var, dest_host, n_foreign,
-            hosting_cost, home_comp, hosting_local_share, hosting_fixed, fix_comp, firms.delta, g_first,
+            firms.alive, firms.economy, firms.sector, tr.revenue, tr.purchases, core, compliance_var, dest_host,
+            n_foreign, hosting_cost, home_comp, hosting_local_share, hosting_fixed, fix_comp, firms.delta, g_first,
             operating_cost, entry_charges, params["fixed_export_cost"] * money_scale, sigma, local_rev,
         )
     )  # fmt: skip
