@@ -130,7 +130,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
     f, net, p = model.firms, model.network, model.params
     sigma, mu = p["sigma"], p["mu"]
     n_c, n_s = model.demand.shape
-    table = model._trade_table()
+    table = model._link_tables()[0]
     e_open = (model.demand * model.tradability[None, :]).ravel()
     e_home = (model.demand * (1.0 - model.tradability[None, :])).ravel()
 

@@ -80,7 +80,7 @@ def trade_table(costs: LinkCosts) -> np.ndarray:
     """The trade columns of ``costs.packed`` side by side (``kernels.trade_table``): ``(rows, 8)``.
 
     It depends only on the cost tables, which are recompiled only when policy changes: callers that step a model
-    keep it while ``costs`` (and its ``packed``) are the same objects (see ``DataFlowModel._trade_table``).
+    keep it while ``costs`` (and its ``packed``) are the same objects (see ``DataFlowModel._link_tables``).
     """
     return kernels.trade_table(costs.packed, TRADE_COLS)
 
