@@ -136,7 +136,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
 
     def model_trade():
         """The model's own two trade kernels and the numpy weights between them, as ``trade.trade_step``."""
-        seller, dest, tau, comp, pay, dh, feas, price, _, _ = kernels.trade_terms(
+        seller, dest, _, _, feas, price, _, _ = kernels.trade_terms(
             net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, table,
             model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
         )  # fmt: skip
@@ -149,11 +149,13 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
             seller, dest, f.economy, f.sector, weight, feas, nm, net.sup, f.alive, n_c, n_s, e_open, e_home,
             model.intermediate_share, f.revenue, sigma, f.capacity,
         )  # fmt: skip
-        return tau, comp, pay, dh, feas, out[5]
+        return feas, out[5]
 
-    tau, comp, pay, dh, feas, revenue_model = model_trade()
-    # the cached per-link cost factor (infeasible links priced at +inf, so their weight is exactly 0)
-    factor = np.where(feas, tau * (1.0 + (comp + pay + dh)), np.inf)
+    feas, revenue_model = model_trade()
+    # the cached per-link cost factor, from the terms of the model's trade pass above (the same links; infeasible
+    # links priced at +inf, so their weight is exactly 0)
+    tr = model.trade
+    factor = np.where(feas, tr.sales_tau * (1.0 + tr.sales_wedge), np.inf)
     offer_base = sigma / (sigma - 1.0) * model.unit_cost
     nm = int(net.mk_firm.size)
     n_links = factor.size

@@ -119,6 +119,8 @@ def numpy_trade(model):
 
 
 def test_trade_kernels_match_numpy(model):
+    from simulator.model.trade import trade_step
+
     f, c, net, p = model.firms, model.costs, model.network, model.params
     n_c, _, n_s = c.tau.shape
     sigma = p["sigma"]
@@ -126,13 +128,26 @@ def test_trade_kernels_match_numpy(model):
     nm = ref["n_market"]
     tab = kernels.trade_table(c.packed, trade_cols())
     np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
-    seller, dest, tau, comp, pay, dh, feas, price, q_slots, open_slots = kernels.trade_terms(
+    seller, dest, rows, link_delta, feas, price, q_slots, open_slots = kernels.trade_terms(
         net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, tab,
         model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
     )  # fmt: skip
-    for name, got in (("seller", seller), ("dest", dest), ("tau", tau), ("comp", comp), ("pay", pay), ("dh", dh)):
-        np.testing.assert_array_equal(got, ref[name], err_msg=name)
+    np.testing.assert_array_equal(seller, ref["seller"])
+    np.testing.assert_array_equal(dest, ref["dest"])
+    assert rows.dtype == np.int32
+    np.testing.assert_array_equal(rows, (f.economy[seller].astype(np.int64) * n_c + dest) * n_s + f.sector[seller])
+    np.testing.assert_array_equal(link_delta, f.delta[seller])
     np.testing.assert_array_equal(feas, ref["feas"])
+    # the cost terms, computed again from the rows by ``TradeResult`` (and by ``seller_accounts``), bit for bit
+    tr = trade_step(
+        f, net, c, model.demand, model.unit_cost, model.local_price, model.tradability, model.intermediate_share,
+        f.revenue, p, table=tab,
+    )  # fmt: skip
+    tau, comp, pay, dh = tr.sales_tau, tr.sales_compliance, tr.sales_payment, tr.sales_dest_hosting
+    for name, got in (("tau", tau), ("comp", comp), ("pay", pay), ("dh", dh)):
+        np.testing.assert_array_equal(got, ref[name], err_msg=name)
+    np.testing.assert_array_equal(tr.sales_wedge, ref["comp"] + ref["pay"] + ref["dh"])
+    np.testing.assert_array_equal(tr.sales_final, np.arange(seller.size) < nm)
     weight = np.concatenate(
         [
             np.where(feas[:nm], np.exp((1.0 - sigma) * np.log(price[:nm])), 0.0),
@@ -162,8 +177,9 @@ def test_trade_kernels_match_numpy(model):
     wedge = comp + pay + dh
     region_of = model.region_of
     acc = kernels.seller_accounts(
-        seller, dest, f.economy, rev, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, True
-    )
+        seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
+        region_of, True,
+    )  # fmt: skip
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = acc
     # the link sums of the metrics, as link_metric_sums computes them (bit for bit: same order), or none
     for got, want in zip(
@@ -173,8 +189,9 @@ def test_trade_kernels_match_numpy(model):
     ):
         np.testing.assert_array_equal(got, want)
     without = kernels.seller_accounts(
-        seller, dest, f.economy, rev, comp, pay, dh, nm, sigma, f.capacity, n_c, tau, region_of, False
-    )
+        seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
+        region_of, False,
+    )  # fmt: skip
     for got, want in zip(without[:8], acc[:8], strict=True):
         np.testing.assert_array_equal(got, want)
     assert all(x.size == 0 for x in without[8:])
@@ -208,18 +225,33 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
     economy = rng.integers(0, n_c, cap).astype(np.int16)
     dest[: n // 2] = economy[seller[: n // 2]]  # many domestic links
     rev = rng.lognormal(0.0, 2.0, n) * (rng.random(n) > 0.05)
-    terms = []
-    for _ in range(3):
-        x = rng.random(n) * 0.3 * (rng.random(n) < 0.4)
-        x[rng.random(n) < 0.05] = -0.0
-        terms.append(x)
-    comp, pay, dh = terms
-    comp[: n // 2] = pay[: n // 2] = dh[: n // 2] = 0.0
-    dh[5] = -0.0
+    # a trade table whose rows hold zero, -0 and positive compliance, destination storage and payment terms (δ of
+    # some sellers is 0 or -0 too); the first half of the links read rows without any
+    n_rows = 600
+    tab = np.zeros((n_rows, 8))
+    tab[:, 0] = 1.0 + rng.random(n_rows)
+    for col in (1, 2, 4):
+        x = rng.random(n_rows) * 0.3 * (rng.random(n_rows) < 0.4)
+        x[rng.random(n_rows) < 0.05] = -0.0
+        tab[:, col] = x
+    tab[:100, [1, 2, 4]] = 0.0
+    tab[3, 2] = -0.0
+    rows = rng.integers(100, n_rows, n).astype(np.int32)
+    rows[: n // 2] = rng.integers(0, 100, n // 2)
+    rows[5] = 3
+    delta = rng.random(cap)
+    delta[rng.random(cap) < 0.05] = 0.0
+    delta[1] = -0.0
+    local_price = 0.5 + rng.random(n_c)
+    comp = delta[seller] * tab[rows, 1]
+    pay = tab[rows, 4]
+    dh = delta[seller] * tab[rows, 2] * local_price[dest]
+    tau = tab[rows, 0]
     rev[[7, 11, 2500]] = [np.inf, np.nan, np.inf]  # non-finite revenue on wedge-free links and one other
-    tau = 1.0 + rng.random(n)
     region_of = rng.integers(0, 5, n_c)
-    got = kernels.seller_accounts(seller, dest, economy, rev, comp, pay, dh, nm, sigma, cap, n_c, tau, region_of, True)
+    got = kernels.seller_accounts(
+        seller, dest, rows, economy, delta[seller], tab, local_price, rev, nm, sigma, cap, n_c, region_of, True
+    )
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = got
 
     def by_firm(v):
@@ -386,7 +418,7 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
         p["sigma"],
     )  # fmt: skip
     nm = net.mk_firm.size
-    feas, price, q, op = terms[6][nm:], terms[7][nm:], terms[8], terms[9]
+    feas, price, q, op = terms[4][nm:], terms[5][nm:], terms[6], terms[7]
     np.testing.assert_array_equal(q, kernels.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
     buyer, slot = np.nonzero((net.sup >= 0) & f.alive[:, None])
     supplier = net.sup[buyer, slot]

@@ -95,12 +95,14 @@ def trade_terms(
     """Cost terms and delivered prices of every trade link of a step (first of the two trade passes).
 
     Links are the market links followed by the filled supplier slots of buyers alive (row-major, as ``np.nonzero``).
-    ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, tau, compliance, payment, dest_hosting, feasible
-    and price of every link (the price uses the wedge compliance + payment + dest_hosting, summed in that order, as
-    numpy does; it is not stored: ``TradeResult.sales_wedge`` and ``seller_accounts`` add the three again), and
-    two ``sup``-shaped matrices of the supplier links: the delivered price (∞ where infeasible or empty) and the
-    openness (0 where empty). The offers p^(1−σ) and logit weights q^(−1/μ) are left to numpy (vectorised exp/log),
-    then ``trade_flows`` clears the markets.
+    ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, ``tab`` row (int32: the table has far fewer than
+    2³¹ rows), seller's δ, feasible and price of every link, and two ``sup``-shaped matrices of the supplier links:
+    the delivered price (∞ where infeasible or empty) and the openness (0 where empty). The price uses τ = tab[row, 0]
+    and the wedge compliance δ · tab[row, 1] + payment tab[row, 4] + destination hosting δ · tab[row, 2] ·
+    local_price[d], added in that order, as numpy does. The four cost terms are not stored (writing four more link
+    arrays set this pass's speed): ``seller_accounts`` and ``TradeResult`` compute them again from the row and δ with
+    these expressions, so they are the same numbers bit for bit. The offers p^(1−σ) and logit weights q^(−1/μ) are
+    left to numpy (vectorised exp/log), then ``trade_flows`` clears the markets.
     """
     markup = sigma / (sigma - 1.0)
     cap, m = sup.shape
@@ -120,10 +122,8 @@ def trade_terms(
     n = n_mk + n_sl
     seller = np.empty(n, np.int64)
     dest = np.empty(n, np.int64)
-    tau = np.empty(n)
-    comp = np.empty(n)
-    pay = np.empty(n)
-    dh = np.empty(n)
+    rows = np.empty(n, np.int32)
+    link_delta = np.empty(n)
     feas = np.empty(n, np.bool_)
     price = np.empty(n)
     # every element of the two slot matrices is written once in the supplier loop (no separate fill pass)
@@ -142,10 +142,8 @@ def trade_terms(
         py = tab[row, 4]
         h = dl * tab[row, 2] * local_price[d]
         w = cp + py + h
-        tau[k] = tt
-        comp[k] = cp
-        pay[k] = py
-        dh[k] = h
+        rows[k] = row
+        link_delta[k] = dl
         feas[k] = dl * tab[row, 3] < ban_threshold
         price[k] = rec[i, 2] * tt * (1.0 + w)
         k += 1
@@ -175,10 +173,8 @@ def trade_terms(
             py = tab[row, 4]
             h = dl * tab[row, 2] * local_price[d]
             w = cp + py + h
-            tau[k] = tt
-            comp[k] = cp
-            pay[k] = py
-            dh[k] = h
+            rows[k] = row
+            link_delta[k] = dl
             ok = dl * tab[row, 3] < ban_threshold
             feas[k] = ok
             pr = rec[i, 2] * tt * (1.0 + w)
@@ -186,7 +182,7 @@ def trade_terms(
             q_slots[b, j] = pr if ok else np.inf
             open_slots[b, j] = tab[row, 5]
             k += 1
-    return seller, dest, tau, comp, pay, dh, feas, price, q_slots, open_slots
+    return seller, dest, rows, link_delta, feas, price, q_slots, open_slots
 
 
 @nb.njit(**_JIT)
@@ -284,11 +280,14 @@ def slot_matrix(sup, alive, values, fill):
 
 @nb.njit(**_JIT)
 def seller_accounts(
-    seller, dest, economy, revenue, comp, pay, dh, n_market, sigma, cap, n_c, tau, region_of, link_metrics
+    seller, dest, rows, economy, delta, tab, local_price, revenue, n_market, sigma, cap, n_c, region_of, link_metrics
 ):  # fmt: skip
     """Per-seller sums of one pass over the links (as ``np.bincount`` in link order).
 
-    The wedge of a link is compliance + payment + dest_hosting (added in that order, as ``TradeResult.sales_wedge``).
+    ``rows`` and ``delta`` are each link's ``tab`` row and seller's δ, as ``trade_terms`` returns them: the cost terms
+    are computed again with its expressions (the same numbers bit for bit): τ = tab[row, 0], compliance
+    δ · tab[row, 1], payment tab[row, 4], destination hosting δ · tab[row, 2] · local_price[d], and the wedge their
+    sum in that order (as ``TradeResult.sales_wedge``).
 
     Returns core, variable compliance, payment, destination hosting, exports, foreign market count (per firm slot),
     destination-hosting revenue per destination economy, and the destinations each seller serves as bit masks
@@ -316,9 +315,11 @@ def seller_accounts(
         d = dest[k]
         r = revenue[k]
         vc = r * (sigma - 1.0) / sigma
-        ck = comp[k]
-        pk = pay[k]
-        hk = dh[k]
+        row = rows[k]
+        dl = delta[k]
+        ck = dl * tab[row, 1]
+        pk = tab[row, 4]
+        hk = dl * tab[row, 2] * local_price[d]
         if ck == 0.0 and pk == 0.0 and hk == 0.0 and abs(vc) < np.inf:
             # no wedge (every domestic link): 1 + W is exactly 1, so vc / (1 + W) is vc, and the three other terms
             # are ±0, whose addition leaves a sum started at +0 unchanged (bit for bit): four divisions saved
@@ -343,7 +344,7 @@ def seller_accounts(
             if link_metrics:
                 if region_of[o] == region_of[d]:
                     intra[i] += r
-                cost[i] += r * (tau[k] * one_w - 1.0)
+                cost[i] += r * (tab[row, 0] * one_w - 1.0)
                 flows[np.int64(o) * n_c + d] += r
     return core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows
 

@@ -122,17 +122,17 @@ def final_demand(
 class TradeResult:
     """Everything trade produced in one step, per link and per firm slot.
 
-    Link arrays (``sales_*``) cover final-market links followed by supplier links (seller → buyer economy).
+    Link arrays (``sales_*``) cover final-market links followed by supplier links (seller → buyer economy). The cost
+    terms of the links are not stored but computed on demand, with the expressions of ``kernels.trade_terms`` (the
+    same numbers as the prices used, bit for bit), from each link's row of the trade table (``sales_row``), its
+    seller's δ as trade read it (``sales_delta``) and the local hosting price of its destination.
     """
 
     sales_seller: np.ndarray
     sales_dest: np.ndarray
     sales_revenue: np.ndarray
-    sales_tau: np.ndarray
-    sales_compliance: np.ndarray
-    sales_payment: np.ndarray
-    sales_dest_hosting: np.ndarray
-    sales_final: np.ndarray
+    sales_row: np.ndarray
+    sales_delta: np.ndarray
     n_market_links: int
     market_revenue: np.ndarray
     market_feasible: np.ndarray
@@ -144,6 +144,35 @@ class TradeResult:
     final_sales_by_cell: np.ndarray
     purchases: np.ndarray
     revenue: np.ndarray
+    table: np.ndarray
+    """The trade table the rows index (``trade_table``)."""
+    local_price: np.ndarray
+    """Local hosting price per economy (destination storage fees)."""
+
+    @property
+    def sales_final(self) -> np.ndarray:
+        """Whether each link is a final-market link (the first ``n_market_links``)."""
+        return np.arange(self.sales_seller.size) < self.n_market_links
+
+    @property
+    def sales_tau(self) -> np.ndarray:
+        """Iceberg trade cost τ of each link."""
+        return self.table[self.sales_row, 0]
+
+    @property
+    def sales_compliance(self) -> np.ndarray:
+        """Variable compliance δ_i κ_ods of each link (the packed κ column includes the cryptography term)."""
+        return self.sales_delta * self.table[self.sales_row, 1]
+
+    @property
+    def sales_payment(self) -> np.ndarray:
+        """Payment cost π_od of each link."""
+        return self.table[self.sales_row, 4]
+
+    @property
+    def sales_dest_hosting(self) -> np.ndarray:
+        """Destination hosting δ_i f_ods H_d of each link."""
+        return self.sales_delta * self.table[self.sales_row, 2] * self.local_price[self.sales_dest]
 
     @property
     def sales_wedge(self) -> np.ndarray:
@@ -186,10 +215,10 @@ def trade_step(
     n_c, n_s = demand.shape
     cap = firms.capacity
     nm = int(net.mk_firm.size)
-    # pass 1 (compiled): cost terms and delivered price of every link, market links then filled supplier slots
-    # (the supplier links' delivered prices and openness go straight into their slot matrices)
+    # pass 1 (compiled): table row, seller's δ and delivered price of every link, market links then filled supplier
+    # slots (the supplier links' delivered prices and openness go straight into their slot matrices)
     tab = trade_table(costs) if table is None else table
-    seller, dest, tau, comp, pay, dh, feas, price, q_slots, open_slots = kernels.trade_terms(
+    seller, dest, rows, link_delta, feas, price, q_slots, open_slots = kernels.trade_terms(
         net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost, tab,
         local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
     )  # fmt: skip
@@ -209,19 +238,14 @@ def trade_step(
         intermediate_share, prev_revenue, sigma, cap,
     )  # fmt: skip
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
-    sales_final = np.zeros(seller.size, np.bool_)
-    sales_final[:nm] = True
     with np.errstate(divide="ignore"):
         p_index = np.where(mass_open > 0, mass_open, np.nan) ** (1.0 / (1.0 - sigma))
     return TradeResult(
         sales_seller=seller,
         sales_dest=dest,
         sales_revenue=rev,
-        sales_tau=tau,
-        sales_compliance=comp,
-        sales_payment=pay,
-        sales_dest_hosting=dh,
-        sales_final=sales_final,
+        sales_row=rows,
+        sales_delta=link_delta,
         n_market_links=nm,
         market_revenue=rev[:nm],
         market_feasible=feas[:nm],
@@ -233,6 +257,8 @@ def trade_step(
         final_sales_by_cell=sold.reshape(n_c, n_s),
         purchases=purchases,
         revenue=revenue,
+        table=tab,
+        local_price=local_price,
     )
 
 
@@ -313,8 +339,8 @@ def firm_accounts(
         core, compliance_var, payment, dest_host, exports, n_foreign, dest_host_by_dest, served, intra, trade_cost,
         flows,
     ) = kernels.seller_accounts(
-        seller, tr.sales_dest, firms.economy, tr.sales_revenue, tr.sales_compliance, tr.sales_payment,
-        tr.sales_dest_hosting, nm, sigma, cap, n_c, tr.sales_tau, regions, link_metrics,
+        seller, tr.sales_dest, tr.sales_row, firms.economy, tr.sales_delta, tr.table, tr.local_price,
+        tr.sales_revenue, nm, sigma, cap, n_c, regions, link_metrics,
     )  # fmt: skip
     home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
 
