@@ -27,6 +27,10 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+SHARED_TRADE_FIELDS = ("table", "local_price")
+"""``TradeResult`` fields that reference per-economy tables the model keeps anyway (not per-firm or per-link state)."""
+
+
 def model_state_bytes(model) -> int:
     """Bytes of the numpy arrays the model keeps between steps: firm table, network, trade result, accounts."""
     import dataclasses
@@ -36,6 +40,8 @@ def model_state_bytes(model) -> int:
     total = 0
     for obj in (model.firms, model.network, model.trade, model.accounts, model.innovation):
         for f in dataclasses.fields(obj):
+            if obj is model.trade and f.name in SHARED_TRADE_FIELDS:
+                continue
             v = getattr(obj, f.name)
             if isinstance(v, np.ndarray):
                 total += v.nbytes
