@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from benchmarks.measure import positive_int  # noqa: E402
 from simulator.model import DataFlowModel, kernels  # noqa: E402
 from simulator.world import PolicySchedule, baseline_state, load_world  # noqa: E402
 
@@ -210,9 +211,9 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--firms", type=int, default=100_000)
-    parser.add_argument("--steps", type=int, default=10, help="model steps timed (after 3 untimed)")
-    parser.add_argument("--repeats", type=int, default=30, help="timed calls of each floor pass")
+    parser.add_argument("--firms", type=positive_int, default=100_000)
+    parser.add_argument("--steps", type=positive_int, default=10, help="model steps timed (after 3 untimed)")
+    parser.add_argument("--repeats", type=positive_int, default=30, help="timed calls of each floor pass")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     sys.stdout.write(json.dumps(measure_floor(args.firms, args.steps, args.seed, args.repeats)) + "\n")

@@ -22,6 +22,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+def positive_int(text: str) -> int:
+    """``argparse`` type of the benchmarks' counts (firms, steps, pairs, repeats): a whole number ≥ 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 1, got {value}")
+    return value
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process, MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -164,13 +175,15 @@ def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--firms", type=int, required=True)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--firms", type=positive_int, required=True)
+    parser.add_argument("--steps", type=positive_int, default=20)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--metrics-every", type=int, default=1)
+    parser.add_argument("--metrics-every", type=positive_int, default=1)
     parser.add_argument("--impl", choices=["vectorised", "mesa", "paired"], default="vectorised")
-    parser.add_argument("--pairs", type=int, default=8, help="paired: reference steps, each against --vec-steps")
-    parser.add_argument("--vec-steps", type=int, default=20, help="paired: vectorised steps timed after each")
+    parser.add_argument(
+        "--pairs", type=positive_int, default=8, help="paired: reference steps, each against --vec-steps"
+    )
+    parser.add_argument("--vec-steps", type=positive_int, default=20, help="paired: model steps timed after each")
     args = parser.parse_args(argv)
     if args.impl == "paired":
         out = measure_paired(args.firms, args.pairs, args.vec_steps, args.seed)

@@ -27,6 +27,7 @@ if str(ROOT) not in sys.path:
 
 import numba  # noqa: E402
 
+from benchmarks.measure import positive_int  # noqa: E402
 from simulator.model import DataFlowModel, kernels  # noqa: E402
 from simulator.world import PolicySchedule, baseline_state, load_world  # noqa: E402
 
@@ -87,8 +88,8 @@ def profile(n_firms: int, steps: int, seed: int, python: bool) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--firms", type=int, default=100_000)
-    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--firms", type=positive_int, default=100_000)
+    parser.add_argument("--steps", type=positive_int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--python", action="store_true", help="add cProfile's Python functions")
     args = parser.parse_args(argv)

@@ -47,3 +47,12 @@ def test_paired_ratio_is_reference_time_over_model_time():
     assert out["ratio_min"] == out["ratio_median"] == out["ratio_max"]
     assert out["ratio_median"] == pytest.approx(out["ref_step_ms"] / out["vec_step_ms"])
     assert out["ref_step_ms"] > out["vec_step_ms"] > 0
+
+
+@pytest.mark.parametrize("text", ["0", "-3", "x", "1.5"])
+def test_counts_must_be_whole_numbers_of_at_least_one(text, capsys):
+    with pytest.raises(SystemExit) as exc:
+        floor.main(["--firms", text])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--firms" in err and "expected a whole number ≥ 1" in err and "Traceback" not in err
