@@ -135,10 +135,13 @@ def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[
 
     Both models are built at ``n_firms`` on the full world (baseline policy, the same seed); then, ``pairs`` times,
     one reference step is timed and right after it ``vec_steps`` steps of the vectorised model (every metric
-    collected). Each pair gives a ratio (reference ms per step / vectorised ms per step) measured within about a
-    second, so a drift of the machine's speed between runs, which separate processes cannot tell from a real
-    change, moves both sides of a pair together. Returns the median, minimum and maximum of the pairs' ratios and
-    the median step times.
+    collected), each timed alone. Each pair gives a ratio (reference ms per step / median ms of the vectorised
+    steps) measured within about a second, so a drift of the machine's speed between runs, which separate processes
+    cannot tell from a real change, moves both sides of a pair together. The median, not the mean, of a block: the
+    first vectorised step after a reference step runs on caches the reference has filled with its own objects
+    (10–60 % slower than the next ones at 10k firms), which a run of the model alone does not pay, and the machine
+    now and then stalls one step (24–38 ms instead of 6–9 at 10k; Python's cyclic collector was measured and is
+    not the cause). Returns the median, minimum and maximum of the pairs' ratios and the median step times.
     """
     import numpy as np
 
@@ -156,9 +159,12 @@ def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[
         t = time.perf_counter()
         ref.run(1)
         ref_ms.append(1000 * (time.perf_counter() - t))
-        t = time.perf_counter()
-        vec.run(vec_steps)
-        vec_ms.append(1000 * (time.perf_counter() - t) / vec_steps)
+        block = []
+        for _ in range(vec_steps):
+            t = time.perf_counter()
+            vec.run(1)
+            block.append(1000 * (time.perf_counter() - t))
+        vec_ms.append(float(np.median(block)))
     ratios = np.array(ref_ms) / np.array(vec_ms)
     return {
         "impl": "paired",
