@@ -338,8 +338,7 @@ def seller_accounts(
             exports[i] += r
             if k < n_market:
                 n_foreign[i] += 1.0
-                served[i * n_w + (np.int64(d) >> 6)] |= np.int64(1) << (np.int64(d) & 63)
-            elif r > 0:
+            if k < n_market or r > 0:
                 served[i * n_w + (np.int64(d) >> 6)] |= np.int64(1) << (np.int64(d) & 63)
             if link_metrics:
                 if region_of[o] == region_of[d]:
@@ -1379,20 +1378,10 @@ def keep_links(firm, dest, born, keep):
 @nb.njit(**_JIT)
 def keep_live_links(firm, dest, born, dead):
     """``keep_links`` with ``keep = ~dead[firm]``: the market links of firms not flagged in ``dead``, in order."""
-    n = 0
+    keep = np.empty(firm.size, np.bool_)
     for k in range(firm.size):
-        n += np.int64(not dead[firm[k]])
-    out_firm = np.empty(n, firm.dtype)
-    out_dest = np.empty(n, dest.dtype)
-    out_born = np.empty(n, born.dtype)
-    t = 0
-    for k in range(firm.size):
-        if not dead[firm[k]]:
-            out_firm[t] = firm[k]
-            out_dest[t] = dest[k]
-            out_born[t] = born[k]
-            t += 1
-    return out_firm, out_dest, out_born
+        keep[k] = not dead[firm[k]]
+    return keep_links(firm, dest, born, keep)
 
 
 @nb.njit(**_JIT)
@@ -1404,24 +1393,14 @@ def apply_drops(firm, dest, born, drop, withdrawals, withdrew):
     The numpy form: ``withdrawals += np.bincount(firm[drop], minlength=cap)`` (the same sums while ``withdrawals``
     holds whole numbers), ``withdrew[firm[drop]] = True``, then ``keep_links(firm, dest, born, ~drop)``.
     """
-    n = 0
+    keep = np.empty(drop.size, np.bool_)
     for k in range(drop.size):
-        n += np.int64(not drop[k])
-    out_firm = np.empty(n, firm.dtype)
-    out_dest = np.empty(n, dest.dtype)
-    out_born = np.empty(n, born.dtype)
-    t = 0
-    for k in range(drop.size):
+        keep[k] = not drop[k]
         if drop[k]:
             i = firm[k]
             withdrawals[i] += 1.0
             withdrew[i] = True
-        else:
-            out_firm[t] = firm[k]
-            out_dest[t] = dest[k]
-            out_born[t] = born[k]
-            t += 1
-    return out_firm, out_dest, out_born
+    return keep_links(firm, dest, born, keep)
 
 
 @nb.njit(**_JIT)
