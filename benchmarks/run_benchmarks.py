@@ -129,9 +129,9 @@ def main(argv: list[str] | None = None) -> None:
     paired = []
     if not args.no_reference:
         for firms in REFERENCE_SIZES:
-            pairs, vec_steps = (2, 5) if args.quick else (8, 20)
-            cmd = ["--impl", "paired", "--firms", str(firms), "--pairs", str(pairs), "--vec-steps", str(vec_steps)]
-            paired.append(run_one(cmd))
+            # measure.py's own pair counts (8 pairs of 20 steps), or a smoke run's
+            quick = ["--pairs", "2", "--vec-steps", "5"] if args.quick else []
+            paired.append(run_one(["--impl", "paired", "--firms", str(firms), *quick]))
             sys.stderr.write(f"paired {firms:,}: {paired[-1]['ratio_median']:,.0f}x\n")
     floor = run_one(["--firms", str(FLOOR_SIZE if not args.quick else 10_000)], script="floor.py")
     sys.stderr.write(f"floor {floor['firms']:,}: {floor['floor_ms']:.1f} ms of trade passes\n")
