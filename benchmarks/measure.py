@@ -179,13 +179,61 @@ def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[
     }
 
 
+def measure_metrics_cost(n_firms: int, n_steps: int, seed: int) -> dict[str, float]:
+    """Share of step time that collecting every metric every step costs, measured step against step in one process.
+
+    Two models with the same seed are built: one collects every metric every step, the other never after step 0
+    (both follow the same trajectory: collecting changes no state). They are stepped alternately, ``n_steps`` each,
+    the order within a pair swapped every step, each step timed alone. The cost is 1 − (median step without) /
+    (median step with): everything a collecting step does more, including the metrics' link sums that the accounts
+    pass adds on those steps, which the time inside the collector alone (``measure_model``'s ``metrics_share``)
+    leaves out. Returns both medians, the share and the range of the pairs' shares.
+    """
+    import numpy as np
+
+    from simulator.model import DataFlowModel
+    from simulator.world import PolicySchedule, baseline_state, load_world
+
+    world = load_world()
+    DataFlowModel(world, PolicySchedule(baseline_state(world), horizon=5), n_firms=1000, rng=seed).run(2)
+    horizon = n_steps + 5
+    never = 10**9  # no step of this run is a multiple of it; ``step()`` (not ``run``) so no last step is collected
+    schedule = PolicySchedule(baseline_state(world), horizon=horizon)
+    models = {e: DataFlowModel(world, schedule, n_firms=n_firms, rng=seed, metrics_every=e) for e in (1, never)}
+    ms: dict[int, list[float]] = {1: [], never: []}
+    for i in range(n_steps):
+        for every in (1, never) if i % 2 else (never, 1):
+            t = time.perf_counter()
+            models[every].step()
+            ms[every].append(1000 * (time.perf_counter() - t))
+    with_ms, without_ms = np.array(ms[1]), np.array(ms[never])
+    pair_share = 1.0 - without_ms / with_ms
+    collected = len(models[1].collector.blocks), len(models[never].collector.blocks)
+    if collected != (n_steps + 1, 1):
+        raise RuntimeError(f"expected {n_steps + 1} and 1 collections, got {collected}")
+    if not np.array_equal(models[1].firms.phi, models[never].firms.phi):
+        raise RuntimeError(
+            "collecting metrics changed the model's trajectory: the two runs do not compare the same work"
+        )
+    return {
+        "impl": "metrics",
+        "firms": n_firms,
+        "steps": n_steps,
+        "with_ms": float(np.median(with_ms)),
+        "without_ms": float(np.median(without_ms)),
+        "share": float(1.0 - np.median(without_ms) / np.median(with_ms)),
+        "share_q25": float(np.quantile(pair_share, 0.25)),
+        "share_q75": float(np.quantile(pair_share, 0.75)),
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--firms", type=positive_int, required=True)
     parser.add_argument("--steps", type=positive_int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--metrics-every", type=positive_int, default=1)
-    parser.add_argument("--impl", choices=["vectorised", "mesa", "paired"], default="vectorised")
+    parser.add_argument("--impl", choices=["vectorised", "mesa", "paired", "metrics"], default="vectorised")
     parser.add_argument(
         "--pairs", type=positive_int, default=8, help="paired: reference steps, each against --vec-steps"
     )
@@ -193,6 +241,8 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.impl == "paired":
         out = measure_paired(args.firms, args.pairs, args.vec_steps, args.seed)
+    elif args.impl == "metrics":
+        out = measure_metrics_cost(args.firms, args.steps, args.seed)
     elif args.impl == "vectorised":
         out = measure_model(args.firms, args.steps, args.seed, args.metrics_every)
     else:
