@@ -959,10 +959,15 @@ def test_alive_sums_match_bincount():
     )
 
 
+def _sum_rows(index, values, n):
+    """Rows of ``values`` (k, q) summed by ``index`` (k,) into ``(n, q)`` with ``np.bincount`` (in row order)."""
+    q = values.shape[1]
+    flat = (np.asarray(index, dtype=np.int64)[:, None] * q + np.arange(q)).ravel()
+    return np.bincount(flat, weights=values.ravel(), minlength=n * q).reshape(n, q)
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_level_sums_are_bit_identical_to_numpy(seed):
-    from simulator.model.metrics import _sum_rows
-
     rng = np.random.default_rng(seed)
     n_c, n_s, n_z, q, n_r = 13, 5, 4, 27, 3
     cell = rng.lognormal(0.0, 4.0, (n_c, n_s, n_z, q)) * (rng.random((n_c, n_s, n_z, q)) < 0.5)
@@ -1026,3 +1031,150 @@ def test_apply_drops_matches_numpy():
             np.testing.assert_array_equal(g, want)
         np.testing.assert_array_equal(withdrawals, w_want)
         np.testing.assert_array_equal(withdrew, d_want)
+
+
+def test_numpy_sum_is_bit_identical_to_numpy():
+    """numpy's pairwise summation, below, at and above its block of 128 (recursive halves), rows of a matrix too."""
+    rng = np.random.default_rng(11)
+    for n in [*range(0, 140), 255, 256, 257, 1000, 3364, 8193, 20011]:
+        a = rng.lognormal(0.0, 5.0, n) * rng.choice([-1.0, 1.0], n)
+        assert kernels.numpy_sum(a) == a.sum(), n
+    x = rng.lognormal(0.0, 5.0, (5, 301))
+    assert [kernels.numpy_sum(r) for r in x] == list(x.sum(axis=1))
+    for n in (1, 8, 9, 200):  # the sum of -0 entries is +0, as numpy's
+        assert not np.signbit(kernels.numpy_sum(np.full(n, -0.0)))
+
+
+@pytest.mark.parametrize("n", [1, 5, 58, 130])
+def test_offdiag_sums_are_bit_identical_to_numpy(n):
+    rng = np.random.default_rng(n)
+    flows = rng.lognormal(0.0, 4.0, (n, n)) * (rng.random((n, n)) < 0.7)
+    f, total, rows, cols = kernels.offdiag_sums(flows)
+    want = flows.copy()
+    np.fill_diagonal(want, 0.0)
+    np.testing.assert_array_equal(f, want)
+    assert total == want.sum()
+    np.testing.assert_array_equal(rows, want.sum(axis=1))
+    np.testing.assert_array_equal(cols, want.sum(axis=0))
+    assert not np.shares_memory(f, flows)
+
+
+def test_modularity_is_bit_identical_to_the_numpy_form():
+    """``metrics.modularity`` (compiled diagonal removal and sums, kept one-hot) against its numpy form."""
+    from simulator.model.metrics import modularity
+
+    rng = np.random.default_rng(5)
+    for n, n_b in ((58, 3), (7, 2), (20, 1)):
+        flows = rng.lognormal(0.0, 4.0, (n, n)) * (rng.random((n, n)) < 0.7)
+        bloc = rng.integers(0, n_b, n)
+        f = flows.copy()
+        np.fill_diagonal(f, 0.0)
+        onehot = np.eye(int(bloc.max()) + 1)[bloc]
+        within = onehot.T @ f @ onehot
+        out_b, in_b = f.sum(axis=1) @ onehot, f.sum(axis=0) @ onehot
+        want = float(np.trace(within) / f.sum() - (out_b * in_b).sum() / f.sum() ** 2)
+        assert modularity(flows, bloc) == want
+        assert modularity(flows, bloc, onehot) == want
+    assert modularity(np.diag([1.0, 2.0]), np.array([0, 1])) == 0.0
+
+
+@np.errstate(all="ignore")
+def _metric_values_numpy(cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, demand, pi, pi0,
+                         by_economy, flows):  # fmt: skip
+    """The numpy form of ``kernels.metric_values`` (what ``MetricsCollector`` computed before the kernel)."""
+    econ_cells = cell.sum(axis=(1, 2))
+    groups = np.concatenate(
+        [econ_cells.sum(axis=0, keepdims=True), _sum_rows(region_of, econ_cells, n_r), econ_cells,
+         cell.sum(axis=(0, 2)), cell.sum(axis=(0, 1))]
+    )  # fmt: skip
+    n_num = groups[:, num].T
+    n_den = groups[:, np.maximum(den, 0)].T
+    ratio = np.divide(n_num, n_den, out=np.full_like(n_num, np.nan), where=n_den > 0)
+    values = np.where((den < 0)[:, None], n_num, ratio)
+    dds = groups[:, c_dds]
+    share = dds / dds[0] if dds[0] > 0 else np.full_like(dds, np.nan)
+    prod = np.divide(groups[:, c_phi], groups[:, c_firms], out=np.full(dds.shape, np.nan), where=groups[:, c_firms] > 0)
+    parts = []
+    for lv in range(level.max() + 1):
+        sel = order[level[order] == lv]
+        top = np.nanmax(prod[sel]) if np.isfinite(prod[sel]).any() else np.nan
+        pair = np.empty((sel.size, 2))
+        pair[:, 0] = share[sel]
+        pair[:, 1] = prod[sel] / top if top > 0 else np.nan
+        parts.append(pair.ravel())
+    weights = demand.sum(axis=1)
+    rel = np.where(np.isfinite(pi) & (pi0 > 0), pi / pi0, 1.0)
+    cpi_num = (demand * rel).sum(axis=1)
+    va, inv = by_economy[:, 0].copy(), by_economy[:, 1].copy()
+    econ = np.stack([host, cpi_num, weights, va, inv], axis=1)
+    world = np.array([[host.sum(), cpi_num.sum(), weights.sum(), va.sum(), inv.sum()]])
+    h, cn, w, v, k = np.concatenate([world, _sum_rows(region_of, econ, n_r), econ]).T
+    cpi = np.divide(cn, w, out=np.full_like(cn, np.nan), where=w > 0)
+    block = np.empty((h.size, 4))
+    block[:, 0] = h
+    block[:, 1] = cpi
+    block[:, 2] = np.divide(v, cpi, out=np.full_like(v, np.nan), where=cpi > 0)
+    block[:, 3] = np.divide(k, cpi, out=np.full_like(k, np.nan), where=cpi > 0)
+    parts.append(block.ravel())
+    pairs = (region_of[:, None] * n_r + region_of[None, :]).ravel()
+    parts.append(np.bincount(pairs, weights=flows, minlength=n_r * n_r))
+    parts.append(np.array([np.nan]))
+    return values, np.concatenate(parts)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_metric_values_are_bit_identical_to_numpy(seed):
+    """Level sums, ratios and extras on random tables with empty groups, negative, zero and non-finite entries."""
+    rng = np.random.default_rng(seed)
+    n_c, n_s, n_z, q, n_r = 13, 5, 4, 9, 3
+    cell = rng.lognormal(0.0, 3.0, (n_c, n_s, n_z, q)) * (rng.random((n_c, n_s, n_z, q)) < 0.6)
+    cell[rng.random(cell.shape) < 0.05] *= -1.0
+    if seed == 1:
+        cell[2, :, :, 1] = np.inf  # an infinite φ sum: an infinite mean productivity
+        cell[4, 1, :, :] = np.nan
+    if seed == 2:
+        cell[..., 0] = 0.0  # no dds exports in the world
+        cell[..., 2] = 0.0  # no firms anywhere: every mean productivity NaN
+    region_of = rng.integers(0, n_r, n_c).astype(np.int64)
+    num = rng.integers(0, q, 11).astype(np.int64)
+    den = np.where(rng.random(11) < 0.4, -1, rng.integers(0, q, 11)).astype(np.int64)
+    n_g = 1 + n_r + n_c + n_s + n_z
+    level = np.repeat(np.arange(5), [1, n_r, n_c, n_s, n_z]).astype(np.int64)
+    order = np.arange(n_g, dtype=np.int64)
+    if seed == 3:  # levels in another order
+        level = rng.permutation(level)
+        order = np.argsort(level, kind="stable").astype(np.int64)
+    host = rng.random(n_c)
+    demand = rng.lognormal(0.0, 2.0, (n_c, n_s)) * (rng.random((n_c, n_s)) < 0.8)
+    demand[3] = 0.0  # an economy without demand: no price index
+    pi = rng.lognormal(0.0, 0.3, (n_c, n_s))
+    pi[rng.random(pi.shape) < 0.1] = np.inf
+    pi0 = rng.lognormal(0.0, 0.3, (n_c, n_s)) * (rng.random((n_c, n_s)) < 0.9)
+    by_economy = rng.normal(0.0, 10.0, (n_c, 2))
+    flows = rng.lognormal(0.0, 3.0, n_c * n_c)
+    args = (cell, region_of, n_r, num, den, level, order, 0, 1, 2, host, demand, pi, pi0, by_economy, flows)
+    values, extra = kernels.metric_values(*args)
+    want_values, want_extra = _metric_values_numpy(*args)
+    np.testing.assert_array_equal(values, want_values)
+    np.testing.assert_array_equal(extra, want_extra)
+
+
+def test_metric_values_match_numpy_on_a_model(model):
+    """The collector's inputs of a real step, through the kernel and the numpy form."""
+    from simulator.model import metrics
+
+    col = model.collector
+    links = metrics.link_sums(model)
+    table, by_economy = metrics._cell_tables(model, links, col.services)
+    c = col._col
+    args = (
+        table.reshape(col.n_c, col.n_s, col.n_z, len(metrics.QUANTITIES)), col._region_of64, len(col.region_names),
+        col._num, col._den, col._level_of, col._level_order, c["dds_exports"], c["phi"], c["firms"],
+        model.accounts.local_hosting_revenue, model.demand, model.trade.price_index, model.price_index0, by_economy,
+        links[2],
+    )  # fmt: skip
+    values, extra = kernels.metric_values(*args)
+    want_values, want_extra = _metric_values_numpy(*args)
+    np.testing.assert_array_equal(values, want_values)
+    np.testing.assert_array_equal(extra, want_extra)
+    assert extra.size == col.extra_labels[0].size

@@ -307,6 +307,12 @@ def seller_accounts(
     intra = np.zeros(n_m)
     cost = np.zeros(n_m)
     flows = np.zeros(n_c * n_c if link_metrics else 0)
+    # whether origin o and destination d (flat pair o · C + d) are in the same region
+    same_region = np.zeros(n_c * n_c if link_metrics else 0, np.bool_)
+    if link_metrics:
+        for o in range(n_c):
+            for d in range(n_c):
+                same_region[o * n_c + d] = region_of[o] == region_of[d]
     n = seller.size
     n_w = (n_c + 63) // 64
     served = np.zeros(cap * n_w, np.int64)
@@ -341,10 +347,11 @@ def seller_accounts(
             if k < n_market or r > 0:
                 served[i * n_w + (np.int64(d) >> 6)] |= np.int64(1) << (np.int64(d) & 63)
             if link_metrics:
-                if region_of[o] == region_of[d]:
-                    intra[i] += r
+                od = np.int64(o) * n_c + d
+                # + 0 (no branch) off the region: a sum that starts at +0 never becomes -0, so x + 0 is x
+                intra[i] += r if same_region[od] else 0.0
                 cost[i] += r * (tab[row, 0] * one_w - 1.0)
-                flows[np.int64(o) * n_c + d] += r
+                flows[od] += r
     return core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows
 
 
@@ -561,33 +568,78 @@ def sample_cdf_rows(cdf, rows, u):
 
 
 @nb.njit(**_JIT)
-def _pairwise_sum(a):
-    """``a.sum()`` of a contiguous float64 row of at most 128 entries, in numpy's order.
+def _pairwise_block(a, lo, n):
+    """Pairwise sum of ``a[lo:lo + n]`` in numpy's order for ``n`` ≤ 128 (its block size), without the initial +0.
 
-    numpy's pairwise sum below its block size: eight running sums combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
-    (r6 + r7)), then the remainder one by one (fewer than eight entries: one running sum).
+    Below 8 entries one running sum; else eight running sums combined as ((r0 + r1) + (r2 + r3)) + ((r4 + r5) +
+    (r6 + r7)), then the remainder one by one.
     """
-    n = a.size
     if n < 8:
         res = 0.0
-        for i in range(n):
+        for i in range(lo, lo + n):
             res += a[i]
         return res
-    r0, r1, r2, r3, r4, r5, r6, r7 = a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7]
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
     m = n - n % 8
-    for i in range(8, m, 8):
-        r0 += a[i]
-        r1 += a[i + 1]
-        r2 += a[i + 2]
-        r3 += a[i + 3]
-        r4 += a[i + 4]
-        r5 += a[i + 5]
-        r6 += a[i + 6]
-        r7 += a[i + 7]
+    for j in range(lo + 8, lo + m, 8):
+        r0 += a[j]
+        r1 += a[j + 1]
+        r2 += a[j + 2]
+        r3 += a[j + 3]
+        r4 += a[j + 4]
+        r5 += a[j + 5]
+        r6 += a[j + 6]
+        r7 += a[j + 7]
     res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
-    for i in range(m, n):
+    for i in range(lo + m, lo + n):
         res += a[i]
     return res
+
+
+@nb.njit(**_JIT)
+def _pairwise_from(a, lo, n):
+    """Pairwise sum of ``a[lo:lo + n]`` (contiguous float64) in numpy's order, any ``n``, without the initial +0.
+
+    Above numpy's block of 128 entries, the two halves (the first a multiple of 8 entries) are summed alike and
+    added: numpy's recursion, here with an explicit stack (numba's on-disk cache does not keep recursive functions).
+    """
+    if n <= 128:
+        return _pairwise_block(a, lo, n)
+    # tasks: (lo, n) to sum, or n = -1 to add the two sums on top of the value stack (left + right)
+    t_lo = np.empty(256, np.int64)
+    t_n = np.empty(256, np.int64)
+    vals = np.empty(128)
+    nt = 1
+    nv = 0
+    t_lo[0] = lo
+    t_n[0] = n
+    while nt > 0:
+        nt -= 1
+        l0 = t_lo[nt]
+        m = t_n[nt]
+        if m < 0:
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+        elif m <= 128:
+            vals[nv] = _pairwise_block(a, l0, m)
+            nv += 1
+        else:
+            n2 = m // 2
+            n2 -= n2 % 8
+            t_n[nt] = -1
+            t_lo[nt + 1] = l0 + n2
+            t_n[nt + 1] = m - n2
+            t_lo[nt + 2] = l0
+            t_n[nt + 2] = n2
+            nt += 3
+    return vals[0]
+
+
+@nb.njit(**_JIT)
+def numpy_sum(a):
+    """``a.sum()`` of a contiguous 1-d float64 array, bit for bit: +0 plus numpy's pairwise sum (any length)."""
+    return 0.0 + _pairwise_from(a, 0, a.size)
 
 
 @nb.njit(**_JIT)
@@ -605,7 +657,7 @@ def gravity_cdf_rows(mass, decay, exclude_home):
             w[j] = mass[j] * decay[r, j]
         if exclude_home and r < n:
             w[r] = 0.0
-        total = _pairwise_sum(w)
+        total = _pairwise_block(w, 0, w.size)
         acc = 0.0
         for j in range(n):
             v = w[j] / total if total > 0 else 0.0
@@ -907,7 +959,7 @@ def phi_ratio(phi, prev_phi, alive):
 def level_sums(cell, region_of, n_r):
     """A ``(c, s, z, q)`` cell table summed to the metric groups, ``(1 + n_r + c + s + z, q)``.
 
-    Rows world, regions, economies, sectors, sizes (``MetricsCollector._levels``). Each sum adds in numpy's order
+    Rows world, regions, economies, sectors, sizes (the groups of ``metrics.LEVELS``). Each sum adds in numpy's order
     for these reductions (``cell.sum(axis=(1, 2))`` etc. with the quantity axis innermost: sequential over the
     summed cells in memory order; regions and world from the economy rows in economy order, as ``np.bincount`` and
     ``sum(axis=0)``).
@@ -935,6 +987,136 @@ def level_sums(cell, region_of, n_r):
 
 
 @nb.njit(**_JIT)
+def offdiag_sums(flows):
+    """A square matrix with its diagonal set to 0, its total, row sums and column sums, bit for bit as numpy.
+
+    The same numbers as ``f = flows.copy(); np.fill_diagonal(f, 0.0)``, ``f.sum()`` (numpy's pairwise sum over the
+    flattened matrix), ``f.sum(axis=1)`` (pairwise per row) and ``f.sum(axis=0)`` (the rows added one by one).
+    """
+    n = flows.shape[0]
+    f = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            f[i, j] = 0.0 if i == j else flows[i, j]
+    flat = f.ravel()
+    rows = np.empty(n)
+    cols = np.zeros(n)
+    for i in range(n):
+        rows[i] = 0.0 + _pairwise_from(flat, i * n, n)
+        for j in range(n):
+            cols[j] += f[i, j]
+    return f, 0.0 + _pairwise_from(flat, 0, n * n), rows, cols
+
+
+@nb.njit(**_JIT)
+def metric_values(
+    cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, demand, price_index, price_index0,
+    by_economy, flows,
+):  # fmt: skip
+    """The metric values of one step from the ``(c, s, z, q)`` cell table, bit for bit as the numpy form.
+
+    ``groups = level_sums(cell, region_of, n_r)`` (rows world, regions, economies, sectors, sizes). Returns:
+
+    - ``values``, ``(metrics, groups)``: metric ``i`` is ``groups[:, num[i]]`` where ``den[i] < 0`` (a plain sum),
+      else ``groups[:, num[i]] / groups[:, den[i]]``, NaN where that denominator is not positive.
+    - ``extra``, the vector of ``MetricsCollector.extra_labels`` with its last entry (bloc modularity) left NaN: per
+      group in the order ``order``, its dds exports over the world's (NaN unless the world's are positive) and its
+      mean productivity (φ sum over firm count, NaN without firms) over the highest one of its level ``level[g]``
+      (``nanmax``: NaN where the level has no finite mean, or where that highest one is not positive); then per
+      world, region and economy (rows in that order): local hosting revenue ``host``, the price index (Σ demand ×
+      relative price over Σ demand, NaN where Σ demand is not positive; the relative price is
+      ``price_index / price_index0`` where that is finite and ``price_index0`` positive, else 1), value added and
+      investment (``by_economy`` columns) over the price index (NaN where it is not positive); then the region ×
+      region sums of the economy × economy ``flows`` (flattened, as ``np.bincount`` in flat order).
+
+    Sums add in numpy's order: row sums of ``demand`` (C-contiguous, as the model's: numpy sums its rows pairwise)
+    and world sums are numpy's pairwise sums (``numpy_sum``), region sums add the economies in economy order
+    (``np.bincount``).
+    """
+    groups = level_sums(cell, region_of, n_r)
+    n_g = groups.shape[0]
+    n_m = num.size
+    values = np.empty((n_m, n_g))
+    for i in range(n_m):
+        qn = num[i]
+        qd = den[i]
+        for g in range(n_g):
+            x = groups[g, qn]
+            if qd >= 0:
+                d = groups[g, qd]
+                x = x / d if d > 0 else np.nan
+            values[i, g] = x
+    n_c = region_of.size
+    n_e = 1 + n_r + n_c
+    extra = np.empty(2 * n_g + 4 * n_e + n_r * n_r + 1)
+    # dds share of the world and catch-up
+    world_dds = groups[0, c_dds]
+    prod = np.empty(n_g)
+    n_l = 0
+    for g in range(n_g):
+        n_l = max(n_l, level[g] + 1)
+        firms = groups[g, c_firms]
+        prod[g] = groups[g, c_phi] / firms if firms > 0 else np.nan
+    top = np.full(n_l, np.nan)
+    finite = np.zeros(n_l, np.bool_)
+    for g in range(n_g):
+        p = prod[g]
+        lv = level[g]
+        if np.isfinite(p):
+            finite[lv] = True
+        if not np.isnan(p) and (np.isnan(top[lv]) or p > top[lv]):
+            top[lv] = p
+    for t in range(order.size):
+        g = order[t]
+        extra[2 * t] = groups[g, c_dds] / world_dds if world_dds > 0 else np.nan
+        tp = top[level[g]] if finite[level[g]] else np.nan
+        extra[2 * t + 1] = prod[g] / tp if tp > 0 else np.nan
+    # by economy: host, Σ demand × relative price, Σ demand, value added, investment; regions; world
+    n_s = demand.shape[1]
+    econ = np.zeros((n_e, 5))
+    row = np.empty(n_s)
+    for c in range(n_c):
+        for s in range(n_s):
+            p = price_index[c, s]
+            p0 = price_index0[c, s]
+            rel = p / p0 if np.isfinite(p) and p0 > 0 else 1.0
+            row[s] = demand[c, s] * rel
+        e = 1 + n_r + c
+        econ[e, 0] = host[c]
+        econ[e, 1] = 0.0 + _pairwise_from(row, 0, n_s)
+        econ[e, 2] = 0.0 + _pairwise_from(demand[c], 0, n_s)
+        econ[e, 3] = by_economy[c, 0]
+        econ[e, 4] = by_economy[c, 1]
+    for c in range(n_c):
+        r = 1 + region_of[c]
+        for k in range(5):
+            econ[r, k] += econ[1 + n_r + c, k]
+    col = np.empty(n_c)
+    for k in range(5):
+        for c in range(n_c):
+            col[c] = econ[1 + n_r + c, k]
+        econ[0, k] = 0.0 + _pairwise_from(col, 0, n_c)
+    b = 2 * n_g
+    for e in range(n_e):
+        w = econ[e, 2]
+        cpi = econ[e, 1] / w if w > 0 else np.nan
+        extra[b + 4 * e] = econ[e, 0]
+        extra[b + 4 * e + 1] = cpi
+        extra[b + 4 * e + 2] = econ[e, 3] / cpi if cpi > 0 else np.nan
+        extra[b + 4 * e + 3] = econ[e, 4] / cpi if cpi > 0 else np.nan
+    # region × region flows
+    b += 4 * n_e
+    for k in range(n_r * n_r):
+        extra[b + k] = 0.0
+    for o in range(n_c):
+        ro = np.int64(region_of[o]) * n_r
+        for d in range(n_c):
+            extra[b + ro + region_of[d]] += flows[o * n_c + d]
+    extra[extra.size - 1] = np.nan
+    return values, extra
+
+
+@nb.njit(**_JIT)
 def metric_cells(
     economy, sector, size, n_c, n_s, n_z, alive, exiting, born, step, phi, delta, access, withdrew, services, growth,
     revenue, exports, n_foreign, compliance, variable_cost, fixed, hosting, inhouse_capex, value_added, local_hosting,
@@ -955,8 +1137,8 @@ def metric_cells(
     cap = alive.size
     m = sup.shape[1]
     # supplier slots of buyers alive, without data-dependent branches in the inner loop (an empty slot counts as
-    # the buyer itself, which is never foreign)
-    foreign_buyers = np.zeros(cap, np.int64)
+    # the buyer itself, which is never foreign); 32-bit counts, half the memory of the scattered additions
+    foreign_buyers = np.zeros(cap, np.int32)
     for b in range(sup.shape[0]):
         if not alive[b]:
             continue
@@ -967,7 +1149,7 @@ def metric_cells(
             s = sup[b, j]
             ok = s >= 0
             s = s if ok else b
-            x = np.int64(economy[s] != eb)
+            x = np.int32(economy[s] != eb)
             filled += np.int64(ok)
             foreign += x
             foreign_buyers[s] += x

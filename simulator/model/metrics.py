@@ -2,9 +2,10 @@
 
 Every metric is computed at five levels — ``world``, ``region``, ``economy``, ``sector``, ``size`` (firm-size class)
 — and, where stated, at extra levels (``region_pair``). Most metrics are a ratio of two per-firm quantities summed
-over the group (or a plain sum): the per-firm quantities are summed once per economy × sector × size cell with
-``np.bincount`` and every level is then a sum of cells, so collection costs a few bincounts per step, not a Python
-loop over firms. Firms are attributed to their home economy, sector and size class of the step.
+over the group (or a plain sum): the per-firm quantities are summed once per economy × sector × size cell (one
+compiled pass, ``kernels.metric_cells``), and every level, ratio and extra metric is then computed from the cells and
+a few per-economy tables (``kernels.metric_values``), so collection is two compiled calls per step, not a Python loop
+over firms. Firms are attributed to their home economy, sector and size class of the step.
 
 Rows: ``step, metric, level, group, value``. ``METRICS`` lists each metric's definition and whether higher is
 better (``direction`` +1 / −1 / 0 for "neither"), for the report layer.
@@ -299,13 +300,6 @@ def _cell_tables(
     )  # fmt: skip
 
 
-def _sum_rows(index: np.ndarray, values: np.ndarray, n: int) -> np.ndarray:
-    """Rows of ``values`` (k, q) summed by ``index`` (k,) into ``(n, q)``: ``np.add.at`` on zeros, in the same order."""
-    q = values.shape[1]
-    flat = (np.asarray(index, dtype=np.int64)[:, None] * q + np.arange(q)).ravel()
-    return np.bincount(flat, weights=values.ravel(), minlength=n * q).reshape(n, q)
-
-
 def regime_bloc(model: DataFlowModel) -> np.ndarray:
     """Data-regime bloc of each economy: 0 open/none, 1 conditional, 2 storage rules (personal data, modal sector)."""
     severity = np.array([r.severity for r in REGIME_ORDER])
@@ -315,17 +309,20 @@ def regime_bloc(model: DataFlowModel) -> np.ndarray:
     return np.digitize(mean, [Regime.CONDITIONAL.severity, Regime.STORAGE_COPY.severity])
 
 
-def modularity(flows: np.ndarray, bloc: np.ndarray) -> float:
-    """Newman modularity Σ_b (F_bb / F − (out_b / F)(in_b / F)) of a directed flow matrix with its diagonal removed."""
-    f = flows.copy()
-    np.fill_diagonal(f, 0.0)
-    total = f.sum()
+def modularity(flows: np.ndarray, bloc: np.ndarray, onehot: np.ndarray | None = None) -> float:
+    """Newman modularity Σ_b (F_bb / F − (out_b / F)(in_b / F)) of a directed flow matrix with its diagonal removed.
+
+    ``onehot`` is ``np.eye(bloc.max() + 1)[bloc]`` when the caller keeps it.
+    """
+    # the matrix without its diagonal and its sums in one compiled pass (numpy's numbers); the matrix products stay
+    # numpy's (BLAS fixes their summation order)
+    f, total, out_e, in_e = kernels.offdiag_sums(flows)
     if total <= 0:
         return 0.0
-    n_b = int(bloc.max(initial=0)) + 1
-    onehot = np.eye(n_b)[bloc]
+    if onehot is None:
+        onehot = np.eye(int(bloc.max(initial=0)) + 1)[bloc]
     within = onehot.T @ f @ onehot
-    out_b, in_b = f.sum(axis=1) @ onehot, f.sum(axis=0) @ onehot
+    out_b, in_b = out_e @ onehot, in_e @ onehot
     return float(np.trace(within) / total - (out_b * in_b).sum() / total**2)
 
 
@@ -350,20 +347,15 @@ class MetricsCollector:
         self.labels = self._labels(model)
         col = {n: i for i, n in enumerate(QUANTITIES)}
         self._col = col
-        self._num = np.array([col[m.numerator] for m in METRICS])
-        self._den = np.array([col[m.denominator] if m.denominator else -1 for m in METRICS])
-        # the denominators' columns (any column for plain sums) and which metrics are plain sums
-        self._den_col = np.maximum(self._den, 0)
-        self._plain = (self._den < 0)[:, None]
+        # each metric's numerator and denominator columns (-1: a plain sum)
+        self._num = np.array([col[m.numerator] for m in METRICS], dtype=np.int64)
+        self._den = np.array([col[m.denominator] if m.denominator else -1 for m in METRICS], dtype=np.int64)
         self._level_sel = [np.flatnonzero(self.labels[0] == lev) for lev in LEVELS]
-        # when the levels are consecutive runs covering every group (as ``_labels`` writes them): their starts, sizes
-        runs = np.concatenate(self._level_sel)
-        self._level_sizes = np.array([sel.size for sel in self._level_sel])
-        complete = runs.size == self.labels[0].size and np.array_equal(runs, np.arange(runs.size))
-        nonempty = bool((self._level_sizes > 0).all())
-        self._level_starts = np.cumsum(self._level_sizes) - self._level_sizes if complete and nonempty else None
-        n_r = len(self.region_names)
-        self._region_pairs = (self.region_of[:, None] * n_r + self.region_of[None, :]).ravel()
+        # each group's level, and the groups in the order of ``extra_labels`` (level by level)
+        self._level_of = np.zeros(self.labels[0].size, dtype=np.int64)
+        for lv, sel in enumerate(self._level_sel):
+            self._level_of[sel] = lv
+        self._level_order = np.concatenate(self._level_sel).astype(np.int64)
         self.extra_labels = self._extra_labels()
 
     def _labels(self, model: DataFlowModel) -> tuple[np.ndarray, np.ndarray]:
@@ -374,7 +366,7 @@ class MetricsCollector:
         return np.asarray(levels), np.asarray(groups)
 
     def _extra_labels(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Metric, level and group of each value of an ``extra_blocks`` entry, in the order ``_collect_extra`` writes.
+        """Metric, level and group of each value of an ``extra_blocks`` entry, in ``kernels.metric_values``' order.
 
         Per group of ``LEVELS``: dds_export_share_of_world and catch_up; per world, region and economy: local hosting
         revenue, price index, real output and real investment; the region × region flows; bloc fragmentation.
@@ -397,109 +389,40 @@ class MetricsCollector:
         metric, level, group = (np.array(col, dtype=object) for col in zip(*rows, strict=True))
         return metric, level, group
 
-    def _levels(self, cell: np.ndarray) -> np.ndarray:
-        """Sum a (c, s, z, q) cell table to every group: rows world, regions, economies, sectors, sizes."""
-        # one compiled pass, the same sums in the same order as
-        # econ = cell.sum(axis=(1, 2)); [econ.sum(axis=0), _sum_rows(region_of, econ), econ, cell.sum(axis=(0, 2)),
-        # cell.sum(axis=(0, 1))] (numpy's order for these reductions, the quantity axis innermost)
-        cell = np.ascontiguousarray(cell, dtype=np.float64)
-        return kernels.level_sums(cell, self._region_of64, len(self.region_names))
+    def _regime_bloc(self, model: DataFlowModel) -> tuple[np.ndarray, np.ndarray]:
+        """``regime_bloc`` of the model and its one-hot matrix.
 
-    def _regime_bloc(self, model: DataFlowModel) -> np.ndarray:
-        """``regime_bloc`` of the model, kept while the regime table is the same (it changes only with reforms)."""
+        Kept while the regime table holds the same bytes (it changes only with reforms).
+        """
         regime = model.policy.regime
+        key = (regime.shape, regime.dtype.str, regime.tobytes())
         cached = getattr(self, "_bloc_cache", None)
-        if cached is None or cached[0].shape != regime.shape or not np.array_equal(cached[0], regime):
-            cached = (np.array(regime, copy=True), regime_bloc(model))
+        if cached is None or cached[0] != key:
+            bloc = regime_bloc(model)
+            cached = (key, bloc, np.eye(int(bloc.max(initial=0)) + 1)[bloc])
             self._bloc_cache = cached
-        return cached[1]
+        return cached[1], cached[2]
 
     def collect(self, model: DataFlowModel) -> None:
-        """Compute and store the metrics of the model's current step."""
+        """Compute and store the metrics of the model's current step.
+
+        Two compiled passes: the cell table (``kernels.metric_cells``), then every value from it
+        (``kernels.metric_values``: the level sums, the ratios and the extras, as the numpy form adds them); the
+        bloc modularity stays in numpy (its matrix products sum in BLAS's order).
+        """
         step = model.steps
         links = link_sums(model)
         table, by_economy = _cell_tables(model, links, self.services)
-        groups = self._levels(table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)))
-        # every metric at once, (metrics, groups): plain sums, or ratios (NaN where the denominator is not positive)
-        num = groups[:, self._num].T
-        den = groups[:, self._den_col].T
-        ratio = np.divide(num, den, out=np.full_like(num, np.nan), where=den > 0)
-        values = np.where(self._plain, num, ratio)
+        col = self._col
+        values, extra = kernels.metric_values(
+            table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64, len(self.region_names),
+            self._num, self._den, self._level_of, self._level_order, col["dds_exports"], col["phi"], col["firms"],
+            model.accounts.local_hosting_revenue, model.demand, model.trade.price_index, model.price_index0,
+            by_economy, links[2],
+        )  # fmt: skip
+        extra[-1] = modularity(links[2].reshape(self.n_c, self.n_c), *self._regime_bloc(model))
         self.blocks.append((step, values))
-        self._collect_extra(model, step, groups, self._col, links[2], by_economy)
-
-    def _collect_extra(
-        self,
-        model: DataFlowModel,
-        step: int,
-        groups: np.ndarray,
-        col: dict[str, int],
-        od_flows: np.ndarray,
-        by_economy: np.ndarray | None = None,
-    ) -> None:
-        """Store the values of ``EXTRA_METRICS`` of this step (one vector, labelled by ``extra_labels``).
-
-        ``by_economy`` is value added and investment per economy (``np.bincount`` over the slots) when the caller
-        has them already.
-        """
-        parts: list[np.ndarray] = []
-        dds = groups[:, col["dds_exports"]]
-        world_dds = dds[0]
-        share = dds / world_dds if world_dds > 0 else np.full_like(dds, np.nan)
-        prod = np.divide(
-            groups[:, col["phi"]],
-            groups[:, col["firms"]],
-            out=np.full(dds.shape, np.nan),
-            where=groups[:, col["firms"]] > 0,
-        )
-        starts = self._level_starts
-        if starts is None:
-            for sel in self._level_sel:
-                top = np.nanmax(prod[sel]) if np.isfinite(prod[sel]).any() else np.nan
-                pair = np.empty((sel.size, 2))
-                pair[:, 0] = share[sel]
-                pair[:, 1] = prod[sel] / top if top > 0 else np.nan
-                parts.append(pair.ravel())
-        else:
-            # the levels are consecutive runs of groups: the same numbers with one reduction per kind over the runs
-            # (the largest finite-or-infinite productivity ignoring NaN, NaN where a level has no finite value)
-            top = np.where(np.logical_or.reduceat(np.isfinite(prod), starts), np.fmax.reduceat(prod, starts), np.nan)
-            top = np.repeat(top, self._level_sizes)
-            pair = np.empty((dds.size, 2))
-            pair[:, 0] = share
-            pair[:, 1] = np.divide(prod, top, out=np.full_like(prod, np.nan), where=top > 0)
-            parts.append(pair.ravel())
-
-        # by provider economy / destination market
-        tr, a = model.trade, model.accounts
-        host = a.local_hosting_revenue
-        weights = model.demand.sum(axis=1)
-        rel = np.where(np.isfinite(tr.price_index) & (model.price_index0 > 0), tr.price_index / model.price_index0, 1.0)
-        cpi_num = (model.demand * rel).sum(axis=1)
-        if by_economy is None:
-            va = np.bincount(model.firms.economy, weights=a.value_added, minlength=self.n_c)
-            inv = np.bincount(model.firms.economy, weights=model.innovation.rd + a.inhouse_capex, minlength=self.n_c)
-        else:
-            va, inv = by_economy[:, 0].copy(), by_economy[:, 1].copy()
-        econ = np.stack([host, cpi_num, weights, va, inv], axis=1)
-        region_sum = _sum_rows(self.region_of, econ, len(self.region_names))
-        world = np.array([[host.sum(), cpi_num.sum(), weights.sum(), va.sum(), inv.sum()]])
-        h, cn, w, v, k = np.concatenate([world, region_sum, econ]).T
-        cpi = np.divide(cn, w, out=np.full_like(cn, np.nan), where=w > 0)
-        block = np.empty((h.size, 4))
-        block[:, 0] = h
-        block[:, 1] = cpi
-        block[:, 2] = np.divide(v, cpi, out=np.full_like(v, np.nan), where=cpi > 0)
-        block[:, 3] = np.divide(k, cpi, out=np.full_like(k, np.nan), where=cpi > 0)
-        parts.append(block.ravel())
-
-        # region × region flows and bloc fragmentation
-        flows = od_flows.reshape(self.n_c, self.n_c)
-        n_r = len(self.region_names)
-        rr = np.bincount(self._region_pairs, weights=flows.ravel(), minlength=n_r * n_r)
-        parts.append(rr)
-        parts.append(np.array([modularity(flows, self._regime_bloc(model))]))
-        self.extra_blocks.append((step, np.concatenate(parts)))
+        self.extra_blocks.append((step, extra))
 
     def frame(self) -> pd.DataFrame:
         """Return the tidy table of everything collected: step, metric, level, group, value."""
