@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> None:
     with_metrics = next(r for r in rows if r["firms"] == n_over)
 
     checks = target_checks(rows, paired, ref_rows, metrics_rows)
-    lines = ["## Targets", "", targets_table(checks), "## Measurements", "", table(rows + ref_rows)]
+    heading = "## Targets (a --quick run: too few steps to judge them)" if args.quick else "## Targets"
+    lines = [heading, "", targets_table(checks), "## Measurements", "", table(rows + ref_rows)]
     lines += ["## Ratios (same run, same core)", ""]
     for ref in ref_rows:
         mine = next((r for r in rows if r["firms"] == ref["firms"]), None)
