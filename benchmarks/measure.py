@@ -187,7 +187,7 @@ def measure_metrics_cost(n_firms: int, n_steps: int, seed: int) -> dict[str, flo
     the order within a pair swapped every step, each step timed alone. The cost is 1 − (median step without) /
     (median step with): everything a collecting step does more, including the metrics' link sums that the accounts
     pass adds on those steps, which the time inside the collector alone (``measure_model``'s ``metrics_share``)
-    leaves out. Returns both medians, the share and the range of the pairs' shares.
+    leaves out. Returns both medians, the share, and the quartiles of the pairs' shares (the middle half).
     """
     import numpy as np
 

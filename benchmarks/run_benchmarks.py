@@ -182,7 +182,8 @@ def target_checks(rows: list[dict], paired: list[dict], ref_rows: list[dict], me
     if judged:
         worst = max(r["share"] for r in judged)
         shown = ", ".join(
-            f"{100 * r['share']:.1f} % at {r['firms']:,}" + ("" if r in judged else " (not judged)")
+            f"{100 * r['share']:.1f} % at {r['firms']:,}"
+            + ("" if r["firms"] >= METRICS_JUDGED_FROM else " (not judged)")
             for r in metrics_rows
         )
         add(

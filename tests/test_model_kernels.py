@@ -847,12 +847,18 @@ def test_innovation_kernels_match_numpy(seed):
     assert success.any() and not success.all()
 
 
-def test_keep_links_matches_boolean_indexing():
-    rng = np.random.default_rng(0)
-    n = 5000
+def _random_links(rng: np.random.Generator, n: int = 5000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Market links of 900 firms: firm (int64), destination and birth step (int32)."""
     firm = rng.integers(0, 900, n)
     dest = rng.integers(0, 40, n).astype(np.int32)
     born = rng.integers(0, 30, n).astype(np.int32)
+    return firm, dest, born
+
+
+def test_keep_links_matches_boolean_indexing():
+    rng = np.random.default_rng(0)
+    n = 5000
+    firm, dest, born = _random_links(rng, n)
     for keep in (rng.random(n) < 0.7, np.zeros(n, bool), np.ones(n, bool)):
         got = kernels.keep_links(firm, dest, born, keep)
         for g, want in zip(got, (firm[keep], dest[keep], born[keep]), strict=True):
@@ -862,10 +868,7 @@ def test_keep_links_matches_boolean_indexing():
 
 def test_keep_live_links_matches_boolean_indexing():
     rng = np.random.default_rng(1)
-    n = 5000
-    firm = rng.integers(0, 900, n)
-    dest = rng.integers(0, 40, n).astype(np.int32)
-    born = rng.integers(0, 30, n).astype(np.int32)
+    firm, dest, born = _random_links(rng)
     for dead in (rng.random(900) < 0.1, np.zeros(900, bool), np.ones(900, bool)):
         keep = ~dead[firm]
         got = kernels.keep_live_links(firm, dest, born, dead)

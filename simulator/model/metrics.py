@@ -309,10 +309,15 @@ def regime_bloc(model: DataFlowModel) -> np.ndarray:
     return np.digitize(mean, [Regime.CONDITIONAL.severity, Regime.STORAGE_COPY.severity])
 
 
+def bloc_onehot(bloc: np.ndarray) -> np.ndarray:
+    """One-hot matrix of the blocs, ``(economies, blocs)``: row i has a 1 in column ``bloc[i]``."""
+    return np.eye(int(bloc.max(initial=0)) + 1)[bloc]
+
+
 def modularity(flows: np.ndarray, bloc: np.ndarray, onehot: np.ndarray | None = None) -> float:
     """Newman modularity Σ_b (F_bb / F − (out_b / F)(in_b / F)) of a directed flow matrix with its diagonal removed.
 
-    ``onehot`` is ``np.eye(bloc.max() + 1)[bloc]`` when the caller keeps it.
+    ``onehot`` is ``bloc_onehot(bloc)`` when the caller keeps it.
     """
     # the matrix without its diagonal and its sums in one compiled pass (numpy's numbers); the matrix products stay
     # numpy's (BLAS fixes their summation order)
@@ -320,7 +325,7 @@ def modularity(flows: np.ndarray, bloc: np.ndarray, onehot: np.ndarray | None = 
     if total <= 0:
         return 0.0
     if onehot is None:
-        onehot = np.eye(int(bloc.max(initial=0)) + 1)[bloc]
+        onehot = bloc_onehot(bloc)
     within = onehot.T @ f @ onehot
     out_b, in_b = out_e @ onehot, in_e @ onehot
     return float(np.trace(within) / total - (out_b * in_b).sum() / total**2)
@@ -399,7 +404,7 @@ class MetricsCollector:
         cached = getattr(self, "_bloc_cache", None)
         if cached is None or cached[0] != key:
             bloc = regime_bloc(model)
-            cached = (key, bloc, np.eye(int(bloc.max(initial=0)) + 1)[bloc])
+            cached = (key, bloc, bloc_onehot(bloc))
             self._bloc_cache = cached
         return cached[1], cached[2]
 
