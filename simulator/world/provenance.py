@@ -38,6 +38,8 @@ def sources_markdown(data_dir: Path | str | None = None) -> str:
             source = _cell(entry.get("source"))
             if entry.get("url"):
                 source += f" ({_cell(entry['url'])})"
+            if entry.get("vintage"):
+                source += f"; vintage: {_cell(entry['vintage'])}"
             note = entry.get("assumption")
             note_text = f"*assumption:* {_cell(note)}" if note else _cell(entry.get("note"))
             parts.append(
