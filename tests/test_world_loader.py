@@ -198,3 +198,24 @@ def test_not_utf8(data_copy: Path) -> None:
 def test_missing_data_directory(tmp_path: Path) -> None:
     err = load_error(tmp_path / "nowhere")
     assert "data directory not found" in str(err)
+
+
+def test_external_balance_without_its_year(data_copy: Path) -> None:
+    path = data_copy / "economies.csv"
+    frame = read(path)
+    row = int(frame.index[frame["external_balance_pct_gdp"] != ""][0])
+    frame.loc[row, "external_balance_year"] = ""
+    write(frame, path)
+    err = load_error(data_copy)
+    assert (err.file.name, err.row, err.column) == ("economies.csv", row + 2, "external_balance_year")
+    assert "needs its reference year" in str(err)
+
+
+def test_external_balance_year_without_a_value(data_copy: Path) -> None:
+    path = data_copy / "economies.csv"
+    frame = read(path)
+    row = int(frame.index[frame["external_balance_pct_gdp"] == ""][0])
+    frame.loc[row, "external_balance_year"] = "2023"
+    write(frame, path)
+    err = load_error(data_copy)
+    assert (err.file.name, err.row, err.column) == ("economies.csv", row + 2, "external_balance_pct_gdp")

@@ -2,9 +2,10 @@
 
 Every file is checked against its ``TableSpec`` (``simulator.world.tables``) before anything uses it: missing or
 extra columns, wrong types, out-of-range values, values outside an enum, duplicate keys, and references between
-tables (memberships naming an unknown economy or bloc, regimes naming an unknown sector). The first problem found
-raises ``WorldDataError`` with one message naming the file, the row (as numbered in the file, header = line 1) and
-the column, what was found, what was expected and, where possible, a suggestion.
+tables (memberships naming an unknown economy or bloc, regimes naming an unknown sector), and figures given without
+their reference year (``PAIRED_COLUMNS``). The first problem found raises ``WorldDataError`` with one message naming
+the file, the row (as numbered in the file, header = line 1) and the column, what was found, what was expected and,
+where possible, a suggestion.
 """
 
 from __future__ import annotations
@@ -40,6 +41,10 @@ TRUE_WORDS = {"true", "1", "yes"}
 FALSE_WORDS = {"false", "0", "no"}
 SUM_TOLERANCE = 1e-6
 """Tolerance on shares that must add up to one (demand shares, exposures)."""
+PAIRED_COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
+    "economies": (("external_balance_pct_gdp", "external_balance_year"),),
+}
+"""Per table, (value, year) columns that must be both filled or both empty in every row."""
 
 
 class WorldDataError(ValueError):
@@ -221,6 +226,19 @@ def _check_shares(path: Path, frame: pd.DataFrame, by: str | None, column: str) 
             raise WorldDataError(path, f"shares{who} add up to {total:.6f}; expected 1", column=column)
 
 
+def _check_paired(path: Path, frame: pd.DataFrame, value: str, year: str) -> None:
+    for i, (v, y) in enumerate(zip(frame[value], frame[year], strict=True)):
+        if pd.isna(v) != pd.isna(y):
+            empty, filled = (value, year) if pd.isna(v) else (year, value)
+            raise WorldDataError(
+                path,
+                f"'{filled}' is filled but '{empty}' is empty; a {value} figure needs its reference year in {year} "
+                "(fill both, or leave both empty)",
+                _line(i),
+                empty,
+            )
+
+
 def _checksum(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -265,6 +283,8 @@ def load_world(data_dir: Path | str | None = None) -> World:
     _check_reference(paths["regimes"], regimes, "sector", sector_codes, "sector in sectors.csv", allow=("*",))
     _check_reference(paths["safeguards"], safeguards, "iso3", iso3, "economy in economies.csv")
     _check_reference(paths["agreement_effects"], effects, "bloc", list(blocs["bloc"]), "bloc in blocs.csv")
+    for value, year in PAIRED_COLUMNS["economies"]:
+        _check_paired(paths["economies"], economies, value, year)
     _check_shares(paths["sectors"], sectors, None, "demand_share")
     _check_shares(paths["sector_data"], sector_data, "sector", "exposure")
     _check_complete(paths, iso3, regimes, safeguards)

@@ -173,6 +173,25 @@ ECONOMIES = TableSpec(
             minimum=0,
             maximum=100,
         ),
+        Column(
+            "external_balance_pct_gdp",
+            "float",
+            "External balance on goods and services, exports minus imports (WDI NE.RSB.GNFS.ZS); positive = surplus. "
+            "Empty where no published figure was read: the model then treats the economy as balanced (0)",
+            unit="% of GDP",
+            nullable=True,
+            minimum=-100,
+            maximum=100,
+        ),
+        Column(
+            "external_balance_year",
+            "year",
+            "Reference year of external_balance_pct_gdp (the latest year published when the preferred year is "
+            "missing); empty exactly where external_balance_pct_gdp is empty",
+            nullable=True,
+            minimum=YEAR_MIN,
+            maximum=YEAR_MAX,
+        ),
     ),
 )
 
