@@ -90,6 +90,8 @@ def market_search_uniform(model: DataFlowModel, firms: np.ndarray) -> np.ndarray
 def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
     """Candidate supplier: economy ∝ firms' final sales there × dist^−γ, then a firm ∝ its final sales.
 
+    Sizes are (final sales)^α_s times the agent's weight (the real firms it stands for).
+
     Size is measured by sales to final demand, not total revenue: drawing ∝ total revenue (which includes sales to
     buyers) is preferential attachment, and let one firm collect a fifth of all buyers in the world whatever its
     productivity.
@@ -100,7 +102,10 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     # sales ** α of the step's market sales, computed once per trade pass (element by element the same numbers);
     # weight = powered · alive where the sales (0 for slots born since the trade pass) are positive, and its sum per
     # economy (``np.bincount``), in one compiled pass
-    weight, mass = kernels.supplier_weights(raw, powered, f.born[: raw.size], model.steps, f.alive, f.economy, n_c)
+    # each agent stands for ``weight`` real firms: its chance to be drawn scales with the firms it stands for
+    weight, mass = kernels.supplier_weights(
+        raw, powered * f.weight[: raw.size], f.born[: raw.size], model.steps, f.alive, f.economy, n_c
+    )
     # the distance decay depends only on the world and γ: computed once per model (and again if γ changes)
     gamma = model.params["gamma"]
     cached = getattr(model, "_supplier_search_decay", None)

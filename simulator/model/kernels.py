@@ -188,16 +188,24 @@ def trade_terms(
 @nb.njit(**_JIT)
 def trade_flows(
     seller, dest, economy, sector, weight, feasible, n_mk, sup, alive, n_c, n_s, e_open, e_home, inter_share,
-    prev_revenue, sigma, cap,
+    prev_revenue, sigma, cap, fw,
 ):  # fmt: skip
     """Clear final markets (CES over open and home pools) and split buyers' spending over suppliers (logit).
 
     ``weight`` is p^(1−σ) on market links and q^(−1/μ) on supplier links, in the link order of ``trade_terms``; it is
-    set to 0 in place where the link is not ``feasible``. A buyer alive spends inter_share_s · (σ − 1)/σ · its
-    previous revenue on its suppliers. Returns revenue per link, mass_open and mass_home per destination cell, the
-    supplier flow slot matrix, and purchases and revenue per firm slot.
+    set to 0 in place where the link is not ``feasible``. ``fw`` is each slot's agent weight (real firms it stands
+    for): a seller adds fw · p^(1−σ) to its pool's CES mass, and earns per real firm E · p^(1−σ) / mass. A buyer alive
+    spends, per real firm, inter_share_s · (σ − 1)/σ · its previous revenue on its suppliers, split in proportion to
+    fw_j · q_j^(−1/μ) (a logit over the real firms its supplier agents stand for, as final demand's CES mass is
+    weighted); all fw_b of its firms buy from supplier j's fw_j firms, so j earns fw_b / fw_j times the buyer's
+    per-firm flow per real firm. Returns
+    revenue per link (per real firm of the seller), mass_open and mass_home per destination cell, the supplier flow
+    slot matrix (per real firm of the buyer), purchases and revenue per firm slot (per real firm), and each economy's
+    cross-border sales (exports) and purchases (imports), final and intermediate, as weighted aggregates.
     """
     n_cells = n_c * n_s
+    exports_c = np.zeros(n_c)
+    imports_c = np.zeros(n_c)
     n = seller.size
     rev = np.empty(n)
     mass_open = np.zeros(n_cells)
@@ -210,9 +218,10 @@ def trade_flows(
         weight[k] = x
         i = seller[k]
         c = dest[k] * n_s + sector[i]
-        mass_open[c] += x
+        xw = x * fw[i]
+        mass_open[c] += xw
         if economy[i] == dest[k]:
-            mass_home[c] += x
+            mass_home[c] += xw
     for k in range(n_mk):
         i = seller[k]
         c = dest[k] * n_s + sector[i]
@@ -222,6 +231,10 @@ def trade_flows(
         r = e_open[c] * so + e_home[c] * sh
         rev[k] = r
         revenue[i] += r
+        if economy[i] != dest[k]:
+            rw = r * fw[i]
+            exports_c[economy[i]] += rw
+            imports_c[dest[k]] += rw
     m = sup.shape[1]
     # every element of the flow matrix is written once below (no separate fill pass)
     flow_slots = np.empty((cap, m))
@@ -235,8 +248,9 @@ def trade_flows(
         w_sum = 0.0
         k0 = k
         for j in range(m):
-            if sup[b, j] >= 0:
-                x = weight[k] if feasible[k] else 0.0
+            s = sup[b, j]
+            if s >= 0:
+                x = weight[k] * fw[s] if feasible[k] else 0.0
                 weight[k] = x
                 w_sum += x
                 k += 1
@@ -248,15 +262,20 @@ def trade_flows(
                 flow_slots[b, j] = 0.0
                 continue
             fl = spend * weight[k] / w_sum if w_sum > 0 else 0.0
-            rev[k] = fl
+            fs = fl * (fw[b] / fw[s])
+            rev[k] = fs
             flow_slots[b, j] = fl
             purchases[b] += fl
-            revenue[s] += fl
+            revenue[s] += fs
+            if economy[s] != economy[b]:
+                fb = fl * fw[b]
+                exports_c[economy[s]] += fb
+                imports_c[economy[b]] += fb
             k += 1
     for b in range(sup.shape[0], cap):
         for j in range(m):
             flow_slots[b, j] = 0.0
-    return rev, mass_open, mass_home, flow_slots, purchases, revenue
+    return rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c
 
 
 @nb.njit(**_JIT)
@@ -280,7 +299,8 @@ def slot_matrix(sup, alive, values, fill):
 
 @nb.njit(**_JIT)
 def seller_accounts(
-    seller, dest, rows, economy, delta, tab, local_price, revenue, n_market, sigma, cap, n_c, region_of, link_metrics
+    seller, dest, rows, economy, delta, tab, local_price, revenue, n_market, sigma, cap, n_c, region_of, link_metrics,
+    fw,
 ):  # fmt: skip
     """Per-seller sums of one pass over the links (as ``np.bincount`` in link order).
 
@@ -294,7 +314,9 @@ def seller_accounts(
     (``served_masks`` of the foreign links with a market link or a positive flow). With ``link_metrics``, the same
     pass also returns the link sums the metrics need (what ``link_metric_sums`` computes, in the same order):
     per-seller intra-regional exports and Σ sales × (τ(1 + W) − 1) on cross-border links, and the economy × economy
-    cross-border flows (flattened); empty arrays otherwise.
+    cross-border flows (flattened); empty arrays otherwise. Per-seller sums are per real firm of the seller; the
+    per-economy sums (destination-hosting revenue, economy flows) are aggregates, each link weighted by its seller's
+    agent weight ``fw``.
     """
     core = np.zeros(cap)
     comp_var = np.zeros(cap)
@@ -338,7 +360,7 @@ def seller_accounts(
             payment[i] += vc * pk / one_w
             v = vc * hk / one_w
             dest_host[i] += v
-            local_rev[d] += v
+            local_rev[d] += v * fw[i]
         o = economy[i]
         if o != d:
             exports[i] += r
@@ -351,7 +373,7 @@ def seller_accounts(
                 # + 0 (no branch) off the region: a sum that starts at +0 never becomes -0, so x + 0 is x
                 intra[i] += r if same_region[od] else 0.0
                 cost[i] += r * (tab[row, 0] * one_w - 1.0)
-                flows[od] += r
+                flows[od] += r * fw[i]
     return core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows
 
 
@@ -359,6 +381,7 @@ def seller_accounts(
 def account_totals(
     alive, economy, sector, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp,
     local_share, hosting_fixed, fix_comp, delta, g_first, operating_cost, entry_charges, export_fixed, sigma, local_rev,
+    fw,
 ):  # fmt: skip
     """Firm accounts from the per-seller link sums, element by element as the numpy expressions of ``firm_accounts``.
 
@@ -400,7 +423,7 @@ def account_totals(
         variable_cost[i] = r - r / sigma
         local_hosting[i] = loc + dest_host[i]
         inhouse_capex[i] = capex
-        home_local[economy[i]] += loc
+        home_local[economy[i]] += loc * fw[i]
     for d in range(local_rev.size):
         local_rev[d] = home_local[d] + local_rev[d]
     return (
@@ -811,8 +834,11 @@ def cell_sums(cell, idx, quantities, n_cells):
 
 
 @nb.njit(**_JIT)
-def link_metric_sums(seller, dest, economy, region_of, revenue, tau, wedge, cap, n_c):
-    """Per-seller intra-regional exports and trade-cost-weighted exports, and the economy × economy export flows."""
+def link_metric_sums(seller, dest, economy, region_of, revenue, tau, wedge, cap, n_c, fw):
+    """Per-seller intra-regional exports and trade-cost-weighted exports, and the economy × economy export flows.
+
+    The flows are aggregates: each link's sales times its seller's agent weight ``fw``.
+    """
     intra = np.zeros(cap)
     cost = np.zeros(cap)
     flows = np.zeros(n_c * n_c)
@@ -825,7 +851,7 @@ def link_metric_sums(seller, dest, economy, region_of, revenue, tau, wedge, cap,
             if region_of[o] == region_of[d]:
                 intra[i] += r
             cost[i] += r * (tau[k] * (1.0 + wedge[k]) - 1.0)
-            flows[np.int64(o) * n_c + d] += r
+            flows[np.int64(o) * n_c + d] += r * fw[i]
     return intra, cost, flows
 
 
@@ -939,8 +965,8 @@ def hosting_step(
 METRIC_QUANTITIES = (
     "access_weighted", "compliance", "compliance_facing", "data_management_facing", "dds_exports", "delta", "entrants",
     "exits", "exporter", "exports", "firms", "foreign_partners", "foreign_suppliers", "innovated",
-    "intra_region_exports", "investment", "local_hosting", "log_growth", "phi", "rd", "revenue", "suppliers",
-    "total_cost_facing", "trade_cost", "value_added", "withdrawals", "withdrew",
+    "intra_region_exports", "investment", "local_hosting", "log_growth", "output_weight", "phi_output", "rd",
+    "revenue", "suppliers", "total_cost_facing", "trade_cost", "value_added", "withdrawals", "withdrew",
 )  # fmt: skip
 """Columns of ``metric_cells`` (the per-firm quantities of ``metrics.firm_quantities``, sorted by name)."""
 
@@ -1010,8 +1036,7 @@ def offdiag_sums(flows):
 
 @nb.njit(**_JIT)
 def metric_values(
-    cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, demand, price_index, price_index0,
-    by_economy, flows,
+    cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, cpi, income, by_economy, flows,
 ):  # fmt: skip
     """The metric values of one step from the ``(c, s, z, q)`` cell table, bit for bit as the numpy form.
 
@@ -1021,16 +1046,16 @@ def metric_values(
       else ``groups[:, num[i]] / groups[:, den[i]]``, NaN where that denominator is not positive.
     - ``extra``, the vector of ``MetricsCollector.extra_labels`` with its last entry (bloc modularity) left NaN: per
       group in the order ``order``, its dds exports over the world's (NaN unless the world's are positive) and its
-      mean productivity (φ sum over firm count, NaN without firms) over the highest one of its level ``level[g]``
-      (``nanmax``: NaN where the level has no finite mean, or where that highest one is not positive); then per
-      world, region and economy (rows in that order): local hosting revenue ``host``, the price index (Σ demand ×
-      relative price over Σ demand, NaN where Σ demand is not positive; the relative price is
-      ``price_index / price_index0`` where that is finite and ``price_index0`` positive, else 1), value added and
-      investment (``by_economy`` columns) over the price index (NaN where it is not positive); then the region ×
+      mean productivity (``c_phi`` sum over ``c_firms`` sum, NaN without firms) over the highest one of its level
+      ``level[g]`` (``nanmax``: NaN where the level has no finite mean, or where that highest one is not positive);
+      then per world, region and economy (rows in that order): local hosting revenue ``host``, the price index,
+      real output, real investment, nominal income and real income. An economy's real income is its nominal income
+      over its exact price index ``cpi`` (relative to the model's reference), and likewise real output (value added)
+      and real investment (``by_economy`` columns); a region's or the world's real quantities are the sums of their
+      economies', and their price index is Σ income / Σ real income (NaN where not positive); then the region ×
       region sums of the economy × economy ``flows`` (flattened, as ``np.bincount`` in flat order).
 
-    Sums add in numpy's order: row sums of ``demand`` (C-contiguous, as the model's: numpy sums its rows pairwise)
-    and world sums are numpy's pairwise sums (``numpy_sum``), region sums add the economies in economy order
+    World sums are numpy's pairwise sums (``numpy_sum``), region sums add the economies in economy order
     (``np.bincount``).
     """
     groups = level_sums(cell, region_of, n_r)
@@ -1048,7 +1073,7 @@ def metric_values(
             values[i, g] = x
     n_c = region_of.size
     n_e = 1 + n_r + n_c
-    extra = np.empty(2 * n_g + 4 * n_e + n_r * n_r + 1)
+    extra = np.empty(2 * n_g + 6 * n_e + n_r * n_r + 1)
     # dds share of the world and catch-up
     world_dds = groups[0, c_dds]
     prod = np.empty(n_g)
@@ -1071,22 +1096,17 @@ def metric_values(
         extra[2 * t] = groups[g, c_dds] / world_dds if world_dds > 0 else np.nan
         tp = top[level[g]] if finite[level[g]] else np.nan
         extra[2 * t + 1] = prod[g] / tp if tp > 0 else np.nan
-    # by economy: host, Σ demand × relative price, Σ demand, value added, investment; regions; world
-    n_s = demand.shape[1]
+    # by economy: host, income, real income, real output, real investment; regions; world
     econ = np.zeros((n_e, 5))
-    row = np.empty(n_s)
     for c in range(n_c):
-        for s in range(n_s):
-            p = price_index[c, s]
-            p0 = price_index0[c, s]
-            rel = p / p0 if np.isfinite(p) and p0 > 0 else 1.0
-            row[s] = demand[c, s] * rel
         e = 1 + n_r + c
+        p = cpi[c]
+        ok = np.isfinite(p) and p > 0
         econ[e, 0] = host[c]
-        econ[e, 1] = 0.0 + _pairwise_from(row, 0, n_s)
-        econ[e, 2] = 0.0 + _pairwise_from(demand[c], 0, n_s)
-        econ[e, 3] = by_economy[c, 0]
-        econ[e, 4] = by_economy[c, 1]
+        econ[e, 1] = income[c]
+        econ[e, 2] = income[c] / p if ok else np.nan
+        econ[e, 3] = by_economy[c, 0] / p if ok else np.nan
+        econ[e, 4] = by_economy[c, 1] / p if ok else np.nan
     for c in range(n_c):
         r = 1 + region_of[c]
         for k in range(5):
@@ -1098,14 +1118,15 @@ def metric_values(
         econ[0, k] = 0.0 + _pairwise_from(col, 0, n_c)
     b = 2 * n_g
     for e in range(n_e):
-        w = econ[e, 2]
-        cpi = econ[e, 1] / w if w > 0 else np.nan
-        extra[b + 4 * e] = econ[e, 0]
-        extra[b + 4 * e + 1] = cpi
-        extra[b + 4 * e + 2] = econ[e, 3] / cpi if cpi > 0 else np.nan
-        extra[b + 4 * e + 3] = econ[e, 4] / cpi if cpi > 0 else np.nan
+        real = econ[e, 2]
+        extra[b + 6 * e] = econ[e, 0]
+        extra[b + 6 * e + 1] = econ[e, 1] / real if real > 0 else np.nan
+        extra[b + 6 * e + 2] = econ[e, 3]
+        extra[b + 6 * e + 3] = econ[e, 4]
+        extra[b + 6 * e + 4] = econ[e, 1]
+        extra[b + 6 * e + 5] = real
     # region × region flows
-    b += 4 * n_e
+    b += 6 * n_e
     for k in range(n_r * n_r):
         extra[b + k] = 0.0
     for o in range(n_c):
@@ -1118,26 +1139,28 @@ def metric_values(
 
 @nb.njit(**_JIT)
 def metric_cells(
-    economy, sector, size, n_c, n_s, n_z, alive, exiting, born, step, phi, delta, access, withdrew, services, growth,
-    revenue, exports, n_foreign, compliance, variable_cost, fixed, hosting, inhouse_capex, value_added, local_hosting,
-    rd, innovated, withdrawals, intra, trade_cost, sup,
+    economy, sector, size, n_c, n_s, n_z, alive, exiting, born, step, phi_eff, delta, access, withdrew, services,
+    growth, revenue, exports, n_foreign, compliance, variable_cost, fixed, hosting, inhouse_capex, value_added,
+    local_hosting, rd, innovated, withdrawals, intra, trade_cost, sup, fw,
 ):  # fmt: skip
     """Every per-firm metric quantity of the firms alive or exiting, summed by economy × sector × size cell.
 
-    Returns ``(C · S · Z, 27)``, columns ``METRIC_QUANTITIES``: the same sums as ``cell_sums`` over the arrays of
-    ``metrics.firm_quantities``, computed per firm in one pass (in slot order) instead of as 27 temporaries.
-    ``services`` is per sector, ``growth`` is ln(φ / φ_prev) per slot (0 where undefined). The supplier-slot counts
-    (``slot_counts``) come from a pass over ``sup`` first: filled and cross-border slots per buyer are added to the
-    buyer's cell once per buyer (sums of whole numbers, exact in any order), cross-border buyers per supplier are
-    counted per slot. Also returns, per economy and over every slot (as ``np.bincount`` in slot order), value added
+    Returns ``(C · S · Z, 28)``, columns ``METRIC_QUANTITIES``: the same sums as ``cell_sums`` over the arrays of
+    ``metrics.firm_quantities``, computed per firm in one pass (in slot order). Every firm's quantities are per real
+    firm and are added times its agent weight ``fw`` (counts are counts of real firms). ``services`` is per sector,
+    ``growth`` is ln(φ / φ_prev) per slot (0 where undefined), ``phi_eff`` the effective productivity φ̃ (every
+    channel: base draw, frontier cloud/AI access, connectivity, digital capability), weighted by positive value added
+    (``output_weight``, ``phi_output``). The supplier-slot counts come from a pass over ``sup`` first: filled and
+    cross-border slots per buyer are added to the buyer's cell (times the buyer's weight), cross-border buyers per
+    supplier are counted per slot. Also returns, per economy and over every slot (in slot order), weighted value added
     and investment (R&D + in-house hosting capex), ``(C, 2)``.
     """
-    out = np.zeros((np.int64(n_c) * n_s * n_z, 27))
+    out = np.zeros((np.int64(n_c) * n_s * n_z, 28))
     by_economy = np.zeros((n_c, 2))
     cap = alive.size
     m = sup.shape[1]
     # supplier slots of buyers alive, without data-dependent branches in the inner loop (an empty slot counts as
-    # the buyer itself, which is never foreign); 32-bit counts, half the memory of the scattered additions
+    # the buyer itself, which is never foreign)
     foreign_buyers = np.zeros(cap, np.int32)
     for b in range(sup.shape[0]):
         if not alive[b]:
@@ -1154,47 +1177,50 @@ def metric_cells(
             foreign += x
             foreign_buyers[s] += x
         c = (np.int64(eb) * n_s + sector[b]) * n_z + size[b]
-        out[c, 21] += filled
-        out[c, 12] += foreign
+        out[c, 22] += filled * fw[b]
+        out[c, 12] += foreign * fw[b]
     for k in range(cap):
         e = economy[k]
-        by_economy[e, 0] += value_added[k]
-        by_economy[e, 1] += rd[k] + inhouse_capex[k]
+        wk = fw[k]
+        by_economy[e, 0] += value_added[k] * wk
+        by_economy[e, 1] += (rd[k] + inhouse_capex[k]) * wk
         al = alive[k]
         if not (al or exiting[k]):
             continue
         r = (np.int64(e) * n_s + sector[k]) * n_z + size[k]
-        a = 1.0 if al else 0.0
+        a = wk if al else 0.0
         ex = exports[k]
-        exporter = 1.0 if ex > 0 else 0.0
+        exporter = wk if ex > 0 else 0.0
         comp = compliance[k]
-        facing = 1.0 if comp > 0 else 0.0
+        facing = wk if comp > 0 else 0.0
         entrant = 1.0 if (born[k] == step and step > 0) else 0.0
+        va_pos = max(value_added[k], 0.0) * a
         out[r, 0] += access[k] * delta[k] * a
-        out[r, 1] += comp
+        out[r, 1] += comp * wk
         out[r, 2] += comp * facing
         out[r, 3] += (comp + hosting[k] + inhouse_capex[k]) * facing
-        out[r, 4] += ex * delta[k] * (1.0 if services[sector[k]] else 0.0)
+        out[r, 4] += ex * delta[k] * (wk if services[sector[k]] else 0.0)
         out[r, 5] += delta[k] * a
         out[r, 6] += entrant * a
-        out[r, 7] += 1.0 if exiting[k] else 0.0
+        out[r, 7] += wk if exiting[k] else 0.0
         out[r, 8] += exporter
-        out[r, 9] += ex
+        out[r, 9] += ex * wk
         out[r, 10] += a
         out[r, 11] += (n_foreign[k] + foreign_buyers[k]) * exporter
-        out[r, 13] += 1.0 if innovated[k] else 0.0
-        out[r, 14] += intra[k]
-        out[r, 15] += rd[k] + inhouse_capex[k]
-        out[r, 16] += local_hosting[k]
+        out[r, 13] += wk if innovated[k] else 0.0
+        out[r, 14] += intra[k] * wk
+        out[r, 15] += (rd[k] + inhouse_capex[k]) * wk
+        out[r, 16] += local_hosting[k] * wk
         out[r, 17] += growth[k] * a
-        out[r, 18] += phi[k] * a
-        out[r, 19] += rd[k]
-        out[r, 20] += revenue[k]
-        out[r, 22] += (variable_cost[k] + fixed[k]) * facing
-        out[r, 23] += trade_cost[k]
-        out[r, 24] += value_added[k]
-        out[r, 25] += withdrawals[k]
-        out[r, 26] += (1.0 if withdrew[k] else 0.0) * a
+        out[r, 18] += va_pos
+        out[r, 19] += phi_eff[k] * va_pos
+        out[r, 20] += rd[k] * wk
+        out[r, 21] += revenue[k] * wk
+        out[r, 23] += (variable_cost[k] + fixed[k]) * facing
+        out[r, 24] += trade_cost[k] * wk
+        out[r, 25] += value_added[k] * wk
+        out[r, 26] += withdrawals[k] * wk
+        out[r, 27] += (wk if withdrew[k] else 0.0) * (1.0 if al else 0.0)
     return out, by_economy
 
 

@@ -95,7 +95,15 @@ METRICS: tuple[Metric, ...] = (
         -1,
     ),
     # innovation
-    Metric("productivity", "innovation", "phi", "firms", "Mean firm productivity φ", 1),
+    Metric(
+        "productivity",
+        "innovation",
+        "phi_output",
+        "output_weight",
+        "Output-weighted mean effective productivity φ̃ (base draw × frontier cloud/AI access × connectivity × digital "
+        "capability), weights = value added",
+        1,
+    ),
     Metric("productivity_growth", "innovation", "log_growth", "firms", "Mean log change of φ over the step", 1),
     Metric("rd_intensity", "innovation", "rd", "revenue", "R&D spending / revenue", 1),
     Metric("innovating_share", "innovation", "innovated", "firms", "Share of firms with a successful innovation", 1),
@@ -113,7 +121,8 @@ METRICS: tuple[Metric, ...] = (
         "economy",
         "value_added",
         None,
-        "Value added: revenue − intermediate inputs (money/step, nominal; see real_output)",
+        "Value added: revenue − intermediate inputs (money/step, nominal; at economy level it is the economy's income; "
+        "see real_income)",
         1,
     ),
     Metric("revenue", "economy", "revenue", None, "Sales, final + intermediate (money/step)", 1),
@@ -177,12 +186,22 @@ METRICS: tuple[Metric, ...] = (
 
 EXTRA_METRICS: dict[str, tuple[str, int]] = {
     "dds_export_share_of_world": ("Group's dds_exports / world dds_exports (calibration target)", 0),
-    "catch_up": ("Group's mean productivity / the highest group mean at the same level", 1),
+    "catch_up": ("Group's productivity (output-weighted φ̃) / the highest group's at the same level", 1),
     "local_hosting_revenue": ("Local hosting revenue by provider economy (economy, region, world levels)", 0),
-    "price_index": ("Final-demand price index relative to step 0 (economy, region, world; demand-weighted)", -1),
-    "real_output": ("Output deflated by the price index (economy, region, world)", 1),
+    "price_index": (
+        "Exact CES price index of final demand relative to the model's reference (economy); Σ income / Σ real income "
+        "(region, world)",
+        -1,
+    ),
+    "real_output": ("Value added deflated by the price index (economy, region, world)", 1),
     "real_investment": (
         "Investment (R&D + in-house hosting capex) deflated by the price index (economy, region, world)",
+        1,
+    ),
+    "income": ("Nominal income: value added of the economy's firms (money/step; economy, region, world)", 1),
+    "real_income": (
+        "Real income: nominal income over the exact CES price index of final demand — the model's GDP and its "
+        "welfare headline (money/step at reference prices; economy, region, world)",
         1,
     ),
     "region_flow": ("Cross-border sales from origin region to destination region (level region_pair, 'O>D')", 0),
@@ -193,6 +212,16 @@ EXTRA_METRICS: dict[str, tuple[str, int]] = {
         -1,
     ),
 }
+
+PLACE_METRICS: tuple[str, ...] = (
+    "local_hosting_revenue",
+    "price_index",
+    "real_output",
+    "real_investment",
+    "income",
+    "real_income",
+)
+"""The extra metrics computed per world, region and economy, in ``kernels.metric_values``' order."""
 
 QUANTITIES: tuple[str, ...] = tuple(
     sorted({m.numerator for m in METRICS} | {m.denominator for m in METRICS if m.denominator})
@@ -214,7 +243,7 @@ def link_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
         return done, a.trade_cost, a.economy_flows
     return kernels.link_metric_sums(
         tr.sales_seller, tr.sales_dest, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge,
-        f.capacity, n_c,
+        f.capacity, n_c, f.weight,
     )  # fmt: skip
 
 
@@ -228,47 +257,51 @@ def log_growth(model: DataFlowModel) -> np.ndarray:
 def firm_quantities(
     model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 ) -> dict[str, np.ndarray]:
-    """Return every per-firm quantity the metrics need, arrays per firm slot (zero for free slots).
+    """Return every per-firm quantity the metrics need, times the agent weight, per firm slot (zero for free slots).
 
-    ``links`` is the result of ``link_sums`` when the caller has it already.
+    ``links`` is the result of ``link_sums`` when the caller has it already. This is the readable form of
+    ``kernels.metric_cells`` (the tests compare the two).
     """
     f, a = model.firms, model.accounts
-    alive = f.alive.astype(float)
+    w = f.weight
+    alive = f.alive.astype(float) * w
     cap = f.capacity
     intra, trade_cost, _ = link_sums(model) if links is None else links
     suppliers, foreign_suppliers, foreign_buyers = kernels.slot_counts(model.network.sup, f.alive, f.economy, cap)
     services = (model.world.sectors["kind"].to_numpy() == "services")[f.sector]
     growth = log_growth(model)
-    exporter = (a.exports > 0).astype(float)
-    facing = (a.compliance > 0).astype(float)
+    exporter = (a.exports > 0).astype(float) * w
+    facing = (a.compliance > 0).astype(float) * w
+    va_pos = np.maximum(a.value_added, 0.0) * alive
     return {
         "firms": alive,
-        "revenue": a.revenue,
-        "exports": a.exports,
+        "revenue": a.revenue * w,
+        "exports": a.exports * w,
         "exporter": exporter,
         "foreign_partners": (a.n_foreign_markets + foreign_buyers) * exporter,
-        "intra_region_exports": intra,
-        "suppliers": suppliers,
-        "foreign_suppliers": foreign_suppliers,
-        "trade_cost": trade_cost,
-        "phi": f.phi * alive,
+        "intra_region_exports": intra * w,
+        "suppliers": suppliers * w,
+        "foreign_suppliers": foreign_suppliers * w,
+        "trade_cost": trade_cost * w,
+        "output_weight": va_pos,
+        "phi_output": model.effective_productivity() * va_pos,
         "log_growth": growth * alive,
-        "rd": model.innovation.rd,
-        "innovated": model.innovation.innovated.astype(float),
+        "rd": model.innovation.rd * w,
+        "innovated": model.innovation.innovated.astype(float) * w,
         "access_weighted": f.access * f.delta * alive,
         "delta": f.delta * alive,
-        "value_added": a.value_added,
-        "dds_exports": a.exports * f.delta * services,
-        "investment": model.innovation.rd + a.inhouse_capex,
-        "compliance": a.compliance,
+        "value_added": a.value_added * w,
+        "dds_exports": a.exports * f.delta * services * w,
+        "investment": (model.innovation.rd + a.inhouse_capex) * w,
+        "compliance": a.compliance * w,
         "compliance_facing": a.compliance * facing,
         "total_cost_facing": (a.variable_cost + a.fixed) * facing,
         "data_management_facing": (a.compliance + a.hosting + a.inhouse_capex) * facing,
         "entrants": (f.born == model.steps).astype(float) * alive * (model.steps > 0),
-        "exits": model.exiting.astype(float),
-        "withdrawals": model._withdrawals.copy(),
+        "exits": model.exiting.astype(float) * w,
+        "withdrawals": model._withdrawals * w,
         "withdrew": f.withdrew.astype(float) * alive,
-        "local_hosting": a.local_hosting,
+        "local_hosting": a.local_hosting * w,
     }
 
 
@@ -293,10 +326,11 @@ def _cell_tables(
     if services is None:
         services = model.world.sectors["kind"].to_numpy() == "services"
     return kernels.metric_cells(
-        f.economy, f.sector, f.size, n_c, n_s, len(SizeClass), f.alive, model.exiting, f.born, model.steps, f.phi,
-        f.delta, f.access, f.withdrew, services, log_growth(model), a.revenue, a.exports, a.n_foreign_markets,
-        a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex, a.value_added, a.local_hosting, inn.rd,
-        inn.innovated, model._withdrawals, intra, trade_cost, model.network.sup,
+        f.economy, f.sector, f.size, n_c, n_s, len(SizeClass), f.alive, model.exiting, f.born, model.steps,
+        model.effective_productivity(), f.delta, f.access, f.withdrew, services, log_growth(model), a.revenue,
+        a.exports, a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex,
+        a.value_added, a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost,
+        model.network.sup, f.weight,
     )  # fmt: skip
 
 
@@ -374,7 +408,8 @@ class MetricsCollector:
         """Metric, level and group of each value of an ``extra_blocks`` entry, in ``kernels.metric_values``' order.
 
         Per group of ``LEVELS``: dds_export_share_of_world and catch_up; per world, region and economy: local hosting
-        revenue, price index, real output and real investment; the region × region flows; bloc fragmentation.
+        revenue, price index, real output, real investment, income and real income; the region × region flows; bloc
+        fragmentation.
         """
         levels, labels = self.labels
         rows: list[tuple[str, str, str]] = []
@@ -385,7 +420,7 @@ class MetricsCollector:
         places = [("world", "world")] + [("region", r) for r in self.region_names]
         places += [("economy", c) for c in self.iso3]
         for lev, g in places:
-            for name in ("local_hosting_revenue", "price_index", "real_output", "real_investment"):
+            for name in PLACE_METRICS:
                 rows.append((name, lev, g))
         for ri in self.region_names:
             for rj in self.region_names:
@@ -421,8 +456,8 @@ class MetricsCollector:
         col = self._col
         values, extra = kernels.metric_values(
             table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64, len(self.region_names),
-            self._num, self._den, self._level_of, self._level_order, col["dds_exports"], col["phi"], col["firms"],
-            model.accounts.local_hosting_revenue, model.demand, model.trade.price_index, model.price_index0,
+            self._num, self._den, self._level_of, self._level_order, col["dds_exports"], col["phi_output"],
+            col["output_weight"], model.accounts.local_hosting_revenue, model.relative_price_index(), model.income,
             by_economy, links[2],
         )  # fmt: skip
         extra[-1] = modularity(links[2].reshape(self.n_c, self.n_c), *self._regime_bloc(model))

@@ -23,6 +23,7 @@ from simulator.model.population import (
     SizeClass,
     allocate,
     broadband_index,
+    cell_weights,
     dds_capability,
     draw_delta,
     draw_productivity,
@@ -37,6 +38,7 @@ from simulator.model.trade import (
     firm_accounts,
     fixed_table,
     link_terms,
+    spending_shares,
     trade_step,
     trade_table,
 )
@@ -71,9 +73,14 @@ def resolve_params(params: Mapping[str, float] | None) -> dict[str, float]:
 class DataFlowModel(mesa.Model):
     """Agent-based model of firms trading over a network under data rules.
 
-    Governments are Mesa agents (one per economy); firms are a vectorised population (``Firms``). One call of
-    ``step()`` runs: policy events → cost compilation → hosting choice → trade → innovation → network dynamics →
-    exit → metrics → entry → local hosting market.
+    Governments are Mesa agents (one per economy); firms are a vectorised population (``Firms``) of weighted agents.
+    One call of ``step()`` runs: policy events → cost compilation → wages and spending (the income closure) → hosting
+    choice → trade → income → innovation → network dynamics → exit → metrics → entry → local hosting market.
+
+    Construction builds the population and the network, then runs a burn-in of ``burn_in_steps`` full steps under
+    the initial policy (no events), in which wages are solved so that each economy's income share matches its GDP
+    share; the labour endowments are then fixed and step 0 is recorded. ``copy.deepcopy`` of a built model is a
+    valid starting point for any scenario sharing its initial policy state.
 
     Args:
         world: The world.
@@ -129,17 +136,28 @@ class DataFlowModel(mesa.Model):
         self.tradability = sectors["tradability"].to_numpy(dtype=float)
         self.intermediate_share = sectors["intermediate_share"].to_numpy(dtype=float)
         self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
+        self.gdp_share = self.gdp_usd / self.gdp_usd.sum()
+        self.balance_share = balance_shares(world)
         gdppc = gdp_per_capita_index(world)
 
         self.broadband = broadband_index(world, p["broadband_offset"])
         self.tfp_scale = gdppc ** p["tfp_gdppc_elasticity"] * self.broadband ** p["tfp_broadband_elasticity"]
         self.dds_capability = dds_capability(world, p)
         self.wage = gdppc ** p["wage_gdppc_elasticity"]
+        self.wage0 = self.wage.copy()
+        # the income closure: spending of the first pass is GDP (the initial condition), then income (see ``step``)
+        self.income = self.gdp_usd * MONEY_PER_USD * self.schedule.step_years
+        self.carry = np.zeros(self.n_economies)
+        self.labour: np.ndarray | None = None
+        self.trade_ref: np.ndarray | None = None
+        self.spending = self.income.copy()
+        self.balance = np.zeros(self.n_economies)
         self.region_codes, self.region_of = np.unique(
             world.economies["region"].astype(str).to_numpy(), return_inverse=True
         )
 
         self.cell_target = allocate(world, self.n_firms, p)
+        self.cell_weight = cell_weights(world, self.cell_target)
         econ, sect = np.nonzero(self.cell_target)
         counts = self.cell_target[econ, sect]
         n = int(counts.sum())
@@ -152,6 +170,8 @@ class DataFlowModel(mesa.Model):
         self._entry_charges = np.zeros(n)
         self._withdrawals = np.zeros(n)
         self._add_firms(np.repeat(econ, counts), np.repeat(sect, counts), with_suppliers=False)
+        self.log_price_ref_cells = self._reference_log_price()
+        self.log_price_ref = self.log_price_ref_cells @ self.demand_share
 
         # first pass: home sales only, to fix the money unit of fixed costs
         self._compute_trade(reconsider=self.firms.alive.copy())
@@ -171,42 +191,58 @@ class DataFlowModel(mesa.Model):
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
         self.firms.withdrew[:] = False
-        self._compute_trade(reconsider=self.firms.alive.copy(), link_metrics=True)
+        self._compute_trade(reconsider=self.firms.alive.copy())
         self.firms.revenue = self.accounts.revenue.copy()
         self.firms.size = size_class(self.firms.revenue, self.money_scale, p)
         self.firms.profit = self.accounts.profit.copy()
+        self._close_income()
         self.margin0 = entry_exit.cell_margin(self)
         self.innovation = InnovationResult(
             phi=self.firms.phi.copy(), innovated=np.zeros(self.firms.capacity, bool), rd=np.zeros(self.firms.capacity)
         )
         self.prev_phi = self.firms.phi.copy()
-        self.price_index0 = self.trade.price_index.copy()
         self.exiting = np.zeros(self.firms.capacity, bool)
         self._run_end = -1
+        self._burn_in()
         self.collector = metrics.MetricsCollector(self)
         self.collector.collect(self)
         t_end = time.perf_counter()
         self.build_timings = {"network": t_network - t_start, "warmup": t_end - t_network, "total": t_end - t_start}
         """Seconds spent in construction: population and network (first pass, supplier draws), then warm-up rounds,
-        final pass and step-0 metrics (read by the benchmarks)."""
+        burn-in and step-0 metrics (read by the benchmarks)."""
 
     # ----------------------------------------------------------------------------------------------- public API
     def step(self) -> None:
         """Advance the model by one step (``self.steps`` has already been incremented by Mesa)."""
         t = self.steps
-        p = self.params
         # common random numbers: each step draws from its own stream, keyed by the model's seed and the step, so a
         # reform run stays aligned with its baseline even after the two have drawn different numbers of variates
         self.rng = np.random.default_rng([self._stream_key, t])
         changed = sum(g.apply(t) for g in self._acting_governments)
         if changed:
-            self.costs = compile_costs(self.world, self.policy, p, self.exposure, self.money_scale)
-        f = self.firms
+            self.costs = compile_costs(self.world, self.policy, self.params, self.exposure, self.money_scale)
+        collect = t % self.metrics_every == 0 or t == self._run_end
+        self._clear_labour_markets()
+        self._advance(collect)
+
+    def _advance(self, collect: bool, absorption: bool = False) -> None:
+        """One step of the economy after policy and wages: spending, trade, income, innovation, network, exit, entry.
+
+        With ``collect``, the metrics of the step are recorded (the accounts pass then also sums the links). With
+        ``absorption`` (first half of the burn-in), spending is the published absorption instead of income.
+        """
+        p, f = self.params, self.firms
         self.prev_phi = f.phi.copy()
         reconsider = f.alive & (self.rng.random(f.capacity) < p["psi"])
-        collect = t % self.metrics_every == 0 or t == self._run_end
+        if absorption:
+            world = float(self.income.sum() + self.carry.sum())
+            self.balance = self.balance_share * world
+            self.spending = world * self.gdp_share + self.balance
+        else:
+            self._set_spending()
         # the metrics' link sums are by-products of the accounts pass, computed on the steps that collect
         self._compute_trade(reconsider, link_metrics=collect)
+        self._close_income()
         self.innovation = self.rules["innovation"](self)
         # knowledge (1 − depreciation) K + rd, φ where alive, profit π − rd and revenue: one compiled pass
         f.knowledge, f.phi, f.profit, f.revenue = kernels.firm_update(
@@ -228,8 +264,176 @@ class DataFlowModel(mesa.Model):
             econ, sect = np.nonzero(n_new)
             k = n_new[econ, sect]
             self._add_firms(np.repeat(econ, k), np.repeat(sect, k), with_suppliers=True)
-        firm_rev = kernels.alive_sums(f.economy, f.revenue, f.alive, self.n_economies)
+        firm_rev = kernels.alive_sums(f.economy, f.revenue * f.weight, f.alive, self.n_economies)
         hosting.update_depth(self.market, self.accounts.local_hosting_revenue, firm_rev, p)
+
+    # ------------------------------------------------------------------------------------------ income closure
+    def _burn_in(self) -> None:
+        """Bring the baseline to a steady state before step 0, under the initial policy (no events are applied).
+
+        Two halves of ``burn_in_steps`` / 2 full steps each:
+
+        1. *Calibration*: spending is the published absorption, E_d = Σ income · (GDP share_d + b_d), and each wage
+           moves toward the level at which the economy's income share is its GDP share (``_calibrate_wages``). The
+           mean labour demand of its last quarter becomes the labour endowment L_d.
+        2. *Settling*: the income closure is on (``_set_spending``) and wages clear labour markets
+           (``_clear_labour_markets``), as in every step after it; the mean trade of its last half is the reference
+           trade T_d^ref of the imbalance rule.
+
+        Counters are then reset: step 0 is the state after the burn-in, every firm alive counts as born at step 0,
+        and the cell margins of entry are measured anew.
+        """
+        p = self.params
+        n = int(p["burn_in_steps"])
+        n_cal = n // 2
+        labour, trade = [], []
+        for b in range(n):
+            self.rng = np.random.default_rng([self._stream_key, 0, b])
+            calibrating = b < n_cal
+            if calibrating:
+                self._calibrate_wages()
+            else:
+                if self.labour is None:
+                    self.labour = np.mean(labour, axis=0) if labour else self.labour_demand()
+                self._clear_labour_markets()
+            self._advance(collect=False, absorption=calibrating)
+            if calibrating and b >= n_cal - max(1, n_cal // 4):
+                labour.append(self.labour_demand())
+            if not calibrating and b >= n_cal + (n - n_cal) // 2:
+                trade.append(self.trade_volume)
+        if self.labour is None:
+            self.labour = self.labour_demand()
+        self.trade_ref = np.mean(trade, axis=0) if trade else self.trade_volume.copy()
+        f = self.firms
+        f.born[f.alive] = 0
+        f.withdrew[:] = False
+        self.network.mk_born[:] = 0
+        self._withdrawals[:] = 0.0
+        self._entry_charges[:] = 0.0
+        self.exiting = np.zeros(f.capacity, bool)
+        self.margin0 = entry_exit.cell_margin(self)
+        self.prev_phi = f.phi.copy()
+        self.rng = np.random.default_rng([self._stream_key, 0, n])
+
+    def _calibrate_wages(self) -> None:
+        """Burn-in only: move each wage toward the level at which the economy's income share is its GDP share.
+
+        w_d ← w_d · (s_Y,d / s_GDP,d)^λ_b (the ratio clipped to [0.5, 2]), normalised so that the GDP-weighted mean
+        log wage is unchanged; an economy that earns less than its GDP share becomes cheaper and sells more. This is
+        the baseline calibration of the closure (the data's GDP shares are reproduced, as in exact-hat-algebra trade
+        models), not a policy response.
+        """
+        share = np.maximum(self.income, 0.0) / max(float(self.income.sum()), np.finfo(float).tiny)
+        ratio = np.clip(share / self.gdp_share, 0.5, 2.0)
+        step = ratio ** self.params["wage_calibration_rate"]
+        step = step / np.exp(np.sum(self.gdp_share * np.log(step)))
+        self.wage = self.wage * step
+
+    def labour_demand(self) -> np.ndarray:
+        """Labour demand per economy, (income − profits) / wage: the wage bill the economy's firms paid, in wage units."""
+        f = self.firms
+        profit = kernels.alive_sums(f.economy, f.profit * f.weight, f.alive, self.n_economies)
+        return np.maximum(self.income - profit, 0.0) / self.wage
+
+    def _clear_labour_markets(self) -> None:
+        """Wages respond to excess labour demand: w_d ← w_d · (LD_d / L_d)^λ, then the numeraire is restored.
+
+        The numeraire is the world wage bill at the endowments, Σ w_d L_d (held at its burn-in value): wages are
+        rescaled by ω = Σ w̃ L / Σ w L, and last step's income and unspent money are expressed in the new unit
+        (divided by ω), so world nominal income in numeraire units responds to policy.
+        """
+        if self.labour is None:
+            return
+        ld = self.labour_demand()
+        ratio = np.divide(ld, self.labour, out=np.ones_like(ld), where=self.labour > 0)
+        trial = self.wage * np.clip(ratio, 0.5, 2.0) ** self.params["wage_adjustment_rate"]
+        omega = float(np.sum(trial * self.labour) / np.sum(self.wage * self.labour))
+        self.wage = trial / omega
+        self.income = self.income / omega
+        self.carry = self.carry / omega
+
+    def _set_spending(self) -> None:
+        """E_d = income_d + unspent_d + B_d: last step's income and money not spent, plus the trade imbalance.
+
+        B_d = b_d · g_d · Σ income, with b_d the published deficit share of world income (``balance_shares``) and
+        g_d = min(1, T_d / T_d^ref) the economy's trade relative to the burn-in (a deficit cannot be financed
+        without trade); positive and negative B are then scaled to the smaller side so that Σ B_d = 0. Spending is
+        at least half of income.
+        """
+        world = float(self.income.sum())
+        raw = self.balance_share * world
+        if self.trade_ref is not None:
+            g = np.divide(self.trade_volume, self.trade_ref, out=np.zeros_like(self.trade_ref), where=self.trade_ref > 0)
+            raw = raw * np.minimum(g, 1.0)
+        raw = np.maximum(raw, -0.5 * self.income)
+        pos, neg = raw[raw > 0].sum(), -raw[raw < 0].sum()
+        if pos > 0 and neg > 0:
+            raw = np.where(raw > 0, raw * min(1.0, neg / pos), raw * min(1.0, pos / neg))
+        else:
+            raw = np.zeros_like(raw)
+        self.balance = raw
+        self.spending = self.income + self.carry + raw
+
+    def _close_income(self) -> None:
+        """After trade: income_d = Σ weight · value added of d's firms; spending not sold is carried to next step.
+
+        Also keeps the economy's trade volume (exports + imports) for the imbalance rule.
+        """
+        f, tr = self.firms, self.trade
+        self.income = kernels.alive_sums(f.economy, self.accounts.value_added * f.weight, f.alive, self.n_economies)
+        self.carry = self.spending - tr.final_sales_by_cell.sum(axis=1)
+        self.trade_volume = tr.exports_by_economy + tr.imports_by_economy
+
+    # ------------------------------------------------------------------------------------------ prices and welfare
+    def _reference_log_price(self) -> np.ndarray:
+        """ln P_ds^ref per economy × sector: the CES price index of the initial firms at marginal cost with no trade or data costs.
+
+        A policy-free reference (it depends on the seed's draws and the initial wages only), so real incomes of a
+        baseline and a reform built from the same seed are measured in the same prices.
+        """
+        f, p = self.firms, self.params
+        sigma = p["sigma"]
+        a = f.alive
+        price = sigma / (sigma - 1.0) * self.wage[f.economy[a]] / f.phi[a]
+        cell = f.economy[a].astype(np.int64) * self.n_sectors + f.sector[a]
+        mass = np.bincount(cell, weights=f.weight[a] * price ** (1.0 - sigma), minlength=self.n_economies * self.n_sectors)
+        with np.errstate(divide="ignore"):
+            log_p = np.log(mass.reshape(self.n_economies, self.n_sectors)) / (1.0 - sigma)
+        return np.where(np.isfinite(log_p), log_p, 0.0)
+
+    def log_price_index(self) -> np.ndarray:
+        """ln P_d, the exact price index of economy d's final demand, ``(c,)``.
+
+        Final demand is Cobb–Douglas over sectors (shares ``demand_share``) and, within a sector, over the open pool
+        (share ``tradability``) and the home pool, each a CES aggregate whose exact index is P = (Σ ω p^(1−σ))^(1/(1−σ))
+        over its sellers: ln P_d = Σ_s share_s (t_s ln P^open_ds + (1 − t_s) ln P^home_ds). An empty pool (no seller)
+        contributes its reference level.
+        """
+        tr = self.trade
+        t = self.tradability[None, :]
+        ref = self.log_price_ref_cells
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lo = np.log(tr.price_index)
+            lh = np.log(tr.home_price_index)
+        lo = np.where(np.isfinite(lo), lo, ref)
+        lh = np.where(np.isfinite(lh), lh, ref)
+        return (t * lo + (1.0 - t) * lh) @ self.demand_share
+
+    def relative_price_index(self) -> np.ndarray:
+        """P_d / P_d^ref per economy: the deflator of real income (``metrics``)."""
+        return np.exp(self.log_price_index() - self.log_price_ref)
+
+    def real_income(self) -> np.ndarray:
+        """Real income per economy: nominal income over the exact price index relative to the reference."""
+        return self.income / self.relative_price_index()
+
+    def effective_productivity(self) -> np.ndarray:
+        """φ̃ per slot: φ × (1 + ζ δ access) × connectivity and capability terms (every channel that lowers u)."""
+        f, p = self.firms, self.params
+        conn = self._conn_pow()
+        if conn.size < f.capacity:
+            conn = _fit(conn, f.capacity)
+        return f.phi * (1.0 + p["zeta"] * f.delta * f.access) * conn * f.alive
 
     def run(self, n_steps: int) -> DataFlowModel:
         """Run ``n_steps`` steps and return self (metrics of the last step are always collected)."""
@@ -266,6 +470,7 @@ class DataFlowModel(mesa.Model):
                 "knowledge": f.knowledge[a],
                 "foreign_markets": _fit(self.accounts.n_foreign_markets, f.capacity)[a].astype(int),
                 "born": f.born[a],
+                "weight": f.weight[a],
             }
         )
 
@@ -326,21 +531,18 @@ class DataFlowModel(mesa.Model):
         return cache[3], cache[4]
 
     def _final_demand(self) -> np.ndarray:
-        """``trade.final_demand`` under the cost tables in force (read-only for its users).
+        """``trade.final_demand`` of this step's spending under the cost tables in force (read-only for its users).
 
-        It depends only on the world, the cost tables, η, the connectivity demand elasticity and the step length: kept
+        The sector shares depend only on the world, the cost tables, η and the connectivity demand elasticity: kept
         until one of them changes (the tables are recompiled only when policy changes).
         """
         c, p = self.costs, self.params
-        key = (p["eta"], p["connectivity_demand_elasticity"], self.schedule.step_years)
-        cache = getattr(self, "_final_demand_cache", None)
+        key = (p["eta"], p["connectivity_demand_elasticity"])
+        cache = getattr(self, "_spending_shares_cache", None)
         if cache is None or cache[0] is not c or cache[1] != key:
-            value = final_demand(
-                self.gdp_usd, self.demand_share, self.delta_s, c, p, self.schedule.step_years, MONEY_PER_USD
-            )
-            cache = (c, key, value)
-            self._final_demand_cache = cache
-        return cache[2]
+            cache = (c, key, spending_shares(self.demand_share, self.delta_s, c, p))
+            self._spending_shares_cache = cache
+        return final_demand(self.spending, cache[2])
 
     def _conn_pow(self) -> np.ndarray:
         """Supply-side capability of data-intensive firms per slot: internet use^(χ_s δ) · broadband^(χ_B δ) · K^δ.
@@ -390,14 +592,15 @@ class DataFlowModel(mesa.Model):
         return cache["value"]
 
     def _operating_cost(self) -> np.ndarray:
-        """Fixed operating cost per economy × sector cell, f × the cell's median initial revenue (0 before it is known).
+        """Fixed operating cost per economy × sector cell, f × the cell's median initial revenue × the economy's wage
+        relative to its initial wage (the cost is labour), 0 before it is known.
 
         Each firm pays its cell's: ``kernels.account_totals`` gathers it per slot (the same product as per slot).
         """
         scale = getattr(self, "cell_scale", None)
         if scale is None:
             return np.zeros((self.n_economies, self.n_sectors))
-        return self.params["fixed_operating_cost"] * scale
+        return self.params["fixed_operating_cost"] * scale * (self.wage / self.wage0)[:, None]
 
     def _market_fixed(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
         """Per-step fixed cost of serving ``dest`` for ``firm`` (export + compliance + source-code)."""
@@ -560,6 +763,7 @@ class DataFlowModel(mesa.Model):
         f.knowledge[slots] = 0.0
         f.born[slots] = self.steps + 1 if with_suppliers else 0
         f.withdrew[slots] = False
+        f.weight[slots] = self.cell_weight[econ, sect]
         f.size[slots] = SizeClass.MICRO
         if hasattr(self, "prev_phi"):
             self.prev_phi[slots] = f.phi[slots]
@@ -579,6 +783,26 @@ class DataFlowModel(mesa.Model):
             "exports": float(a.exports.sum()),
             "value_added": float(a.value_added.sum()),
         }
+
+
+def balance_shares(world: World) -> np.ndarray:
+    """b_d: each economy's published deficit on goods and services as a share of world GDP, ``(c,)``, Σ b_d = 0.
+
+    b_d = −(external balance, % of GDP)_d / 100 · GDP_d / Σ GDP, from the world column ``external_balance_pct_gdp``
+    (WDI NE.RSB.GNFS.ZS) where the data have it; an economy without a value is balanced (0), and the column being
+    absent makes every economy balanced. The positive and negative parts are scaled to the smaller side so that
+    Σ b_d = 0 (the published balances of the modelled economies need not sum to zero).
+    """
+    econ = world.economies
+    gdp = econ["gdp_usd"].to_numpy(dtype=float)
+    if "external_balance_pct_gdp" not in econ:
+        return np.zeros(gdp.size)
+    pct = econ["external_balance_pct_gdp"].to_numpy(dtype=float)
+    raw = np.where(np.isfinite(pct), -pct / 100.0, 0.0) * gdp / gdp.sum()
+    pos, neg = raw[raw > 0].sum(), -raw[raw < 0].sum()
+    if pos <= 0 or neg <= 0:
+        return np.zeros(gdp.size)
+    return np.where(raw > 0, raw * min(1.0, neg / pos), raw * min(1.0, pos / neg))
 
 
 def _size_class(revenue: np.ndarray, scale: float, params: Mapping[str, float]) -> np.ndarray:

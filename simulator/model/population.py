@@ -4,11 +4,21 @@ Firms are not Mesa agents: with 10⁵ firms a per-agent ``step()`` is two orders
 numpy. Rows are *slots*; a slot whose ``alive`` flag is False is free and is reused by the next entrant, so that the
 arrays keep their length (and the network's indices stay valid) while firms enter and exit.
 
-Allocation rule (documented in ``docs/model.md``): the number of firms of economy c and sector s is
+Allocation rule (documented in ``docs/model.md``): the number of agents of economy c and sector s is
 
     n_cs = n_min + round_largest_remainder((N − C·S·n_min) · GDP_c^a · share_s / Σ GDP^a · share)
 
 with ``a = firm_gdp_exponent`` and ``n_min = min_firms_per_cell`` (lowered to 0 when N < C·S·n_min).
+
+**Weights.** An agent stands for a number of real firms: every agent of cell (c, s) has the weight
+
+    ω_cs = R_cs / n_cs,   R_cs = N · GDP_c · share_s / Σ GDP · share,
+
+i.e. the real firms of a cell are declared proportional to the cell's share of world demand (an assumption: no
+firm-count data by economy × sector is read), in units where the mean weight of the initial population is 1. With
+a < 1 small economies get more agents than their GDP share (a fair sample) and each of their agents stands for fewer
+firms, so every aggregate (CES price indices, sales, income) is a weighted sum and stays where a = 1 would put it.
+The weights are set before the burn-in and never fitted to value added.
 """
 
 from __future__ import annotations
@@ -63,6 +73,7 @@ class Firms:
         knowledge: R&D knowledge stock.
         born: Step at which the firm entered (0 for the initial population).
         withdrew: Whether the firm has ever withdrawn from a foreign market (cumulative).
+        weight: Number of real firms the agent stands for (relative; see the module docstring), ``float``.
     """
 
     uid: np.ndarray
@@ -80,6 +91,7 @@ class Firms:
     knowledge: np.ndarray
     born: np.ndarray
     withdrew: np.ndarray
+    weight: np.ndarray
 
     @property
     def capacity(self) -> int:
@@ -119,6 +131,7 @@ def empty_firms(n: int) -> Firms:
         knowledge=np.zeros(n),
         born=np.zeros(n, dtype=np.int32),
         withdrew=np.zeros(n, dtype=bool),
+        weight=np.zeros(n),
     )
 
 
@@ -146,6 +159,19 @@ def allocate(world: World, n_firms: int, params: Mapping[str, float]) -> np.ndar
         order = np.argsort(-(exact - base), axis=None, kind="stable")[:short]
         base.ravel()[order] += 1
     return base + floor
+
+
+def cell_weights(world: World, cell_target: np.ndarray) -> np.ndarray:
+    """Weight ω_cs of every agent of each economy × sector cell, ``(c, s)`` (0 where a cell has no agent).
+
+    ω_cs = R_cs / n_cs with R_cs = N · GDP_c · share_s / Σ GDP · share: real firms ∝ the cell's share of world
+    demand, in units where the mean weight over the ``N = Σ n_cs`` agents is 1.
+    """
+    gdp = world.economies["gdp_usd"].to_numpy(dtype=float)
+    share = world.sectors["demand_share"].to_numpy(dtype=float)
+    real = np.outer(gdp, share)
+    real = real / real.sum() * float(cell_target.sum())
+    return np.divide(real, cell_target, out=np.zeros_like(real), where=cell_target > 0)
 
 
 def gdp_per_capita_index(world: World) -> np.ndarray:

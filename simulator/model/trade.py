@@ -1,8 +1,12 @@
 """Trade in one step: prices on every link, CES final demand, logit intermediate sourcing, firm accounts.
 
-Final demand of economy d for sector s (money per step):
+Final demand of economy d for sector s (money per step) is the economy's spending split over sectors:
 
-    E_ds = GDP_d · step_years · share_s · T_d^(η δ_s) · conn_d^(χ_d δ_s)
+    E_ds = E_d · α_ds,   α_ds = share_s · T_d^(η δ_s) · conn_d^(χ_d δ_s) / Σ_s' (same),
+
+where E_d comes from the income closure (``DataFlowModel``: last step's income plus the trade imbalance B_d), so
+trust and connectivity move spending between sectors inside the budget and never create or destroy it. Agents carry
+weights (``Firms.weight``): CES masses and aggregates are weighted sums.
 
 split into an open pool (share ``tradability_s``, all sellers present in d compete) and a home pool (the rest,
 only d's own firms compete). A seller i on link i → d charges
@@ -101,21 +105,25 @@ def flat_index(seller: np.ndarray, dest: np.ndarray, firms: Firms, costs: LinkCo
     return (firms.economy[seller].astype(np.int64) * n_c + dest) * n_s + firms.sector[seller]
 
 
-def final_demand(
-    gdp_usd: np.ndarray,
-    demand_share: np.ndarray,
-    delta_s: np.ndarray,
-    costs: LinkCosts,
-    params: Mapping[str, float],
-    step_years: float,
-    money_per_usd: float,
+def spending_shares(
+    demand_share: np.ndarray, delta_s: np.ndarray, costs: LinkCosts, params: Mapping[str, float]
 ) -> np.ndarray:
-    """Return final demand E_ds, ``(c, s)``, in model money per step."""
+    """Return α_ds, the share of economy d's final spending that goes to sector s, ``(c, s)``; rows sum to 1.
+
+    α_ds ∝ share_s · T_d^(η δ_s) · conn_d^(χ_d δ_s): trust and connectivity shift spending toward data-intensive
+    sectors within the budget.
+    """
     trust = costs.trust[:, None] ** (params["eta"] * delta_s[None, :])
     conn = np.maximum(costs.connectivity, np.finfo(float).tiny)[:, None] ** (
         params["connectivity_demand_elasticity"] * delta_s[None, :]
     )
-    return (gdp_usd * money_per_usd * step_years)[:, None] * demand_share[None, :] * trust * conn
+    raw = demand_share[None, :] * trust * conn
+    return raw / raw.sum(axis=1, keepdims=True)
+
+
+def final_demand(spending: np.ndarray, shares: np.ndarray) -> np.ndarray:
+    """Return final demand E_ds = E_d · α_ds, ``(c, s)``, in model money per step."""
+    return spending[:, None] * shares
 
 
 @dataclass
@@ -140,6 +148,13 @@ class TradeResult:
     supplier_flow: np.ndarray
     supplier_open: np.ndarray
     price_index: np.ndarray
+    """CES price index of each destination cell's open pool (every seller present), ``(c, s)``; NaN if empty."""
+    home_price_index: np.ndarray
+    """CES price index of each destination cell's home pool (its own firms only), ``(c, s)``; NaN if empty."""
+    exports_by_economy: np.ndarray
+    """Cross-border sales (final + intermediate) by origin economy, weighted aggregates, ``(c,)``."""
+    imports_by_economy: np.ndarray
+    """Cross-border purchases (final + intermediate) by destination economy, weighted aggregates, ``(c,)``."""
     open_mass: np.ndarray
     final_sales_by_cell: np.ndarray
     purchases: np.ndarray
@@ -233,13 +248,14 @@ def trade_step(
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
     # pass 2 (compiled): infeasible links' weights to 0, CES pools by destination cell, shares, intermediate spending
     # intermediate_share_s · (σ − 1)/σ · previous revenue of buyers alive and its flows, revenue per firm
-    rev, mass_open, mass_home, flow_slots, purchases, revenue = kernels.trade_flows(
+    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c = kernels.trade_flows(
         seller, dest, firms.economy, firms.sector, weight, feas, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home,
-        intermediate_share, prev_revenue, sigma, cap,
+        intermediate_share, prev_revenue, sigma, cap, firms.weight,
     )  # fmt: skip
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
     with np.errstate(divide="ignore"):
         p_index = np.where(mass_open > 0, mass_open, np.nan) ** (1.0 / (1.0 - sigma))
+        p_home = np.where(mass_home > 0, mass_home, np.nan) ** (1.0 / (1.0 - sigma))
     return TradeResult(
         sales_seller=seller,
         sales_dest=dest,
@@ -253,6 +269,9 @@ def trade_step(
         supplier_flow=flow_slots,
         supplier_open=open_slots,
         price_index=p_index.reshape(n_c, n_s),
+        home_price_index=p_home.reshape(n_c, n_s),
+        exports_by_economy=exports_c,
+        imports_by_economy=imports_c,
         open_mass=mass_open.reshape(n_c, n_s),
         final_sales_by_cell=sold.reshape(n_c, n_s),
         purchases=purchases,
@@ -340,7 +359,7 @@ def firm_accounts(
         flows,
     ) = kernels.seller_accounts(
         seller, tr.sales_dest, tr.sales_row, firms.economy, tr.sales_delta, tr.table, tr.local_price,
-        tr.sales_revenue, nm, sigma, cap, n_c, regions, link_metrics,
+        tr.sales_revenue, nm, sigma, cap, n_c, regions, link_metrics, firms.weight,
     )  # fmt: skip
     home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
 
@@ -360,7 +379,7 @@ def firm_accounts(
         kernels.account_totals(
             firms.alive, firms.economy, firms.sector, tr.revenue, tr.purchases, core, compliance_var, dest_host,
             n_foreign, hosting_cost, home_comp, hosting_local_share, hosting_fixed, fix_comp, firms.delta, g_first,
-            operating_cost, entry_charges, params["fixed_export_cost"] * money_scale, sigma, local_rev,
+            operating_cost, entry_charges, params["fixed_export_cost"] * money_scale, sigma, local_rev, firms.weight,
         )
     )  # fmt: skip
     revenue = tr.revenue

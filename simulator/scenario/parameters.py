@@ -299,17 +299,36 @@ PARAMETERS = ParameterSet(
         ),
         # --- world → firms (population and costs) -------------------------------------------------------------------
         Parameter(
-            "firm_gdp_exponent", "a", "1", 1.0, 0.0, 1.0,
-            "Firms per economy × sector ∝ GDP_c^a · demand_share_s (before the per-cell floor)",
-            A + "calibrated to the DDS export shares of evidence.md (Africa ≈ 1 %, LAC ≈ 2 %): a = 0.6 gave small economies far too many firms (Africa 25 % of world DDS exports)",
+            "firm_gdp_exponent", "a", "1", 0.5, 0.0, 1.0,
+            "Agents per economy × sector ∝ GDP_c^a · demand_share_s (before the per-cell floor); agents carry weights so that aggregates do not depend on a",
+            A + "a fair sample: with a = 0.5 and n_min = 3, 20,000 agents give every economy ≥ 66 agents and every cell ≥ 5 (a = 1 gave Nigeria ≈ 100 and the smallest economies 18); weights (real firms ∝ the cell's share of world demand) keep aggregates where a = 1 put them",
             "firms",
         ),
         Parameter(
-            "min_firms_per_cell", "n_min", "firms", 2, 0, 20,
-            "Floor on the firms of every economy × sector at construction (lowered if the run has too few firms)",
-            A + "every economy × sector must exist so that policies can affect it; two firms so that a cell is not a single draw",
+            "min_firms_per_cell", "n_min", "firms", 3, 0, 20,
+            "Floor on the agents of every economy × sector at construction (lowered if the run has too few agents)",
+            A + "every economy × sector must exist so that policies can affect it; three agents so that a cell is not a single draw",
             "firms",
             integer=True,
+        ),
+        Parameter(
+            "burn_in_steps", "n_b", "steps", 40, 0, 200,
+            "Full model steps run at construction under the initial policy before step 0 (wages solved, then held for the last quarter)",
+            A + "ten years at quarterly steps: enough for the post-construction shake-out of exits and for income shares to settle (docs/model.md, Burn-in)",
+            "closure",
+            integer=True,
+        ),
+        Parameter(
+            "wage_calibration_rate", "λ_b", "1", 0.3, 0.0, 1.0,
+            "Burn-in only: elasticity of an economy's wage update to its income share over its GDP share",
+            A + "damped fixed-point step; 0.3 converges within the burn-in without overshooting (docs/model.md, Burn-in)",
+            "closure",
+        ),
+        Parameter(
+            "wage_adjustment_rate", "λ", "1", 0.25, 0.0, 1.0,
+            "Elasticity of an economy's wage to its labour demand over its endowment, per step",
+            A + "wages clear labour markets within a few quarters after a shock (a tâtonnement step, not an estimated rigidity)",
+            "closure",
         ),
         Parameter(
             "tfp_gdppc_elasticity", "a_φ", "1", 0.95, 0.0, 1.5,
@@ -336,8 +355,8 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "wage_gdppc_elasticity", "a_w", "1", 1.0, 0.0, 1.5,
-            "Wage (unit input cost) of an economy ∝ (GDP per capita / world GDP per capita)^a_w",
-            A + "wages track GDP per capita",
+            "Initial wage (unit input cost) of an economy ∝ (GDP per capita / world GDP per capita)^a_w; the burn-in then solves wages so that income shares match GDP shares",
+            A + "wages track GDP per capita (a starting point of the burn-in)",
             "firms",
         ),
         Parameter(
