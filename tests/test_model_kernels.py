@@ -55,8 +55,26 @@ def test_link_terms_match_numpy(model):
         np.testing.assert_array_equal(r, g)
 
 
-def numpy_trade(model):
-    """The numpy form of the trade pass (final markets, then supplier slots), as ``trade_step`` computed it."""
+def agent_weights(model, kind: str) -> np.ndarray:
+    """The agents' weights ``fw`` a kernel test runs with: the model's own (constant per economy × sector cell), or
+    random per slot (buyer and supplier weights then differ on every link, so a weight read from the wrong end of a
+    link, or not at all, changes the numbers)."""
+    if kind == "model":
+        fw = model.firms.weight
+        assert np.ptp(fw[model.firms.alive]) > 0  # the small world's cells do not all have the same weight
+        return fw
+    return np.random.default_rng(17).lognormal(0.0, 1.0, model.firms.capacity)
+
+
+def numpy_trade(model, fw):
+    """The numpy form of the trade pass with agent weights ``fw`` (final markets, then supplier slots).
+
+    Final markets: an agent adds fw · p^(1−σ) to its pool's CES mass and earns, per real firm, E · p^(1−σ) / mass.
+    Supplier links: a buyer alive spends, per real firm, intermediate_share · (σ − 1)/σ · its previous revenue, split
+    over its suppliers ∝ fw_j · q_j^(−1/μ); its fw_b firms all buy from j's fw_j firms, so j earns fw_b / fw_j times
+    the buyer's per-firm flow per real firm. Cross-border sales are aggregated per economy as the link's sales times
+    its seller's weight on market links and the buyer's flow times the buyer's weight on supplier links.
+    """
     from simulator.model.trade import link_terms
 
     f, c, net, p = model.firms, model.costs, model.network, model.params
@@ -69,8 +87,9 @@ def numpy_trade(model):
     x = np.where(mk.feasible, np.exp((1.0 - sigma) * np.log(price)), 0.0)
     home = f.economy[mk.seller] == mk.dest
     cell = mk.dest.astype(np.int64) * n_s + f.sector[mk.seller]
-    mass_open = np.bincount(cell, weights=x, minlength=n_c * n_s)
-    mass_home = np.bincount(cell[home], weights=x[home], minlength=n_c * n_s)
+    xw = x * fw[mk.seller]
+    mass_open = np.bincount(cell, weights=xw, minlength=n_c * n_s)
+    mass_home = np.bincount(cell[home], weights=xw[home], minlength=n_c * n_s)
     e_open = (demand * tradability[None, :]).ravel()
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
     share_open = np.divide(x, mass_open[cell], out=np.zeros_like(x), where=mass_open[cell] > 0)
@@ -82,9 +101,11 @@ def numpy_trade(model):
     sl = link_terms(supplier, f.economy[buyer], f, c, model.local_price, p)
     q = markup * model.unit_cost[supplier] * sl.tau * (1.0 + sl.wedge)
     w = np.where(sl.feasible, np.exp(-np.log(q) / p["mu"]), 0.0)
-    w_sum = np.bincount(buyer, weights=w, minlength=cap)
+    ww = w * fw[supplier]
+    w_sum = np.bincount(buyer, weights=ww, minlength=cap)
     spend = model.intermediate_share[f.sector] * (sigma - 1.0) / sigma * f.revenue * f.alive
-    flow = np.divide(spend[buyer] * w, w_sum[buyer], out=np.zeros_like(w), where=w_sum[buyer] > 0)
+    flow = np.divide(spend[buyer] * ww, w_sum[buyer], out=np.zeros_like(w), where=w_sum[buyer] > 0)
+    earned = flow * (fw[buyer] / fw[supplier])
     q_slots = np.full((n, m), np.inf)
     q_slots[buyer, slot] = np.where(sl.feasible, q, np.inf)
     flow_slots = np.zeros((n, m))
@@ -93,10 +114,14 @@ def numpy_trade(model):
     rows = (f.economy[supplier].astype(np.int64) * n_c + sl.dest) * n_s + f.sector[supplier]
     open_slots[buyer, slot] = c.packed[rows, COL["openness"]]
     seller = np.concatenate([mk.seller, sl.seller])
-    rev = np.concatenate([r_mk, flow])
+    dest = np.concatenate([mk.dest, sl.dest]).astype(np.int64)
+    rev = np.concatenate([r_mk, earned])
+    # the aggregate value of each link (all real firms of the seller on a market link, of the buyer on a supplier link)
+    aggregate = np.concatenate([r_mk * fw[mk.seller], flow * fw[buyer]])
+    cross = f.economy[seller] != dest
     return {
         "seller": seller,
-        "dest": np.concatenate([mk.dest, sl.dest]).astype(np.int64),
+        "dest": dest,
         "rev": rev,
         "tau": np.concatenate([mk.tau, sl.tau]),
         "comp": np.concatenate([mk.compliance, sl.compliance]),
@@ -104,6 +129,7 @@ def numpy_trade(model):
         "dh": np.concatenate([mk.dest_hosting, sl.dest_hosting]),
         "feas": np.concatenate([mk.feasible, sl.feasible]),
         "weight": np.concatenate([x, w]),
+        "weight_after": np.concatenate([x, ww]),
         "mass_open": mass_open,
         "mass_home": mass_home,
         "q_slots": q_slots,
@@ -111,6 +137,8 @@ def numpy_trade(model):
         "open_slots": open_slots,
         "purchases": np.bincount(buyer, weights=flow, minlength=cap),
         "revenue": np.bincount(seller, weights=rev, minlength=cap),
+        "exports_c": np.bincount(f.economy[seller][cross], weights=aggregate[cross], minlength=n_c),
+        "imports_c": np.bincount(dest[cross], weights=aggregate[cross], minlength=n_c),
         "n_market": mk.seller.size,
         "spend": spend,
         "e_open": e_open,
@@ -118,13 +146,15 @@ def numpy_trade(model):
     }
 
 
-def test_trade_kernels_match_numpy(model):
+@pytest.mark.parametrize("weights", ["model", "random"])
+def test_trade_kernels_match_numpy(model, weights):
     from simulator.model.trade import trade_step
 
     f, c, net, p = model.firms, model.costs, model.network, model.params
     n_c, _, n_s = c.tau.shape
     sigma = p["sigma"]
-    ref = numpy_trade(model)
+    fw = agent_weights(model, weights)
+    ref = numpy_trade(model, fw)
     nm = ref["n_market"]
     tab = kernels.trade_table(c.packed, trade_cols())
     np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
@@ -156,41 +186,51 @@ def test_trade_kernels_match_numpy(model):
     )
     np.testing.assert_array_equal(weight, ref["weight"])
     raw = weight.copy()
-    raw[~feas] = 7.0  # overwritten with 0 in place where infeasible
-    rev, mass_open, mass_home, flow_slots, purchases, revenue = kernels.trade_flows(
+    raw[~feas] = 7.0  # overwritten with 0 in place where infeasible (and times the supplier's weight on supplier links)
+    out = kernels.trade_flows(
         seller, dest, f.economy, f.sector, raw, feas, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
-        model.intermediate_share, f.revenue, sigma, f.capacity,
+        model.intermediate_share, f.revenue, sigma, f.capacity, fw,
     )  # fmt: skip
-    np.testing.assert_array_equal(raw, weight)
-    close(rev, ref["rev"])
-    close(mass_open, ref["mass_open"])
-    close(mass_home, ref["mass_home"])
-    close(flow_slots, ref["flow_slots"])
-    close(purchases, ref["purchases"])
-    close(revenue, ref["revenue"])
-    close(q_slots, ref["q_slots"])
+    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c = out
+    np.testing.assert_array_equal(raw, ref["weight_after"])
+    # the kernel adds every sum in numpy's order (link order, as np.bincount) and computes each term with the same
+    # operations in the same order: bit for bit
+    for name, got in (
+        ("rev", rev), ("mass_open", mass_open), ("mass_home", mass_home), ("flow_slots", flow_slots),
+        ("purchases", purchases), ("revenue", revenue), ("exports_c", exports_c), ("imports_c", imports_c),
+        ("q_slots", q_slots),
+    ):  # fmt: skip
+        np.testing.assert_array_equal(got, ref[name], err_msg=name)
+    assert exports_c.sum() > 0 and imports_c.sum() > 0
+    # world exports are world imports (rtol: the two sums add the same links in different orders)
+    close(exports_c.sum(), imports_c.sum())
     np.testing.assert_array_equal(
         q_slots, kernels.slot_matrix(net.sup, f.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
     )
     np.testing.assert_array_equal(open_slots, ref["open_slots"])
+    if weights == "model":
+        # the model's trade pass is this one: same weights, same numbers
+        for name, got in (("revenue", tr.revenue), ("purchases", tr.purchases),
+                          ("exports_c", tr.exports_by_economy), ("imports_c", tr.imports_by_economy)):  # fmt: skip
+            np.testing.assert_array_equal(got, ref[name], err_msg=name)
 
     wedge = comp + pay + dh
     region_of = model.region_of
     acc = kernels.seller_accounts(
         seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
-        region_of, True,
+        region_of, True, fw,
     )  # fmt: skip
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = acc
     # the link sums of the metrics, as link_metric_sums computes them (bit for bit: same order), or none
     for got, want in zip(
         (intra, cost, flows),
-        kernels.link_metric_sums(seller, dest, f.economy, region_of, rev, tau, wedge, f.capacity, n_c),
+        kernels.link_metric_sums(seller, dest, f.economy, region_of, rev, tau, wedge, f.capacity, n_c, fw),
         strict=True,
     ):
         np.testing.assert_array_equal(got, want)
     without = kernels.seller_accounts(
         seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
-        region_of, False,
+        region_of, False, fw,
     )  # fmt: skip
     for got, want in zip(without[:8], acc[:8], strict=True):
         np.testing.assert_array_equal(got, want)
@@ -202,13 +242,23 @@ def test_trade_kernels_match_numpy(model):
     vc = rev * (sigma - 1.0) / sigma
     one_w = 1.0 + wedge
     foreign = f.economy[seller] != dest
+    # rtol: the kernel skips the division by 1 + W = 1 on wedge-free links (test_seller_accounts_zero_wedge_links_exact
+    # checks those bit for bit); the oracle divides every link
     close(core, by_firm(vc / one_w))
     close(comp_var, by_firm(vc * comp / one_w))
     close(payment, by_firm(vc * pay / one_w))
     close(dest_host, by_firm(vc * dh / one_w))
-    close(exports, by_firm(rev * foreign))
+    # (np.where, not rev · foreign: entrants since the model's trade pass have no unit cost yet, and their domestic
+    # links a non-finite revenue here that the kernel never adds to exports)
+    close(exports, by_firm(np.where(foreign, rev, 0.0)))
     close(n_foreign, np.bincount(seller[:nm], weights=foreign[:nm].astype(float), minlength=f.capacity))
-    close(local_rev, np.bincount(dest, weights=vc * dh / one_w, minlength=n_c))
+    # destination-hosting revenue per economy is an aggregate: each link's per-firm amount times the seller's weight
+    close(local_rev, np.bincount(dest, weights=vc * dh / one_w * fw[seller], minlength=n_c))
+    assert np.nansum(local_rev) > 0
+    np.testing.assert_array_equal(
+        flows, np.bincount(f.economy[seller][foreign] * n_c + dest[foreign], weights=(rev * fw[seller])[foreign],
+                           minlength=n_c * n_c),
+    )  # fmt: skip
     served_links = foreign & ((np.arange(seller.size) < nm) | (rev > 0))
     np.testing.assert_array_equal(served, kernels.served_masks(seller, dest, served_links, f.capacity, n_c))
 
@@ -249,8 +299,9 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
     tau = tab[rows, 0]
     rev[[7, 11, 2500]] = [np.inf, np.nan, np.inf]  # non-finite revenue on wedge-free links and one other
     region_of = rng.integers(0, 5, n_c)
+    fw = rng.lognormal(0.0, 1.0, cap)  # agent weights: destination-hosting revenue and flows are weighted aggregates
     got = kernels.seller_accounts(
-        seller, dest, rows, economy, delta[seller], tab, local_price, rev, nm, sigma, cap, n_c, region_of, True
+        seller, dest, rows, economy, delta[seller], tab, local_price, rev, nm, sigma, cap, n_c, region_of, True, fw
     )
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = got
 
@@ -266,7 +317,7 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
             "comp_var": by_firm(vc * comp / one_w),
             "payment": by_firm(vc * pay / one_w),
             "dest_host": by_firm(vc * dh / one_w),
-            "local_rev": np.bincount(dest, weights=vc * dh / one_w, minlength=n_c),
+            "local_rev": np.bincount(dest, weights=vc * dh / one_w * fw[seller], minlength=n_c),
             "exports": by_firm(np.where(foreign, rev, 0.0)),
         }
     for name, value in (("core", core), ("comp_var", comp_var), ("payment", payment), ("dest_host", dest_host),
@@ -280,10 +331,14 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
     wedge = comp + pay + dh
     for g, w in zip(
         (intra, cost, flows),
-        kernels.link_metric_sums(seller, dest, economy, region_of, rev, tau, wedge, cap, n_c),
+        kernels.link_metric_sums(seller, dest, economy, region_of, rev, tau, wedge, cap, n_c, fw),
         strict=True,
     ):
         np.testing.assert_array_equal(g, w)
+    o = economy[seller].astype(np.int64)
+    np.testing.assert_array_equal(
+        flows, np.bincount(o[foreign] * n_c + dest[foreign], weights=(rev * fw[seller])[foreign], minlength=n_c * n_c)
+    )
     served_links = foreign & ((np.arange(n) < nm) | (rev > 0))
     np.testing.assert_array_equal(served, kernels.served_masks(seller, dest, served_links, cap, n_c))
 
@@ -357,11 +412,22 @@ def test_link_metric_sums_and_slot_counts_match_numpy(model):
     same = model.region_of[o] == model.region_of[d]
     gross = tr.sales_tau * (1.0 + tr.sales_wedge) - 1.0
     intra, cost, flows = kernels.link_metric_sums(
-        seller, d, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge, f.capacity, n_c
+        seller, d, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge, f.capacity, n_c, f.weight
     )
-    close(intra, np.bincount(seller, weights=tr.sales_revenue * (foreign & same), minlength=f.capacity))
-    close(cost, np.bincount(seller, weights=tr.sales_revenue * gross * foreign, minlength=f.capacity))
-    close(flows, np.bincount(o[foreign] * n_c + d[foreign], weights=tr.sales_revenue[foreign], minlength=n_c**2))
+    # per-seller sums are per real firm; the economy × economy flows weigh each link by its seller's agent weight
+    # (bit for bit: the oracle's extra terms on the links off the selection are +0, which leave a sum unchanged)
+    np.testing.assert_array_equal(
+        intra, np.bincount(seller, weights=tr.sales_revenue * (foreign & same), minlength=f.capacity)
+    )
+    np.testing.assert_array_equal(
+        cost, np.bincount(seller, weights=tr.sales_revenue * gross * foreign, minlength=f.capacity)
+    )
+    flat = o[foreign].astype(np.int64) * n_c + d[foreign]
+    np.testing.assert_array_equal(
+        flows, np.bincount(flat, weights=(tr.sales_revenue * f.weight[seller])[foreign], minlength=n_c**2)
+    )
+    unweighted = np.bincount(flat, weights=tr.sales_revenue[foreign], minlength=n_c**2)
+    assert not np.allclose(flows, unweighted)  # the small world's weights matter
 
     sup = model.network.sup
     valid = (sup >= 0) & f.alive[:, None]
@@ -636,33 +702,133 @@ def test_markets_exist_matches_sorted_keys():
     np.testing.assert_array_equal(kernels.markets_exist(mk_firm, mk_dest, cand_firm, cand_dest, cap), expected)
 
 
-def test_metric_cells_match_cell_sums_of_firm_quantities(model):
-    """The one-pass metric table (with its supplier-slot pass) against the 27 numpy per-firm quantities summed by
-    ``cell_sums``; value added and investment per economy against ``np.bincount``. Bit for bit."""
+def _metric_cells_numpy(model, links, phi_eff):
+    """The per-firm metric quantities of ``kernels.metric_cells`` in readable numpy, summed per economy × sector ×
+    size cell over the firms alive or exiting with ``np.bincount`` (slot order), and value added and investment per
+    economy over every slot.
+
+    Every per-firm quantity is per real firm and enters times the agent's weight w (counts are counts of real firms);
+    productivity is the effective φ̃ weighted by positive value added of the firms alive (``output_weight``,
+    ``phi_output``).
+    """
+    f, a, inn = model.firms, model.accounts, model.innovation
+    n_c, n_s = model.cell_target.shape
+    n_z = 4
+    w = f.weight
+    alive = f.alive * w
+    intra, trade_cost, _ = links
+    sup = model.network.sup
+    valid = (sup >= 0) & f.alive[:, None]
+    foreign_slot = valid & (f.economy[np.maximum(sup, 0)] != f.economy[:, None])
+    suppliers = valid.sum(axis=1)
+    foreign_suppliers = foreign_slot.sum(axis=1)
+    foreign_buyers = np.bincount(sup[foreign_slot], minlength=f.capacity)
+    services = (model.world.sectors["kind"].to_numpy() == "services")[f.sector]
+    growth = np.log(np.divide(f.phi, model.prev_phi, out=np.ones(f.capacity), where=(model.prev_phi > 0) & f.alive))
+    exporter = (a.exports > 0) * w
+    facing = (a.compliance > 0) * w
+    va_pos = np.maximum(a.value_added, 0.0) * alive
+    q = {
+        "access_weighted": f.access * f.delta * alive,
+        "compliance": a.compliance * w,
+        "compliance_facing": a.compliance * facing,
+        "data_management_facing": (a.compliance + a.hosting + a.inhouse_capex) * facing,
+        "dds_exports": a.exports * f.delta * services * w,
+        "delta": f.delta * alive,
+        "entrants": ((f.born == model.steps) & (model.steps > 0)) * alive,
+        "exits": model.exiting * w,
+        "exporter": exporter,
+        "exports": a.exports * w,
+        "firms": alive,
+        "foreign_partners": (a.n_foreign_markets + foreign_buyers) * exporter,
+        "foreign_suppliers": foreign_suppliers * w,
+        "innovated": inn.innovated * w,
+        "intra_region_exports": intra * w,
+        "investment": (inn.rd + a.inhouse_capex) * w,
+        "local_hosting": a.local_hosting * w,
+        "log_growth": growth * alive,
+        "output_weight": va_pos,
+        "phi_output": phi_eff * va_pos,
+        "rd": inn.rd * w,
+        "revenue": a.revenue * w,
+        "suppliers": suppliers * w,
+        "total_cost_facing": (a.variable_cost + a.fixed) * facing,
+        "trade_cost": trade_cost * w,
+        "value_added": a.value_added * w,
+        "withdrawals": model._withdrawals * w,
+        "withdrew": f.withdrew * alive,
+    }
+    assert tuple(q) == kernels.METRIC_QUANTITIES
+    cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
+    idx = np.flatnonzero(f.alive | model.exiting)
+    table = np.stack(
+        [np.bincount(cell[idx], weights=v[idx].astype(float), minlength=n_c * n_s * n_z) for v in q.values()], axis=1
+    )
+    by_economy = np.stack(
+        [
+            np.bincount(f.economy, weights=a.value_added * w, minlength=n_c),
+            np.bincount(f.economy, weights=(inn.rd + a.inhouse_capex) * w, minlength=n_c),
+        ],
+        axis=1,
+    )
+    return table, by_economy
+
+
+def test_metric_cells_match_numpy(model):
+    """The one-pass metric table (with its supplier-slot pass) against the 28 weighted per-firm quantities in numpy
+    summed by cell, and against ``metrics.firm_quantities`` (the model's readable form) summed by ``cell_sums``; value
+    added and investment per economy against ``np.bincount``. Bit for bit (the same products, added in slot order)."""
     from simulator.model import metrics
     from simulator.model.population import SizeClass
 
-    f, a = model.firms, model.accounts
+    f = model.firms
     n_c, n_s = model.cell_target.shape
     n_z = len(SizeClass)
+    assert n_z == 4
     saved = model.exiting
     rng = np.random.default_rng(4)
     try:
         model.exiting = f.alive & (rng.random(f.capacity) < 0.1)  # some firms exiting
         links = kernels.link_metric_sums(
             model.trade.sales_seller, model.trade.sales_dest, f.economy, model.region_of, model.trade.sales_revenue,
-            model.trade.sales_tau, model.trade.sales_wedge, f.capacity, n_c,
+            model.trade.sales_tau, model.trade.sales_wedge, f.capacity, n_c, f.weight,
         )  # fmt: skip
+        phi_eff = model.effective_productivity()
+        want, want_econ = _metric_cells_numpy(model, links, phi_eff)
+        table, by_economy = metrics._cell_tables(model, links)
+        np.testing.assert_array_equal(table, want)
+        np.testing.assert_array_equal(by_economy, want_econ)
+        np.testing.assert_array_equal(metrics.cell_table(model, links), want)
         q = metrics.firm_quantities(model, links)
         cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
         idx = np.flatnonzero(f.alive | model.exiting)
         ref = kernels.cell_sums(cell, idx, tuple(q[name] for name in metrics.QUANTITIES), n_c * n_s * n_z)
-        table, by_economy = metrics._cell_tables(model, links)
         np.testing.assert_array_equal(table, ref)
-        np.testing.assert_array_equal(metrics.cell_table(model, links), ref)
-        np.testing.assert_array_equal(by_economy[:, 0], np.bincount(f.economy, weights=a.value_added, minlength=n_c))
-        inv = np.bincount(f.economy, weights=model.innovation.rd + a.inhouse_capex, minlength=n_c)
-        np.testing.assert_array_equal(by_economy[:, 1], inv)
+        # the weights matter (the small world's cells have different weights), and so does φ̃
+        col = {name: i for i, name in enumerate(kernels.METRIC_QUANTITIES)}
+        unweighted = np.bincount(cell[idx], weights=f.alive[idx].astype(float), minlength=n_c * n_s * n_z)
+        assert not np.allclose(table[:, col["firms"]], unweighted)
+        assert table[:, col["output_weight"]].sum() > 0
+        assert not np.allclose(table[:, col["phi_output"]], table[:, col["output_weight"]])
+        # random weights and random effective productivities through the kernel and the numpy form
+        saved_w = f.weight
+        try:
+            f.weight = rng.lognormal(0.0, 1.0, f.capacity)
+            phi_rand = rng.lognormal(0.0, 0.5, f.capacity)
+            got = kernels.metric_cells(
+                f.economy, f.sector, f.size, n_c, n_s, n_z, f.alive, model.exiting, f.born, model.steps, phi_rand,
+                f.delta, f.access, f.withdrew, model.collector.services, metrics.log_growth(model),
+                model.accounts.revenue, model.accounts.exports, model.accounts.n_foreign_markets,
+                model.accounts.compliance, model.accounts.variable_cost, model.accounts.fixed, model.accounts.hosting,
+                model.accounts.inhouse_capex, model.accounts.value_added, model.accounts.local_hosting,
+                model.innovation.rd, model.innovation.innovated, model._withdrawals, links[0], links[1],
+                model.network.sup, f.weight,
+            )  # fmt: skip
+            want = _metric_cells_numpy(model, links, phi_rand)
+            np.testing.assert_array_equal(got[0], want[0])
+            np.testing.assert_array_equal(got[1], want[1])
+        finally:
+            f.weight = saved_w
     finally:
         model.exiting = saved
 
@@ -688,9 +854,10 @@ def test_account_totals_match_numpy(model):
     operating = operating_cell[f.economy, f.sector]
     sigma, export_fixed = 4.0, 0.37
     local_rev = dest_by_dest.copy()
+    fw = rng.lognormal(0.0, 1.0, cap)  # agent weights: only the hosting revenue per economy (an aggregate) reads them
     got = kernels.account_totals(
         f.alive, f.economy, f.sector, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp,
-        share, hosting_fixed, fix_comp, f.delta, g_first, operating_cell, entry, export_fixed, sigma, local_rev,
+        share, hosting_fixed, fix_comp, f.delta, g_first, operating_cell, entry, export_fixed, sigma, local_rev, fw,
     )  # fmt: skip
     hosting = core * (hosting_cost - home_comp) / (1.0 + hosting_cost)
     compliance_home = core * home_comp / (1.0 + hosting_cost)
@@ -704,7 +871,7 @@ def test_account_totals_match_numpy(model):
     )  # fmt: skip
     for g, want in zip(got, ref, strict=True):
         np.testing.assert_array_equal(g, want)
-    np.testing.assert_array_equal(local_rev, np.bincount(f.economy, weights=local, minlength=n_c) + dest_by_dest)
+    np.testing.assert_array_equal(local_rev, np.bincount(f.economy, weights=local * fw, minlength=n_c) + dest_by_dest)
 
 
 def test_cell_profit_revenue_matches_numpy(model):
@@ -1082,9 +1249,15 @@ def test_modularity_is_bit_identical_to_the_numpy_form():
 
 
 @np.errstate(all="ignore")
-def _metric_values_numpy(cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, demand, pi, pi0,
+def _metric_values_numpy(cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, cpi, income,
                          by_economy, flows):  # fmt: skip
-    """The numpy form of ``kernels.metric_values`` (what ``MetricsCollector`` computed before the kernel)."""
+    """The numpy form of ``kernels.metric_values``.
+
+    Per economy: nominal income, real income = income / P (P the exact price index relative to the reference), real
+    output and real investment = value added and investment over P (NaN where P is not finite and positive). A region
+    or the world sums its economies' levels (regions with ``np.bincount`` in economy order, the world with numpy's
+    pairwise ``sum``) and its price index is Σ income / Σ real income (NaN where that is not positive).
+    """
     econ_cells = cell.sum(axis=(1, 2))
     groups = np.concatenate(
         [econ_cells.sum(axis=0, keepdims=True), _sum_rows(region_of, econ_cells, n_r), econ_cells,
@@ -1105,19 +1278,21 @@ def _metric_values_numpy(cell, region_of, n_r, num, den, level, order, c_dds, c_
         pair[:, 0] = share[sel]
         pair[:, 1] = prod[sel] / top if top > 0 else np.nan
         parts.append(pair.ravel())
-    weights = demand.sum(axis=1)
-    rel = np.where(np.isfinite(pi) & (pi0 > 0), pi / pi0, 1.0)
-    cpi_num = (demand * rel).sum(axis=1)
-    va, inv = by_economy[:, 0].copy(), by_economy[:, 1].copy()
-    econ = np.stack([host, cpi_num, weights, va, inv], axis=1)
-    world = np.array([[host.sum(), cpi_num.sum(), weights.sum(), va.sum(), inv.sum()]])
-    h, cn, w, v, k = np.concatenate([world, _sum_rows(region_of, econ, n_r), econ]).T
-    cpi = np.divide(cn, w, out=np.full_like(cn, np.nan), where=w > 0)
-    block = np.empty((h.size, 4))
+    ok = np.isfinite(cpi) & (cpi > 0)
+    real = np.where(ok, income / cpi, np.nan)
+    real_va = np.where(ok, by_economy[:, 0] / cpi, np.nan)
+    real_inv = np.where(ok, by_economy[:, 1] / cpi, np.nan)
+    columns = (host, income, real, real_va, real_inv)
+    econ = np.stack(columns, axis=1)
+    world = np.array([[np.ascontiguousarray(x).sum() for x in columns]])
+    h, y, ry, v, k = np.concatenate([world, _sum_rows(region_of, econ, n_r), econ]).T
+    block = np.empty((h.size, 6))
     block[:, 0] = h
-    block[:, 1] = cpi
-    block[:, 2] = np.divide(v, cpi, out=np.full_like(v, np.nan), where=cpi > 0)
-    block[:, 3] = np.divide(k, cpi, out=np.full_like(k, np.nan), where=cpi > 0)
+    block[:, 1] = np.divide(y, ry, out=np.full_like(y, np.nan), where=ry > 0)
+    block[:, 2] = v
+    block[:, 3] = k
+    block[:, 4] = y
+    block[:, 5] = ry
     parts.append(block.ravel())
     pairs = (region_of[:, None] * n_r + region_of[None, :]).ravel()
     parts.append(np.bincount(pairs, weights=flows, minlength=n_r * n_r))
@@ -1148,36 +1323,54 @@ def test_metric_values_are_bit_identical_to_numpy(seed):
         level = rng.permutation(level)
         order = np.argsort(level, kind="stable").astype(np.int64)
     host = rng.random(n_c)
-    demand = rng.lognormal(0.0, 2.0, (n_c, n_s)) * (rng.random((n_c, n_s)) < 0.8)
-    demand[3] = 0.0  # an economy without demand: no price index
-    pi = rng.lognormal(0.0, 0.3, (n_c, n_s))
-    pi[rng.random(pi.shape) < 0.1] = np.inf
-    pi0 = rng.lognormal(0.0, 0.3, (n_c, n_s)) * (rng.random((n_c, n_s)) < 0.9)
+    cpi = rng.lognormal(0.0, 0.3, n_c)
+    income = rng.lognormal(0.0, 2.0, n_c)
+    if seed in (0, 1):
+        cpi[3] = np.inf  # no price index: the economy's real quantities are NaN, and its region's and the world's
+        cpi[5] = 0.0
+        income[7] = -income[7]  # a negative income: a negative real income, no price index of its own
+    if seed == 2:
+        income[:] = 0.0  # no income anywhere: every place's price index NaN
     by_economy = rng.normal(0.0, 10.0, (n_c, 2))
     flows = rng.lognormal(0.0, 3.0, n_c * n_c)
-    args = (cell, region_of, n_r, num, den, level, order, 0, 1, 2, host, demand, pi, pi0, by_economy, flows)
+    args = (cell, region_of, n_r, num, den, level, order, 0, 1, 2, host, cpi, income, by_economy, flows)
     values, extra = kernels.metric_values(*args)
     want_values, want_extra = _metric_values_numpy(*args)
     np.testing.assert_array_equal(values, want_values)
     np.testing.assert_array_equal(extra, want_extra)
+    # the economies' block: their price index is their own (to rounding), their real income income / P
+    n_e = 1 + n_r + n_c
+    block = extra[2 * n_g : 2 * n_g + 6 * n_e].reshape(n_e, 6)[1 + n_r :]
+    ok = np.isfinite(cpi) & (cpi > 0) & (income > 0)
+    close(block[ok, 1], cpi[ok])
+    np.testing.assert_array_equal(block[ok, 5], income[ok] / cpi[ok])
+    assert np.isnan(block[~ok, 1]).all()
 
 
 def test_metric_values_match_numpy_on_a_model(model):
-    """The collector's inputs of a real step, through the kernel and the numpy form."""
+    """The collector's inputs of a real step, through the kernel and the numpy form; real income is income over the
+    model's exact price index."""
     from simulator.model import metrics
 
     col = model.collector
     links = metrics.link_sums(model)
     table, by_economy = metrics._cell_tables(model, links, col.services)
     c = col._col
+    cpi = model.relative_price_index()
     args = (
         table.reshape(col.n_c, col.n_s, col.n_z, len(metrics.QUANTITIES)), col._region_of64, len(col.region_names),
-        col._num, col._den, col._level_of, col._level_order, c["dds_exports"], c["phi"], c["firms"],
-        model.accounts.local_hosting_revenue, model.demand, model.trade.price_index, model.price_index0, by_economy,
-        links[2],
+        col._num, col._den, col._level_of, col._level_order, c["dds_exports"], c["phi_output"], c["output_weight"],
+        model.accounts.local_hosting_revenue, cpi, model.income, by_economy, links[2],
     )  # fmt: skip
     values, extra = kernels.metric_values(*args)
     want_values, want_extra = _metric_values_numpy(*args)
     np.testing.assert_array_equal(values, want_values)
     np.testing.assert_array_equal(extra, want_extra)
     assert extra.size == col.extra_labels[0].size
+    assert np.isfinite(cpi).all() and (cpi > 0).all() and (model.income > 0).all()
+    labels = list(zip(*col.extra_labels, strict=True))
+    got = {lab: x for lab, x in zip(labels, extra, strict=True)}
+    for i, iso in enumerate(col.iso3):
+        assert got[("real_income", "economy", iso)] == model.real_income()[i]
+        assert got[("income", "economy", iso)] == model.income[i]
+        close(got[("price_index", "economy", iso)], cpi[i])
