@@ -8,10 +8,19 @@ the step runs stages over the agents with ``AgentSet.shuffle_do``. CES markets a
 destination economy × sector) that collect the offers of the firms selling there; governments are the model's own
 ``Government`` agents.
 
+Every agent stands for ``weight`` real firms (constant per economy × sector cell, ``population.cell_weights``): its
+offers enter the CES masses and its sales the economy aggregates times its weight. Spending follows the model's
+income closure (last step's income + unspent money + the published imbalance), wages are calibrated in the first half
+of a burn-in of ``burn_in_steps`` full steps before step 0 and then clear labour markets every step, and real income
+is nominal income over the exact CES price index of final demand.
+
 What is *not* per-firm work is reused from the simulator, exactly as the vectorised model uses it: the world, the
 compiled policy schedule, parameter values (``resolve_params``), the per-economy-pair cost tables
-(``compile_costs``), the initial allocation of firms to economy × sector (``allocate``), per-economy tables (final
-demand, hosting prices, gravity weights) and the parameters of the productivity and data-intensity distributions.
+(``compile_costs``), the initial allocation of firms to economy × sector (``allocate``) and the cells' agent weights
+(``cell_weights``), per-economy tables (sector spending shares, published trade balances, hosting prices, gravity
+weights) and the parameters of the productivity and data-intensity distributions. The per-economy arithmetic of the
+closure (spending, wage updates, price indices: vectors of one number per economy) is numpy; every sum over firms
+that feeds it is a loop over the agents.
 
     from benchmarks.mesa_reference import MesaReferenceModel, measure_reference
     m = MesaReferenceModel(world, schedule, n_firms=1000, rng=1).run(5)
@@ -41,16 +50,17 @@ if str(ROOT) not in sys.path:
 from simulator.model import hosting  # noqa: E402
 from simulator.model.costs import COL, compile_costs, exposure_matrix  # noqa: E402
 from simulator.model.government import Government  # noqa: E402
-from simulator.model.model import MONEY_PER_USD, resolve_params  # noqa: E402
+from simulator.model.model import MONEY_PER_USD, balance_shares, resolve_params  # noqa: E402
 from simulator.model.network import gravity_cdf  # noqa: E402
 from simulator.model.population import (  # noqa: E402
     HostingMode,
     allocate,
     broadband_index,
+    cell_weights,
     dds_capability,
     gdp_per_capita_index,
 )
-from simulator.model.trade import final_demand  # noqa: E402
+from simulator.model.trade import spending_shares  # noqa: E402
 from simulator.world.policy import PolicySchedule  # noqa: E402
 from simulator.world.world import World  # noqa: E402
 
@@ -79,15 +89,20 @@ WORLD_METRICS: tuple[str, ...] = (
     "market_withdrawals",
     "withdrawn_share",
     "local_hosting_spend",
+    "income",
+    "real_income",
+    "price_index",
 )
-"""World-level metrics the reference collects each step (same definitions as ``simulator.model.metrics``)."""
+"""World-level metrics the reference collects each step (same definitions as ``simulator.model.metrics``; the last
+three are the model's extra metrics at world level)."""
 
 
 class MarketAgent(mesa.Agent):
     """The CES market of one destination economy × sector: it aggregates the offers of the firms selling there.
 
-    ``mass_open`` is Σ p^(1−σ) over every seller present in the destination, ``mass_home`` the same over the
-    destination's own firms (the home pool); demand is split between the two pools by the sector's tradability.
+    ``mass_open`` is Σ ω p^(1−σ) over every seller present in the destination (ω the seller's agent weight),
+    ``mass_home`` the same over the destination's own firms (the home pool); demand is split between the two pools by
+    the sector's tradability.
     """
 
     def __init__(self, model: MesaReferenceModel, economy: int, sector: int) -> None:
@@ -99,6 +114,7 @@ class MarketAgent(mesa.Agent):
         self.mass_open = 0.0
         self.mass_home = 0.0
         self.price_index = math.nan
+        self.home_price_index = math.nan
 
     def open_session(self, demand: float, tradability: float) -> None:
         """Start a step: set this step's final demand and forget last step's offers."""
@@ -107,31 +123,38 @@ class MarketAgent(mesa.Agent):
         self.mass_open = 0.0
         self.mass_home = 0.0
 
-    def offer(self, x: float, home: bool) -> None:
-        """Receive one seller's offer x = p^(1−σ)."""
-        self.mass_open += x
+    def offer(self, x: float, weight: float, home: bool) -> None:
+        """Receive one seller's offer x = p^(1−σ), made by each of the ``weight`` real firms its agent stands for."""
+        xw = x * weight
+        self.mass_open += xw
         if home:
-            self.mass_home += x
+            self.mass_home += xw
 
     def clear(self) -> None:
-        """Compute the CES price index of the open pool once every offer is in."""
+        """Compute the CES price indices of the open and home pools once every offer is in."""
         sigma = self.model.params["sigma"]
         self.price_index = self.mass_open ** (1.0 / (1.0 - sigma)) if self.mass_open > 0 else math.nan
+        self.home_price_index = self.mass_home ** (1.0 / (1.0 - sigma)) if self.mass_home > 0 else math.nan
 
     def revenue(self, x: float, home: bool) -> float:
-        """Revenue of an offer x in this market: its CES share of the open pool (+ of the home pool at home)."""
+        """Revenue of one real firm offering x here: its CES share of the open pool (+ of the home pool at home)."""
         r = self.e_open * x / self.mass_open if self.mass_open > 0 else 0.0
         if home and self.mass_home > 0:
             r += self.e_home * x / self.mass_home
         return r
 
+    def sold(self) -> float:
+        """Final demand spent here: each pool's demand where it has a seller (unspent otherwise)."""
+        return (self.e_open if self.mass_open > 0 else 0.0) + (self.e_home if self.mass_home > 0 else 0.0)
+
 
 class FirmAgent(mesa.Agent):
     """One firm. Its ``step`` stages are run by the model in order over all firms (see ``MesaReferenceModel.step``).
 
-    Attributes (state): economy, sector, phi (productivity), delta (data intensity), hosting (mode), access,
-    revenue (last step), profit (last step, after R&D), loss_streak, knowledge, born, withdrew, size, markets
-    (destination → step entered; the home market always), suppliers (list of ``FirmAgent`` or ``None``, m slots).
+    Attributes (state): economy, sector, weight (real firms the agent stands for), phi (productivity), delta (data
+    intensity), hosting (mode), access, revenue (last step), profit (last step, after R&D), loss_streak, knowledge,
+    born, withdrew, size, markets (destination → step entered; the home market always), suppliers (list of
+    ``FirmAgent`` or ``None``, m slots). Money amounts (revenue, costs, profit, flows) are per real firm.
     """
 
     def __init__(self, model: MesaReferenceModel, economy: int, sector: int, revenue: float, born: int) -> None:
@@ -139,6 +162,7 @@ class FirmAgent(mesa.Agent):
         p = model.params
         self.economy = economy
         self.sector = sector
+        self.weight = model.cell_weight[economy][sector]
         self.phi = (1.0 - self.random.random()) ** (-1.0 / p["pareto_shape"]) * model.tfp_scale[economy]
         self.delta = min(model.delta_s[sector] * math.exp(self.random.gauss(0.0, 1.0) * p["sigma_delta"]), 1.0)
         self.hosting = CLOUD
@@ -161,6 +185,11 @@ class FirmAgent(mesa.Agent):
         self.innovated = False
         self.rd = 0.0
         self.g_first = self.g_second = 0.0
+        # the accounts of a step (``settle``) and the capability term (``choose_hosting``): none before a firm first
+        # trades (the burn-in's last entrants are alive at step 0 without having traded)
+        self.value_added = self.compliance = self.hosting_cost = self.hosting_fixed = self.fixed = 0.0
+        self.acc_profit = self.local_hosting = 0.0
+        self.conn_pow = 1.0
         self._reset_accounts()
 
     # ------------------------------------------------------------------------------------------- trade stages
@@ -229,6 +258,7 @@ class FirmAgent(mesa.Agent):
             * m.broadband[c] ** (m.chi_b * self.delta)
             * m.dds_capability[c][self.sector] ** self.delta
         )
+        self.conn_pow = conn_pow
         phi_eff = self.phi * (1.0 + p["zeta"] * self.delta * self.access) * conn_pow
         self.unit_cost = m.wage[c] * (1.0 + self.h) / phi_eff
 
@@ -242,7 +272,7 @@ class FirmAgent(mesa.Agent):
             x = price ** (1.0 - sigma) if feasible else 0.0
             home = dest == self.economy
             market = m.markets[dest * m.n_s + self.sector]
-            market.offer(x, home)
+            market.offer(x, self.weight, home)
             self.links.append([dest, x, tau, comp, pay, dh, feasible, market, 0.0])
 
     def sell(self) -> None:
@@ -252,14 +282,19 @@ class FirmAgent(mesa.Agent):
             r = market.revenue(x, dest == self.economy)
             link[8] = r
             self.final_sales += max(r, 0.0)
-            self.record_sale(r, dest, comp, pay, dh)
+            self.record_sale(r, dest, comp, pay, dh, r * self.weight)
 
-    def record_sale(self, r: float, dest: int, comp: float, pay: float, dh: float) -> None:
-        """Book a sale of ``r`` to ``dest`` (a final market or a buyer there) into this firm's accounts."""
+    def record_sale(self, r: float, dest: int, comp: float, pay: float, dh: float, aggregate: float) -> None:
+        """Book a sale of ``r`` per real firm to ``dest`` (a final market or a buyer there) into this firm's accounts.
+
+        ``aggregate`` is the sale over all the real firms on both sides (the economies' exports and imports).
+        """
         m = self.model
         self.acc_revenue += r
         if dest != self.economy:
             self.exports += r
+            m.exports_c[self.economy] += aggregate
+            m.imports_c[dest] += aggregate
             if r > 0:
                 self.served.add(dest)
         vc = r * (m.sigma - 1.0) / m.sigma
@@ -269,10 +304,15 @@ class FirmAgent(mesa.Agent):
         self.payment += vc * pay / one_w
         dest_fee = vc * dh / one_w
         self.dest_host += dest_fee
-        m.local_revenue[dest] += dest_fee
+        m.local_revenue[dest] += dest_fee * self.weight
 
     def source(self) -> None:
-        """Stage 5: spend on intermediate inputs over the supplier slots (logit over log delivered prices)."""
+        """Stage 5: spend on intermediate inputs over the supplier slots (logit over log delivered prices).
+
+        Per real firm, the spending is split ∝ ω_j q_j^(−1/μ) (the supplier agent's weight ω_j: a logit over the real
+        firms it stands for); all ω_b real firms of this agent buy from the ω_j of the supplier, so each of those
+        earns ω_b / ω_j times this firm's flow.
+        """
         m = self.model
         spend = m.intermediate_share[self.sector] * (m.sigma - 1.0) / m.sigma * self.revenue
         weights = []
@@ -282,7 +322,7 @@ class FirmAgent(mesa.Agent):
                 continue
             tau, comp, pay, dh, wedge, feasible, row = sup.terms(self.economy)
             q = m.markup * sup.unit_cost * tau * (1.0 + wedge)
-            w = math.exp(-math.log(q) / m.mu) if feasible else 0.0
+            w = math.exp(-math.log(q) / m.mu) * sup.weight if feasible else 0.0
             self.slot_price[k] = q if feasible else math.inf
             self.slot_open[k] = row[C_OPEN]
             sup.buyer_slots.append((self, k))
@@ -297,7 +337,7 @@ class FirmAgent(mesa.Agent):
             flow = spend * w / total
             self.slot_flow[k] = flow
             self.purchases += flow
-            sup.record_sale(flow, self.economy, comp, pay, dh)
+            sup.record_sale(flow * (self.weight / sup.weight), self.economy, comp, pay, dh, flow * self.weight)
 
     def settle(self) -> None:
         """Stage 6: firm accounts of the step (fixed costs, compliance, profit, value added, hosting)."""
@@ -335,7 +375,7 @@ class FirmAgent(mesa.Agent):
         self.value_added = self.acc_revenue - self.purchases
         local = (self.hosting_cost + compliance_home) * self.local_share
         self.local_hosting = local + self.dest_host
-        m.local_revenue[self.economy] += local
+        m.local_revenue[self.economy] += local * self.weight
 
     # --------------------------------------------------------------------------------------- innovation stages
     def innovate(self) -> None:
@@ -499,6 +539,10 @@ class FirmAgent(mesa.Agent):
 class MesaReferenceModel(mesa.Model):
     """The same economy as ``DataFlowModel``, with a ``FirmAgent`` per firm and ``shuffle_do`` stages.
 
+    Construction builds the firms and their network as the model does, then runs ``burn_in_steps`` full steps
+    under the initial policy (``_burn_in``: wages calibrated in the first half, labour markets clearing in the
+    second) before step 0 is recorded.
+
     Args:
         world: The world.
         schedule: The compiled policy path.
@@ -546,17 +590,29 @@ class MesaReferenceModel(mesa.Model):
         self.tradability = sectors["tradability"].to_numpy(dtype=float).tolist()
         self.intermediate_share = sectors["intermediate_share"].to_numpy(dtype=float).tolist()
         self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
+        self.gdp_share = self.gdp_usd / self.gdp_usd.sum()
+        self.balance_share = balance_shares(world)
         gdppc = gdp_per_capita_index(world)
         broadband = broadband_index(world, p["broadband_offset"])
         self.broadband = broadband.tolist()
         self.dds_capability = dds_capability(world, p).tolist()
         self.tfp_scale = (gdppc ** p["tfp_gdppc_elasticity"] * broadband ** p["tfp_broadband_elasticity"]).tolist()
         self.wage = (gdppc ** p["wage_gdppc_elasticity"]).tolist()
+        self.wage0 = list(self.wage)
+        # the income closure (per-economy vectors): spending of the first pass is GDP, then income (see ``_advance``)
+        self.income = self.gdp_usd * MONEY_PER_USD * schedule.step_years
+        self.carry = np.zeros(self.n_c)
+        self.spending = self.income.copy()
+        self.balance = np.zeros(self.n_c)
+        self.labour: np.ndarray | None = None
+        self.trade_ref: np.ndarray | None = None
+        self.trade_volume = np.zeros(self.n_c)
         self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()
         self.hosting_market = hosting.initial_market(world, p)
         self.markets = [MarketAgent(self, d, s) for d in range(self.n_c) for s in range(self.n_s)]
 
         self.cell_target = allocate(world, n_firms, p)
+        self.cell_weight = cell_weights(world, self.cell_target).tolist()
         self.money_scale = 1.0
         self.cell_scale: list[list[float]] | None = None
         self._compile()
@@ -564,6 +620,8 @@ class MesaReferenceModel(mesa.Model):
             for _ in range(int(self.cell_target[c, s])):
                 self.firm_class(self, int(c), int(s), revenue=0.0, born=0)
         self.firms = self.agents_by_type[self.firm_class]
+        self.log_price_ref_cells = self._reference_log_price()
+        self.log_price_ref = self.log_price_ref_cells @ self.demand_share
 
         # first pass: home sales only, to fix the money unit of fixed costs
         self._trade(draw=False, reconsider_all=True)
@@ -596,7 +654,9 @@ class MesaReferenceModel(mesa.Model):
             f.rd = 0.0
             f.innovated = False
             f.prev_phi = f.phi
+        self._close_income()
         self.margin0 = self._cell_margin(default_nonpositive=True)
+        self._burn_in()
         self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in WORLD_METRICS})
         self._collect()
 
@@ -613,15 +673,18 @@ class MesaReferenceModel(mesa.Model):
         self.connectivity = self.costs.connectivity.tolist()
 
     def _trade(self, draw: bool, reconsider_all: bool = False) -> None:
-        """Hosting choice, offers, market clearing, sales, intermediate sourcing and accounts of one step."""
+        """Hosting choice, offers, market clearing, sales, intermediate sourcing and accounts of one step.
+
+        Final demand of each economy × sector is this step's spending times the sector's spending share.
+        """
         p = self.params
         depth = hosting.effective_depth(self.hosting_market, self.costs, p)
         self.local_price = hosting.local_price(depth, self.costs, p).tolist()
         self.local_quality = hosting.local_quality(depth).tolist()
         self.local_revenue = [0.0] * self.n_c
-        demand = final_demand(
-            self.gdp_usd, self.demand_share, self.delta_s_arr, self.costs, p, self.schedule.step_years, MONEY_PER_USD
-        ).ravel()
+        self.exports_c = [0.0] * self.n_c
+        self.imports_c = [0.0] * self.n_c
+        demand = (self.spending[:, None] * spending_shares(self.demand_share, self.delta_s_arr, self.costs, p)).ravel()
         for market in self.markets:
             market.open_session(
                 float(demand[market.economy * self.n_s + market.sector]), self.tradability[market.sector]
@@ -642,20 +705,26 @@ class MesaReferenceModel(mesa.Model):
         return np.asarray(self.delta_s)
 
     def operating_cost(self, firm: FirmAgent) -> float:
-        """Fixed operating cost of ``firm``: f × the median initial revenue of its economy × sector."""
+        """Fixed operating cost of ``firm``: f × the median initial revenue of its cell × its wage / initial wage."""
         if self.cell_scale is None:
             return 0.0
-        return self.params["fixed_operating_cost"] * self.cell_scale[firm.economy][firm.sector]
+        c = firm.economy
+        return self.params["fixed_operating_cost"] * self.cell_scale[c][firm.sector] * (self.wage[c] / self.wage0[c])
 
     def _build_supplier_index(self) -> None:
-        """Per economy, the firms with final sales and their cumulative weights (final sales)^α_s; gravity CDF."""
+        """Per economy, the firms with final sales and their cumulative weights ω (final sales)^α_s; gravity CDF.
+
+        Firms born after the current step count as having no sales (the model's ``supplier_weights`` rule; it matters
+        only in the burn-in, whose entrants are born at step 1 while the step counter stays at 0).
+        """
         alpha = self.params["supplier_size_exponent"]
+        t = self.steps
         members: list[list[FirmAgent]] = [[] for _ in range(self.n_c)]
         weights: list[list[float]] = [[] for _ in range(self.n_c)]
         for f in self.firms:
-            if f.alive and f.final_sales > 0:
+            if f.alive and f.final_sales > 0 and f.born <= t:
                 members[f.economy].append(f)
-                weights[f.economy].append(f.final_sales**alpha)
+                weights[f.economy].append(f.final_sales**alpha * f.weight)
         self.sup_members = members
         self.sup_cum = [list(accumulate(w)) for w in weights]
         mass = np.array([cum[-1] if cum else 0.0 for cum in self.sup_cum])
@@ -708,14 +777,29 @@ class MesaReferenceModel(mesa.Model):
         return out
 
     def step(self) -> None:
-        """One step: policy, costs, hosting, trade, innovation, network, exit, metrics, entry, hosting market."""
+        """One step: policy, costs, labour markets, then ``_advance`` (the economy, metrics collected)."""
         t = self.steps
-        p = self.params
         self.random.seed(self._stream_key * 1_000_003 + t)
         self.rng = np.random.default_rng([self._stream_key, t])
         if sum(g.apply(t) for g in self.governments):
             self._compile()
+        self._clear_labour_markets()
+        self._advance(collect=True)
+
+    def _advance(self, collect: bool, absorption: bool = False) -> None:
+        """Spending, trade, income, innovation, network, exit, metrics, entry, hosting market (the model's order).
+
+        With ``absorption`` (first half of the burn-in), spending is the published absorption instead of income.
+        """
+        p = self.params
+        if absorption:
+            world = float(self.income.sum() + self.carry.sum())
+            self.balance = self.balance_share * world
+            self.spending = world * self.gdp_share + self.balance
+        else:
+            self._set_spending()
         self._trade(draw=True)
+        self._close_income()
         self.firms.shuffle_do("innovate")
         self.firms.shuffle_do("absorb")
         self.firms.shuffle_do("update_state")
@@ -724,17 +808,18 @@ class MesaReferenceModel(mesa.Model):
         self.firms.shuffle_do("drop_foreign_buyers")
         self.firms.shuffle_do("revise_suppliers")
         self.firms.shuffle_do("check_exit")
-        self._collect()
+        if collect:
+            self._collect()
         exiting = [f for f in self.firms if f.exiting]
         for f in exiting:
             f.alive = False
             f.remove()
         if exiting:
             self.firms.do("forget_exited")
-        self._entry(t)
+        self._entry(self.steps)
         firm_rev = [0.0] * self.n_c
         for f in self.firms:
-            firm_rev[f.economy] += f.revenue
+            firm_rev[f.economy] += f.revenue * f.weight
         hosting.update_depth(self.hosting_market, np.asarray(self.local_revenue), np.asarray(firm_rev), p)
 
     def _entry(self, t: int) -> None:
@@ -767,10 +852,142 @@ class MesaReferenceModel(mesa.Model):
             self.step()
         return self
 
+    # -------------------------------------------------------------------------------------------- income closure
+    def _burn_in(self) -> None:
+        """``burn_in_steps`` full steps under the initial policy before step 0 (as ``DataFlowModel._burn_in``).
+
+        First half: spending is the published absorption and wages are calibrated toward GDP shares; the mean labour
+        demand of its last quarter is the labour endowment. Second half: the income closure and the labour-market
+        tâtonnement, as every later step; the mean trade of its last half is the reference trade of the imbalance
+        rule. Then every firm counts as born at step 0, withdrawals are forgotten and margin⁰ is measured anew.
+        """
+        n = int(self.params["burn_in_steps"])
+        n_cal = n // 2
+        labour: list[np.ndarray] = []
+        trade: list[np.ndarray] = []
+        for b in range(n):
+            self.random.seed(f"{self._stream_key}:burn-in:{b}")
+            self.rng = np.random.default_rng([self._stream_key, 0, b])
+            calibrating = b < n_cal
+            if calibrating:
+                self._calibrate_wages()
+            else:
+                if self.labour is None:
+                    self.labour = np.mean(labour, axis=0) if labour else self.labour_demand()
+                self._clear_labour_markets()
+            self._advance(collect=False, absorption=calibrating)
+            if calibrating and b >= n_cal - max(1, n_cal // 4):
+                labour.append(self.labour_demand())
+            if not calibrating and b >= n_cal + (n - n_cal) // 2:
+                trade.append(self.trade_volume)
+        if self.labour is None:
+            self.labour = self.labour_demand()
+        self.trade_ref = np.mean(trade, axis=0) if trade else self.trade_volume.copy()
+        for f in self.firms:
+            f.born = 0
+            f.withdrew = False
+            f.withdrawals = 0
+            f.entry_charge = 0.0
+            f.exiting = False
+            f.prev_phi = f.phi
+            for dest in f.markets:
+                f.markets[dest] = 0
+        self.margin0 = self._cell_margin(default_nonpositive=True)
+        self.random.seed(f"{self._stream_key}:burn-in:{n}")
+        self.rng = np.random.default_rng([self._stream_key, 0, n])
+
+    def _calibrate_wages(self) -> None:
+        """Burn-in: w_d ← w_d (s_Y,d / s_GDP,d)^λ_b (ratio clipped to [0.5, 2]), GDP-weighted mean log wage kept."""
+        share = np.maximum(self.income, 0.0) / max(float(self.income.sum()), TINY)
+        ratio = np.clip(share / self.gdp_share, 0.5, 2.0)
+        step = ratio ** self.params["wage_calibration_rate"]
+        step = step / np.exp(np.sum(self.gdp_share * np.log(step)))
+        self.wage = (np.asarray(self.wage) * step).tolist()
+
+    def labour_demand(self) -> np.ndarray:
+        """(income − Σ ω profit) / wage per economy: the wage bill its firms paid, in wage units."""
+        profit = np.zeros(self.n_c)
+        for f in self.firms:
+            profit[f.economy] += f.profit * f.weight
+        return np.maximum(self.income - profit, 0.0) / np.asarray(self.wage)
+
+    def _clear_labour_markets(self) -> None:
+        """w_d ← w_d (LD_d / L_d)^λ, then wages, income and unspent money rescaled so that Σ w L is unchanged."""
+        if self.labour is None:
+            return
+        ld = self.labour_demand()
+        wage = np.asarray(self.wage)
+        ratio = np.divide(ld, self.labour, out=np.ones_like(ld), where=self.labour > 0)
+        trial = wage * np.clip(ratio, 0.5, 2.0) ** self.params["wage_adjustment_rate"]
+        omega = float(np.sum(trial * self.labour) / np.sum(wage * self.labour))
+        self.wage = (trial / omega).tolist()
+        self.income = self.income / omega
+        self.carry = self.carry / omega
+
+    def _set_spending(self) -> None:
+        """E_d = income_d + unspent_d + B_d, B_d the published imbalance scaled by trade and to Σ B = 0."""
+        world = float(self.income.sum())
+        raw = self.balance_share * world
+        if self.trade_ref is not None:
+            g = np.divide(
+                self.trade_volume, self.trade_ref, out=np.zeros_like(self.trade_ref), where=self.trade_ref > 0
+            )
+            raw = raw * np.minimum(g, 1.0)
+        raw = np.maximum(raw, -0.5 * self.income)
+        pos, neg = raw[raw > 0].sum(), -raw[raw < 0].sum()
+        if pos > 0 and neg > 0:
+            raw = np.where(raw > 0, raw * min(1.0, neg / pos), raw * min(1.0, pos / neg))
+        else:
+            raw = np.zeros_like(raw)
+        self.balance = raw
+        self.spending = self.income + self.carry + raw
+
+    def _close_income(self) -> None:
+        """Income = Σ ω value added per economy; final demand not sold is carried over; trade = exports + imports."""
+        income = np.zeros(self.n_c)
+        for f in self.firms:
+            income[f.economy] += f.value_added * f.weight
+        sold = np.zeros(self.n_c)
+        for market in self.markets:
+            sold[market.economy] += market.sold()
+        self.income = income
+        self.carry = self.spending - sold
+        self.trade_volume = np.asarray(self.exports_c) + np.asarray(self.imports_c)
+
+    # ------------------------------------------------------------------------------------------ prices and welfare
+    def _reference_log_price(self) -> np.ndarray:
+        """ln P_ds^ref: the CES index of the initial firms at marginal cost without trade or data costs, ``(c, s)``."""
+        sigma = self.sigma
+        mass = np.zeros((self.n_c, self.n_s))
+        for f in self.firms:
+            price = self.markup * self.wage[f.economy] / f.phi
+            mass[f.economy, f.sector] += f.weight * price ** (1.0 - sigma)
+        with np.errstate(divide="ignore"):
+            log_p = np.log(mass) / (1.0 - sigma)
+        return np.where(np.isfinite(log_p), log_p, 0.0)
+
+    def relative_price_index(self) -> np.ndarray:
+        """P_d / P_d^ref: Σ_s share_s (t_s ln P^open_ds + (1 − t_s) ln P^home_ds), an empty pool at its reference."""
+        log_p = np.zeros(self.n_c)
+        for market in self.markets:
+            c, s = market.economy, market.sector
+            ref = self.log_price_ref_cells[c, s]
+            lo = math.log(market.price_index) if market.mass_open > 0 else ref
+            lh = math.log(market.home_price_index) if market.mass_home > 0 else ref
+            t = self.tradability[s]
+            log_p[c] += self.demand_share[s] * (t * lo + (1.0 - t) * lh)
+        return np.exp(log_p - self.log_price_ref)
+
     # ------------------------------------------------------------------------------------------------ metrics
     def _collect(self) -> None:
-        """World-level metrics of the current step, one pass over the firms (definitions of ``metrics.py``)."""
+        """World-level metrics of the current step, one pass over the firms (definitions of ``metrics.py``).
+
+        Every per-firm quantity enters times the agent's weight (counts are counts of real firms); productivity is the
+        effective φ̃ weighted by positive value added. Income, real income and the price index are the model's extra
+        metrics at world level: Σ income, Σ income_d / P_d and their ratio.
+        """
         t = self.steps
+        zeta = self.params["zeta"]
         sums = dict.fromkeys(
             (
                 "firms",
@@ -778,7 +995,8 @@ class MesaReferenceModel(mesa.Model):
                 "exports",
                 "exporter",
                 "value_added",
-                "phi",
+                "output_weight",
+                "phi_output",
                 "log_growth",
                 "innovated",
                 "rd",
@@ -796,27 +1014,38 @@ class MesaReferenceModel(mesa.Model):
             0.0,
         )
         for f in self.firms:
-            sums["firms"] += 1
-            sums["revenue"] += f.acc_revenue
-            sums["exports"] += f.exports
-            sums["exporter"] += f.exports > 0
-            sums["value_added"] += f.value_added
-            sums["phi"] += f.phi
+            w = f.weight
+            sums["firms"] += w
+            sums["revenue"] += f.acc_revenue * w
+            sums["exports"] += f.exports * w
+            if f.exports > 0:
+                sums["exporter"] += w
+            sums["value_added"] += f.value_added * w
+            if f.value_added > 0:
+                va = f.value_added * w
+                sums["output_weight"] += va
+                sums["phi_output"] += f.phi * (1.0 + zeta * f.delta * f.access) * f.conn_pow * va
             if f.prev_phi > 0:
-                sums["log_growth"] += math.log(f.phi / f.prev_phi)
-            sums["innovated"] += f.innovated
-            sums["rd"] += f.rd
+                sums["log_growth"] += math.log(f.phi / f.prev_phi) * w
+            if f.innovated:
+                sums["innovated"] += w
+            sums["rd"] += f.rd * w
             if f.compliance > 0:
-                sums["compliance_facing"] += f.compliance
-                sums["dm_facing"] += f.compliance + f.hosting_cost + f.hosting_fixed
-                sums["cost_facing"] += f.acc_revenue - f.acc_revenue / self.sigma + f.fixed
-            sums["access_w"] += f.access * f.delta
-            sums["delta"] += f.delta
-            sums["entrants"] += f.born == t and t > 0
-            sums["exits"] += f.exiting
-            sums["withdrawals"] += f.withdrawals
-            sums["withdrew"] += f.withdrew
-            sums["local_hosting"] += f.local_hosting
+                sums["compliance_facing"] += f.compliance * w
+                sums["dm_facing"] += (f.compliance + f.hosting_cost + f.hosting_fixed) * w
+                sums["cost_facing"] += (f.acc_revenue - f.acc_revenue / self.sigma + f.fixed) * w
+            sums["access_w"] += f.access * f.delta * w
+            sums["delta"] += f.delta * w
+            if f.born == t and t > 0:
+                sums["entrants"] += w
+            if f.exiting:
+                sums["exits"] += w
+            sums["withdrawals"] += f.withdrawals * w
+            if f.withdrew:
+                sums["withdrew"] += w
+            sums["local_hosting"] += f.local_hosting * w
+        real = float(np.sum(self.income / self.relative_price_index()))
+        income = float(self.income.sum())
 
         def ratio(a: str, b: str) -> float:
             return sums[a] / sums[b] if sums[b] > 0 else math.nan
@@ -828,7 +1057,7 @@ class MesaReferenceModel(mesa.Model):
             "exports": sums["exports"],
             "cross_border_share": ratio("exports", "revenue"),
             "export_participation": ratio("exporter", "firms"),
-            "productivity": ratio("phi", "firms"),
+            "productivity": ratio("phi_output", "output_weight"),
             "productivity_growth": ratio("log_growth", "firms"),
             "innovating_share": ratio("innovated", "firms"),
             "rd_intensity": ratio("rd", "revenue"),
@@ -840,6 +1069,9 @@ class MesaReferenceModel(mesa.Model):
             "market_withdrawals": sums["withdrawals"],
             "withdrawn_share": ratio("withdrew", "firms"),
             "local_hosting_spend": sums["local_hosting"],
+            "income": income,
+            "real_income": real,
+            "price_index": income / real if real > 0 else math.nan,
         }
         self.datacollector.collect(self)
 
