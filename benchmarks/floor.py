@@ -12,8 +12,9 @@ that do a strict subset of the work every step must do are timed, each written a
    cannot cache it: W depends on the local hosting price, which moves every step). One gather of the seller per link.
 2. **weights**: p^(1−σ) on market links and q^(−1/μ) on supplier links, numpy's vectorised log and exp (the
    fastest form measured here; numba's scalar exp/log are ≈ 15× slower per element).
-3. **flows**: CES pools per destination cell, each market link's revenue, each buyer's logit split of its
-   intermediate spending, and revenue per firm (one scattered addition per link).
+3. **flows**: CES pools per destination cell (each offer times its seller's agent weight), each market link's
+   revenue, each buyer's logit split of its intermediate spending (over ω_j q_j^(−1/μ), ω the agents' weights), and
+   revenue per firm (one scattered addition per link).
 
 Together they give revenue per firm, which is checked against the model's own trade kernels on the same state
 (``kernels.trade_terms`` + ``kernels.trade_flows``, relative difference ≤ 1e-9). They leave out everything else a
@@ -62,9 +63,15 @@ def floor_prices(mk_firm, sup, alive, offer_base, factor, price):  # pragma: no 
 
 @nb.njit(cache=True)
 def floor_flows(
-    mk_firm, mk_dest, economy, sector, sup, alive, weight, e_open, e_home, spend, n_s, mass_open, mass_home, revenue
-):  # pragma: no cover - compiled
-    """CES pools and market revenue, logit split of buyers' spending, revenue per firm (into ``revenue``)."""
+    mk_firm, mk_dest, economy, sector, sup, alive, weight, e_open, e_home, spend, n_s, mass_open, mass_home, revenue,
+    fw,
+):  # pragma: no cover - compiled  # fmt: skip
+    """CES pools and market revenue, logit split of buyers' spending, revenue per firm (into ``revenue``).
+
+    ``fw`` is each slot's agent weight (the real firms it stands for). Revenue is per real firm: an offer adds
+    ω_i x to its pool and earns e x / mass; buyer b's spending per real firm, split ∝ ω_j w_j, earns supplier j
+    spend_b ω_b w_j / Σ_j' ω_j' w_j' per real firm (the model's fl · ω_b / ω_j, with one division less).
+    """
     mass_open[:] = 0.0
     mass_home[:] = 0.0
     revenue[:] = 0.0
@@ -72,9 +79,10 @@ def floor_flows(
     for k in range(n_mk):
         i = mk_firm[k]
         c = mk_dest[k] * n_s + sector[i]
-        mass_open[c] += weight[k]
+        xw = weight[k] * fw[i]
+        mass_open[c] += xw
         if economy[i] == mk_dest[k]:
-            mass_home[c] += weight[k]
+            mass_home[c] += xw
     for k in range(n_mk):
         i = mk_firm[k]
         c = mk_dest[k] * n_s + sector[i]
@@ -90,11 +98,12 @@ def floor_flows(
         w_sum = 0.0
         k0 = k
         for j in range(m):
-            if sup[b, j] >= 0:
-                w_sum += weight[k]
+            s = sup[b, j]
+            if s >= 0:
+                w_sum += weight[k] * fw[s]
                 k += 1
         if w_sum > 0:
-            x = spend[b] / w_sum
+            x = spend[b] * fw[b] / w_sum
             k = k0
             for j in range(m):
                 s = sup[b, j]
@@ -148,7 +157,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
         np.exp(weight, out=weight)
         out = kernels.trade_flows(
             seller, dest, f.economy, f.sector, weight, feas, nm, net.sup, f.alive, n_c, n_s, e_open, e_home,
-            model.intermediate_share, f.revenue, sigma, f.capacity,
+            model.intermediate_share, f.revenue, sigma, f.capacity, f.weight,
         )  # fmt: skip
         return feas, out[5]
 
@@ -179,7 +188,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
     def flows():
         floor_flows(
             net.mk_firm, net.mk_dest, f.economy, f.sector, net.sup, f.alive, weight, e_open, e_home, spend, n_s,
-            mass_open, mass_home, revenue,
+            mass_open, mass_home, revenue, f.weight,
         )  # fmt: skip
 
     prices()

@@ -33,6 +33,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def nonnegative_int(text: str) -> int:
+    """``argparse`` type of a count that may be 0 (the burn-in steps): a whole number ≥ 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a whole number ≥ 0, got {value}")
+    return value
+
+
 def peak_rss_mb() -> float:
     """Peak resident set size of this process, MiB (Linux reports KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -130,10 +141,14 @@ def measure_model(n_firms: int, n_steps: int, seed: int, metrics_every: int) -> 
     }
 
 
-def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[str, float]:
+def measure_paired(
+    n_firms: int, pairs: int, vec_steps: int, seed: int, burn_in_steps: int | None = None
+) -> dict[str, float]:
     """Ratio of the vectorised model to the Mesa reference measured step against step in one process.
 
-    Both models are built at ``n_firms`` on the full world (baseline policy, the same seed); then, ``pairs`` times,
+    Both models are built at ``n_firms`` on the full world (baseline policy, the same seed, the same
+    ``burn_in_steps``: the parameter's default unless given; construction, burn-in included, is not timed); then,
+    ``pairs`` times,
     one reference step is timed and right after it ``vec_steps`` steps of the vectorised model (every metric
     collected), each timed alone. Each pair gives a ratio (reference ms per step / median ms of the vectorised
     steps) measured within about a second, so a drift of the machine's speed between runs, which separate processes
@@ -151,9 +166,11 @@ def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[
 
     world = load_world()
     horizon = pairs * vec_steps + 5
-    DataFlowModel(world, PolicySchedule(baseline_state(world), horizon=5), n_firms=1000, rng=seed).run(2)
-    vec = DataFlowModel(world, PolicySchedule(baseline_state(world), horizon=horizon), n_firms=n_firms, rng=seed)
-    ref = MesaReferenceModel(world, PolicySchedule(baseline_state(world), horizon=horizon), n_firms=n_firms, rng=seed)
+    params = None if burn_in_steps is None else {"burn_in_steps": burn_in_steps}
+    DataFlowModel(world, PolicySchedule(baseline_state(world), horizon=5), params, n_firms=1000, rng=seed).run(2)
+    schedule = PolicySchedule(baseline_state(world), horizon=horizon)
+    vec = DataFlowModel(world, schedule, params, n_firms=n_firms, rng=seed)
+    ref = MesaReferenceModel(world, schedule, params, n_firms=n_firms, rng=seed)
     ref_ms, vec_ms = [], []
     for _ in range(pairs):
         t = time.perf_counter()
@@ -176,6 +193,7 @@ def measure_paired(n_firms: int, pairs: int, vec_steps: int, seed: int) -> dict[
         "ratio_median": float(np.median(ratios)),
         "ratio_min": float(ratios.min()),
         "ratio_max": float(ratios.max()),
+        "burn_in_steps": int(vec.params["burn_in_steps"]),
     }
 
 
@@ -238,9 +256,15 @@ def main(argv: list[str] | None = None) -> None:
         "--pairs", type=positive_int, default=8, help="paired: reference steps, each against --vec-steps"
     )
     parser.add_argument("--vec-steps", type=positive_int, default=20, help="paired: model steps timed after each")
+    parser.add_argument(
+        "--burn-in",
+        type=nonnegative_int,
+        default=None,
+        help="paired: burn_in_steps of both models (default: parameter's)",
+    )
     args = parser.parse_args(argv)
     if args.impl == "paired":
-        out = measure_paired(args.firms, args.pairs, args.vec_steps, args.seed)
+        out = measure_paired(args.firms, args.pairs, args.vec_steps, args.seed, args.burn_in)
     elif args.impl == "metrics":
         out = measure_metrics_cost(args.firms, args.steps, args.seed)
     elif args.impl == "vectorised":

@@ -29,20 +29,24 @@ def test_floor_flows_split_spending_and_pools_like_the_rules():
     sup = np.array([[-1, -1], [-1, -1], [0, 1]], np.int64)
     alive = np.ones(3, np.bool_)
     weight = np.array([1.0, 3.0, 2.0, 6.0])  # market links, then buyer 2's two supplier links
+    fw = np.array([2.0, 1.0, 3.0])  # agent weights: seller 0 stands for 2 real firms, seller 1 for 1, buyer 2 for 3
     e_open, e_home = np.array([8.0, 0.0]), np.array([5.0, 0.0])
     spend = np.array([0.0, 0.0, 4.0])
     mass_open, mass_home, revenue = np.zeros(2), np.zeros(2), np.zeros(3)
     floor.floor_flows(
-        mk_firm, mk_dest, economy, sector, sup, alive, weight, e_open, e_home, spend, 1, mass_open, mass_home, revenue
-    )
-    # open pool 8 split 1:3, home pool 5 to the home seller only, spending 4 split 2:6
-    np.testing.assert_allclose(revenue, [8 / 4 + 5 + 4 * 2 / 8, 8 * 3 / 4 + 4 * 6 / 8, 0.0])
-    np.testing.assert_allclose(mass_open, [4.0, 0.0])
-    np.testing.assert_allclose(mass_home, [1.0, 0.0])
+        mk_firm, mk_dest, economy, sector, sup, alive, weight, e_open, e_home, spend, 1, mass_open, mass_home, revenue,
+        fw,
+    )  # fmt: skip
+    # open pool 8 over masses 1·2 + 3·1 = 5, home pool 5 over the home seller's 1·2; the buyer's 3 firms spend 4 each,
+    # split 2·2 : 6·1 over the suppliers' firms, which earn per real firm 3 · 4 · 2·2/10 / 2 and 3 · 4 · 6·1/10 / 1
+    np.testing.assert_allclose(revenue, [8 / 5 + 5 / 2 + 3 * 4 * 2 / 10, 8 * 3 / 5 + 3 * 4 * 6 / 10, 0.0])
+    np.testing.assert_allclose(mass_open, [5.0, 0.0])
+    np.testing.assert_allclose(mass_home, [2.0, 0.0])
 
 
 def test_paired_ratio_is_reference_time_over_model_time():
-    out = measure.measure_paired(n_firms=300, pairs=1, vec_steps=2, seed=1)
+    out = measure.measure_paired(n_firms=300, pairs=1, vec_steps=2, seed=1, burn_in_steps=4)
+    assert out["burn_in_steps"] == 4
     # one pair: its ratio is the reference's step time over the model's mean step time after it
     assert out["ratio_min"] == out["ratio_median"] == out["ratio_max"]
     assert out["ratio_median"] == pytest.approx(out["ref_step_ms"] / out["vec_step_ms"])
