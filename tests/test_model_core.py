@@ -51,14 +51,16 @@ def test_seed_sequence_accepted(world, base):
 
 
 def test_sales_equal_purchases_and_final_demand(run12):
+    """Every sale is someone's purchase: weighted link sales (each agent stands for ``weight`` real firms)."""
     m = run12
     tr = m.trade
     nm = tr.n_market_links
-    intermediate_sales = tr.sales_revenue[nm:].sum()
-    assert intermediate_sales == pytest.approx(tr.purchases.sum(), rel=1e-9)
-    assert tr.market_revenue.sum() == pytest.approx(tr.final_sales_by_cell.sum(), rel=1e-9)
+    w = tr.weight[tr.sales_seller]
+    intermediate_sales = (tr.sales_revenue[nm:] * w[nm:]).sum() + tr.unplaced_inputs.sum()
+    assert intermediate_sales == pytest.approx((tr.purchases * tr.weight).sum(), rel=1e-9)
+    assert (tr.market_revenue * w[:nm]).sum() == pytest.approx(tr.final_sales_by_cell.sum(), rel=1e-9)
     assert tr.final_sales_by_cell.sum() <= m.demand.sum() * (1 + 1e-12)
-    assert m.accounts.revenue.sum() == pytest.approx(tr.sales_revenue.sum(), rel=1e-9)
+    assert (m.accounts.revenue * tr.weight).sum() == pytest.approx((tr.sales_revenue * w).sum(), rel=1e-9)
 
 
 def test_no_nan_inf_or_negative_quantities(run12):
@@ -113,7 +115,10 @@ def test_unknown_or_out_of_range_parameter_rejected(world, base):
 
 
 def test_every_economy_sector_has_firms(world, base):
-    m = DataFlowModel(world, base, n_firms=len(world.iso3) * len(world.sector_codes) + 50, rng=2)
+    # the allocation at construction (before the burn-in's exits and entries) covers every cell
+    m = DataFlowModel(
+        world, base, n_firms=len(world.iso3) * len(world.sector_codes) + 50, rng=2, params={"burn_in_steps": 0}
+    )
     f = m.firms
     cells = np.zeros((len(world.iso3), len(world.sector_codes)), int)
     np.add.at(cells, (f.economy[f.alive], f.sector[f.alive]), 1)

@@ -42,15 +42,17 @@ def test_ban_zeroes_data_intensive_cross_border_flows(world):
     assert before.sales_revenue[hit].sum() > 0  # there was such trade before the ban
     m.step()
     tr = m.trade
-    seller = tr.sales_seller
-    o, d = f.economy[seller], tr.sales_dest
-    hit = (o != d) & ((o == ken) | (d == ken)) & (f.sector[seller] == ict)
-    ban_share = m.costs.ban[o, d, f.sector[seller]]
-    dependent = hit & (f.delta[seller] * ban_share >= m.params["ban_dependence_threshold"])
+    # the seller's economy, sector and δ as trade read them (entrants may reuse a slot later in the step)
+    n_c, _, n_s = m.costs.tau.shape
+    row = tr.sales_row.astype(np.int64)
+    sector, o, d = row % n_s, row // n_s // n_c, tr.sales_dest
+    hit = (o != d) & ((o == ken) | (d == ken)) & (sector == ict)
+    ban_share = m.costs.ban[o, d, sector]
+    dependent = hit & (tr.sales_delta * ban_share >= m.params["ban_dependence_threshold"])
     assert dependent.any()
     assert tr.sales_revenue[dependent].sum() == 0.0
     # other sectors' links with KEN are untouched by feasibility
-    other = (o != d) & ((o == ken) | (d == ken)) & (f.sector[seller] != ict)
+    other = (o != d) & ((o == ken) | (d == ken)) & (sector != ict)
     assert tr.sales_revenue[other].sum() > 0
 
 
@@ -184,7 +186,9 @@ def test_per_firm_fixed_compliance_is_paid_once_at_the_strictest_rule(world):
     """F₁ is charged once per firm (not per destination), at the largest G_od among the foreign destinations served."""
     state = open_state(world)
     state.regime[:] = 2  # conditional everywhere
-    base = {"fixed_compliance": 0.0}
+    # no burn-in: the rule is checked on one accounts pass of two models with the same network (with a burn-in the two
+    # parameter values would grow different networks)
+    base = {"fixed_compliance": 0.0, "burn_in_steps": 0}
     m0 = DataFlowModel(world, schedule(state), params={**base, "firm_fixed_compliance": 0.0}, n_firms=600, rng=3)
     m1 = DataFlowModel(world, schedule(state), params={**base, "firm_fixed_compliance": 0.01}, n_firms=600, rng=3)
     f, tr = m1.firms, m1.trade
@@ -238,26 +242,29 @@ def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, p
         df = m.run(4).metrics_frame()
         sel = df[(df.metric == "dds_export_share_of_world") & (df.level == "region") & (df.step == df.step.max())]
         shares.append(sel.set_index("group")["value"])
+    # LAC's own share falls; other regions' shares are not signed under the income closure (the burn-in re-solves
+    # LAC's wages so that its income share is its GDP share, which moves every region's competitiveness)
     assert shares[1]["LAC"] < 0.8 * shares[0]["LAC"], shares
-    assert shares[1]["AFR"] >= shares[0]["AFR"], shares
 
 
 def test_tables_kept_between_policy_events_follow_the_cost_tables(world):
-    """Final demand and the trade and fixed-cost tables are kept while the cost tables are the same, rebuilt after."""
-    from simulator.model.model import MONEY_PER_USD
-    from simulator.model.trade import final_demand, fixed_table, trade_table
+    """Spending shares and the trade and fixed-cost tables are kept while the cost tables are the same."""
+    from simulator.model.trade import final_demand, fixed_table, spending_shares, trade_table
 
     events = regime_events(world, "BRA", Regime.STORAGE_BAN, step=2)
     m = DataFlowModel(world, schedule(baseline_state(world), events, horizon=6), n_firms=400, rng=5)
 
     def fresh():
         c, p = m.costs, m.params
-        demand = final_demand(m.gdp_usd, m.demand_share, m.delta_s, c, p, m.schedule.step_years, MONEY_PER_USD)
+        demand = final_demand(m.spending, spending_shares(m.demand_share, m.delta_s, c, p))
         return demand, trade_table(c), fixed_table(c, p["source_code_cost"] * m.money_scale)
 
     m.run(1)
     costs, demand, (trade_tab, fixed_tab) = m.costs, m._final_demand(), m._link_tables()
-    assert m._final_demand() is demand and m._link_tables()[0] is trade_tab and m._link_tables()[1] is fixed_tab
+    shares = m._spending_shares_cache[2]
+    m._final_demand()
+    assert m._spending_shares_cache[2] is shares
+    assert m._link_tables()[0] is trade_tab and m._link_tables()[1] is fixed_tab
     for got, want in zip((demand, trade_tab, fixed_tab), fresh(), strict=True):
         np.testing.assert_array_equal(got, want)
     m.run(2)  # the ban of step 2 recompiles the cost tables

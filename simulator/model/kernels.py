@@ -201,11 +201,14 @@ def trade_flows(
     per-firm flow per real firm. Returns
     revenue per link (per real firm of the seller), mass_open and mass_home per destination cell, the supplier flow
     slot matrix (per real firm of the buyer), purchases and revenue per firm slot (per real firm), and each economy's
-    cross-border sales (exports) and purchases (imports), final and intermediate, as weighted aggregates.
+    cross-border sales (exports) and purchases (imports), final and intermediate, as weighted aggregates, and the
+    intermediate spending no supplier could take per economy (a buyer without a feasible supplier still pays for its
+    inputs: it counts as a purchase, and the money is spent by its economy the next step).
     """
     n_cells = n_c * n_s
     exports_c = np.zeros(n_c)
     imports_c = np.zeros(n_c)
+    unplaced_c = np.zeros(n_c)
     n = seller.size
     rev = np.empty(n)
     mass_open = np.zeros(n_cells)
@@ -272,10 +275,15 @@ def trade_flows(
                 exports_c[economy[s]] += fb
                 imports_c[economy[b]] += fb
             k += 1
+        if not w_sum > 0 and spend > 0:
+            # no supplier can deliver (no filled slot, or every one infeasible): the inputs are still paid for, from
+            # the economy at large (the money joins the economy's spending of the next step), not produced for free
+            purchases[b] += spend
+            unplaced_c[economy[b]] += spend * fw[b]
     for b in range(sup.shape[0], cap):
         for j in range(m):
             flow_slots[b, j] = 0.0
-    return rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c
+    return rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c
 
 
 @nb.njit(**_JIT)

@@ -152,6 +152,8 @@ class DataFlowModel(mesa.Model):
         self.trade_ref: np.ndarray | None = None
         self.spending = self.income.copy()
         self.balance = np.zeros(self.n_economies)
+        self.omega = 1.0
+        """The last numeraire revaluation ω (``_clear_labour_markets``)."""
         self.region_codes, self.region_of = np.unique(
             world.economies["region"].astype(str).to_numpy(), return_inverse=True
         )
@@ -271,35 +273,43 @@ class DataFlowModel(mesa.Model):
     def _burn_in(self) -> None:
         """Bring the baseline to a steady state before step 0, under the initial policy (no events are applied).
 
-        Two halves of ``burn_in_steps`` / 2 full steps each:
+        ``burn_in_steps`` full steps in three phases:
 
-        1. *Calibration*: spending is the published absorption, E_d = Σ income · (GDP share_d + b_d), and each wage
-           moves toward the level at which the economy's income share is its GDP share (``_calibrate_wages``). The
-           mean labour demand of its last quarter becomes the labour endowment L_d.
-        2. *Settling*: the income closure is on (``_set_spending``) and wages clear labour markets
-           (``_clear_labour_markets``), as in every step after it; the mean trade of its last half is the reference
+        1. *Wages* (the first third): spending is the published absorption, E_d = Σ income · (GDP share_d + b_d), and
+           each wage moves toward the level at which the economy's income share is its GDP share. The mean labour
+           demand of the phase's last quarter becomes the labour endowment L_d.
+        2. *Endowments* (up to the last quarter): the income closure is on (``_set_spending``), wages clear labour
+           markets (``_clear_labour_markets``), and each L_d moves toward the level at which the income share is the
+           GDP share (more labour at a given wage bill means a lower wage and more sales).
+        3. *Settling* (the last quarter): nothing is calibrated; the mean trade of these steps is the reference
            trade T_d^ref of the imbalance rule.
 
-        Counters are then reset: step 0 is the state after the burn-in, every firm alive counts as born at step 0,
-        and the cell margins of entry are measured anew.
+        Income shares in the calibration are smoothed over steps (an exponential average with weight ½) so that one
+        firm's good or bad step does not move an economy's wage. Counters are then reset: step 0 is the state after
+        the burn-in, every firm alive counts as born at step 0, and the cell margins of entry are measured anew.
         """
         p = self.params
         n = int(p["burn_in_steps"])
-        n_cal = n // 2
+        n_wage = n // 3
+        n_settle = max(1, n // 4) if n > 0 else 0
         labour, trade = [], []
+        self._share_avg = self.income / self.income.sum()
         for b in range(n):
             self.rng = np.random.default_rng([self._stream_key, 0, b])
-            calibrating = b < n_cal
-            if calibrating:
+            if b < n_wage:
                 self._calibrate_wages()
             else:
                 if self.labour is None:
                     self.labour = np.mean(labour, axis=0) if labour else self.labour_demand()
+                if b < n - n_settle:
+                    self._calibrate_labour()
                 self._clear_labour_markets()
-            self._advance(collect=False, absorption=calibrating)
-            if calibrating and b >= n_cal - max(1, n_cal // 4):
+            self._advance(collect=False, absorption=b < n_wage)
+            share = np.maximum(self.income, 0.0) / max(float(self.income.sum()), np.finfo(float).tiny)
+            self._share_avg = 0.5 * self._share_avg + 0.5 * share
+            if b < n_wage and b >= n_wage - max(1, n_wage // 4):
                 labour.append(self.labour_demand())
-            if not calibrating and b >= n_cal + (n - n_cal) // 2:
+            if b >= n - n_settle:
                 trade.append(self.trade_volume)
         if self.labour is None:
             self.labour = self.labour_demand()
@@ -315,22 +325,27 @@ class DataFlowModel(mesa.Model):
         self.prev_phi = f.phi.copy()
         self.rng = np.random.default_rng([self._stream_key, 0, n])
 
+    def _share_step(self) -> np.ndarray:
+        """(smoothed income share / GDP share)^λ_b, the ratio clipped to [0.5, 2], GDP-weighted geometric mean 1."""
+        ratio = np.clip(self._share_avg / self.gdp_share, 0.5, 2.0)
+        step = ratio ** self.params["wage_calibration_rate"]
+        return step / np.exp(np.sum(self.gdp_share * np.log(step)))
+
     def _calibrate_wages(self) -> None:
         """Burn-in only: move each wage toward the level at which the economy's income share is its GDP share.
 
-        w_d ← w_d · (s_Y,d / s_GDP,d)^λ_b (the ratio clipped to [0.5, 2]), normalised so that the GDP-weighted mean
-        log wage is unchanged; an economy that earns less than its GDP share becomes cheaper and sells more. This is
-        the baseline calibration of the closure (the data's GDP shares are reproduced, as in exact-hat-algebra trade
-        models), not a policy response.
+        w_d ← w_d · (s_Y,d / s_GDP,d)^λ_b (``_share_step``); an economy that earns less than its GDP share becomes
+        cheaper and sells more. This is the baseline calibration of the closure (the data's GDP shares are
+        reproduced, as in exact-hat-algebra trade models), not a policy response.
         """
-        share = np.maximum(self.income, 0.0) / max(float(self.income.sum()), np.finfo(float).tiny)
-        ratio = np.clip(share / self.gdp_share, 0.5, 2.0)
-        step = ratio ** self.params["wage_calibration_rate"]
-        step = step / np.exp(np.sum(self.gdp_share * np.log(step)))
-        self.wage = self.wage * step
+        self.wage = self.wage * self._share_step()
+
+    def _calibrate_labour(self) -> None:
+        """Burn-in only: L_d ← L_d / (s_Y,d / s_GDP,d)^λ_b, so that labour-market clearing lands on the GDP shares."""
+        self.labour = self.labour / self._share_step()
 
     def labour_demand(self) -> np.ndarray:
-        """Labour demand per economy, (income − profits) / wage: the wage bill the economy's firms paid, in wage units."""
+        """Labour demand per economy: (income − profits) / wage, the wage bill its firms paid, in wage units."""
         f = self.firms
         profit = kernels.alive_sums(f.economy, f.profit * f.weight, f.alive, self.n_economies)
         return np.maximum(self.income - profit, 0.0) / self.wage
@@ -348,6 +363,7 @@ class DataFlowModel(mesa.Model):
         ratio = np.divide(ld, self.labour, out=np.ones_like(ld), where=self.labour > 0)
         trial = self.wage * np.clip(ratio, 0.5, 2.0) ** self.params["wage_adjustment_rate"]
         omega = float(np.sum(trial * self.labour) / np.sum(self.wage * self.labour))
+        self.omega = omega
         self.wage = trial / omega
         self.income = self.income / omega
         self.carry = self.carry / omega
@@ -363,7 +379,8 @@ class DataFlowModel(mesa.Model):
         world = float(self.income.sum())
         raw = self.balance_share * world
         if self.trade_ref is not None:
-            g = np.divide(self.trade_volume, self.trade_ref, out=np.zeros_like(self.trade_ref), where=self.trade_ref > 0)
+            ref = self.trade_ref
+            g = np.divide(self.trade_volume, ref, out=np.zeros_like(ref), where=ref > 0)
             raw = raw * np.minimum(g, 1.0)
         raw = np.maximum(raw, -0.5 * self.income)
         pos, neg = raw[raw > 0].sum(), -raw[raw < 0].sum()
@@ -375,18 +392,21 @@ class DataFlowModel(mesa.Model):
         self.spending = self.income + self.carry + raw
 
     def _close_income(self) -> None:
-        """After trade: income_d = Σ weight · value added of d's firms; spending not sold is carried to next step.
+        """After trade: income_d = Σ weight · value added of d's firms; what was not spent is carried.
 
-        Also keeps the economy's trade volume (exports + imports) for the imbalance rule.
+        Spending not sold and intermediate spending no supplier could take are carried to the next step. Also keeps
+        the economy's trade volume (exports + imports) for the imbalance rule.
         """
         f, tr = self.firms, self.trade
         self.income = kernels.alive_sums(f.economy, self.accounts.value_added * f.weight, f.alive, self.n_economies)
-        self.carry = self.spending - tr.final_sales_by_cell.sum(axis=1)
+        self.carry = self.spending - tr.final_sales_by_cell.sum(axis=1) + tr.unplaced_inputs
         self.trade_volume = tr.exports_by_economy + tr.imports_by_economy
 
     # ------------------------------------------------------------------------------------------ prices and welfare
     def _reference_log_price(self) -> np.ndarray:
-        """ln P_ds^ref per economy × sector: the CES price index of the initial firms at marginal cost with no trade or data costs.
+        """Log reference price ln P_ds^ref per economy × sector.
+
+        The CES price index of the initial firms at marginal cost, with no trade or data costs.
 
         A policy-free reference (it depends on the seed's draws and the initial wages only), so real incomes of a
         baseline and a reform built from the same seed are measured in the same prices.
@@ -396,13 +416,14 @@ class DataFlowModel(mesa.Model):
         a = f.alive
         price = sigma / (sigma - 1.0) * self.wage[f.economy[a]] / f.phi[a]
         cell = f.economy[a].astype(np.int64) * self.n_sectors + f.sector[a]
-        mass = np.bincount(cell, weights=f.weight[a] * price ** (1.0 - sigma), minlength=self.n_economies * self.n_sectors)
+        n_cells = self.n_economies * self.n_sectors
+        mass = np.bincount(cell, weights=f.weight[a] * price ** (1.0 - sigma), minlength=n_cells)
         with np.errstate(divide="ignore"):
             log_p = np.log(mass.reshape(self.n_economies, self.n_sectors)) / (1.0 - sigma)
         return np.where(np.isfinite(log_p), log_p, 0.0)
 
     def log_price_index(self) -> np.ndarray:
-        """ln P_d, the exact price index of economy d's final demand, ``(c,)``.
+        """Log of P_d, the exact price index of economy d's final demand, ``(c,)``.
 
         Final demand is Cobb–Douglas over sectors (shares ``demand_share``) and, within a sector, over the open pool
         (share ``tradability``) and the home pool, each a CES aggregate whose exact index is P = (Σ ω p^(1−σ))^(1/(1−σ))
@@ -592,8 +613,9 @@ class DataFlowModel(mesa.Model):
         return cache["value"]
 
     def _operating_cost(self) -> np.ndarray:
-        """Fixed operating cost per economy × sector cell, f × the cell's median initial revenue × the economy's wage
-        relative to its initial wage (the cost is labour), 0 before it is known.
+        """Fixed operating cost per economy × sector cell (0 before it is known).
+
+        f × the cell's median initial revenue × the economy's wage relative to its initial wage (the cost is labour).
 
         Each firm pays its cell's: ``kernels.account_totals`` gathers it per slot (the same product as per slot).
         """

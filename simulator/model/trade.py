@@ -155,6 +155,11 @@ class TradeResult:
     """Cross-border sales (final + intermediate) by origin economy, weighted aggregates, ``(c,)``."""
     imports_by_economy: np.ndarray
     """Cross-border purchases (final + intermediate) by destination economy, weighted aggregates, ``(c,)``."""
+    unplaced_inputs: np.ndarray
+    """Intermediate spending that no supplier could take, by buyer economy (weighted; spent by the economy next
+    step), ``(c,)``."""
+    weight: np.ndarray
+    """Agent weight of each firm slot when trade ran (entrants may take a slot, and its weight, later in the step)."""
     open_mass: np.ndarray
     final_sales_by_cell: np.ndarray
     purchases: np.ndarray
@@ -248,7 +253,7 @@ def trade_step(
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
     # pass 2 (compiled): infeasible links' weights to 0, CES pools by destination cell, shares, intermediate spending
     # intermediate_share_s · (σ − 1)/σ · previous revenue of buyers alive and its flows, revenue per firm
-    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c = kernels.trade_flows(
+    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = kernels.trade_flows(
         seller, dest, firms.economy, firms.sector, weight, feas, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home,
         intermediate_share, prev_revenue, sigma, cap, firms.weight,
     )  # fmt: skip
@@ -272,6 +277,8 @@ def trade_step(
         home_price_index=p_home.reshape(n_c, n_s),
         exports_by_economy=exports_c,
         imports_by_economy=imports_c,
+        unplaced_inputs=unplaced_c,
+        weight=firms.weight.copy(),
         open_mass=mass_open.reshape(n_c, n_s),
         final_sales_by_cell=sold.reshape(n_c, n_s),
         purchases=purchases,
