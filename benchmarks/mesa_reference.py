@@ -10,9 +10,9 @@ destination economy × sector) that collect the offers of the firms selling ther
 
 Every agent stands for ``weight`` real firms (constant per economy × sector cell, ``population.cell_weights``): its
 offers enter the CES masses and its sales the economy aggregates times its weight. Spending follows the model's
-income closure (last step's income + unspent money + the published imbalance), wages are calibrated in the first half
-of a burn-in of ``burn_in_steps`` full steps before step 0 and then clear labour markets every step, and real income
-is nominal income over the exact CES price index of final demand.
+income closure (last step's income + unspent money + the published imbalance), a burn-in of ``burn_in_steps`` full
+steps before step 0 calibrates wages and then labour endowments to the economies' GDP shares, wages clear labour
+markets every step, and real income is nominal income over the exact CES price index of final demand.
 
 What is *not* per-firm work is reused from the simulator, exactly as the vectorised model uses it: the world, the
 compiled policy schedule, parameter values (``resolve_params``), the per-economy-pair cost tables
@@ -328,7 +328,11 @@ class FirmAgent(mesa.Agent):
             sup.buyer_slots.append((self, k))
             weights.append((sup, w, comp, pay, dh))
         total = sum(x[1] for x in weights if x is not None)
-        if total <= 0:
+        if not total > 0:
+            # no supplier can deliver: the inputs are still paid for, and the money is spent by the economy next step
+            if spend > 0:
+                self.purchases += spend
+                m.unplaced_c[self.economy] += spend * self.weight
             return
         for k, item in enumerate(weights):
             if item is None:
@@ -607,6 +611,7 @@ class MesaReferenceModel(mesa.Model):
         self.labour: np.ndarray | None = None
         self.trade_ref: np.ndarray | None = None
         self.trade_volume = np.zeros(self.n_c)
+        self.omega = 1.0
         self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()
         self.hosting_market = hosting.initial_market(world, p)
         self.markets = [MarketAgent(self, d, s) for d in range(self.n_c) for s in range(self.n_s)]
@@ -684,6 +689,7 @@ class MesaReferenceModel(mesa.Model):
         self.local_revenue = [0.0] * self.n_c
         self.exports_c = [0.0] * self.n_c
         self.imports_c = [0.0] * self.n_c
+        self.unplaced_c = [0.0] * self.n_c
         demand = (self.spending[:, None] * spending_shares(self.demand_share, self.delta_s_arr, self.costs, p)).ravel()
         for market in self.markets:
             market.open_session(
@@ -856,29 +862,36 @@ class MesaReferenceModel(mesa.Model):
     def _burn_in(self) -> None:
         """``burn_in_steps`` full steps under the initial policy before step 0 (as ``DataFlowModel._burn_in``).
 
-        First half: spending is the published absorption and wages are calibrated toward GDP shares; the mean labour
-        demand of its last quarter is the labour endowment. Second half: the income closure and the labour-market
-        tâtonnement, as every later step; the mean trade of its last half is the reference trade of the imbalance
-        rule. Then every firm counts as born at step 0, withdrawals are forgotten and margin⁰ is measured anew.
+        Three phases: wages calibrated toward GDP shares under the published absorption (the first third; the mean
+        labour demand of its last quarter is the labour endowment), then the income closure and the labour-market
+        tâtonnement with the endowments calibrated toward GDP shares (up to the last quarter), then nothing calibrated
+        (the last quarter, whose mean trade is the reference trade of the imbalance rule). Income shares are smoothed
+        over steps (weight ½). Then every firm counts as born at step 0, withdrawals are forgotten and margin⁰ is
+        measured anew.
         """
         n = int(self.params["burn_in_steps"])
-        n_cal = n // 2
+        n_wage = n // 3
+        n_settle = max(1, n // 4) if n > 0 else 0
         labour: list[np.ndarray] = []
         trade: list[np.ndarray] = []
+        self._share_avg = self.income / self.income.sum()
         for b in range(n):
             self.random.seed(f"{self._stream_key}:burn-in:{b}")
             self.rng = np.random.default_rng([self._stream_key, 0, b])
-            calibrating = b < n_cal
-            if calibrating:
+            if b < n_wage:
                 self._calibrate_wages()
             else:
                 if self.labour is None:
                     self.labour = np.mean(labour, axis=0) if labour else self.labour_demand()
+                if b < n - n_settle:
+                    self._calibrate_labour()
                 self._clear_labour_markets()
-            self._advance(collect=False, absorption=calibrating)
-            if calibrating and b >= n_cal - max(1, n_cal // 4):
+            self._advance(collect=False, absorption=b < n_wage)
+            share = np.maximum(self.income, 0.0) / max(float(self.income.sum()), TINY)
+            self._share_avg = 0.5 * self._share_avg + 0.5 * share
+            if b < n_wage and b >= n_wage - max(1, n_wage // 4):
                 labour.append(self.labour_demand())
-            if not calibrating and b >= n_cal + (n - n_cal) // 2:
+            if b >= n - n_settle:
                 trade.append(self.trade_volume)
         if self.labour is None:
             self.labour = self.labour_demand()
@@ -896,13 +909,19 @@ class MesaReferenceModel(mesa.Model):
         self.random.seed(f"{self._stream_key}:burn-in:{n}")
         self.rng = np.random.default_rng([self._stream_key, 0, n])
 
-    def _calibrate_wages(self) -> None:
-        """Burn-in: w_d ← w_d (s_Y,d / s_GDP,d)^λ_b (ratio clipped to [0.5, 2]), GDP-weighted mean log wage kept."""
-        share = np.maximum(self.income, 0.0) / max(float(self.income.sum()), TINY)
-        ratio = np.clip(share / self.gdp_share, 0.5, 2.0)
+    def _share_step(self) -> np.ndarray:
+        """(smoothed income share / GDP share)^λ_b, the ratio clipped to [0.5, 2], GDP-weighted geometric mean 1."""
+        ratio = np.clip(self._share_avg / self.gdp_share, 0.5, 2.0)
         step = ratio ** self.params["wage_calibration_rate"]
-        step = step / np.exp(np.sum(self.gdp_share * np.log(step)))
-        self.wage = (np.asarray(self.wage) * step).tolist()
+        return step / np.exp(np.sum(self.gdp_share * np.log(step)))
+
+    def _calibrate_wages(self) -> None:
+        """Burn-in: w_d ← w_d (s_Y,d / s_GDP,d)^λ_b (``_share_step``)."""
+        self.wage = (np.asarray(self.wage) * self._share_step()).tolist()
+
+    def _calibrate_labour(self) -> None:
+        """Burn-in: L_d ← L_d / (s_Y,d / s_GDP,d)^λ_b, so that labour-market clearing lands on the GDP shares."""
+        self.labour = self.labour / self._share_step()
 
     def labour_demand(self) -> np.ndarray:
         """(income − Σ ω profit) / wage per economy: the wage bill its firms paid, in wage units."""
@@ -920,6 +939,7 @@ class MesaReferenceModel(mesa.Model):
         ratio = np.divide(ld, self.labour, out=np.ones_like(ld), where=self.labour > 0)
         trial = wage * np.clip(ratio, 0.5, 2.0) ** self.params["wage_adjustment_rate"]
         omega = float(np.sum(trial * self.labour) / np.sum(wage * self.labour))
+        self.omega = omega
         self.wage = (trial / omega).tolist()
         self.income = self.income / omega
         self.carry = self.carry / omega
@@ -943,7 +963,10 @@ class MesaReferenceModel(mesa.Model):
         self.spending = self.income + self.carry + raw
 
     def _close_income(self) -> None:
-        """Income = Σ ω value added per economy; final demand not sold is carried over; trade = exports + imports."""
+        """Income = Σ ω value added per economy; trade = exports + imports.
+
+        Final demand not sold and intermediate spending that no supplier could take are carried to the next step.
+        """
         income = np.zeros(self.n_c)
         for f in self.firms:
             income[f.economy] += f.value_added * f.weight
@@ -951,7 +974,7 @@ class MesaReferenceModel(mesa.Model):
         for market in self.markets:
             sold[market.economy] += market.sold()
         self.income = income
-        self.carry = self.spending - sold
+        self.carry = self.spending - sold + np.asarray(self.unplaced_c)
         self.trade_volume = np.asarray(self.exports_c) + np.asarray(self.imports_c)
 
     # ------------------------------------------------------------------------------------------ prices and welfare

@@ -73,7 +73,9 @@ def numpy_trade(model, fw):
     Supplier links: a buyer alive spends, per real firm, intermediate_share · (σ − 1)/σ · its previous revenue, split
     over its suppliers ∝ fw_j · q_j^(−1/μ); its fw_b firms all buy from j's fw_j firms, so j earns fw_b / fw_j times
     the buyer's per-firm flow per real firm. Cross-border sales are aggregated per economy as the link's sales times
-    its seller's weight on market links and the buyer's flow times the buyer's weight on supplier links.
+    its seller's weight on market links and the buyer's flow times the buyer's weight on supplier links. A buyer alive
+    whose suppliers cannot deliver (no filled slot, or none feasible) still pays for its inputs: its spending counts
+    as purchases, and (times its weight) as its economy's unplaced input spending.
     """
     from simulator.model.trade import link_terms
 
@@ -106,6 +108,7 @@ def numpy_trade(model, fw):
     spend = model.intermediate_share[f.sector] * (sigma - 1.0) / sigma * f.revenue * f.alive
     flow = np.divide(spend[buyer] * ww, w_sum[buyer], out=np.zeros_like(w), where=w_sum[buyer] > 0)
     earned = flow * (fw[buyer] / fw[supplier])
+    unplaced = f.alive & ~(w_sum > 0) & (spend > 0)
     q_slots = np.full((n, m), np.inf)
     q_slots[buyer, slot] = np.where(sl.feasible, q, np.inf)
     flow_slots = np.zeros((n, m))
@@ -135,7 +138,9 @@ def numpy_trade(model, fw):
         "q_slots": q_slots,
         "flow_slots": flow_slots,
         "open_slots": open_slots,
-        "purchases": np.bincount(buyer, weights=flow, minlength=cap),
+        "purchases": np.bincount(buyer, weights=flow, minlength=cap) + np.where(unplaced, spend, 0.0),
+        "unplaced_c": np.bincount(f.economy, weights=np.where(unplaced, spend * fw, 0.0), minlength=n_c),
+        "n_unplaced": int(unplaced.sum()),
         "revenue": np.bincount(seller, weights=rev, minlength=cap),
         "exports_c": np.bincount(f.economy[seller][cross], weights=aggregate[cross], minlength=n_c),
         "imports_c": np.bincount(dest[cross], weights=aggregate[cross], minlength=n_c),
@@ -146,8 +151,21 @@ def numpy_trade(model, fw):
     }
 
 
+@pytest.fixture
+def some_buyers_without_suppliers(model):
+    """Empty the supplier slots of a few buyers alive with revenue (restored after the test): their inputs cannot be
+    delivered, which the trade pass must still book."""
+    f, net = model.firms, model.network
+    saved = net.sup.copy()
+    buyers = np.flatnonzero(f.alive & (f.revenue > 0) & (net.sup >= 0).any(axis=1))[::25]
+    assert buyers.size >= 3
+    net.sup[buyers] = -1
+    yield buyers
+    net.sup[:] = saved
+
+
 @pytest.mark.parametrize("weights", ["model", "random"])
-def test_trade_kernels_match_numpy(model, weights):
+def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers):
     from simulator.model.trade import trade_step
 
     f, c, net, p = model.firms, model.costs, model.network, model.params
@@ -191,17 +209,18 @@ def test_trade_kernels_match_numpy(model, weights):
         seller, dest, f.economy, f.sector, raw, feas, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
         model.intermediate_share, f.revenue, sigma, f.capacity, fw,
     )  # fmt: skip
-    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c = out
+    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = out
     np.testing.assert_array_equal(raw, ref["weight_after"])
     # the kernel adds every sum in numpy's order (link order, as np.bincount) and computes each term with the same
     # operations in the same order: bit for bit
     for name, got in (
         ("rev", rev), ("mass_open", mass_open), ("mass_home", mass_home), ("flow_slots", flow_slots),
         ("purchases", purchases), ("revenue", revenue), ("exports_c", exports_c), ("imports_c", imports_c),
-        ("q_slots", q_slots),
+        ("unplaced_c", unplaced_c), ("q_slots", q_slots),
     ):  # fmt: skip
         np.testing.assert_array_equal(got, ref[name], err_msg=name)
     assert exports_c.sum() > 0 and imports_c.sum() > 0
+    assert ref["n_unplaced"] > 0 and unplaced_c.sum() > 0  # some buyers have no supplier that can deliver
     # world exports are world imports (rtol: the two sums add the same links in different orders)
     close(exports_c.sum(), imports_c.sum())
     np.testing.assert_array_equal(
@@ -211,7 +230,8 @@ def test_trade_kernels_match_numpy(model, weights):
     if weights == "model":
         # the model's trade pass is this one: same weights, same numbers
         for name, got in (("revenue", tr.revenue), ("purchases", tr.purchases),
-                          ("exports_c", tr.exports_by_economy), ("imports_c", tr.imports_by_economy)):  # fmt: skip
+                          ("exports_c", tr.exports_by_economy), ("imports_c", tr.imports_by_economy),
+                          ("unplaced_c", tr.unplaced_inputs)):  # fmt: skip
             np.testing.assert_array_equal(got, ref[name], err_msg=name)
 
     wedge = comp + pay + dh
@@ -891,7 +911,10 @@ def test_market_drops_match_numpy(model, seed):
     f, c, net, tr, p = model.firms, model.costs, model.network, model.trade, model.params
     n_c, _, n_s = c.tau.shape
     rng = np.random.default_rng(seed)
-    firm, dest = net.mk_firm[: tr.n_market_links], net.mk_dest[: tr.n_market_links]
+    # the market links as traded (the network's have changed since: drops, entries, exits)
+    nm = tr.n_market_links
+    firm, dest = tr.sales_seller[:nm], tr.sales_dest[:nm].astype(np.int32)
+    assert net.mk_firm.size > 0
     feasible = tr.market_feasible & (rng.random(firm.size) < 0.9)
     reconsider = f.alive & (rng.random(f.capacity) < 0.5)
     revenue = tr.market_revenue * rng.uniform(0.0, 2.0, firm.size)
