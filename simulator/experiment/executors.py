@@ -89,7 +89,10 @@ class ExecutorHandle:
 
     def close(self) -> None:
         """Shut the executor (and a local Dask cluster) down."""
-        self.executor.shutdown(wait=True, cancel_futures=True)
+        if isinstance(self.executor, ProcessPoolExecutor):
+            self.executor.shutdown(wait=True, cancel_futures=True)
+        else:
+            self.executor.shutdown(wait=True)
         for closer in reversed(self._closers):
             try:
                 closer()
@@ -116,6 +119,8 @@ def _dask(workers: int, scheduler: str | None) -> ExecutorHandle:
             processes=True,
             host="127.0.0.1",
             dashboard_address=None,
+            # no dashboard; the scheduler's small HTTP server (health checks) on a free port of 127.0.0.1
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         )
         client = Client(cluster)
