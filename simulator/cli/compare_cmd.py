@@ -11,6 +11,7 @@ from rich.markup import escape
 from simulator.cli.app import app
 from simulator.cli.common import progress_bar, report_scenario_error, whole
 from simulator.cli.output import console, err_console, fail, frame_table
+from simulator.experiment.effects import Effects
 from simulator.experiment.executors import EXECUTORS
 
 
@@ -143,7 +144,7 @@ def compare(
     show_effects(fx)
 
 
-def show_effects(fx) -> None:
+def show_effects(fx: Effects) -> None:
     """Print the headline effects per reform, a summary of the imprecise ones and where the results are."""
     head = fx.headline()
     if head.empty:
