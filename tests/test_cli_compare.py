@@ -32,6 +32,15 @@ def cli(*args: str) -> object:
     return runner.invoke(app, list(args), env={"COLUMNS": "200"})
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _schedule_cache(tmp_path_factory):
+    """Compiled schedules cached in a temporary folder, not the user's cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DLSIM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> tuple[Path, Path]:
     """A baseline whose run section asks for 2 replicates of 3e2 firms (exponent numbers), and a reform."""

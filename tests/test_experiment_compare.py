@@ -39,6 +39,15 @@ SMALL = {"firms": 300, "steps": 3, "replicates": 3, "seed": 11}
 RUN_COLUMNS = ["scenario", "replicate", "seed", "step", "year", "metric", "level", "group", "value"]
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _schedule_cache(tmp_path_factory):
+    """Compiled schedules cached in a temporary folder, not the user's cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DLSIM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def scenario_dir(tmp_path_factory) -> Path:
     """The baseline, a copy of it under another name (a reform that changes nothing) and a ban from step 0."""

@@ -36,6 +36,15 @@ rules:
 SMALL = {"firms": 300, "steps": 3, "replicates": 4, "seed": 5}
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _schedule_cache(tmp_path_factory):
+    """Compiled schedules cached in a temporary folder, not the user's cache."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DLSIM_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> tuple[Path, Path]:
     d = tmp_path_factory.mktemp("scen")

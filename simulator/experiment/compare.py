@@ -14,7 +14,9 @@ Used by ``dlsim compare`` and from Python::
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import shlex
 import time
 from collections.abc import Callable, Sequence
@@ -54,6 +56,8 @@ MODELS_PER_WORKER = 3
 """Models alive at once in a worker under warm start: the built base, its copy, and the copy's step buffers."""
 WORKER_BASE_BYTES = 350 * 2**20
 """A worker process with the model loaded, before any firm (measured ≈ 290 MB)."""
+MANIFEST_EVERY_S = 1.0
+"""Seconds between rewrites of the manifest while runs finish."""
 MAX_TASK_RETRIES = 2
 """Times a task is resubmitted after its worker died (a killed process, a lost Dask worker)."""
 
@@ -137,6 +141,43 @@ def differences(world: Any, baseline: Any, reform: Any) -> list[str]:
     return out
 
 
+def cache_dir() -> Path:
+    """Where compiled schedules are cached: ``$DLSIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/dlsim`` or ~/.cache/dlsim."""
+    if os.environ.get("DLSIM_CACHE_DIR"):
+        return Path(os.environ["DLSIM_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "dlsim"
+
+
+def cached_schedule(world: Any, scenario: Any, compile_fn: Callable[[Any, Any], Any]) -> Any:
+    """``compile_fn(world, scenario)``, cached on disk by what decides it (Snakemake-style: recompute only if missing).
+
+    The key is the SHA-256 of the model checksum (world, scenario and model code), the data checksums and the
+    resolved scenario (every merged item with its origin, the timeline); a cache that cannot be read or written is
+    skipped.
+    """
+    import hashlib
+    import pickle
+
+    from simulator.experiment.store import atomic_write_bytes, jsonable
+
+    record = {"code": model_checksum(), "data": dict(world.checksums), "scenario": jsonable(scenario_record(scenario))}
+    key = hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+    path = cache_dir() / "schedules" / f"{key}.pickle"
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        pass
+    schedule = compile_fn(world, scenario)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, pickle.dumps(schedule, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:
+        logger.debug("schedule cache not written", exc_info=True)
+    return schedule
+
+
 def load_study(
     world: Any,
     baseline_file: Path,
@@ -156,7 +197,7 @@ def load_study(
     out: list[StudyScenario] = []
     for i, path in enumerate([baseline_file, *reform_files]):
         scenario = load_scenario(path, vocab, run_overrides=overrides if i == 0 else None)
-        schedule = compile_scenario(world, scenario)
+        schedule = cached_schedule(world, scenario, compile_scenario)
         spec = ScenarioSpec(scenario.name, schedule, dict(scenario.parameter_values()))
         out.append(StudyScenario(Path(path), scenario, spec))
     names = [s.spec.name for s in out]
@@ -395,10 +436,16 @@ def compare(
     if on_start is not None:
         on_start(manifest)
 
+    last_write = time.monotonic()
+
     def on_output(o: RunOutput) -> None:
-        nonlocal done
+        nonlocal done, last_write
         store.record(o.scenario, o.replicate, o.status, o.frame, o.wall_s, o.error)
-        store.write_manifest()
+        # the shards are the record of finished runs (``ResultsStore.finished``); the manifest follows at most
+        # once a second, and at once for a failure (its error is only in the manifest)
+        if o.status != "done" or time.monotonic() - last_write >= MANIFEST_EVERY_S:
+            store.write_manifest()
+            last_write = time.monotonic()
         timing["step_s"] += o.step_s
         timing["build_s"] += o.build_s
         timing["runs_wall_s"] += o.wall_s

@@ -22,8 +22,9 @@ logger = logging.getLogger(__name__)
 EXECUTORS: tuple[str, ...] = ("serial", "processes", "dask")
 """Executor kinds accepted by ``--executor``."""
 
-PRELOAD = ["simulator.experiment.tasks"]
-"""Modules imported once by the process pool's fork server, so each worker starts with them loaded."""
+PRELOAD = ["simulator.experiment.tasks", "simulator.experiment.warm"]
+"""Modules imported once by the process pool's fork server (and by local Dask workers), so each worker starts with
+the model imported and its compiled kernels loaded."""
 
 
 class SerialExecutor(Executor):
@@ -122,6 +123,7 @@ def _dask(workers: int, scheduler: str | None) -> ExecutorHandle:
             # no dashboard; the scheduler's small HTTP server (health checks) on a free port of 127.0.0.1
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
+            preload=PRELOAD,
         )
         client = Client(cluster)
         closers += [cluster.close, client.close]

@@ -42,17 +42,19 @@ def grouped_metrics(sums: Sequence[tuple[int, np.ndarray]], groupings: dict[str,
     Returns:
         Tidy rows ``step, metric, level, group, value``; a ratio is NaN where its denominator is not positive.
     """
+    columns = ["step", "metric", "level", "group", "value"]
     if not sums:
-        return pd.DataFrame(columns=["step", "metric", "level", "group", "value"])
+        return pd.DataFrame(columns=columns)
     col = {q: i for i, q in enumerate(QUANTITIES)}
     steps = np.array([s for s, _ in sums], dtype=np.int64)
     stack = np.stack([a for _, a in sums])  # (steps, economies, Q)
-    frames = []
+    parts: dict[str, list[np.ndarray]] = {c: [] for c in columns}
     for level, labels in groupings.items():
         groups, member = np.unique(labels, return_inverse=True)
         onehot = np.zeros((groups.size, labels.size))
         onehot[member, np.arange(labels.size)] = 1.0
         g = np.einsum("ge,teq->tgq", onehot, stack)  # (steps, groups, Q)
+        n = steps.size * groups.size
         for m in METRICS:
             num = g[:, :, col[m.numerator]]
             if m.denominator is None:
@@ -61,15 +63,18 @@ def grouped_metrics(sums: Sequence[tuple[int, np.ndarray]], groupings: dict[str,
                 den = g[:, :, col[m.denominator]]
                 with np.errstate(divide="ignore", invalid="ignore"):
                     value = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "step": np.repeat(steps, groups.size),
-                        "metric": m.name,
-                        "level": level,
-                        "group": np.tile(groups, steps.size),
-                        "value": value.ravel(),
-                    }
-                )
-            )
-    return pd.concat(frames, ignore_index=True)
+            parts["step"].append(np.repeat(steps, groups.size))
+            parts["metric"].append(np.full(n, m.name, dtype=object))
+            parts["level"].append(np.full(n, level, dtype=object))
+            parts["group"].append(np.tile(groups.astype(object), steps.size))
+            parts["value"].append(value.ravel())
+    out = {c: np.concatenate(v) for c, v in parts.items()}
+    return pd.DataFrame(
+        {
+            "step": out["step"],
+            "metric": pd.Categorical(out["metric"]),
+            "level": pd.Categorical(out["level"]),
+            "group": pd.Categorical(out["group"]),
+            "value": out["value"],
+        }
+    )

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 
 from simulator.experiment.grouping import economy_groupings, grouped_metrics
 from simulator.model import DataFlowModel
@@ -107,26 +108,25 @@ def build_model(task: ReplicateTask, spec: ScenarioSpec) -> DataFlowModel:
 def run_frame(
     model: DataFlowModel, sums: list[tuple[int, np.ndarray]], spec: ScenarioSpec, task: ReplicateTask
 ) -> pd.DataFrame:
-    """The run's tidy table: the model's metrics plus the income-group and development levels, with provenance."""
-    frame = model.metrics_frame()
-    grouped = grouped_metrics(sums, economy_groupings(task.world))
-    frame = pd.concat([frame.astype({"metric": str, "level": str, "group": str}), grouped], ignore_index=True)
-    frame = frame.sort_values(["metric", "level", "group", "step"], kind="stable", ignore_index=True)
-    n = len(frame)
+    """The run's tidy table: the model's metrics plus the income-group and development levels, with provenance.
+
+    Rows keep the model's order followed by the added levels' (the same for every run of a study).
+    """
+    frames = [model.metrics_frame(), grouped_metrics(sums, economy_groupings(task.world))]
+    n = sum(len(f) for f in frames)
+    step = np.concatenate([f["step"].to_numpy(dtype=np.int64) for f in frames])
     sched = spec.schedule
-    return pd.DataFrame(
-        {
-            "scenario": pd.Categorical([spec.name] * n) if n else pd.Categorical([]),
-            "replicate": np.full(n, task.replicate, dtype=np.int64),
-            "seed": pd.Categorical([seed_label(task.seed)] * n) if n else pd.Categorical([]),
-            "step": frame["step"].to_numpy(dtype=np.int64),
-            "year": sched.start_year + frame["step"].to_numpy(dtype=float) * sched.step_years,
-            "metric": frame["metric"].astype("category"),
-            "level": frame["level"].astype("category"),
-            "group": frame["group"].astype("category"),
-            "value": frame["value"].to_numpy(dtype=float),
-        }
-    )
+    out = {
+        "scenario": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [spec.name]),
+        "replicate": np.full(n, task.replicate, dtype=np.int64),
+        "seed": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [seed_label(task.seed)]),
+        "step": step,
+        "year": sched.start_year + step.astype(float) * sched.step_years,
+    }
+    for c in ("metric", "level", "group"):
+        out[c] = union_categoricals([pd.Categorical(f[c]) for f in frames])
+    out["value"] = np.concatenate([f["value"].to_numpy(dtype=float) for f in frames])
+    return pd.DataFrame(out)
 
 
 def _failure(spec: ScenarioSpec, task: ReplicateTask, exc: BaseException, started: float) -> RunOutput:
