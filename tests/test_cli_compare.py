@@ -146,3 +146,15 @@ def test_run_refuses_a_run_too_large_for_memory(tmp_path: Path) -> None:
     if "GB of memory" not in result.output:
         pytest.skip("this machine has the memory for 10 million firms")
     assert result.exit_code == 2 and "--firms" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("address", "message"),
+    [("tcp://127.0.0.1:1", "cannot reach the Dask scheduler"), ("http://x", "not a Dask scheduler address")],
+)
+def test_compare_reports_a_bad_scheduler_before_running(tmp_path: Path, files, address: str, message: str) -> None:
+    out = tmp_path / "s"
+    result = cli("compare", str(files[0]), str(files[1]), "--out", str(out), "--scheduler", address)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not out.exists()

@@ -31,7 +31,7 @@ import numpy as np
 
 from simulator.experiment.catalogue import catalogue_by_name, data_base_year
 from simulator.experiment.effects import Effects, compute_effects
-from simulator.experiment.executors import ExecutorHandle, open_executor
+from simulator.experiment.executors import ExecutorHandle, open_handle
 from simulator.experiment.provenance import (
     environment,
     git_state,
@@ -117,6 +117,34 @@ def check_memory(firms: int, workers: int) -> None:
         f"{have / 2**30:.1f} GB are available",
         f"use --firms {int(fits):,} or fewer, or fewer --workers, or a machine (or Dask cluster) with more memory",
     )
+
+
+def check_scheduler(address: str, timeout: float = 5.0) -> None:
+    """Refuse, before any simulation, a Dask scheduler address that is malformed or does not answer.
+
+    Raises:
+        ExperimentError: The address is not ``tcp://HOST:PORT`` or nothing listens there.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host, port = None, None
+    if parts.scheme != "tcp" or not host or not port:
+        raise ExperimentError(
+            f"--scheduler {address!r} is not a Dask scheduler address", "write it as tcp://HOST:PORT (e.g. port 8786)"
+        )
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            pass
+    except OSError as exc:
+        raise ExperimentError(
+            f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}",
+            f"start one with: dask scheduler --host {host} --port {port}; then dask worker {address}",
+        ) from None
 
 
 def differences(world: Any, baseline: Any, reform: Any) -> list[str]:
@@ -367,7 +395,9 @@ def compare(
     from simulator.experiment.executors import default_workers
 
     n_workers = n_workers or default_workers()
-    if not scheduler:
+    if scheduler:
+        check_scheduler(scheduler)
+    else:
         check_memory(settings.firms, n_workers)
     root = np.random.SeedSequence(settings.seed)
     children = root.spawn(settings.replicates)
@@ -455,9 +485,20 @@ def compare(
 
     t_runs = time.perf_counter()
     if tasks:
-        with open_executor(executor, n_workers, scheduler) as handle:
+        try:
+            handle = open_handle(executor, n_workers, scheduler)
+        except Exception as exc:  # a cluster that cannot start: say so, keep the folder for --resume
+            store.write_manifest()
+            raise ExperimentError(
+                f"could not start the {executor} executor: {type(exc).__name__}: {exc}",
+                "try --executor processes, or check the Dask installation and scheduler; then rerun with --resume",
+            ) from None
+        try:
             store.manifest["settings"]["executor_description"] = handle.description
             run_tasks(handle, tasks, on_output)
+        finally:
+            handle.close()
+            store.write_manifest()
     t_effects = time.perf_counter()
     effects, notes = compute_effects(target, store.manifest, catalogue_by_name(data_dir))
     atomic_write_parquet(target / EFFECTS, effects)
