@@ -1,5 +1,6 @@
 # Two commands for a newcomer (see README):  make run   and   make test
-# Each creates the virtual environment in .venv if it is missing (Python from .python-version via pyenv).
+# Each creates the virtual environment in .venv if it is missing (Python from .python-version via pyenv) and installs
+# the locked versions of every dependency (requirements.lock, generated from pyproject.toml; see its header).
 SHELL := /bin/bash
 PY_VERSION := $(shell cat .python-version)
 VENV := .venv
@@ -8,7 +9,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint format env clean-env
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@set -e; \
 	if [ ! -x "$(PY)" ]; then \
 		base=$$(pyenv prefix $(PY_VERSION) 2>/dev/null || true); \
@@ -18,7 +19,8 @@ $(STAMP): pyproject.toml
 		"$$pybin" -m venv $(VENV); \
 	fi; \
 	$(PY) -m pip install --quiet --upgrade pip; \
-	$(PY) -m pip install --quiet -e ".[dev]"; \
+	$(PY) -m pip install --quiet -r requirements.lock; \
+	$(PY) -m pip install --quiet --no-deps -e .; \
 	touch $(STAMP)
 
 env: $(STAMP)
