@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from benchmarks import floor, measure, run_benchmarks
+from benchmarks import ab_commit, floor, measure, run_benchmarks
 
 
 def test_floor_passes_reproduce_the_models_revenue_per_firm():
@@ -120,3 +120,22 @@ def test_targets_not_measured_in_a_run_are_left_out():
     fast = [_row(100_000, 9.0, 450_000), _row(1_000_000, 95.0, 4_500_000)]
     by = {c["target"]: c["met"] for c in run_benchmarks.target_checks(fast, [], [], [])}
     assert by["≥ 10 M firm-steps/s at 100,000 firms, one core"] is True  # 11.1 M
+
+
+def test_base_commit_imports_are_renamed():
+    source = (
+        "from simulator.model import kernels\n"
+        "import simulator.world as w\n"
+        "    from simulator import model\n"
+        "from simulator_x import y\n"
+        'text = "from simulator.model import z"\n'
+        "import simulatorial\n"
+    )
+    assert ab_commit.rename_package_imports(source) == (
+        "from simulator_base.model import kernels\n"
+        "import simulator_base.world as w\n"
+        "    from simulator_base import model\n"
+        "from simulator_x import y\n"
+        'text = "from simulator.model import z"\n'
+        "import simulatorial\n"
+    )
