@@ -6,7 +6,10 @@ Run on purpose, never from the tests:
 
 Every numba kernel of ``simulator.model.kernels`` is wrapped in a timer for the timed steps (cProfile cannot see
 inside compiled code, and its own overhead per Python call distorts a 10k-firm step). The wrappers add about a
-microsecond per call; the table prints the number of calls per step so that this can be judged. ``--python`` adds
+microsecond per call; the table prints the number of calls per step so that this can be judged. The wrappers are
+seen by the model's modules only (each gets a copy of the ``kernels`` namespace): a kernel that calls another, and
+is compiled for the first time during the timed steps, still finds the compiled kernel (a kernel's time includes the
+kernels it calls). ``--python`` adds
 cProfile's list of the Python functions with the most time of their own (kernels then count in their caller).
 """
 
@@ -19,6 +22,7 @@ import io
 import pstats
 import sys
 import time
+import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,8 +58,14 @@ def profile(n_firms: int, steps: int, seed: int, python: bool) -> str:
     spent: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
     originals = {name: fn for name, fn in vars(kernels).items() if isinstance(fn, numba.core.registry.CPUDispatcher)}
+    timed = types.SimpleNamespace(**vars(kernels))
     for name, fn in originals.items():
-        setattr(kernels, name, _timed(fn, name, spent, calls))
+        setattr(timed, name, _timed(fn, name, spent, calls))
+    # the modules that call the kernels see the timed namespace; ``kernels`` itself keeps its dispatchers, which is
+    # what a kernel calling another one is typed against when numba compiles it
+    callers = [m for m in list(sys.modules.values()) if getattr(m, "kernels", None) is kernels]
+    for module in callers:
+        module.kernels = timed
     prof = cProfile.Profile() if python else None
     try:
         t = time.perf_counter()
@@ -66,8 +76,8 @@ def profile(n_firms: int, steps: int, seed: int, python: bool) -> str:
             prof.disable()
         run_s = time.perf_counter() - t
     finally:
-        for name, fn in originals.items():
-            setattr(kernels, name, fn)
+        for module in callers:
+            module.kernels = kernels
     in_kernels = sum(spent.values())
     lines = [
         f"{n_firms:,} firms, {steps} steps: {1000 * run_s / steps:.2f} ms/step; compiled kernels "
