@@ -22,9 +22,12 @@ Run as a script to build a folder by hand (``python tests/report_fixture.py OUT_
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -381,6 +384,31 @@ def build_results(
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
     return out
+
+
+_CACHE: dict[str, Path] = {}
+
+
+def _scratch() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="dlsim-report-tests-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def shared_results() -> Path:
+    """One results folder per test session (baseline + two reforms, synthetic extras), built on first use."""
+    if "results" not in _CACHE:
+        _CACHE["results"] = build_results(_scratch() / "results", synthetic_extras=True)
+    return _CACHE["results"]
+
+
+def shared_report() -> Path:
+    """The HTML report of :func:`shared_results`, built on first use."""
+    if "report" not in _CACHE:
+        from simulator.report import build_report
+
+        _CACHE["report"] = build_report(shared_results(), _scratch() / "report.html")
+    return _CACHE["report"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

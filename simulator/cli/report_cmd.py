@@ -77,10 +77,11 @@ def export(
         None, "--out", help="Folder for the images (default: reports/<results folder name>-images/)."
     ),
     lang: str = typer.Option("en", "--lang", help="Label language: en, es, pt or fr."),
+    only: str | None = typer.Option(None, "--only", help="Only these chart kinds, comma-separated (e.g. map,fan)."),
 ) -> None:
     """Write every chart of the report as an image for slides (kaleido with a local Chrome or Chromium)."""
     from simulator.report import BrowserNotFoundError, ResultsError, export_images
-    from simulator.report.export import FORMATS
+    from simulator.report.export import FORMATS, KINDS
     from simulator.report.i18n import LANGUAGES
     from simulator.report.names import inside, safe_name
 
@@ -89,17 +90,26 @@ def export(
         fail(f"unknown image format {escape(fmt)!r}", f"use --format {' or '.join(FORMATS)}")
     if lang not in LANGUAGES:
         fail(f"unknown language {escape(lang)!r}", f"use --lang {' or '.join(LANGUAGES)}")
+    kinds = [k.strip() for k in only.split(",") if k.strip()] if only else None
+    bad = sorted(set(kinds or []) - KINDS)
+    if bad:
+        fail(f"unknown chart kind(s) {escape(', '.join(bad))}", f"--only takes some of {', '.join(sorted(KINDS))}")
     target = out if out is not None else inside(DEFAULT_REPORTS, f"{safe_name(results_dir.resolve().name)}-images")
     if target.exists() and not target.is_dir():
         fail(f"{escape(str(target))} exists and is not a folder", "choose another --out")
     try:
         with _progress() as bar:
             task = bar.add_task("charts", total=None)
-            paths = export_images(results_dir, fmt, target, lang=lang, progress=lambda _id: bar.advance(task))
+            paths = export_images(
+                results_dir, fmt, target, lang=lang, kinds=kinds, progress=lambda _id: bar.advance(task)
+            )
     except ResultsError as exc:
         fail(escape(str(exc)), escape(exc.hint))
     except BrowserNotFoundError as exc:
         fail(escape(str(exc)))
     except OSError as exc:
-        fail(f"could not write images to {escape(str(target))}: {escape(exc.strerror or str(exc))}", "choose another --out")
+        fail(
+            f"could not write images to {escape(str(target))}: {escape(exc.strerror or str(exc))}",
+            "choose another --out",
+        )
     console.print(f"{len(paths)} {fmt.upper()} images in {escape(str(target))}/", highlight=False)

@@ -19,6 +19,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 MANIFEST_FILE = "manifest.json"
@@ -171,6 +172,19 @@ class Results:
     def effects(self, scenario: str, metric: str) -> pd.DataFrame:
         """Effects rows of one scenario and metric (from an index built once)."""
         return self._parts.get((scenario, metric), self.frame.iloc[:0])
+
+    @cached_property
+    def _paired_parts(self) -> dict[tuple[str, str], pd.DataFrame]:
+        if self.paired is None:
+            return {}
+        groups = self.paired.groupby(["scenario", "metric"], sort=False)
+        return {(str(s), str(m)): part for (s, m), part in groups}
+
+    def paired_rows(self, scenario: str, metric: str) -> pd.DataFrame | None:
+        """Per-replicate paired rows of one scenario and metric, or ``None`` without ``paired`` data."""
+        if self.paired is None:
+            return None
+        return self._paired_parts.get((scenario, metric), self.paired.iloc[:0])
 
     @cached_property
     def meta(self) -> pd.DataFrame:
@@ -390,10 +404,10 @@ def select(
     group: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Rows of a tidy effects-like table matching every given filter (a string or a list of accepted values)."""
-    mask = pd.Series(True, index=frame.index)
+    mask = np.ones(len(frame), dtype=bool)
     for col, value in (("scenario", scenario), ("metric", metric), ("level", level), ("group", group)):
         if value is None:
             continue
-        values = [value] if isinstance(value, str) else list(value)
-        mask &= frame[col].isin(values)
+        column = frame[col].to_numpy(dtype=object)
+        mask &= column == value if isinstance(value, str) else np.isin(column, list(value))
     return frame[mask]

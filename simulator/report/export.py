@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from simulator.report.names import inside
 
 logger = logging.getLogger(__name__)
 
+KINDS = frozenset({"forest", "fan", "map", "flows", "network", "sector", "size", "decomposition", "tornado"})
+"""Kinds of chart the report draws (see ``simulator.report.charts.ChartSpec``)."""
 FORMATS: tuple[str, ...] = ("png", "svg", "pdf")
 """Image formats offered for slides."""
 SLIDE_SIZE: tuple[int, int] = (1280, 720)
@@ -55,6 +57,7 @@ def export_images(
     out_dir: Path | str | None = None,
     *,
     lang: str = "en",
+    kinds: Sequence[str] | None = None,
     progress: ProgressCallback | None = None,
 ) -> list[Path]:
     """Write every chart of the report of ``results_dir`` as an image.
@@ -64,6 +67,8 @@ def export_images(
         fmt: ``png``, ``svg`` or ``pdf``.
         out_dir: Folder for the images (created); default ``<results_dir>/images``.
         lang: Label language (``en``, ``es``, ``pt``, ``fr``).
+        kinds: Only charts of these kinds (``forest``, ``fan``, ``map``, ``flows``, ``network``, ``sector``,
+            ``size``, ``decomposition``, ``tornado``); default every chart.
         progress: Optional callback with each chart id as it is prepared.
 
     Returns:
@@ -91,6 +96,11 @@ def export_images(
     if browser is None:
         raise BrowserNotFoundError(BROWSER_HINT)
     specs = plan(res, world_context(res.manifest))
+    if kinds:
+        unknown = sorted(set(kinds) - KINDS)
+        if unknown:
+            raise ValueError(f"unknown chart kind(s) {', '.join(unknown)}; expected some of {', '.join(sorted(KINDS))}")
+        specs = [s for s in specs if s.kind in set(kinds)]
     out.mkdir(parents=True, exist_ok=True)
     width, height = SLIDE_SIZE
     jobs: list[dict[str, Any]] = []

@@ -154,6 +154,16 @@ def _empty(title: str, lang: str) -> go.Figure:
     return _layout(fig, title)
 
 
+def _zero_line(fig: go.Figure, orientation: str, subplot: int, dash: str = "solid") -> None:
+    """A line at zero across subplot number ``subplot`` (1-based; cheaper than ``add_hline`` on subplots)."""
+    suffix = "" if subplot == 1 else str(subplot)
+    if orientation == "h":
+        ref = {"xref": f"x{suffix} domain", "x0": 0, "x1": 1, "yref": f"y{suffix}", "y0": 0, "y1": 0}
+    else:
+        ref = {"yref": f"y{suffix} domain", "y0": 0, "y1": 1, "xref": f"x{suffix}", "x0": 0, "x1": 0}
+    fig.add_shape(type="line", line={"color": "#555", "width": 1, "dash": dash}, **ref)
+
+
 def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
@@ -202,11 +212,8 @@ def fan_chart_data(
     tables = []
     for col, (level, group) in enumerate(present, start=1):
         first = col == 1
-        paired = (
-            select(res.paired, scenario=scenario, metric=metric, level=level, group=group)
-            if res.paired is not None
-            else None
-        )
+        rows = res.paired_rows(scenario, metric)
+        paired = select(rows, level=level, group=group) if rows is not None else None
         if paired is not None and not paired.empty:
             values = paired[mid] * scale
             q = (
@@ -282,7 +289,7 @@ def fan_chart_data(
                 col=col,
             )
             tables.append(e[["year", "level", "group", "effect", "effect_lo", "effect_hi"]])
-        fig.add_hline(y=0, line={"color": "#555", "width": 1, "dash": "dot"}, row=1, col=col)
+        _zero_line(fig, "h", col, dash="dot")
         fig.update_xaxes(title_text=i18n.text("fig.year", lang), row=1, col=col)
     fig.update_yaxes(title_text=_effect_axis(unit, lang), row=1, col=1)
     data = pd.concat(tables, ignore_index=True)
@@ -564,11 +571,10 @@ def flows_chart_data(source: Any, scenario: str | None = None, *, lang: str = "e
     year = math.floor(float(table["year"].iloc[0]))
     title = i18n.text("fig.flows_title", lang, year=year)
     table = table[table["reform"].fillna(0) > 0].reset_index(drop=True)
-    regions = sorted(set(table["origin"]) | set(table["dest"]))
-    names = {r: i18n.group_label("region", r, lang) for r in regions}
-    labels = [i18n.text("fig.from", lang, name=names[r]) for r in regions]
-    labels += [i18n.text("fig.to", lang, name=names[r]) for r in regions]
-    index = {r: i for i, r in enumerate(regions)}
+    origins, dests = sorted(set(table["origin"])), sorted(set(table["dest"]))
+    labels = [i18n.text("fig.from", lang, name=i18n.group_label("region", r, lang)) for r in origins]
+    labels += [i18n.text("fig.to", lang, name=i18n.group_label("region", r, lang)) for r in dests]
+    colour = {r: OKABE_ITO[i % len(OKABE_ITO)] for i, r in enumerate(sorted(set(origins) | set(dests)))}
     pct = table["pct"].replace([np.inf, -np.inf], np.nan)
     bound = float(pct.abs().max()) if pct.notna().any() else 1.0
     bound = bound if bound > 0 else 1.0
@@ -587,13 +593,13 @@ def flows_chart_data(source: Any, scenario: str | None = None, *, lang: str = "e
             arrangement="snap",
             node={
                 "label": [esc(x) for x in labels],
-                "color": [OKABE_ITO[i % len(OKABE_ITO)] for i in range(len(regions))] * 2,
+                "color": [colour[r] for r in origins] + [colour[r] for r in dests],
                 "pad": 14,
                 "thickness": 16,
             },
             link={
-                "source": [index[o] for o in table["origin"]],
-                "target": [len(regions) + index[d] for d in table["dest"]],
+                "source": [origins.index(o) for o in table["origin"]],
+                "target": [len(origins) + dests.index(d) for d in table["dest"]],
                 "value": table["reform"].tolist(),
                 "color": colours,
                 "customdata": np.column_stack([table["baseline"], table["reform"], pct.fillna(0.0)]),
@@ -832,7 +838,7 @@ def breakdown_chart_data(
             row=1,
             col=col,
         )
-        fig.add_vline(x=0, line={"color": "#555", "width": 1}, row=1, col=col)
+        _zero_line(fig, "v", col)
         fig.update_xaxes(title_text=_effect_axis(unit, lang), row=1, col=col)
         tables.append(
             e.assign(metric=metric)[
@@ -915,7 +921,7 @@ def decomposition_chart_data(
             row=1,
             col=col,
         )
-        fig.add_vline(x=0, line={"color": "#555", "width": 1}, row=1, col=col)
+        _zero_line(fig, "v", col)
         fig.update_xaxes(title_text=i18n.text("fig.diff_effect", lang), row=1, col=col)
     data = sel[sel["metric"].isin(chosen)].reset_index(drop=True)
     return _layout(fig, title), data
@@ -1021,7 +1027,7 @@ def forest_chart_data(
             row=row,
             col=col,
         )
-        fig.add_vline(x=0, line={"color": "#555", "width": 1}, row=row, col=col)
+        _zero_line(fig, "v", (row - 1) * ncols + col)
         fig.update_xaxes(title_text=i18n.text("ui.pp", lang) if is_share(unit) else "%", row=row, col=col)
         tables.append(
             e.assign(metric=metric)[
