@@ -999,7 +999,7 @@ def forest_chart_data(
         shared_yaxes=True,
         subplot_titles=[i18n.metric_label(m, lang) for m in chosen],
         horizontal_spacing=0.08,
-        vertical_spacing=0.22 if nrows > 1 else 0.1,
+        vertical_spacing=0.3 if nrows > 1 else 0.1,
     )
     reforms = res.reforms
     tables = []

@@ -12,7 +12,6 @@
   var LOCALES = { en: "en-GB", es: "es-ES", pt: "pt-BR", fr: "fr-FR" };
   var lang = "en";
   var presenterFont = 20;
-  var normalFont = 13;
   var specs = {};
 
   charts.forEach(function (c) {
@@ -52,22 +51,77 @@
     return document.getElementById("chart-" + id);
   }
 
-  function relabel(spec) {
-    var gd = chartEl(spec.id);
-    var o = spec.i18n && spec.i18n[lang];
-    if (!gd || !o) return Promise.resolve();
-    var chain = Promise.resolve();
-    Object.keys(o.traces || {}).forEach(function (index) {
-      var attrs = o.traces[index];
-      var update = {};
-      Object.keys(attrs).forEach(function (path) { update[path] = [attrs[path]]; });
-      chain = chain.then(function () { return Plotly.restyle(gd, update, [Number(index)]); });
-    });
-    if (o.layout && Object.keys(o.layout).length) {
-      chain = chain.then(function () { return Plotly.relayout(gd, o.layout); });
+  function setPath(obj, path, value) {
+    // "a.b[0].c" -> obj.a.b[0].c = value (creating objects on the way)
+    var parts = path.replace(/\[(\d+)\]/g, ".$1").split(".");
+    var target = obj;
+    for (var i = 0; i < parts.length - 1; i++) {
+      if (target[parts[i]] === undefined || target[parts[i]] === null) target[parts[i]] = {};
+      target = target[parts[i]];
     }
-    return chain;
+    target[parts[parts.length - 1]] = value;
   }
+
+  function figureFor(spec) {
+    // The chart's data and layout with the current language's labels and the current font size.
+    var data = spec.data.map(function (trace) { return Object.assign({}, trace); });
+    var layout = JSON.parse(JSON.stringify(spec.layout));
+    var o = spec.i18n && spec.i18n[lang];
+    if (o) {
+      Object.keys(o.traces || {}).forEach(function (index) {
+        var trace = JSON.parse(JSON.stringify(data[Number(index)]));
+        Object.keys(o.traces[index]).forEach(function (path) { setPath(trace, path, o.traces[index][path]); });
+        data[Number(index)] = trace;
+      });
+      Object.keys(o.layout || {}).forEach(function (path) { setPath(layout, path, o.layout[path]); });
+    }
+    if (document.body.classList.contains("presenter")) setPath(layout, "font.size", presenterFont);
+    return { data: data, layout: layout };
+  }
+
+  function redraw(spec) {
+    var gd = chartEl(spec.id);
+    if (!gd) return Promise.resolve();
+    var fig = figureFor(spec);
+    return Plotly.react(gd, fig.data, fig.layout, config);
+  }
+
+  // Charts are redrawn in the current language and type size only when they come near the screen (a switch with
+  // dozens of charts stays instant); drawnAs remembers the state each chart was last drawn in.
+  var drawnAs = {};
+
+  function state() {
+    return lang + (document.body.classList.contains("presenter") ? "/presenter" : "");
+  }
+
+  function ensure(spec) {
+    if (!spec || drawnAs[spec.id] === state()) return Promise.resolve();
+    drawnAs[spec.id] = state();
+    return redraw(spec).then(function () {
+      var gd = chartEl(spec.id);
+      if (gd && gd.offsetParent !== null) return Plotly.Plots.resize(gd);
+    });
+  }
+
+  function nearScreen(el) {
+    if (el.offsetParent === null) return false;
+    var r = el.getBoundingClientRect();
+    return r.bottom > -800 && r.top < window.innerHeight + 800;
+  }
+
+  function ensureNearScreen() {
+    var jobs = [];
+    document.querySelectorAll(".chart").forEach(function (el) {
+      if (nearScreen(el)) jobs.push(ensure(specs[el.dataset.chart]));
+    });
+    return Promise.all(jobs);
+  }
+
+  var observer = new IntersectionObserver(function (entries) {
+    entries.forEach(function (entry) {
+      if (entry.isIntersecting) ensure(specs[entry.target.dataset.chart]);
+    });
+  }, { rootMargin: "800px 0px" });
 
   function setLanguage(code) {
     lang = code;
@@ -80,8 +134,7 @@
     var title = document.querySelector("title[data-i18n-title]");
     if (title) document.title = format(title.dataset.i18nTitle) || document.title;
     formatNumbers();
-    var jobs = Object.keys(specs).map(function (id) { return relabel(specs[id]); });
-    return Promise.all(jobs).then(function () {
+    return ensureNearScreen().then(function () {
       document.body.dataset.lang = code;
     });
   }
@@ -115,16 +168,10 @@
   }
 
   function resizeIn(slide) {
-    visibleCharts(slide).forEach(function (gd) {
-      if (gd.classList.contains("js-plotly-plot")) Plotly.Plots.resize(gd);
-    });
-  }
-
-  function fontFor(presenting) {
-    var size = presenting ? presenterFont : normalFont;
-    return Promise.all(Object.keys(specs).map(function (id) {
-      var gd = chartEl(id);
-      return gd ? Plotly.relayout(gd, { "font.size": size }) : null;
+    return Promise.all(visibleCharts(slide).map(function (gd) {
+      return ensure(specs[gd.dataset.chart]).then(function () {
+        if (gd.classList.contains("js-plotly-plot")) return Plotly.Plots.resize(gd);
+      });
     }));
   }
 
@@ -132,24 +179,26 @@
     current = Math.max(0, Math.min(slides.length - 1, index));
     slides.forEach(function (s, i) { s.classList.toggle("current", i === current); });
     document.getElementById("slide-counter").textContent = (current + 1) + " / " + slides.length;
-    resizeIn(slides[current]);
-    document.body.dataset.slide = String(current);
+    document.body.dataset.slide = "";
+    resizeIn(slides[current]).then(function () { document.body.dataset.slide = String(current); });
   }
 
   function setPresenter(on) {
+    if (document.body.classList.contains("presenter") === on) return Promise.resolve();
+    var top = slides.findIndex(function (s) { return s.getBoundingClientRect().bottom > 80; });
     document.body.classList.toggle("presenter", on);
-    var done = fontFor(on);
     if (on) {
-      var top = slides.findIndex(function (s) { return s.getBoundingClientRect().bottom > 80; });
       show(top < 0 ? 0 : top);
-    } else {
-      slides.forEach(function (s) { s.classList.remove("current"); });
-      Object.keys(specs).forEach(function (id) {
-        var gd = chartEl(id);
-        if (gd && !gd.hidden && gd.classList.contains("js-plotly-plot")) Plotly.Plots.resize(gd);
-      });
+      return Promise.resolve();
     }
-    return done;
+    var back = slides[current];
+    slides.forEach(function (s) { s.classList.remove("current"); });
+    if (back) back.scrollIntoView();
+    return ensureNearScreen().then(function () {
+      document.querySelectorAll(".chart.js-plotly-plot").forEach(function (gd) {
+        if (nearScreen(gd)) Plotly.Plots.resize(gd);
+      });
+    });
   }
 
   document.addEventListener("keydown", function (ev) {
@@ -183,7 +232,8 @@
       alt.hidden = !levels;
       main.hidden = levels;
       btn.classList.toggle("showing-levels", levels);
-      Plotly.Plots.resize(levels ? alt : main);
+      var shown = levels ? alt : main;
+      ensure(specs[shown.dataset.chart]).then(function () { Plotly.Plots.resize(shown); });
     });
   });
 
@@ -194,6 +244,11 @@
     if (c.alternate) jobs.push(draw(c.alternate));
   });
   Promise.all(jobs).then(function () {
+    Object.keys(specs).forEach(function (id) {
+      drawnAs[id] = state();
+      var gd = chartEl(id);
+      if (gd) observer.observe(gd);
+    });
     document.body.dataset.ready = "1";
   }).catch(function (err) {
     document.body.dataset.ready = "error";
