@@ -156,3 +156,33 @@ def test_cli_export_rejects_unknown_format_and_kind(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown image format" in result.output
     result = runner.invoke(app, ["export", str(shared_results()), "--only", "pie"])
     assert result.exit_code == 2 and "unknown chart kind" in result.output
+
+
+def test_many_reforms_keep_the_file_small_and_money_shows_in_dollars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from simulator.report import charts, html
+
+    src = shared_results()
+    out = tmp_path / "many"
+    out.mkdir()
+    shutil.copy(src / "manifest.json", out / "manifest.json")
+    for name in ("effects.parquet", "paired.parquet"):
+        frame = pd.read_parquet(src / name)
+        frame = frame[
+            frame["metric"].isin(["real_output", "cross_border_share"]) & frame["level"].isin(["world", "development"])
+        ]
+        if name == "effects.parquet":
+            money = frame["metric"] == "real_output"
+            frame.loc[money, "diff_usd"] = frame.loc[money, "diff"] * 1e6
+        frame.to_parquet(out / name)
+    monkeypatch.setattr(charts, "MAX_SCENARIO_SECTIONS", 1)
+    monkeypatch.setattr(html, "MAX_SCENARIO_SECTIONS", 1)
+    page = build_report(out, tmp_path / "many.html").read_text(encoding="utf-8")
+    assert page.count('class="scenario"') == 1 and 'id="scenario-2"' not in page
+    assert "1 more reforms are in the results folder" in page
+    charts_json = _json_block(page, "dlsim-charts")
+    assert not [c for c in charts_json if "storage_ban_nigeria" in c["id"]]
+    forest = next(c for c in charts_json if c["id"] == "00-overview-forest")
+    assert "storage_ban_nigeria" in forest["csv"]  # the overview still shows every reform
+    assert page.count('class="usd-num"') == 3  # real income/output cards carry the dollar value of the effect

@@ -17,6 +17,10 @@ from simulator.report.data import Results
 from simulator.report.glossary import headline_metrics
 from simulator.report.names import safe_name
 
+MAX_SCENARIO_SECTIONS = 12
+"""Reforms with a section of their own (charts, header, cards); the overview chart shows every reform. Keeps the
+file well under 10 MB when a study holds many scenarios."""
+
 Builder = Callable[[str], tuple[go.Figure, pd.DataFrame]]
 """Builds a chart in a language: ``lang -> (figure, data behind it)``."""
 
@@ -68,12 +72,12 @@ def plan(res: Results, world: WorldContext | None) -> list[ChartSpec]:
                 "forest",
                 tuple(heads),
                 lambda lang: F.forest_chart_data(res, heads, lang=lang),
-                height=140 + 90 * max(2, len(res.reforms)) * -(-len(heads) // 3),
+                height=140 + min(90 * max(2, len(res.reforms)), 1200) * -(-len(heads) // 3),
             )
         )
     integration = _integration_metric(res, heads)
     breakdown = F._breakdown_metrics(res)
-    for n, scenario in enumerate(res.reforms, start=1):
+    for n, scenario in enumerate(res.reforms[:MAX_SCENARIO_SECTIONS], start=1):
         prefix = f"{n:02d}-{safe_name(scenario, 'scenario')}"
         for metric in heads:
             specs.append(

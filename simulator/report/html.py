@@ -33,7 +33,7 @@ from markupsafe import Markup
 from plotly.offline import get_plotlyjs
 
 from simulator.report import i18n
-from simulator.report.charts import ChartSpec, plan
+from simulator.report.charts import MAX_SCENARIO_SECTIONS, ChartSpec, plan
 from simulator.report.context import ASSETS, TOPOJSON_NAME, topojson_text, world_context
 from simulator.report.data import Results, as_results
 from simulator.report.figures import headline_table
@@ -54,6 +54,8 @@ PLOTLY_CONFIG: dict[str, Any] = {
 """plotly.js config for every chart: nothing is sent anywhere."""
 GEO_SCOPES: tuple[str, ...] = ("world", "africa", "asia", "europe", "north-america", "south-america")
 """plotly.js looks geometry up as ``<scope>_<resolution>m``; the shipped world geometry serves every scope."""
+MAX_REPORT_BYTES = 10_000_000
+"""Size a report should stay under (warned about when exceeded)."""
 MAX_DIFFERENCES = 40
 """Differences from the baseline listed per scenario (the rest are counted)."""
 
@@ -180,7 +182,7 @@ def _cards(res: Results) -> list[dict[str, Any]]:
     table = headline_table(res)
     info = metric_info(res.frame)
     out = []
-    for scenario in res.reforms:
+    for scenario in res.reforms[:MAX_SCENARIO_SECTIONS]:
         sel = table[table["scenario"] == scenario] if not table.empty else table
         metrics = []
         for metric in dict.fromkeys(sel["metric"]) if not sel.empty else []:
@@ -436,7 +438,8 @@ def render_report(res: Results, *, progress: ProgressCallback | None = None) -> 
             else settings.get("firms", "?"),
             created=res.manifest.get("created") or datetime.now(UTC).isoformat(timespec="seconds"),
             cards=_cards(res),
-            scenarios=[_scenario_view(res, s) for s in res.reforms],
+            scenarios=[_scenario_view(res, s) for s in res.reforms[:MAX_SCENARIO_SECTIONS]],
+            more_scenarios=max(0, len(res.reforms) - MAX_SCENARIO_SECTIONS),
             baseline_view=_scenario_view(res, res.baseline),
             by_section=by_section,
             provenance=_provenance(res, world_note),
@@ -489,5 +492,13 @@ def build_report(results_dir: Any, out_path: Path | str, *, progress: ProgressCa
     out = Path(out_path)
     page = render_report(res, progress=progress)
     write_text_atomic(out, page)
-    logger.info("report written to %s (%.1f MB)", out, out.stat().st_size / 1e6)
+    size = out.stat().st_size
+    if size > MAX_REPORT_BYTES:
+        logger.warning(
+            "report %s is %.1f MB, more than the %d MB a presenter's laptop should open",
+            out,
+            size / 1e6,
+            MAX_REPORT_BYTES // 1_000_000,
+        )
+    logger.info("report written to %s (%.1f MB)", out, size / 1e6)
     return out
