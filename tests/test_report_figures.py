@@ -208,3 +208,13 @@ def test_charts_follow_the_plan(res, tmp_path: Path) -> None:
     assert kinds.count("fan") == len(headline_metrics(res.metrics))
     assert {"map", "flows", "network", "sector", "size", "decomposition"} <= set(kinds)
     assert all(s.alternate is not None for s in specs if s.kind == "fan")
+
+
+def test_world_data_that_differ_from_the_runs_are_flagged(res) -> None:
+    manifest = dict(res.manifest)
+    assert world_context(manifest).mismatched == []
+    checksums = dict(manifest["data_checksums"])
+    name = sorted(checksums)[0]
+    checksums[name] = "0" * 64
+    manifest["data_checksums"] = checksums
+    assert world_context(manifest).mismatched == [name]
