@@ -186,3 +186,11 @@ def test_many_reforms_keep_the_file_small_and_money_shows_in_dollars(
     forest = next(c for c in charts_json if c["id"] == "00-overview-forest")
     assert "storage_ban_nigeria" in forest["csv"]  # the overview still shows every reform
     assert page.count('class="usd-num"') == 3  # real income/output cards carry the dollar value of the effect
+
+
+def test_written_report_is_readable_by_others(tmp_path: Path) -> None:
+    from simulator.report.html import write_text_atomic
+
+    target = tmp_path / "r.html"
+    write_text_atomic(target, "<p>x</p>")
+    assert target.read_text() == "<p>x</p>" and target.stat().st_mode & 0o044 == 0o044
