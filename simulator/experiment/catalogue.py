@@ -89,8 +89,13 @@ EXTRA_LEVELS: dict[str, tuple[str, ...]] = {
     "catch_up": LEVELS,
     "region_flow": ("region_pair",),
     "bloc_fragmentation": ("world",),
+    **{
+        name: ("world", "region", "economy", *GROUP_LEVELS)
+        for name in ("income", "real_income", "real_output", "real_investment", "local_hosting_revenue", "price_index")
+    },
 }
-"""Levels of the extra metrics (default world, region, economy)."""
+"""Levels of the extra metrics (default world, region, economy; the additive per-economy ones and the price index are
+also computed at the experiment layer's groupings, ``grouping.grouped_place_metrics``)."""
 
 HEADLINE_CANDIDATES: tuple[tuple[str, ...], ...] = (
     ("real_income", "real_output", "output"),
