@@ -29,7 +29,10 @@ rules:
 
 
 def cli(*args: str) -> object:
-    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    args_ = list(args)
+    if args_ and args_[0] == "compare" and not any(a.startswith("--report") for a in args_):
+        args_.append("--no-report")  # the report is tested once below (it takes seconds and writes to reports/)
+    return runner.invoke(app, args_, env={"COLUMNS": "200"})
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -158,3 +161,13 @@ def test_compare_reports_a_bad_scheduler_before_running(tmp_path: Path, files, a
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_compare_ends_with_the_report_and_prints_its_path(tmp_path: Path, files) -> None:
+    out, html = tmp_path / "c", tmp_path / "study.html"
+    result = cli(
+        "compare", str(files[0]), str(files[1]), "--out", str(out), "--executor", "serial", "--report-out", str(html)
+    )
+    assert result.exit_code == 0, result.output
+    assert html.is_file() and html.stat().st_size > 1_000_000  # plotly.js is inlined
+    assert f"Report: {html}" in result.output.replace("\n", "")

@@ -61,3 +61,23 @@ def test_dlsim_metrics_lists_and_exports_json() -> None:
     as_json = runner.invoke(app, ["metrics", "--json"])
     records = json.loads(as_json.output)
     assert {"name", "definition", "unit", "direction", "family", "levels"} <= set(records[0])
+
+
+def test_real_income_of_a_grouping_is_the_sum_of_its_economies():
+    import numpy as np
+    import pandas as pd
+
+    from simulator.experiment.grouping import grouped_place_metrics
+
+    iso3 = ["AAA", "BBB", "CCC"]
+    rows = []
+    for step in (0, 1):
+        for c, (y, ry) in zip(iso3, [(10.0, 8.0), (20.0, 25.0), (5.0, 4.0)], strict=True):
+            rows += [(step, "income", "economy", c, y * (1 + step)), (step, "real_income", "economy", c, ry)]
+    frame = pd.DataFrame(rows, columns=["step", "metric", "level", "group", "value"])
+    groupings = {"development": np.array(["developed", "developing", "developing"])}
+    out = grouped_place_metrics(frame, groupings, iso3).set_index(["step", "metric", "group"])["value"]
+    assert out[(0, "real_income", "developing")] == 29.0
+    assert out[(1, "income", "developing")] == 50.0
+    assert out[(0, "price_index", "developing")] == 25.0 / 29.0
+    assert out[(0, "real_income", "developed")] == 8.0

@@ -67,12 +67,19 @@ def compare(
         True, "--warm-start/--no-warm-start", help="Build each replicate's firms and network once for all scenarios."
     ),
     data_dir: Path | None = typer.Option(None, "--data", help="Directory with the world data (default: data/)."),
+    report: bool = typer.Option(
+        True, "--report/--no-report", help="Write the offline HTML report of the results at the end."
+    ),
+    report_out: Path | None = typer.Option(
+        None, "--report-out", help="HTML file of the report (default: reports/<results folder name>.html)."
+    ),
 ) -> None:
     """Compare reforms with a baseline: paired effects with 95 % confidence intervals, into effects.parquet.
 
     Every scenario of replicate r runs from the same seed (common random numbers). Writes one shard per run under
     runs/, manifest.json, effects.parquet and paired.parquet; prints the headline effects and says which of them
-    cannot be told from zero and how many replicates would do.
+    cannot be told from zero and how many replicates would do; then writes the HTML report (dlsim report) and
+    prints its path.
     """
     from simulator.experiment.compare import ExperimentError
     from simulator.experiment.compare import compare as run_compare
@@ -142,6 +149,10 @@ def compare(
             bar.stop()
             fail(f"{exc.strerror or exc}", "is the Dask scheduler running and reachable? (dask scheduler --host ...)")
     show_effects(fx)
+    if report and fx.root is not None:
+        from simulator.cli.report_cmd import write_report
+
+        write_report(Path(fx.root), report_out)
 
 
 def show_effects(fx: Effects) -> None:

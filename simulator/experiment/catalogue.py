@@ -56,17 +56,18 @@ COUNT_UNITS: dict[str, str] = {
 UNIT_OVERRIDES: dict[str, str] = {
     "foreign_partners_per_exporter": "partners per exporter",
     "effective_trade_cost": "ad-valorem rate",
-    "productivity": "index (mean φ)",
+    "productivity": "index (output-weighted φ̃)",
     "productivity_growth": "log points per step",
     "cloud_ai_access": "index (1 = hyperscale cloud)",
     "dds_export_share_of_world": "share",
     "catch_up": "ratio to the leading group",
-    "price_index": "index (step 0 = 1)",
+    "price_index": "index (policy-free reference = 1)",
     "region_flow": "MONEY",
     "local_hosting_revenue": "MONEY",
     "real_output": "MONEY",
     "real_investment": "MONEY",
     "real_income": "MONEY",
+    "income": "MONEY",
     "bloc_fragmentation": "modularity",
 }
 """Units the quantity kinds do not give (extra metrics have no declared quantities); ``MONEY`` = the money unit."""
@@ -88,8 +89,13 @@ EXTRA_LEVELS: dict[str, tuple[str, ...]] = {
     "catch_up": LEVELS,
     "region_flow": ("region_pair",),
     "bloc_fragmentation": ("world",),
+    **{
+        name: ("world", "region", "economy", *GROUP_LEVELS)
+        for name in ("income", "real_income", "real_output", "real_investment", "local_hosting_revenue", "price_index")
+    },
 }
-"""Levels of the extra metrics (default world, region, economy)."""
+"""Levels of the extra metrics (default world, region, economy; the additive per-economy ones and the price index are
+also computed at the experiment layer's groupings, ``grouping.grouped_place_metrics``)."""
 
 HEADLINE_CANDIDATES: tuple[tuple[str, ...], ...] = (
     ("real_income", "real_output", "output"),

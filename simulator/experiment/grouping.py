@@ -78,3 +78,52 @@ def grouped_metrics(sums: Sequence[tuple[int, np.ndarray]], groupings: dict[str,
             "value": out["value"],
         }
     )
+
+
+ADDITIVE_PLACE_METRICS: tuple[str, ...] = (
+    "income",
+    "real_income",
+    "real_output",
+    "real_investment",
+    "local_hosting_revenue",
+)
+"""Per-economy extra metrics whose group value is the sum over the group's economies (the model's region rule)."""
+
+
+def grouped_place_metrics(frame: pd.DataFrame, groupings: dict[str, np.ndarray], iso3: Sequence[str]) -> pd.DataFrame:
+    """The additive per-economy extra metrics (real income first) and the price index at each grouping, per step.
+
+    A group's real income (and income, real output, real investment, local hosting revenue) is the sum of its
+    economies' values, and its price index is Σ income / Σ real income, as the model computes regions and the world.
+
+    Args:
+        frame: The model's tidy metrics (``step, metric, level, group, value``).
+        groupings: Level → group label per economy, in the order of ``iso3`` (``economy_groupings``).
+        iso3: The world's economy codes in order.
+
+    Returns:
+        Tidy rows ``step, metric, level, group, value``.
+    """
+    columns = ["step", "metric", "level", "group", "value"]
+    econ = frame[(frame["level"] == "economy") & frame["metric"].isin(ADDITIVE_PLACE_METRICS)]
+    if econ.empty:
+        return pd.DataFrame(columns=columns)
+    wide = econ.pivot_table(index=["step", "group"], columns="metric", values="value", observed=True)
+    parts = []
+    position = {c: i for i, c in enumerate(iso3)}
+    for level, labels in groupings.items():
+        codes = wide.index.get_level_values("group").astype(str)
+        label = np.asarray(labels)[[position[c] for c in codes]]
+        summed = wide.groupby([wide.index.get_level_values("step"), label]).sum(min_count=1)
+        summed.index.names = ["step", "group"]
+        if {"income", "real_income"} <= set(summed.columns):
+            real = summed["real_income"].where(summed["real_income"] > 0)
+            summed["price_index"] = summed["income"] / real
+        long = summed.reset_index().melt(id_vars=["step", "group"], var_name="metric", value_name="value")
+        long["level"] = level
+        parts.append(long[columns])
+    out = pd.concat(parts, ignore_index=True)
+    out["step"] = out["step"].astype(np.int64)
+    for c in ("metric", "level", "group"):
+        out[c] = pd.Categorical(out[c].astype(str))
+    return out

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
 
-from simulator.experiment.grouping import economy_groupings, grouped_metrics
+from simulator.experiment.grouping import economy_groupings, grouped_metrics, grouped_place_metrics
 from simulator.model import DataFlowModel
 from simulator.model.metrics import keep_economy_sums
 from simulator.world import PolicySchedule, World
@@ -112,7 +112,9 @@ def run_frame(
 
     Rows keep the model's order followed by the added levels' (the same for every run of a study).
     """
-    frames = [model.metrics_frame(), grouped_metrics(sums, economy_groupings(task.world))]
+    metrics = model.metrics_frame()
+    groupings = economy_groupings(task.world)
+    frames = [metrics, grouped_metrics(sums, groupings), grouped_place_metrics(metrics, groupings, task.world.iso3)]
     n = sum(len(f) for f in frames)
     step = np.concatenate([f["step"].to_numpy(dtype=np.int64) for f in frames])
     sched = spec.schedule
