@@ -162,7 +162,7 @@ def test_language_switch_changes_labels_and_charts(view: Page) -> None:
     page.select_option("#lang-select", "fr")
     wait_until(page, "document.body.dataset.lang === 'fr'")
     glossary = page.locator("#glossary").inner_text()
-    assert "Productivité moyenne des entreprises φ" in glossary  # the glossary is translated too
+    assert "Productivité effective moyenne pondérée par la production" in glossary  # the glossary is translated too
     card = page.locator(".card .num").first.inner_text()
     assert "," in card or card.strip("+-−").isdigit()  # French decimal comma
     # charts further down are relabelled as they come near the screen
