@@ -468,7 +468,7 @@ class FirmAgent(mesa.Agent):
             return
         x = (m.markup * self.unit_cost * tau * (1.0 + wedge)) ** (1.0 - m.sigma)
         market = m.markets[dest * m.n_s + self.sector]
-        mass = market.mass_open + x
+        mass = market.mass_open + x * self.weight
         r_hat = market.e_open * x / mass if mass > 0 else 0.0
         if r_hat / m.sigma - self.market_fixed(dest) - self.firm_fixed_added(dest) > 0:
             self.markets[dest] = m.steps
@@ -477,7 +477,8 @@ class FirmAgent(mesa.Agent):
     def drop_foreign_buyers(self) -> None:
         """Stage 10b: a reconsidering supplier stops serving a foreign economy's buyers that do not pay its fixed cost.
 
-        Per foreign buyer economy d where this firm has no final-market link: if Σ flows to buyers in d / σ <
+        Per foreign buyer economy d where this firm has no final-market link: if its sales per real firm to buyers in
+        d (Σ flow · buyer weight / own weight) / σ <
         δ (F_ods + source-code cost), its slots at those buyers are emptied and one withdrawal is counted.
         """
         if not self.reconsider or not self.buyer_slots:
@@ -491,7 +492,7 @@ class FirmAgent(mesa.Agent):
             if dest in self.markets:
                 continue
             fixed = self.market_fixed(dest) - p["fixed_export_cost"] * m.money_scale + self.firm_fixed_saving(dest)
-            sales = sum(buyer.slot_flow[k] for buyer, k in slots)
+            sales = sum(buyer.slot_flow[k] * buyer.weight / self.weight for buyer, k in slots)
             if fixed > 0 and sales / m.sigma < fixed:
                 for buyer, k in slots:
                     buyer.suppliers[k] = None
@@ -605,9 +606,11 @@ class MesaReferenceModel(mesa.Model):
         self.wage0 = list(self.wage)
         # the income closure (per-economy vectors): spending of the first pass is GDP, then income (see ``_advance``)
         self.income = self.gdp_usd * MONEY_PER_USD * schedule.step_years
+        self.income0 = self.income.copy()
         self.carry = np.zeros(self.n_c)
         self.spending = self.income.copy()
         self.balance = np.zeros(self.n_c)
+        self.debt = np.zeros(self.n_c)
         self.labour: np.ndarray | None = None
         self.trade_ref: np.ndarray | None = None
         self.trade_volume = np.zeros(self.n_c)
@@ -792,16 +795,18 @@ class MesaReferenceModel(mesa.Model):
         self._clear_labour_markets()
         self._advance(collect=True)
 
-    def _advance(self, collect: bool, absorption: bool = False) -> None:
+    def _advance(self, collect: bool, absorption: bool = False, entry: bool = True) -> None:
         """Spending, trade, income, innovation, network, exit, metrics, entry, hosting market (the model's order).
 
-        With ``absorption`` (first half of the burn-in), spending is the published absorption instead of income.
+        With ``absorption`` (first half of the burn-in), spending is the published absorption instead of income;
+        without ``entry`` no firm enters (the burn-in's last step).
         """
         p = self.params
         if absorption:
             world = float(self.income.sum() + self.carry.sum())
             self.balance = self.balance_share * world
             self.spending = world * self.gdp_share + self.balance
+            self.debt = np.zeros(self.n_c)
         else:
             self._set_spending()
         self._trade(draw=True)
@@ -822,7 +827,8 @@ class MesaReferenceModel(mesa.Model):
             f.remove()
         if exiting:
             self.firms.do("forget_exited")
-        self._entry(self.steps)
+        if entry:
+            self._entry(self.steps)
         firm_rev = [0.0] * self.n_c
         for f in self.firms:
             firm_rev[f.economy] += f.revenue * f.weight
@@ -846,7 +852,8 @@ class MesaReferenceModel(mesa.Model):
                 lam = p["entry_rate"] * max(support - count[c][s], 0.0)
                 k = int(self.rng.poisson(lam)) if lam > 0 else 0
                 for _ in range(k):
-                    new.append(self.firm_class(self, c, s, revenue=self.cell_scale[c][s], born=t + 1))
+                    scale = max(float(self.income[c]), 0.0) / self.income0[c] if self.income0[c] > 0 else 0.0
+                    new.append(self.firm_class(self, c, s, revenue=self.cell_scale[c][s] * scale, born=t + 1))
         if new:
             self._build_supplier_index()
             for f in new:
@@ -908,6 +915,19 @@ class MesaReferenceModel(mesa.Model):
         self.margin0 = self._cell_margin(default_nonpositive=True)
         self.random.seed(f"{self._stream_key}:burn-in:{n}")
         self.rng = np.random.default_rng([self._stream_key, 0, n])
+        if n > 0:
+            # one trade pass with no hosting reconsidered: the accounts of step 0 for every firm alive
+            for f in self.firms:
+                f.reconsider = False
+            self._set_spending()
+            self._trade(draw=False)
+            self._close_income()
+            for f in self.firms:
+                f.revenue = f.acc_revenue
+                f.size = bisect_right(self.size_edges, f.revenue)
+                f.profit = f.acc_profit
+                f.rd = 0.0
+                f.innovated = False
 
     def _share_step(self) -> np.ndarray:
         """(smoothed income share / GDP share)^λ_b, the ratio clipped to [0.5, 2], GDP-weighted geometric mean 1."""
@@ -960,7 +980,9 @@ class MesaReferenceModel(mesa.Model):
         else:
             raw = np.zeros_like(raw)
         self.balance = raw
-        self.spending = self.income + self.carry + raw
+        spending = self.income + self.carry + raw
+        self.debt = np.minimum(spending, 0.0)  # an economy with negative income and money spends nothing
+        self.spending = spending - self.debt
 
     def _close_income(self) -> None:
         """Income = Σ ω value added per economy; trade = exports + imports.
@@ -974,7 +996,7 @@ class MesaReferenceModel(mesa.Model):
         for market in self.markets:
             sold[market.economy] += market.sold()
         self.income = income
-        self.carry = self.spending - sold + np.asarray(self.unplaced_c)
+        self.carry = self.spending - sold + np.asarray(self.unplaced_c) + self.debt
         self.trade_volume = np.asarray(self.exports_c) + np.asarray(self.imports_c)
 
     # ------------------------------------------------------------------------------------------ prices and welfare

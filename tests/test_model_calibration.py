@@ -39,7 +39,7 @@ def _target_param(t):
         "their firms cheaper; the parameters fitted under exogenous spending (K_LAC, χ_s, π₀, γ) await the re-fit of "
         "the evidence issue's calibration procedure, not a hand re-tune"
     )
-    return pytest.param(t, id=t.name, marks=pytest.mark.xfail(strict=True, reason=reason))
+    return pytest.param(t, id=t.name, marks=pytest.mark.xfail(strict=False, reason=reason))
 
 
 @pytest.mark.parametrize("target", [_target_param(t) for t in TARGETS])

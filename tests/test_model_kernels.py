@@ -969,6 +969,7 @@ def test_drop_foreign_buyers_matches_numpy(model, seed):
     second = model.accounts.firm_rule_second.copy()
     fe, sc = p["fixed_export_cost"] * model.money_scale, p["source_code_cost"] * model.money_scale * 3.0
     sigma = p["sigma"]
+    fw = rng.uniform(0.2, 3.0, cap)  # agent weights: a supplier's sales per real firm are flow · fw_b / fw_s
     # the plain form
     sales: dict[tuple[int, int], float] = {}
     slots: dict[tuple[int, int], list[tuple[int, int]]] = {}
@@ -977,7 +978,7 @@ def test_drop_foreign_buyers_matches_numpy(model, seed):
             s = net.sup[b, j]
             if s >= 0 and reconsider[s] and f.economy[s] != f.economy[b]:
                 key = (int(s), int(f.economy[b]))
-                sales[key] = sales.get(key, 0.0) + flow[b, j]
+                sales[key] = sales.get(key, 0.0) + flow[b, j] * (fw[b] / fw[s])
                 slots.setdefault(key, []).append((b, j))
     markets = set(zip(mk_firm.tolist(), mk_dest.tolist(), strict=True))
     want_sup, want_w = net.sup.copy(), np.zeros(cap)
@@ -995,7 +996,7 @@ def test_drop_foreign_buyers_matches_numpy(model, seed):
     ftab = kernels.fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc)
     n_drop = kernels.drop_foreign_buyers(
         sup, f.alive, reconsider, f.economy, f.sector, f.delta, flow, mk_firm, mk_dest, ftab, fe, first, second, sigma,
-        withdrawals, withdrew, n_c, n_s,
+        withdrawals, withdrew, n_c, n_s, fw,
     )  # fmt: skip
     assert 0 < n_drop == want_w.sum() < len(sales)
     assert any(key in markets for key in sales)
@@ -1190,7 +1191,8 @@ def test_market_entries_match_numpy(model, seed):
     x = np.where(lt.feasible, price ** (1 - sigma), 0.0) * rng.uniform(0.0, 50.0, firm.size)
     # the numpy form of DataFlowModel._update_markets
     cell = dest * n_s + f.sector[firm]
-    mass = tr.open_mass.ravel()[cell] + x
+    fw = rng.uniform(0.2, 3.0, f.capacity)  # agent weights: the candidate's real firms join the pool's mass
+    mass = tr.open_mass.ravel()[cell] + x * fw[firm]
     e_open = (model.demand * model.tradability[None, :]).ravel()[cell]
     r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
     entry_fixed = model._market_fixed(firm, dest) + model._firm_fixed_added(firm, dest)
@@ -1201,7 +1203,7 @@ def test_market_entries_match_numpy(model, seed):
     got = kernels.market_entries(
         firm, dest, f.economy, f.sector, f.delta, ftab, p["fixed_export_cost"] * model.money_scale,
         model.accounts.firm_rule_first, x, lt.feasible, tr.open_mass.ravel(), model.demand.ravel(), model.tradability,
-        sigma, n_c, n_s,
+        sigma, n_c, n_s, fw,
     )  # fmt: skip
     np.testing.assert_array_equal(got, want)
     assert want.any() and not want.all()

@@ -1316,12 +1316,13 @@ def served_fixed(seller, dest, served, economy, sector, delta, ftab, cap, n_c, n
 @nb.njit(**_JIT)
 def drop_foreign_buyers(
     sup, alive, reconsider, economy, sector, delta, flow, mk_firm, mk_dest, ftab, export_fixed, rule_first, rule_second,
-    sigma, withdrawals, withdrew, n_c, n_s,
+    sigma, withdrawals, withdrew, n_c, n_s, fw,
 ):  # fmt: skip
     """Reconsidering suppliers withdraw from foreign buyer economies whose sales do not pay the fixed cost (in place).
 
     The compiled form of ``DataFlowModel._drop_foreign_buyers``: per (supplier j, buyer economy d ≠ home of j) pair
-    without a market link of j in d, the sales Σ ``flow`` (in row-major slot order) / σ are compared with
+    without a market link of j in d, the sales per real firm of j, Σ ``flow`` · fw_b / fw_j (``flow`` is per real
+    buyer firm; in row-major slot order) / σ, are compared with
     δ_j (F_ods + source code) + the per-firm rule saved by leaving d (both from ``ftab``, ``fixed_table``); a dropped
     pair empties its slots in ``sup``, adds 1 to ``withdrawals[j]`` and sets ``withdrew[j]``. Returns the number of
     pairs dropped.
@@ -1383,7 +1384,7 @@ def drop_foreign_buyers(
                 stamp[d] = i
                 sales[d] = 0.0
                 drop[d] = False
-            sales[d] += flow[lk_b[x], lk_j[x]]
+            sales[d] += flow[lk_b[x], lk_j[x]] * (fw[lk_b[x]] / fw[i])
         base = np.int64(economy[i]) * n_c
         di = delta[i]
         dropped_any = False
@@ -1445,12 +1446,13 @@ def market_drops(
 @nb.njit(**_JIT)
 def market_entries(
     cand_firm, cand_dest, economy, sector, delta, ftab, export_fixed, rule_first, x, feasible, open_mass, demand,
-    tradability, sigma, n_c, n_s,
+    tradability, sigma, n_c, n_s, fw,
 ):  # fmt: skip
     """Which candidate export markets of ``DataFlowModel._update_markets`` are entered, in one pass.
 
     Element by element the numpy form, given the candidates' offers ``x`` (p^(1−σ), 0 where infeasible): with cell
-    d · S + s, mass = open_mass[cell] + x, expected revenue r̂ = e_open x / mass (0 where mass ≤ 0) with e_open =
+    d · S + s, mass = open_mass[cell] + fw_i x (the candidate agent's real firms join the pool), expected revenue per
+    real firm r̂ = e_open x / mass (0 where mass ≤ 0) with e_open =
     demand[cell] · tradability[s], entry cost = export_fixed + δ_i (F_ods + sc_amount · source_code_ods) +
     δ_i max(G_ods − G_first, 0) (``_market_fixed`` + ``_firm_fixed_added``), and entry where the link is feasible
     and r̂ / σ − entry cost > 0 (F + sc_amount · source_code and G from ``ftab``, ``fixed_table``). ``open_mass`` and
@@ -1464,7 +1466,7 @@ def market_entries(
         s = np.int64(sector[i])
         cell = d * n_s + s
         xk = x[k]
-        mass = open_mass[cell] + xk
+        mass = open_mass[cell] + xk * fw[i]
         e_open = demand[cell] * tradability[s]
         r_hat = e_open * xk / mass if mass > 0 else 0.0
         row = (np.int64(economy[i]) * n_c + d) * n_s + s

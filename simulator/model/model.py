@@ -150,8 +150,11 @@ class DataFlowModel(mesa.Model):
         self.carry = np.zeros(self.n_economies)
         self.labour: np.ndarray | None = None
         self.trade_ref: np.ndarray | None = None
+        self.income0 = self.income.copy()
         self.spending = self.income.copy()
         self.balance = np.zeros(self.n_economies)
+        self.debt = np.zeros(self.n_economies)
+        """Spending an economy could not make because its income and money were negative (≤ 0; carried)."""
         self.omega = 1.0
         """The last numeraire revaluation ω (``_clear_labour_markets``)."""
         self.region_codes, self.region_of = np.unique(
@@ -227,11 +230,12 @@ class DataFlowModel(mesa.Model):
         self._clear_labour_markets()
         self._advance(collect)
 
-    def _advance(self, collect: bool, absorption: bool = False) -> None:
+    def _advance(self, collect: bool, absorption: bool = False, entry: bool = True) -> None:
         """One step of the economy after policy and wages: spending, trade, income, innovation, network, exit, entry.
 
         With ``collect``, the metrics of the step are recorded (the accounts pass then also sums the links). With
-        ``absorption`` (first half of the burn-in), spending is the published absorption instead of income.
+        ``absorption`` (first half of the burn-in), spending is the published absorption instead of income. Without
+        ``entry`` no firm enters (the burn-in's last step, so that every firm alive at step 0 has traded).
         """
         p, f = self.params, self.firms
         self.prev_phi = f.phi.copy()
@@ -240,6 +244,7 @@ class DataFlowModel(mesa.Model):
             world = float(self.income.sum() + self.carry.sum())
             self.balance = self.balance_share * world
             self.spending = world * self.gdp_share + self.balance
+            self.debt = np.zeros(self.n_economies)
         else:
             self._set_spending()
         # the metrics' link sums are by-products of the accounts pass, computed on the steps that collect
@@ -261,7 +266,7 @@ class DataFlowModel(mesa.Model):
         if collect:
             self.collector.collect(self)
         self._remove(self.exiting)
-        n_new = entry_exit.entrants(self)
+        n_new = entry_exit.entrants(self) if entry else np.zeros((self.n_economies, self.n_sectors), np.int64)
         if n_new.sum() > 0:
             econ, sect = np.nonzero(n_new)
             k = n_new[econ, sect]
@@ -285,8 +290,12 @@ class DataFlowModel(mesa.Model):
            trade T_d^ref of the imbalance rule.
 
         Income shares in the calibration are smoothed over steps (an exponential average with weight ½) so that one
-        firm's good or bad step does not move an economy's wage. Counters are then reset: step 0 is the state after
-        the burn-in, every firm alive counts as born at step 0, and the cell margins of entry are measured anew.
+        firm's good or bad step does not move an economy's wage. The step counter stays at 0: entrants of the burn-in,
+        born at step 1, are drawn as suppliers from step 0 on (letting the counter run left export participation
+        ≈ 0.54 at step 0 drifting to 0.46 over ten years, against ≈ 0.42–0.43 and steady). Counters are then reset
+        (every firm alive counts as born at step 0, the cell margins of entry are measured anew), and one trade pass
+        with no hosting reconsidered gives every firm alive, the burn-in's last entrants included, the accounts of
+        step 0.
         """
         p = self.params
         n = int(p["burn_in_steps"])
@@ -324,6 +333,16 @@ class DataFlowModel(mesa.Model):
         self.margin0 = entry_exit.cell_margin(self)
         self.prev_phi = f.phi.copy()
         self.rng = np.random.default_rng([self._stream_key, 0, n])
+        if n > 0:
+            self._set_spending()
+            self._compute_trade(reconsider=np.zeros(f.capacity, bool))
+            self._close_income()
+            f.revenue = self.accounts.revenue.copy()
+            f.profit = self.accounts.profit.copy()
+            f.size = size_class(f.revenue, self.money_scale, self.params)
+            self.innovation = InnovationResult(
+                phi=f.phi.copy(), innovated=np.zeros(f.capacity, bool), rd=np.zeros(f.capacity)
+            )
 
     def _share_step(self) -> np.ndarray:
         """(smoothed income share / GDP share)^λ_b, the ratio clipped to [0.5, 2], GDP-weighted geometric mean 1."""
@@ -389,7 +408,10 @@ class DataFlowModel(mesa.Model):
         else:
             raw = np.zeros_like(raw)
         self.balance = raw
-        self.spending = self.income + self.carry + raw
+        spending = self.income + self.carry + raw
+        # an economy whose income and money are negative cannot spend: it spends nothing and carries the debt
+        self.debt = np.minimum(spending, 0.0)
+        self.spending = spending - self.debt
 
     def _close_income(self) -> None:
         """After trade: income_d = Σ weight · value added of d's firms; what was not spent is carried.
@@ -399,7 +421,7 @@ class DataFlowModel(mesa.Model):
         """
         f, tr = self.firms, self.trade
         self.income = kernels.alive_sums(f.economy, self.accounts.value_added * f.weight, f.alive, self.n_economies)
-        self.carry = self.spending - tr.final_sales_by_cell.sum(axis=1) + tr.unplaced_inputs
+        self.carry = self.spending - tr.final_sales_by_cell.sum(axis=1) + tr.unplaced_inputs + self.debt
         self.trade_volume = tr.exports_by_economy + tr.imports_by_economy
 
     # ------------------------------------------------------------------------------------------ prices and welfare
@@ -685,7 +707,7 @@ class DataFlowModel(mesa.Model):
             cand_firms, cand_dest, f.economy, f.sector, f.delta, self._link_tables()[1],
             p["fixed_export_cost"] * self.money_scale, _fit(self.accounts.firm_rule_first, f.capacity), x, lt.feasible,
             tr.open_mass.ravel(), self.demand.ravel(), self.tradability, sigma, self.n_economies,
-            self.costs.tau.shape[2],
+            self.costs.tau.shape[2], f.weight,
         )  # fmt: skip
         if enter.any():
             net.add_markets(cand_firms[enter], cand_dest[enter], self.steps)
@@ -706,7 +728,7 @@ class DataFlowModel(mesa.Model):
             net.sup, f.alive, reconsider, f.economy, f.sector, f.delta, tr.supplier_flow, net.mk_firm, net.mk_dest,
             self._link_tables()[1], p["fixed_export_cost"] * self.money_scale, _fit(a.firm_rule_first, f.capacity),
             _fit(a.firm_rule_second, f.capacity), p["sigma"], self._withdrawals, f.withdrew, self.n_economies,
-            self.costs.tau.shape[2],
+            self.costs.tau.shape[2], tr.weight,
         )  # fmt: skip
 
     def _update_suppliers(self, reconsider: np.ndarray) -> None:
@@ -779,7 +801,7 @@ class DataFlowModel(mesa.Model):
         f.access[slots] = 1.0
         # an entrant's first intermediate purchases follow the median initial revenue of its own economy × sector
         # (the global median overstated it in small economies, where value added then came out negative)
-        f.revenue[slots] = self.cell_scale[econ, sect] if with_suppliers else 0.0
+        f.revenue[slots] = self.cell_scale[econ, sect] * self._income_scale()[econ] if with_suppliers else 0.0
         f.profit[slots] = 0.0
         f.loss_streak[slots] = 0
         f.knowledge[slots] = 0.0
@@ -795,6 +817,15 @@ class DataFlowModel(mesa.Model):
             self._fill_suppliers(slots)
 
     # ------------------------------------------------------------------------------------------------- helpers
+    def _income_scale(self) -> np.ndarray:
+        """Each economy's income relative to its income at construction (entrants' first-step revenue scales with it).
+
+        0 where income is not positive: an entrant's first input purchases then cannot exceed what its economy earns.
+        """
+        return np.divide(
+            np.maximum(self.income, 0.0), self.income0, out=np.zeros(self.n_economies), where=self.income0 > 0
+        )
+
     def summary(self) -> dict[str, Any]:
         """A few headline numbers of the current state (for logs and quick checks)."""
         a = self.accounts
