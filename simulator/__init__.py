@@ -11,4 +11,17 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
-__all__ = ["__version__"]
+__all__ = ["Effects", "__version__", "compare"]
+
+
+def __getattr__(name: str) -> object:
+    """The public API, imported on first use (``import simulator`` stays light for the command line)."""
+    if name == "compare":
+        from simulator.experiment.compare import compare
+
+        return compare
+    if name == "Effects":
+        from simulator.experiment.effects import Effects
+
+        return Effects
+    raise AttributeError(f"module 'simulator' has no attribute {name!r}")

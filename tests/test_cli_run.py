@@ -82,15 +82,15 @@ def test_headline_picks_first_and_last_step() -> None:
     metrics = pd.DataFrame(
         {
             "step": [0, 5, 0, 5],
-            "metric": ["output"] * 4,
+            "metric": ["real_income"] * 4,
             "level": ["world", "world", "region", "region"],
             "group": ["world", "world", "AFR", "AFR"],
             "value": [1.0, 2.0, 3.0, 4.0],
         }
     )
     table = headline(metrics).set_index("metric")
-    assert table.loc["output", "world start"] == 1.0 and table.loc["output", "world end"] == 2.0
-    assert table.loc["output", "AFR end"] == 4.0
+    assert table.loc["real_income", "world start"] == 1.0 and table.loc["real_income", "world end"] == 2.0
+    assert table.loc["real_income", "AFR end"] == 4.0
     assert "LAC start" not in table.columns
 
 

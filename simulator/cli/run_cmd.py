@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -10,9 +13,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from simulator.cli.app import app
+from simulator.cli.common import whole
 from simulator.cli.output import EXIT_USAGE, console, err_console, fail, frame_table
+from simulator.experiment.compare import ExperimentError, check_memory
 from simulator.experiment.provenance import scenario_record
-from simulator.experiment.run import run_model, write_run
+from simulator.experiment.run import RunResult, run_model, write_run
+from simulator.experiment.store import StoreError, check_writable
 from simulator.experiment.summary import headline
 from simulator.scenario.errors import ScenarioError
 from simulator.scenario.loader import load_scenario
@@ -26,13 +32,24 @@ DEFAULT_RESULTS = Path("results")
 @app.command()
 def run(
     scenario_file: Path = typer.Argument(..., metavar="SCENARIO.yaml", help="Scenario file to run."),
-    firms: int | None = typer.Option(None, "--firms", help="Number of firms (overrides the file's run.firms)."),
-    steps: int | None = typer.Option(None, "--steps", help="Number of steps (overrides the file's run.steps)."),
-    seed: int | None = typer.Option(None, "--seed", help="Root seed (overrides the file's run.seed)."),
+    firms: int | None = typer.Option(
+        None, "--firms", parser=whole, metavar="N", help="Number of firms, e.g. 20000 or 2e4 (overrides run.firms)."
+    ),
+    steps: int | None = typer.Option(
+        None, "--steps", parser=whole, metavar="N", help="Number of steps (overrides the file's run.steps)."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", parser=whole, metavar="N", help="Root seed (overrides the file's run.seed)."
+    ),
     out: Path | None = typer.Option(None, "--out", help="Output directory (default: results/<scenario name>)."),
+    force: bool = typer.Option(False, "--force", help="Replace --out if it already holds results."),
     data_dir: Path | None = typer.Option(None, "--data", help="Directory with the world data (default: data/)."),
 ) -> None:
-    """Run one simulation of a scenario; write metrics.parquet, firms.parquet and manifest.json; show a summary."""
+    """Run one simulation of a scenario; write metrics.parquet, firms.parquet and manifest.json; show a summary.
+
+    The results are written to a temporary folder beside --out and renamed into place when complete, so a failure
+    never leaves a mix of old and new files; an existing --out is kept unless --force is given.
+    """
     try:
         world = load_world(data_dir)
     except WorldDataError as exc:
@@ -54,6 +71,15 @@ def run(
     target = out if out is not None else DEFAULT_RESULTS / scenario.name
     if target.exists() and not target.is_dir():
         fail(f"{target} exists and is not a directory", "choose another --out")
+    if target.is_dir() and any(target.iterdir()) and not force:
+        fail(f"{target} already holds results", "add --force to replace them, or choose another --out")
+    try:
+        check_writable(target)
+        check_memory(scenario.run.firms, 1)
+    except StoreError as exc:
+        fail(exc.message, exc.hint)
+    except ExperimentError as exc:
+        fail(exc.message, (exc.hint or "").replace(", or fewer --workers", ""))
 
     schedule = compile_scenario(world, scenario)
     settings = scenario.run
@@ -82,11 +108,35 @@ def run(
         )
     result.manifest["scenario"] = scenario_record(scenario)
     try:
-        paths = write_run(result, target)
+        write_run_atomically(result, target)
     except OSError as exc:
         fail(f"could not write results to {target}: {exc.strerror or exc}", "choose another --out")
     console.print(frame_table(_start_to_end(headline(result.metrics)), title="Headline metrics: first → last step"))
-    console.print(f"Results: {escape(str(paths['metrics'].parent))}/ (metrics.parquet, firms.parquet, manifest.json)")
+    console.print(f"Results: {escape(str(target))}/ (metrics.parquet, firms.parquet, manifest.json)")
+
+
+def write_run_atomically(result: RunResult, target: Path) -> None:
+    """Write the run into a temporary folder beside ``target``, then put it in place by renames.
+
+    An existing ``target`` (the caller checked ``--force``) is moved aside first and removed only once the new
+    folder is in place; on any failure the temporary folder is removed and the old results are put back.
+    """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    old = None
+    try:
+        write_run(result, tmp)
+        if target.exists():
+            old = target.with_name(f".{target.name}.old-{os.getpid()}")
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if old is not None and not target.exists():
+            os.replace(old, target)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _start_to_end(table: pd.DataFrame) -> pd.DataFrame:

@@ -63,3 +63,62 @@ def scenario_record(scenario: Any) -> dict[str, Any]:
     for section in LIST_SECTIONS:
         record[section] = [{"origin": s.origin.label, **dump(s.item)} for s in getattr(scenario, section)]
     return record
+
+
+MODEL_SOURCES: tuple[str, ...] = ("model", "world", "scenario", "experiment/tasks.py", "experiment/grouping.py")
+"""Parts of the package (under ``simulator/``) whose source decides the numbers of a run (``model_checksum``)."""
+
+
+def model_checksum() -> str:
+    """SHA-256 of the source of every module that decides a run's numbers (model, world, scenario, run tasks).
+
+    Two results folders with the same checksum, data checksums and settings were computed by the same code and
+    calibration (the parameter defaults live in ``simulator/scenario/parameters.py``).
+    """
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    files: list[Path] = []
+    for part in MODEL_SOURCES:
+        path = root / part
+        files += sorted(path.rglob("*.py")) if path.is_dir() else [path]
+    for path in files:
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def git_state() -> dict[str, object]:
+    """The git commit of the source tree and whether it has uncommitted changes (``None`` outside a checkout)."""
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10, check=False
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit is None:
+        return {"commit": None, "dirty": None}
+    status = git("status", "--porcelain", "--untracked-files=no")
+    return {"commit": commit.strip(), "dirty": bool(status and status.strip())}
+
+
+def study_versions() -> dict[str, str]:
+    """``package_versions`` plus the executor packages (dask, distributed)."""
+    out = package_versions()
+    for name in ("numba", "dask", "distributed", "SALib"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 HEADLINE_METRICS: tuple[str, ...] = (
-    "output",
+    "real_income",
     "exports",
     "cross_border_share",
     "export_participation",

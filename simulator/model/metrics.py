@@ -503,3 +503,36 @@ class MetricsCollector:
         for c in ("metric", "level", "group"):
             df[c] = df[c].astype("category")
         return df
+
+
+def keep_economy_sums(model: DataFlowModel) -> list[tuple[int, np.ndarray]]:
+    """Also keep every metric quantity summed per economy, now and at each step the model collects metrics.
+
+    The sums come from the same cell table as the collector's values (``_cell_tables``), summed over sectors and size
+    classes, so that any grouping of economies (income group, developed/developing) is computed from the metrics'
+    numerators and denominators exactly as the model's region level is. Call it on a model that will not be copied
+    afterwards (the hook is bound to this model's collector).
+
+    Args:
+        model: A constructed model (its step-0 metrics already collected).
+
+    Returns:
+        The list the sums are appended to: ``(step, array (economies, len(QUANTITIES)))``, the current step first.
+    """
+    collector = model.collector
+    sums: list[tuple[int, np.ndarray]] = []
+    n_q = len(QUANTITIES)
+
+    def keep(m: DataFlowModel) -> None:
+        table = _cell_tables(m, link_sums(m), collector.services)[0]
+        sums.append((int(m.steps), table.reshape(collector.n_c, -1, n_q).sum(axis=1)))
+
+    original = collector.collect
+
+    def collect(m: DataFlowModel) -> None:
+        original(m)
+        keep(m)
+
+    keep(model)
+    collector.collect = collect  # type: ignore[method-assign]
+    return sums

@@ -8,6 +8,7 @@ keys, alias cycles, alias bombs, excessive nesting, binary content, empty and ov
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,30 @@ MAX_DEPTH = 40
 
 
 class ScenarioYamlLoader(yaml.SafeLoader):
-    """Safe YAML loader for scenario files: only plain data (no Python tags), marks kept on nodes."""
+    """Safe YAML loader for scenario files: only plain data (no Python tags), marks kept on nodes.
+
+    Numbers in exponent form without a decimal point (``2e-4``, ``1e4``) are numbers, as in YAML 1.2 (PyYAML follows
+    YAML 1.1, which reads them as text): whole ones (``1e4``) as integers, the others as floats.
+    """
+
+
+EXPONENT_TAG = "tag:dlsim,2025:exponent-number"
+"""Tag given to plain scalars such as ``2e-4`` (resolved before PyYAML would read them as text)."""
+EXPONENT_NUMBER = re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$")
+"""An exponent-form number without a decimal point."""
+
+
+def _construct_exponent_number(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | float:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    value = float(text)
+    mantissa, _, exponent = text.lower().partition("e")
+    if int(exponent) >= 0 and value.is_integer() and abs(value) < 2**63:
+        return int(mantissa) * 10 ** int(exponent)
+    return value
+
+
+ScenarioYamlLoader.add_implicit_resolver(EXPONENT_TAG, EXPONENT_NUMBER, list("-+0123456789"))
+ScenarioYamlLoader.add_constructor(EXPONENT_TAG, _construct_exponent_number)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,192 @@
+"""What a worker runs: every scenario of one replicate, from one seed (common random numbers).
+
+A task carries everything it needs (the world, each scenario's compiled schedule and parameters, the replicate's
+``SeedSequence`` child) so that it runs the same in this process, in a local process pool or on a Dask worker on
+another machine, and returns the tidy tables; the caller writes them. Each scenario's run is built from the same seed,
+so a reform differs from the baseline only by its rules. A run that raises is returned as failed, with its error; the
+other scenarios of the replicate still run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from pandas.api.types import union_categoricals
+
+from simulator.experiment.grouping import economy_groupings, grouped_metrics, grouped_place_metrics
+from simulator.model import DataFlowModel
+from simulator.model.metrics import keep_economy_sums
+from simulator.world import PolicySchedule, World
+
+logger = logging.getLogger(__name__)
+
+RUN_COLUMNS: tuple[str, ...] = ("scenario", "replicate", "seed", "step", "year", "metric", "level", "group", "value")
+"""Columns of a run's shard, in order."""
+
+
+@dataclass(frozen=True)
+class ScenarioSpec:
+    """One scenario as a worker needs it.
+
+    Attributes:
+        name: Scenario name (``scenario`` column).
+        schedule: Its compiled policy path.
+        params: Every model parameter by name.
+    """
+
+    name: str
+    schedule: PolicySchedule
+    params: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ReplicateTask:
+    """The runs of one replicate.
+
+    Attributes:
+        replicate: Replicate number (0-based).
+        seed: The replicate's child of the study's root ``SeedSequence`` (the same for every scenario).
+        scenarios: The scenarios to run (those not finished yet).
+        baseline: The baseline scenario (the state reforms branch from under warm start).
+        firms: Firms at the start.
+        steps: Steps per run.
+        world: The world.
+        warm_start: Build the world and network once and branch each scenario from it (``model.branching``).
+    """
+
+    replicate: int
+    seed: np.random.SeedSequence
+    scenarios: tuple[ScenarioSpec, ...]
+    baseline: ScenarioSpec
+    firms: int
+    steps: int
+    world: World
+    warm_start: bool = True
+
+
+@dataclass
+class RunOutput:
+    """The outcome of one run.
+
+    Attributes:
+        scenario: Scenario name.
+        replicate: Replicate number.
+        status: ``done`` or ``failed``.
+        frame: The run's tidy table (``RUN_COLUMNS``), ``None`` if it failed.
+        error: What went wrong, if it failed.
+        wall_s: Seconds for the run, including its share of building.
+        step_s: Seconds spent in model steps.
+        build_s: Seconds spent building (or branching) the model.
+    """
+
+    scenario: str
+    replicate: int
+    status: str
+    frame: pd.DataFrame | None = None
+    error: str | None = None
+    wall_s: float = 0.0
+    step_s: float = 0.0
+    build_s: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def seed_label(seed: np.random.SeedSequence) -> str:
+    """``entropy:spawn.key`` of a seed sequence (the ``seed`` column)."""
+    return f"{seed.entropy}:{'.'.join(str(k) for k in seed.spawn_key)}"
+
+
+def build_model(task: ReplicateTask, spec: ScenarioSpec) -> DataFlowModel:
+    """The model of ``spec`` for this replicate, built afresh from the replicate's seed."""
+    return DataFlowModel(task.world, spec.schedule, params=dict(spec.params), n_firms=task.firms, rng=task.seed)
+
+
+def run_frame(
+    model: DataFlowModel, sums: list[tuple[int, np.ndarray]], spec: ScenarioSpec, task: ReplicateTask
+) -> pd.DataFrame:
+    """The run's tidy table: the model's metrics plus the income-group and development levels, with provenance.
+
+    Rows keep the model's order followed by the added levels' (the same for every run of a study).
+    """
+    metrics = model.metrics_frame()
+    groupings = economy_groupings(task.world)
+    frames = [metrics, grouped_metrics(sums, groupings), grouped_place_metrics(metrics, groupings, task.world.iso3)]
+    n = sum(len(f) for f in frames)
+    step = np.concatenate([f["step"].to_numpy(dtype=np.int64) for f in frames])
+    sched = spec.schedule
+    out = {
+        "scenario": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [spec.name]),
+        "replicate": np.full(n, task.replicate, dtype=np.int64),
+        "seed": pd.Categorical.from_codes(np.zeros(n, dtype=np.int8), [seed_label(task.seed)]),
+        "step": step,
+        "year": sched.start_year + step.astype(float) * sched.step_years,
+    }
+    for c in ("metric", "level", "group"):
+        out[c] = union_categoricals([pd.Categorical(f[c]) for f in frames])
+    out["value"] = np.concatenate([f["value"].to_numpy(dtype=float) for f in frames])
+    return pd.DataFrame(out)
+
+
+def _failure(spec: ScenarioSpec, task: ReplicateTask, exc: BaseException, started: float) -> RunOutput:
+    tail = "".join(traceback.format_exception(exc)[-3:]).strip()
+    logger.warning("run %s r%03d failed: %s", spec.name, task.replicate, exc)
+    return RunOutput(
+        spec.name,
+        task.replicate,
+        "failed",
+        error=f"{type(exc).__name__}: {exc}\n{tail}",
+        wall_s=time.perf_counter() - started,
+    )
+
+
+def run_replicate(task: ReplicateTask) -> list[RunOutput]:
+    """Run every scenario of ``task`` from the replicate's seed; a failed run does not stop the others.
+
+    Under warm start the baseline model is built once and each scenario branches from a copy of it
+    (``simulator.model.branching.branch``): the same numbers as building each afresh when the initial rules are
+    equal, without building the population and network again.
+    """
+    outputs: list[RunOutput] = []
+    base: DataFlowModel | None = None
+    base_build = 0.0
+    if task.warm_start:
+        from simulator.model.branching import branch
+
+        t0 = time.perf_counter()
+        try:
+            base = build_model(task, task.baseline)
+        except Exception as exc:  # the baseline cannot be built: every run of the replicate fails with its error
+            return [_failure(spec, task, exc, t0) for spec in task.scenarios]
+        base_build = (time.perf_counter() - t0) / len(task.scenarios)
+    for spec in task.scenarios:
+        started = time.perf_counter()
+        try:
+            if base is not None and spec.params == task.baseline.params:
+                model = branch(base, spec.schedule)
+            else:  # other parameters change the population and network: built afresh from the same seed
+                model = build_model(task, spec)
+            built = time.perf_counter()
+            sums = keep_economy_sums(model)
+            model.run(task.steps)
+            stepped = time.perf_counter()
+            frame = run_frame(model, sums, spec, task)
+        except Exception as exc:
+            outputs.append(_failure(spec, task, exc, started))
+            continue
+        end = time.perf_counter()
+        outputs.append(
+            RunOutput(
+                spec.name,
+                task.replicate,
+                "done",
+                frame=frame,
+                wall_s=end - started + base_build,
+                step_s=stepped - built,
+                build_s=built - started + base_build,
+            )
+        )
+    return outputs
