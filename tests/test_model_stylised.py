@@ -1,302 +1,556 @@
-"""Stylised facts of evidence.md as paired statistical tests (common random numbers: same seed, base vs reform).
+"""Stylised facts of ``docs/evidence.md`` as paired tests on the shipped world at the shipped defaults.
 
-Each fact is checked on the small world over ``REPS`` paired replicates. A fact holds when (i) at least
-``MIN_SIGN_SHARE`` of the pairs have the stated sign and (ii) the paired mean is more than ``Z`` standard errors
-from zero in that direction (a ≈ 99 % confidence interval, t with REPS − 1 = 15 d.f., that excludes zero).
+Design (docs/evidence.md, "How the facts are tested"):
 
-Variance reduction (documented in docs/model.md): the test world uses a lighter productivity tail through a
-parameter override (``TEST_PARAMS``: Pareto k = 8, revenue tail index 2 instead of 1.5), and effects are measured on
-aggregates of the treated economies or groups, averaged over the second half of the run.
+- World and parameters: ``load_world()`` (all economies) and ``PARAMETERS`` defaults; no parameter is overridden.
+  Every run starts from the status quo (``baseline_state``); a reform is a set of policy events at step 1.
+- Replicates: ``REPS`` pairs of runs with common random numbers (the same ``SeedSequence`` for the baseline and the
+  reform, so both share the burn-in and step 0), seeds ``SEED0`` … ``SEED0 + REPS − 1``, a block far from the
+  calibration seeds (1–8) and from every other test's.
+- Window: effects are window means over steps 2–21, i.e. years 1–5 after the reform (quarterly steps).
+- Measures are proportional: % changes of the reform against its paired baseline (percentage points for shares).
+- A fact holds when the 95 % t interval (15 d.f.) of the paired mean excludes zero on the stated side and, where
+  the evidence gives a magnitude, the paired mean lies in the evidence's band. A fact that fails at these settings
+  is ``xfail(strict=True)`` with its measured value in the reason; thresholds are never loosened.
+
+The numbers behind the xfail reasons and the status table of docs/evidence.md come from ``fact_table()``:
+``python -c "import sys; sys.path.insert(0, 'tests'); import test_model_stylised as t; print(t.fact_table())"``.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
+from functools import cache, lru_cache
 
 import numpy as np
 import pytest
-from test_model_fixtures import open_state, pair_events, regime_events, schedule, small_world
+from scipy import stats
+from test_model_fixtures import full_world, pair_events, regime_events, schedule
 
 from simulator.model import DataFlowModel
+from simulator.model.population import SizeClass
 from simulator.scenario.taxonomy import Regime
+from simulator.world.baseline import baseline_state
+from simulator.world.policy import PolicyEvent, PolicyState, regime_code
 
-N_FIRMS = 1500
-STEPS = 10
+N_FIRMS = 6000
 REPS = 16
-MIN_SIGN_SHARE = 0.85
-Z = 3.0
-TEST_PARAMS = {"pareto_shape": 8.0}
-IMPLEMENTERS = ("BRA", "ZAF", "IND")
+SEED0 = 20_000
+REFORM_STEP = 1
+STEPS = 21
+WINDOW = (2, 21)
+"""First and last step (inclusive) of the measurement window: years 1–5 after the reform at step 1."""
+CONFIDENCE = 0.95
+
+SEVERITY = (Regime.STORAGE_COPY, Regime.CONDITIONAL, Regime.STORAGE_CONDITIONAL, Regime.STORAGE_BAN)
+"""Fact 1's regimes in the order of rising losses the evidence gives."""
+PARTIAL_IMPLEMENTER = "BRA"
+PARTIAL_SECTORS = ("finance_payments", "ict_digital", "health")
+"""Fact 2: Brazil adds local storage (storage + conditional transfers) in three data-intensive sectors only."""
 HIGH_DATA = ("ict_digital", "finance_payments", "business_services")
 LOW_DATA = ("agri_mining", "manufacturing", "logistics")
-PARTIAL_SECTORS = ("finance_payments", "ict_digital", "health")
-SIZE_STEP = 3  # fact 3 (size): the reform applies at step 1; exporting status two steps later
-LARGER, SMALLER = ("medium", "large"), ("micro", "small")  # pre-reform size classes compared in fact 3 (size)
+SMALLER = (SizeClass.MICRO, SizeClass.SMALL)
+LARGER = (SizeClass.MEDIUM, SizeClass.LARGE)
+ADEQUACY_HUB = "EUU"
+ADEQUACY_PARTNERS = ("BRA", "MEX", "COL", "CHL", "PER")
+"""Fact 4: new EU adequacy decisions, the partners of ``scenarios/lac_conditional_adequacy.yaml``."""
+CONNECTED_INTERNET_PCT = 90.0
+"""Fact 6: internet use of every African economy in the connected counterfactual (Europe's level, ITU 2023)."""
+
+BAND_FACT2_LOSS = (0.1, 2.0)
+"""Fact 2: real-income loss of the implementer, % (ECIPE 2014: −0.1 to −1.7 % of GDP for enacted/proposed rules)."""
+BAND_FACT4_GAIN = (6.0, 14.0)
+"""Fact 4: bilateral digitally delivered services trade between members, % (CITP WP 006, 2023: +6 to +14 %)."""
+BAND_FACT5_SHARE = (10.0, 15.0)
+"""Fact 5: share of exposed firms that limit services, leave markets or significantly change operations, % (OECD–WTO
+2025: "just over 10 %")."""
 
 
-@pytest.fixture(scope="module")
-def world():
-    return small_world()
+# ---------------------------------------------------------------------------------------------------------- runs
+@dataclass
+class Record:
+    """What one run leaves for the facts (window means unless stated).
 
-
-def run(world, state, events=(), seed=0, params=None):
-    p = {**TEST_PARAMS, **(params or {})}
-    return DataFlowModel(world, schedule(state, tuple(events)), params=p, n_firms=N_FIRMS, rng=seed).run(STEPS)
-
-
-def tail_mean(model, metric, level, group, start=STEPS // 2):
-    df = model.metrics_frame()
-    sel = df[(df["metric"] == metric) & (df["level"] == level) & (df["group"] == group) & (df["step"] >= start)]
-    return float(np.nanmean(sel["value"].to_numpy(dtype=float)))
-
-
-def run_tracked(world, state, events=(), seed=0, params=None, start=STEPS // 2, end=STEPS):
-    """Run like ``run`` but step by step, keeping firm-level records by uid.
-
-    Returns the model, the firms at step 0 (``firms_frame``), their cross-border selling relations at step 0
-    (``selling_pairs``) and the firms' exports summed over steps ``start``..``end`` (uid-indexed Series).
+    Attributes:
+        real: Metric name → economy vector of its window mean (``real_income``, ``real_output``, ``real_investment``).
+        trade: Cross-border sales by origin × destination × seller sector, weighted (real firms).
+        dds: Digitally delivered services flows by origin × destination (services sectors, sales × seller δ).
+        uid: Firms alive at step 0 (shared by a pair: common random numbers).
+        weight, economy, size: Their agent weight, economy and size class at step 0.
+        sells_to: ``bool (firms, economies)``: the foreign economies each firm sells to at step 0 (a final-market
+            link there, or a buyer there in its supplier slots).
+        exporter: Whether the firm sells to any foreign economy at step 0.
+        exporting: Share of the window's steps in which the firm is alive and exports.
+        withdrew, exited, rehosted: By the end of the window: dropped a foreign market (its own choice), is no longer
+            alive, changed its hosting mode at some step of the window.
     """
-    p = {**TEST_PARAMS, **(params or {})}
-    m = DataFlowModel(world, schedule(state, tuple(events)), params=p, n_firms=N_FIRMS, rng=seed)
-    f0 = m.firms_frame().set_index("uid")
-    links0 = selling_pairs(m)
-    exports = None
-    m._run_end = STEPS
-    for t in range(1, STEPS + 1):
-        m.step()
-        if start <= t <= end:
-            x = m.firms_frame().set_index("uid")["exports"]
-            exports = x if exports is None else exports.add(x, fill_value=0.0)
-    return m, f0, links0, exports
+
+    real: dict[str, np.ndarray]
+    trade: np.ndarray
+    dds: np.ndarray
+    uid: np.ndarray
+    weight: np.ndarray
+    economy: np.ndarray
+    size: np.ndarray
+    exporter: np.ndarray
+    sells_to: np.ndarray
+    exporting: np.ndarray
+    withdrew: np.ndarray
+    exited: np.ndarray
+    rehosted: np.ndarray
 
 
-def selling_pairs(model):
-    """Distinct (seller uid, foreign destination) pairs a firm sells to: final-market links and supplier slots."""
-    f, net = model.firms, model.network
+def _cross_border(model: DataFlowModel, economy: np.ndarray, sector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """This step's cross-border sales, origin × destination × seller sector, and the dds flows origin × destination.
+
+    ``economy`` and ``sector`` are the slots' as trade saw them (copied before the step: exits and entry at the end of
+    a step can give a slot to a new firm after trade).
+    """
+    tr = model.trade
+    n_c, n_s = model.n_economies, model.n_sectors
+    seller = tr.sales_seller
+    o, d, s = economy[seller].astype(np.int64), tr.sales_dest.astype(np.int64), sector[seller].astype(np.int64)
+    value = tr.sales_revenue * tr.weight[seller]
+    foreign = o != d
+    cell = (o * n_c + d) * n_s + s
+    trade = np.bincount(cell[foreign], weights=value[foreign], minlength=n_c * n_c * n_s).reshape(n_c, n_c, n_s)
+    services = (model.world.sectors["kind"].to_numpy() == "services")[s]
+    dds_value = value * tr.sales_delta * services
+    dds = np.bincount((o * n_c + d)[foreign], weights=dds_value[foreign], minlength=n_c * n_c).reshape(n_c, n_c)
+    return trade, dds
+
+
+def _run(state: PolicyState, events: tuple[PolicyEvent, ...], seed: int) -> Record:
+    world = full_world()
+    m = DataFlowModel(world, schedule(state, events, horizon=STEPS), n_firms=N_FIRMS, rng=np.random.SeedSequence(seed))
+    f = m.firms
+    slot = np.flatnonzero(f.alive)
+    uid = f.uid[slot].copy()
+    # foreign links at step 0 from the network (the last burn-in trade predates its exits and entry): final markets,
+    # and buyers' supplier slots (the supplier sells to the buyer's economy)
+    net = m.network
+    sells = np.zeros((f.capacity, m.n_economies), bool)
     foreign = f.economy[net.mk_firm] != net.mk_dest
-    buyer, slot = np.nonzero((net.sup >= 0) & f.alive[:, None])
-    sup = net.sup[buyer, slot]
-    sup_foreign = f.economy[sup] != f.economy[buyer]
-    uid = np.concatenate([f.uid[net.mk_firm[foreign]], f.uid[sup[sup_foreign]]])
-    dest = np.concatenate([net.mk_dest[foreign], f.economy[buyer[sup_foreign]]]).astype(np.int64)
-    return np.unique(np.stack([uid, dest], axis=1), axis=0)
+    sells[net.mk_firm[foreign], net.mk_dest[foreign]] = True
+    buyer, j = np.nonzero((net.sup >= 0) & f.alive[: net.sup.shape[0], None])
+    sup = net.sup[buyer, j]
+    foreign = f.economy[sup] != f.economy[buyer]
+    sells[sup[foreign], f.economy[buyer[foreign]]] = True
+    hosting0 = f.hosting[slot].copy()
+    weight0, economy0, size0 = f.weight[slot].copy(), f.economy[slot].copy(), f.size[slot].copy()
+    trade_sum, dds_sum, n_window = 0.0, 0.0, 0
+    exporting = np.zeros(slot.size)
+    rehosted = np.zeros(slot.size, bool)
+    for t in range(1, STEPS + 1):
+        economy, sector = m.firms.economy.copy(), m.firms.sector.copy()
+        m.step()
+        if WINDOW[0] <= t <= WINDOW[1]:
+            trade, dds = _cross_border(m, economy, sector)
+            trade_sum, dds_sum, n_window = trade_sum + trade, dds_sum + dds, n_window + 1
+            same = m.firms.alive[slot] & (m.firms.uid[slot] == uid)
+            exports = np.zeros(slot.size)
+            exports[same] = m.accounts.exports[slot[same]]
+            exporting += same & (exports > 0)
+            rehosted |= same & (m.firms.hosting[slot] != hosting0)
+    f = m.firms
+    same = f.alive[slot] & (f.uid[slot] == uid)
+    df = m.metrics_frame()
+    df = df[(df["level"] == "economy") & df["step"].between(*WINDOW)]
+    real = {}
+    for metric in ("real_income", "real_output", "real_investment"):
+        sel = df[df["metric"] == metric].groupby("group", observed=True)["value"].mean()
+        real[metric] = sel.reindex(world.iso3).to_numpy(dtype=float)
+    return Record(
+        real=real,
+        trade=trade_sum / n_window,
+        dds=dds_sum / n_window,
+        uid=uid,
+        weight=weight0,
+        economy=economy0,
+        size=size0,
+        exporter=sells[slot].any(axis=1),
+        sells_to=sells[slot],
+        exporting=exporting / n_window,
+        withdrew=same & f.withdrew[slot],
+        exited=~same,
+        rehosted=rehosted,
+    )
 
 
-def clearly(diffs, sign):
-    """Whether paired differences have sign ``sign`` in ≥ MIN_SIGN_SHARE of pairs and a mean Z s.e. from zero."""
-    d = np.asarray(diffs, dtype=float) * sign
-    if d.size < 2 or not np.isfinite(d).all():
-        return False
-    se = d.std(ddof=1) / np.sqrt(d.size)
-    return bool((d > 0).mean() >= MIN_SIGN_SHARE and d.mean() > Z * se)
+@lru_cache(maxsize=1)
+def status_quo() -> PolicyState:
+    """The shipped status quo of the full world (``baseline_state``)."""
+    return baseline_state(full_world())
 
 
-def group_sum(model, metric, level, groups, start=STEPS // 2):
-    return sum(tail_mean(model, metric, level, g, start) for g in groups)
+def africa() -> list[str]:
+    world = full_world()
+    return [c for c in world.iso3 if world.economies.loc[c, "region"] == "AFR"]
 
 
-def price_level(model):
-    return float(np.mean([tail_mean(model, "price_index", "economy", c) for c in IMPLEMENTERS]))
+@lru_cache(maxsize=1)
+def connected() -> PolicyState:
+    """Fact 6's counterfactual context: the status quo with every African economy at ``CONNECTED_INTERNET_PCT``
+    internet use and full payment interoperability between African economies (PAPSS-style settlement for all)."""
+    world, state = full_world(), status_quo().copy()
+    idx = [world.index_of(c) for c in africa()]
+    state.internet_users_pct[idx] = CONNECTED_INTERNET_PCT
+    for a in idx:
+        for b in idx:
+            if a != b:
+                state.payment_interop[a, b] = 1.0
+    return state
 
 
-@pytest.fixture(scope="module")
-def severity_losses(world):
-    """Implementers' real-income loss (%) when three economies adopt each regime for every category and sector.
+def implementers() -> tuple[str, ...]:
+    """Fact 1 (and 3, 5): the economies whose status quo is ``open`` for every data category and sector.
 
-    Nominal final expenditure is exogenous (GDP), so an economy's real income moves inversely with its price index:
-    the loss is the rise of the implementers' mean price index. (Their value added can rise under a ban, which
-    shifts home demand from foreign to domestic firms; that is not a welfare gain.)
+    Only there does each of the four regimes tighten every rule (elsewhere storage-only would relax a conditional
+    rule), so the four reforms are comparable.
     """
-    base_state = open_state(world)
-    out = {}
-    bases = [run(world, base_state, seed=s) for s in range(REPS)]
-    base_out = [price_level(b) for b in bases]
-    for regime in (Regime.STORAGE_COPY, Regime.CONDITIONAL, Regime.STORAGE_CONDITIONAL, Regime.STORAGE_BAN):
-        ev = sum((regime_events(world, c, regime) for c in IMPLEMENTERS), ())
-        losses = []
-        for s in range(REPS):
-            r = price_level(run(world, base_state, ev, seed=s))
-            losses.append(100 * (r / base_out[s] - 1))
-        out[regime] = np.array(losses)
-    return out
+    world = full_world()
+    open_everywhere = np.all(status_quo().regime == regime_code(Regime.OPEN), axis=(1, 2))
+    return tuple(np.asarray(world.iso3)[open_everywhere])
 
 
-def test_fact1_losses_rise_with_severity(severity_losses):
-    order = (Regime.STORAGE_COPY, Regime.CONDITIONAL, Regime.STORAGE_CONDITIONAL, Regime.STORAGE_BAN)
-    assert clearly(severity_losses[Regime.STORAGE_COPY], +1)
-    for lo, hi in itertools.pairwise(order):
-        assert clearly(severity_losses[hi] - severity_losses[lo], +1), (lo, hi, severity_losses)
+def adequacy_events() -> tuple[PolicyEvent, ...]:
+    """New EU adequacy decisions: the EU_ADEQUACY bloc's transfer waiver between the EU and each partner, both ways
+    (the hub rule of ``simulator.world.baseline``: not among the partners)."""
+    world = full_world()
+    waiver = float(world.agreement_effects.loc["EU_ADEQUACY", "transfer_waiver"])
+    hub = world.index_of(ADEQUACY_HUB)
+    out = []
+    for p in ADEQUACY_PARTNERS:
+        c = world.index_of(p)
+        out += [PolicyEvent(REFORM_STEP, hub, "transfer_waiver", (c,), waiver)]
+        out += [PolicyEvent(REFORM_STEP, c, "transfer_waiver", (hub,), waiver)]
+    return tuple(out)
 
 
-def test_fact2_unilateral_localisation_costs_output_and_investment_falls_more(world):
-    base_state = open_state(world)
-    ev = regime_events(world, "BRA", Regime.STORAGE_CONDITIONAL, sectors=PARTIAL_SECTORS)
-    d_out, d_inv = [], []
-    for s in range(REPS):
-        b, r = run(world, base_state, seed=s), run(world, base_state, ev, seed=s)
-        ob, orf = tail_mean(b, "real_output", "economy", "BRA"), tail_mean(r, "real_output", "economy", "BRA")
-        # both deflated by the same price index: real output against real investment (GTAP's investment is real)
-        ib, irf = tail_mean(b, "real_investment", "economy", "BRA"), tail_mean(r, "real_investment", "economy", "BRA")
-        d_out.append(100 * (orf - ob) / ob)
-        d_inv.append(100 * (irf - ib) / ib)
+def reform_events(name: str) -> tuple[PolicyEvent, ...]:
+    """The policy events of each named reform (all at ``REFORM_STEP``)."""
+    world = full_world()
+    if name == "none":
+        return ()
+    if name in {r.value for r in SEVERITY}:
+        return sum((regime_events(world, c, Regime(name), step=REFORM_STEP) for c in implementers()), ())
+    if name == "partial":
+        return regime_events(
+            world, PARTIAL_IMPLEMENTER, Regime.STORAGE_CONDITIONAL, step=REFORM_STEP, sectors=PARTIAL_SECTORS
+        )
+    if name == "adequacy":
+        return adequacy_events()
+    if name == "african_club":
+        return pair_events(world, africa(), "transfer_waiver", 1.0, step=REFORM_STEP)
+    raise KeyError(name)
+
+
+STATES = {"status_quo": status_quo, "connected": connected}
+
+
+@cache
+def run(state: str, reform: str, rep: int) -> Record:
+    """The run of replicate ``rep`` (seed ``SEED0 + rep``) from the named state under the named reform (cached)."""
+    return _run(STATES[state](), reform_events(reform), SEED0 + rep)
+
+
+def pairs(reform: str, state: str = "status_quo", base: str = "none") -> list[tuple[Record, Record]]:
+    """The ``REPS`` (baseline, reform) pairs of a reform."""
+    return [(run(state, base, r), run(state, reform, r)) for r in range(REPS)]
+
+
+# ---------------------------------------------------------------------------------------------------- statistics
+@dataclass(frozen=True)
+class Effect:
+    """Paired differences of one measure over the replicates, with their mean and t interval."""
+
+    values: np.ndarray
+    unit: str = "%"
+
+    @property
+    def mean(self) -> float:
+        return float(self.values.mean())
+
+    @property
+    def half_width(self) -> float:
+        n = self.values.size
+        return float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * self.values.std(ddof=1) / np.sqrt(n))
+
+    @property
+    def interval(self) -> tuple[float, float]:
+        return self.mean - self.half_width, self.mean + self.half_width
+
+    def positive(self) -> bool:
+        """The interval lies above zero."""
+        return bool(np.isfinite(self.values).all() and self.interval[0] > 0)
+
+    def within(self, band: tuple[float, float]) -> bool:
+        """Above zero (interval) and its mean inside ``band``."""
+        return self.positive() and band[0] <= self.mean <= band[1]
+
+    def __str__(self) -> str:
+        lo, hi = self.interval
+        k = int((self.values > 0).sum())
+        return f"{self.mean:+.2f} {self.unit} [{lo:+.2f}, {hi:+.2f}], {k}/{self.values.size} pairs > 0"
+
+
+def pct(new: float, old: float) -> float:
+    return 100.0 * (new / old - 1.0)
+
+
+def _idx(codes) -> np.ndarray:
+    world = full_world()
+    return np.array([world.index_of(c) for c in codes], dtype=int)
+
+
+def _sectors(codes) -> np.ndarray:
+    return np.array([full_world().sector_codes.index(s) for s in codes], dtype=int)
+
+
+# --------------------------------------------------------------------------------------------------------- facts
+def fact1_loss(regime: Regime) -> Effect:
+    """Implementers' real-income loss (%, window mean of their summed real income) when each adopts ``regime``."""
+    idx = _idx(implementers())
+    loss = [-pct(r.real["real_income"][idx].sum(), b.real["real_income"][idx].sum()) for b, r in pairs(regime.value)]
+    return Effect(np.array(loss))
+
+
+def fact2_effects() -> dict[str, Effect]:
+    """Brazil's partial localisation: its real-income loss (%), the % changes of its real output and real investment,
+    and ``investment_gap``: the output change minus the investment change (pp; > 0 when investment falls more)."""
+    c = full_world().index_of(PARTIAL_IMPLEMENTER)
+    loss, d_out, d_inv = [], [], []
+    for b, r in pairs("partial"):
+        loss.append(-pct(r.real["real_income"][c], b.real["real_income"][c]))
+        d_out.append(pct(r.real["real_output"][c], b.real["real_output"][c]))
+        d_inv.append(pct(r.real["real_investment"][c], b.real["real_investment"][c]))
     d_out, d_inv = np.array(d_out), np.array(d_inv)
-    assert clearly(d_out, -1), d_out
-    assert -2.0 < d_out.mean() < -0.1, d_out  # evidence.md: order 0.1–2 % for partial measures
-    assert clearly(d_out - d_inv, +1), (d_out, d_inv)  # investment falls more than output
+    return {
+        "loss": Effect(np.array(loss)),
+        "real_output": Effect(d_out),
+        "real_investment": Effect(d_inv),
+        "investment_gap": Effect(d_out - d_inv, "pp"),
+    }
 
 
-def fact3_gaps(world):
-    """Exports fall more in data-intensive sectors, and small firms leave export markets more, when USA, EUU and CHN
-    adopt transfer conditions.
+def _exposed(rec: Record, idx: np.ndarray) -> np.ndarray:
+    """Firms exposed to rules of the economies ``idx``: selling there at step 0, or based there and exporting."""
+    return rec.sells_to[:, idx].any(axis=1) | (np.isin(rec.economy, idx) & rec.exporter)
 
-    Sectors: the change in exports of the sector metric, low-data minus high-data sectors (pp).
 
-    Size: the extensive margin the evidence is about (OECD–WTO 2025: small firms more often limit services or leave
-    markets). Among the firms that export at step 0, grouped by their size class at step 0 (before the reform) and
-    followed by uid, the share still exporting at step ``SIZE_STEP`` (two steps after the reform; an exiter is not
-    exporting), reform minus baseline, medium/large minus micro/small (pp). Entrants, which have no pre-reform
-    class, are left out. Measured at the firms' first responses because later steps add entry, exit and network
-    churn that common random numbers no longer pair (docs/model.md, Stylised facts). Also returned, for the record:
-    the change in export value of the same classes (medium/large − micro/small, pp), which is negative because larger
-    firms sell more in the large reforming markets.
+def fact3_effects() -> dict[str, Effect]:
+    """Conditional transfers in the implementers (fact 1's run).
+
+    ``sectors``: % change of the implementers' cross-border trade (exports + imports) in data-light sectors minus
+    that in data-intensive sectors (pp). ``size``: among exposed firms exporting at step 0, % change of the share
+    still exporting (window mean, weighted), medium/large minus micro/small (pp).
     """
-    base_state = open_state(world)
-    ev = sum((regime_events(world, c, Regime.CONDITIONAL) for c in ("USA", "EUU", "CHN")), ())
-    gap_sector, gap_size, gap_value = [], [], []
-    for s in range(REPS):
-        b, f0, _, xb = run_tracked(world, base_state, seed=s, start=SIZE_STEP, end=SIZE_STEP)
-        r, _, _, xr = run_tracked(world, base_state, ev, seed=s, start=SIZE_STEP, end=SIZE_STEP)
+    idx = _idx(implementers())
+    hi, lo = _sectors(HIGH_DATA), _sectors(LOW_DATA)
+    sectors, size = [], []
+    for b, r in pairs(Regime.CONDITIONAL.value):
 
-        def pct(level, groups, b=b, r=r):
-            x0 = sum(tail_mean(b, "exports", level, g) for g in groups)
-            return 100 * (sum(tail_mean(r, "exports", level, g) for g in groups) - x0) / x0
+        def trade(rec, sec):
+            t = rec.trade[:, :, sec]
+            return t[idx].sum() + t[:, idx].sum() - t[np.ix_(idx, idx)].sum()
 
-        def participation(classes, f0=f0, xb=xb, xr=xr):
-            uids = f0.index[f0["size"].isin(classes) & (f0["exports"] > 0)]
-            still_b = (xb.reindex(uids, fill_value=0.0) > 0).mean()
-            still_r = (xr.reindex(uids, fill_value=0.0) > 0).mean()
-            return 100 * (still_r - still_b)
+        sectors.append(pct(trade(r, lo), trade(b, lo)) - pct(trade(r, hi), trade(b, hi)))
+        cohort = _exposed(b, idx) & b.exporter
 
-        def pct_size(classes, f0=f0, xb=xb, xr=xr):
-            uids = f0.index[f0["size"].isin(classes)]
-            x0 = xb.reindex(uids, fill_value=0.0).sum()
-            return 100 * (xr.reindex(uids, fill_value=0.0).sum() - x0) / x0
+        def still(rec, classes, cohort=cohort):
+            sel = cohort & np.isin(rec.size, classes)
+            return (rec.exporting[sel] * rec.weight[sel]).sum() / rec.weight[sel].sum()
 
-        gap_sector.append(pct("sector", LOW_DATA) - pct("sector", HIGH_DATA))
-        gap_size.append(participation(LARGER) - participation(SMALLER))
-        gap_value.append(pct_size(LARGER) - pct_size(SMALLER))
-    return np.array(gap_sector), np.array(gap_size), np.array(gap_value)
+        size.append(pct(still(r, LARGER), still(b, LARGER)) - pct(still(r, SMALLER), still(b, SMALLER)))
+    return {"sectors": Effect(np.array(sectors), "pp"), "size": Effect(np.array(size), "pp")}
+
+
+def fact4_gain() -> Effect:
+    """% change of digitally delivered services trade between the EU and the new adequacy partners (both ways)."""
+    hub, part = full_world().index_of(ADEQUACY_HUB), _idx(ADEQUACY_PARTNERS)
+
+    def bilateral(rec):
+        return rec.dds[hub, part].sum() + rec.dds[part, hub].sum()
+
+    return Effect(np.array([pct(bilateral(r), bilateral(b)) for b, r in pairs("adequacy")]))
+
+
+def fact5_effects() -> dict[str, Effect]:
+    """Conditional transfers in the implementers: the exposed firms' responses by the end of the window (pp).
+
+    ``response``: excess share (reform − baseline, weighted by real firms) of exposed firms that withdrew from a
+    foreign market, exited, or changed their hosting mode (limit services, leave markets, significantly change
+    operations). ``non_exit``: the response excess minus the exit excess (responses other than exit). Also the
+    excess of each response alone (``withdrew``, ``exited``, ``rehosted``).
+    """
+    idx = _idx(implementers())
+    out: dict[str, list[float]] = {k: [] for k in ("response", "non_exit", "withdrew", "exited", "rehosted")}
+    for b, r in pairs(Regime.CONDITIONAL.value):
+        exposed = _exposed(b, idx)
+        w = b.weight[exposed]
+
+        def excess(flag, exposed=exposed, w=w, b=b, r=r):
+            return 100.0 * ((flag(r)[exposed] * w).sum() - (flag(b)[exposed] * w).sum()) / w.sum()
+
+        out["response"].append(excess(lambda rec: rec.withdrew | rec.exited | rec.rehosted))
+        out["non_exit"].append(out["response"][-1] - excess(lambda rec: rec.exited))
+        for k in ("withdrew", "exited", "rehosted"):
+            out[k].append(excess(lambda rec, k=k: getattr(rec, k)))
+    return {k: Effect(np.array(v), "pp") for k, v in out.items()}
+
+
+def fact6_effect() -> dict[str, Effect]:
+    """% response of intra-African dds trade to an African transfer-waiver club, connected minus status quo (pp)."""
+    idx = _idx(africa())
+
+    def intra(rec):
+        return rec.dds[np.ix_(idx, idx)].sum()
+
+    low = [pct(intra(r), intra(b)) for b, r in pairs("african_club")]
+    high = [pct(intra(r), intra(b)) for b, r in pairs("african_club", state="connected")]
+    return {
+        "status_quo": Effect(np.array(low)),
+        "connected": Effect(np.array(high)),
+        "difference": Effect(np.array(high) - np.array(low), "pp"),
+    }
+
+
+def fact_table() -> str:
+    """Every measured effect, one line each (the source of docs/evidence.md's status table and the xfail reasons)."""
+    lines = [f"{N_FIRMS} agents, {REPS} pairs, seeds {SEED0}-{SEED0 + REPS - 1}, window steps {WINDOW[0]}-{WINDOW[1]}"]
+    lines.append(f"implementers: {', '.join(implementers())}")
+    for regime in SEVERITY:
+        lines.append(f"fact 1 loss {regime.value}: {fact1_loss(regime)}")
+    for lo, hi in itertools.pairwise(SEVERITY):
+        lines.append(f"fact 1 {hi.value} - {lo.value}: {Effect(fact1_loss(hi).values - fact1_loss(lo).values, 'pp')}")
+    for group in (fact2_effects(), fact3_effects(), {"gain": fact4_gain()}, fact5_effects(), fact6_effect()):
+        for key, eff in group.items():
+            lines.append(f"{key}: {eff}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------------- tests
+@pytest.fixture(scope="module")
+def fact1():
+    return {regime: fact1_loss(regime) for regime in SEVERITY}
+
+
+def test_fact1_storage_only_already_costs_the_implementers(fact1):
+    assert fact1[Regime.STORAGE_COPY].positive(), str(fact1[Regime.STORAGE_COPY])
+
+
+@pytest.mark.parametrize(("milder", "stricter"), list(itertools.pairwise(SEVERITY)), ids=str)
+def test_fact1_losses_rise_with_severity(fact1, milder, stricter):
+    step = Effect(fact1[stricter].values - fact1[milder].values, "pp")
+    assert step.positive(), (str(fact1[milder]), str(fact1[stricter]), str(step))
 
 
 @pytest.fixture(scope="module")
-def fact3(world):
-    return fact3_gaps(world)
+def fact2():
+    return fact2_effects()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21): Brazil's real-income loss +0.09 % "
+    "[-0.26, +0.44] (95 % CI), 8/16 pairs > 0, against 0.1-2 %: local storage added in three data-intensive sectors "
+    "of an economy that already has transfer conditions moves its income by less than the paired noise; real "
+    "investment does fall (-0.99 % [-1.49, -0.49]), real output does not measurably",
+)
+def test_fact2_partial_localisation_costs_the_implementer_0_1_to_2_percent(fact2):
+    assert fact2["loss"].within(BAND_FACT2_LOSS), str(fact2["loss"])
+
+
+def test_fact2_investment_falls_more_than_output(fact2):
+    assert Effect(-fact2["real_investment"].values).positive(), str(fact2["real_investment"])
+    assert fact2["investment_gap"].positive(), (str(fact2["real_output"]), str(fact2["real_investment"]))
+
+
+@pytest.fixture(scope="module")
+def fact3():
+    return fact3_effects()
 
 
 def test_fact3_effects_concentrate_in_data_intensive_sectors(fact3):
-    assert clearly(fact3[0], +1), fact3[0]
+    assert fact3["sectors"].positive(), str(fact3["sectors"])
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21; CHL, XEA, QAT adopt conditional "
+    "transfers): exposed exporters still exporting, % change medium/large minus micro/small +0.67 pp [-0.13, +1.47], "
+    "12/16 pairs > 0. The gap is small and at the edge of detection: +1.67 pp [+0.87, +2.47] on seeds 21000-21015, "
+    "+0.30 pp [-1.61, +2.22] with the USA as implementer. About 93 % of the exposed firms already sell to a market "
+    "with transfer conditions at step 0 and so already pay the per-firm fixed compliance F1, the channel that hits "
+    "small firms harder",
+)
 def test_fact3_effects_concentrate_in_small_firms(fact3):
-    # small exporters stop exporting more often than large ones (per-firm fixed compliance, docs/model.md)
-    assert clearly(fact3[1], +1), fact3[1]
+    assert fact3["size"].positive(), str(fact3["size"])
 
 
-def club_exports(model, members):
-    idx = np.array([model.world.index_of(c) for c in members])
-    tr, f = model.trade, model.firms
-    o = f.economy[tr.sales_seller]
-    inside = np.isin(o, idx) & np.isin(tr.sales_dest, idx) & (o != tr.sales_dest)
-    return tr.sales_revenue[inside].sum()
+@pytest.fixture(scope="module")
+def fact4():
+    return fact4_gain()
 
 
-def test_fact4_clubs_raise_trade_between_members(world):
-    members = ["BRA", "ARG", "MEX", "CHL"]
-    state = open_state(world)
-    state.regime[:] = 2  # conditional everywhere
-    ev = pair_events(world, members, "transfer_waiver", 1.0)
-    gains = []
-    for s in range(REPS):
-        # mean over steps STEPS // 2..STEPS, like every other fact (one step is at the mercy of one supplier switch)
-        b = club_exports_tail(world, state, (), s, members)
-        r = club_exports_tail(world, state, ev, s, members)
-        gains.append(100 * (r / b - 1))
-    assert clearly(gains, +1), gains
+def test_fact4_adequacy_raises_bilateral_dds_trade(fact4):
+    assert fact4.positive(), str(fact4)
 
 
-def fact5_shares(world, state, seed, reformers=("USA", "EUU")):
-    """Share of the firms exposed to the reform that withdrew from an exposed market or exited, reform and baseline.
-
-    Exposed firms: alive at step 0 and selling (to final demand or to firms) in a reforming economy, or based in one and
-    exporting (the exporter's transfer rule applies to its outbound data). By step STEPS a firm has withdrawn when it
-    chose to stop serving a foreign market (``Firms.withdrew``: a final market dropped, or a buyer economy given up by
-    a supplier; buyers switching away from it are not its choice), and has exited when it is no longer alive. Both
-    runs share step 0 (common random numbers), so the two shares are over the same firms.
-    """
-    ev = sum((regime_events(world, c, Regime.CONDITIONAL) for c in reformers), ())
-    idx = np.array([world.index_of(c) for c in reformers])
-    out = []
-    for events in (ev, ()):
-        m, f0, links0, _ = run_tracked(world, state, events, seed=seed)
-        code = {c: i for i, c in enumerate(world.iso3)}
-        home = np.array([code[c] for c in f0.loc[links0[:, 0], "economy"]], dtype=int)
-        exposed = np.isin(links0[:, 1], idx) | np.isin(home, idx)
-        links = links0[exposed]
-        f = m.firms
-        alive_now = set(f.uid[f.alive].tolist())
-        withdrew = set(f.uid[f.alive & f.withdrew].tolist())
-        firms = np.unique(links[:, 0])
-        gone = sum(1 for u in firms.tolist() if u in withdrew or u not in alive_now)
-        out.append(gone / firms.size)
-    return out[0], out[1]
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21): EU-BRA/MEX/COL/CHL/PER dds trade "
+    "+25.9 % [+10.4, +41.4], 15/16 pairs > 0 (+28.8 % [+20.5, +37.0] on seeds 21000-21015), against +6-14 %: "
+    "kappa_conditional is set so that adequacy cuts digital trade costs by ~9 % (the CITP paper's cost equivalent), "
+    "and with sigma = 5 (trade elasticity 4) a 9 % cost cut raises trade by ~25-40 %; the paper's 6-14 % and 'up to "
+    "9 %' imply a trade elasticity of ~1.5",
+)
+def test_fact4_adequacy_raises_bilateral_dds_trade_by_6_to_14_percent(fact4):
+    assert fact4.within(BAND_FACT4_GAIN), str(fact4)
 
 
-def test_fact5_most_firms_absorb_compliance_costs_a_minority_withdraw(world):
-    base_state = open_state(world)
-    excess, reform_share = [], []
-    for s in range(REPS):
-        r, b = fact5_shares(world, base_state, s)
-        excess.append(r - b)
-        reform_share.append(r)
-    excess = np.array(excess)
-    assert clearly(excess, +1), excess
-    # most exposed firms absorb the cost: the extra withdrawals/exits are a minority (evidence.md: ≈ 10 %)
-    assert excess.mean() < 0.25, excess
-    assert np.mean(reform_share) < 0.5, reform_share
+@pytest.fixture(scope="module")
+def fact5():
+    return fact5_effects()
 
 
-def club_exports_tail(world, state, events, seed, members, start=STEPS // 2):
-    """Cross-border sales among ``members``, averaged over steps ``start``..``STEPS`` (like every other fact).
-
-    A single step's value is at the mercy of one supplier switch at a giant buyer (docs/model.md, fact 6).
-    """
-    p = dict(TEST_PARAMS)
-    m = DataFlowModel(world, schedule(state, tuple(events)), params=p, n_firms=N_FIRMS, rng=seed)
-    m._run_end = STEPS
-    out = []
-    for t in range(1, STEPS + 1):
-        m.step()
-        if t >= start:
-            out.append(club_exports(m, members))
-    return float(np.mean(out))
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, by step 21; CHL, XEA, QAT adopt conditional "
+    "transfers): excess share of exposed firms that withdrew from a market, exited or changed hosting -0.25 pp "
+    "[-1.91, +1.41], 10/16 pairs > 0 (withdrew -0.34, exited +0.09, rehosted 0.00), against 10-15 %: about 93 % of "
+    "the exposed firms already sell to a market with transfer conditions at step 0 (the status quo is conditional "
+    "almost everywhere), a transfer condition never makes a firm change its hosting, and the baseline's own churn "
+    "(about 10 % withdraw and 16 % exit in five years) swamps the rest; with the USA as implementer -0.83 pp "
+    "[-2.56, +0.91], on seeds 21000-21015 +0.54 pp [-0.56, +1.64]",
+)
+def test_fact5_just_over_10_percent_of_exposed_firms_limit_services_leave_or_change_operations(fact5):
+    assert fact5["response"].within(BAND_FACT5_SHARE), str(fact5["response"])
 
 
-def test_fact6_connectivity_and_payment_interop_condition_africa_response(world):
-    africa = [c for c in world.iso3 if world.economies.loc[c, "region"] == "AFR"]
-    state = open_state(world)
-    state.regime[:] = 2
-    state.payment_interop[:] = 0.0
-    connected = state.copy()
-    for c in africa:
-        connected.internet_users_pct[world.index_of(c)] = 90.0
-    for a in africa:
-        for b in africa:
-            if a != b:
-                connected.payment_interop[world.index_of(a), world.index_of(b)] = 1.0
-    ev = pair_events(world, africa, "transfer_waiver", 1.0)
-    diff = []
-    for s in range(REPS):
-        low = club_exports_tail(world, state, ev, s, africa) - club_exports_tail(world, state, (), s, africa)
-        high = club_exports_tail(world, connected, ev, s, africa) - club_exports_tail(world, connected, (), s, africa)
-        diff.append(high - low)
-    assert clearly(diff, +1), diff
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured (same runs): responses other than exit -0.34 pp [-1.82, +1.15], 11/16 pairs > 0: there is no "
+    "response to split (see the fact 5 share test)",
+)
+def test_fact5_exits_are_only_part_of_the_response(fact5):
+    assert fact5["non_exit"].positive(), (str(fact5["response"]), str(fact5["non_exit"]))
+
+
+@pytest.fixture(scope="module")
+def fact6():
+    return fact6_effect()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21): response of intra-African dds trade "
+    "to an African transfer-waiver club +15.8 % [+7.8, +23.7] in the status quo and +14.0 % [+10.7, +17.4] with 90 % "
+    "internet use and full payment interoperability; difference -1.7 pp [-11.3, +7.8], 10/16 pairs > 0 (-2.6 pp "
+    "[-12.0, +6.9] on seeds 21000-21015). Each channel alone lowers the response (connectivity only -7.7 pp "
+    "[-16.9, +1.5], interoperability only -9.9 pp [-18.2, -1.7]): where intra-African trade is already larger, the "
+    "waiver raises it proportionally less; the mechanism is not yet diagnosed",
+)
+def test_fact6_connectivity_and_payment_interop_raise_africa_response(fact6):
+    assert fact6["difference"].positive(), (str(fact6["status_quo"]), str(fact6["connected"]))

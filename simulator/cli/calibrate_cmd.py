@@ -45,7 +45,7 @@ def calibrate(
     steps: int = typer.Option(DEFAULT_STEPS, "--steps", min=1, help="Steps per replicate."),
     data_dir: Path | None = typer.Option(None, "--data", help="Directory with the world data (default: data/)."),
 ) -> None:
-    """Run the status-quo baseline and compare it with the calibration targets of evidence.md.
+    """Run the status-quo baseline and compare it with the calibration targets of docs/evidence.md.
 
     Shows, per target (and per value of the varied parameter), the mean over replicates with its range and the
     tolerance band that tests/test_model_calibration.py enforces at the defaults.

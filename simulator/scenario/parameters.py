@@ -149,13 +149,13 @@ PARAMETERS = ParameterSet(
         Parameter(
             "fixed_compliance", "F₀", "share of median firm revenue per market per step", 0.0002, 0.0, 0.5,
             "Fixed compliance cost per foreign market with a transfer rule (final-market or firm-to-firm sales), the same for every firm size",
-            A + "calibrated with F₁ so that ≈ 10–15 % of the firms exposed to new transfer conditions withdraw from a market or exit (OECD–WTO 2025: > 10 % limit services, leave markets or change operations); small next to f_x because it is paid on every buyer economy a supplier serves, and most fixed compliance is per firm (F₁)",
+            A + "calibrated with F₁ so that ≈ 10–15 % of the firms exposed to new transfer conditions withdraw from a market or exit (OECD–WTO 2025: > 10 % limit services, leave markets or change operations; not reproduced on the shipped world, docs/evidence.md); small next to f_x because it is paid on every buyer economy a supplier serves, and most fixed compliance is per firm (F₁)",
             "compliance",
         ),
         Parameter(
             "firm_fixed_compliance", "F₁", "share of median firm revenue per firm per step", 0.0035, 0.0, 0.5,
             "Per-firm fixed compliance cost (legal basis, data-protection officer, transfer contracts), paid once per step by a firm that serves any foreign destination with a transfer rule, at the strictest such rule; the same money for every firm size",
-            A + "calibrated with F₀ so that ≈ 10–15 % of exposed firms withdraw or exit (stylised fact 5: 12 % on the test world; 0.005 gave 14 % but made the Africa response of fact 6 noisier) with the data-management cost share ≈ 11 %; model-sketch: fixed compliance is the same money for a micro and a large firm; OECD–WTO 2025: small firms more often limit services or leave markets",
+            A + "calibrated with F₀ so that ≈ 10–15 % of exposed firms withdraw or exit (stylised fact 5: 12 % on the former 14-economy test world from an all-open state, not reproduced on the shipped world, docs/evidence.md; 0.005 gave 14 % but made the Africa response of fact 6 noisier) with the data-management cost share ≈ 11 %; assumption: fixed compliance is the same money for a micro and a large firm; OECD–WTO 2025: small firms more often limit services or leave markets",
             "compliance",
         ),
         Parameter(
@@ -185,7 +185,7 @@ PARAMETERS = ParameterSet(
         Parameter(
             "pi0", "π₀", "1 (ad valorem)", 0.15, 0.0, 0.2,
             "Cross-border payment cost at full correspondent-banking friction",
-            A + "calibrated to the intra-African share of African exports (≈ 15–18 %); > 80 % of intra-African payments are routed through banks outside Africa, up to USD 5 bn a year in fees (evidence.md)",
+            A + "calibrated to the intra-African share of African exports (≈ 15–18 %); > 80 % of intra-African payments are routed through banks outside Africa, up to USD 5 bn a year in fees (Afreximbank on PAPSS; docs/evidence.md)",
             "payments",
         ),
         Parameter(
@@ -377,7 +377,7 @@ PARAMETERS = ParameterSet(
         Parameter(
             "dds_capability_lac", "K_LAC", "1", 0.7, 0.05, 2.0,
             "Digital-services supply capability of Latin America and the Caribbean: productivity of a services firm there with data intensity δ also scales with K_LAC^δ",
-            "calibrated residual: the one free parameter fitted to LAC ≈ 2 % of world DDS exports (WTO 2023; evidence.md), "
+            "calibrated residual: the one free parameter fitted to LAC ≈ 2 % of world DDS exports (WTO 2023; docs/evidence.md), "
             "after income, internet use and broadband left LAC at 3.1–4.3 % (docs/model.md, Calibration). It stands "
             "for what the data in data/ do not measure (digital skills, language, time zones, export networks). Full "
             "world, 5,000 firms, 8 steps, seeds 1–8: 1.0 → LAC ≈ 4.3 %, 0.75 → 2.2 %, 0.7 → 1.9 %, 0.6 → 1.5 %",
