@@ -73,7 +73,7 @@ def test_headline_and_provenance_content(page: str) -> None:
     assert res["command"] in page.replace("&#39;", "'")
     assert "Nigeria Data Protection Act 2023" in page  # legal references from the scenario header
     assert "Built by the test fixture writer" in page  # a fixture folder says it is not a study result
-    assert "Glossary" in page and "Mean firm productivity φ" in page
+    assert "Glossary" in page and "Output-weighted mean effective productivity" in page
 
 
 def _hostile_copy(tmp_path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Baseline calibration targets (``evidence.md``) and runs that measure them, alone or over a grid of parameters.
+"""Baseline calibration targets (``docs/evidence.md``) and runs that measure them, alone or over a grid of parameters.
 
 The targets are read from a run's tidy metrics at its last step; ``measure`` runs the status-quo baseline of a world
 for several seeds, and ``grid`` repeats that for each value of one parameter. ``tests/test_model_calibration.py``
@@ -39,8 +39,8 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("africa_dds_share", "Africa ≈ 1 % of world DDS exports", 0.5, 2.0, "WTO 2023 (evidence.md, S)"),
-    Target("lac_dds_share", "LAC ≈ 2 % of world DDS exports", 1.0, 4.0, "WTO 2023 (evidence.md, S)"),
+    Target("africa_dds_share", "Africa ≈ 1 % of world DDS exports", 0.5, 2.0, "WTO 2023 (docs/evidence.md, S)"),
+    Target("lac_dds_share", "LAC ≈ 2 % of world DDS exports", 1.0, 4.0, "WTO 2023 (docs/evidence.md, S)"),
     Target("intra_africa_share", "intra-African share of African exports ≈ 15–18 %", 12.0, 22.0, "Afreximbank (S)"),
     Target(
         "data_management_share",

@@ -4,7 +4,7 @@ Each parameter is declared exactly once here, with its unit, default, allowed ra
 "assumption" with the reasoning). The scenario schema (overrides), ``dlsim params``, ``docs/parameters.md`` and the
 JSON Schema are all generated from ``PARAMETERS``; the model reads values by name and holds no numbers of its own.
 
-Symbols follow ``../shared/design/model-sketch.md``.
+Symbols follow ``docs/model.md``.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ schema and the model all import these names from this module, so they never drif
 
 The regime taxonomy follows OECD (2022) *A Preliminary Mapping of Data Localisation Measures* (storage-only,
 storage with conditional transfer, storage with flow prohibition), extended by the flow-condition case without a
-storage rule and by the "no regulation" case (see ``docs`` and ``../shared/design/evidence.md``).
+storage rule and by the "no regulation" case (see ``docs/evidence.md``).
 """
 
 from __future__ import annotations
