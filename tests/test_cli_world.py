@@ -72,7 +72,9 @@ def test_world_bad_data_is_one_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="make not installed")
-@pytest.mark.parametrize(("target", "expected"), [("run", "dlsim compare scenarios/baseline.yaml"), ("test", "-m pytest")])
+@pytest.mark.parametrize(
+    ("target", "expected"), [("run", "dlsim compare scenarios/baseline.yaml"), ("test", "-m pytest")]
+)
 def test_readme_commands_are_make_targets(target: str, expected: str) -> None:
     readme = (ROOT / "README.md").read_text()
     assert f"make {target}" in readme
