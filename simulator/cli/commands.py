@@ -6,5 +6,6 @@ from simulator.cli import (
     metrics_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     scenario_cmd,  # noqa: F401
+    sweep_cmd,  # noqa: F401
     world_cmd,  # noqa: F401
 )
