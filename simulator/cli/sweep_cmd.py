@@ -122,7 +122,10 @@ def show_sweep(res: SweepResult) -> None:
             continue
         table = table.head(SHOWN_FACTORS)
         formats = {c: "+.4g" for c in table.columns if c != "factor" and pd.api.types.is_numeric_dtype(table[c])}
-        console.print(frame_table(table, title=f"{metric} (world): factors by influence", formats=formats))
+        r2 = res.r2(metric)
+        fit = "" if r2 is None else f" (regression R2 {r2:.2f})"
+        console.print(f"[bold]{escape(metric)}[/] (world, last year): factors by influence{fit}", highlight=False)
+        console.print(frame_table(table, formats=formats))
     for note in res.notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     console.print(

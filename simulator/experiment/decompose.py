@@ -108,11 +108,12 @@ def _describe(section: str, item: Any) -> str:
 
 
 def lever_components(baseline: Any, reform: Any) -> list[Component]:
-    """The provisions by which ``reform`` differs from ``baseline``, in the reform's order.
+    """The provisions by which ``reform`` differs from ``baseline``, by section and in the reform's order.
 
-    An item is shared when an equal item is in the same section of both; a reform item whose ``id`` matches a
-    baseline item it does not share replaces that item (one lever); baseline items the reform lacks are dropped
-    (one lever each); parameter overrides that differ are one lever, ``parameters``.
+    Sections in ``LIST_SECTIONS`` order (rules, agreements, payments, ...), then ``parameters``. An item is shared
+    when an equal item is in the same section of both; a reform item whose ``id`` matches a baseline item it does not
+    share replaces that item (one lever); baseline items the reform lacks are dropped (one lever each); parameter
+    overrides that differ are one lever, ``parameters``.
     """
     from simulator.scenario.schema import LIST_SECTIONS
 

@@ -343,16 +343,31 @@ class SweepResult:
         )
 
     def ranking(self, metric: str, level: str = "world", group: str = "world") -> pd.DataFrame:
-        """The factors of one outcome, most influential first (by ST, mu_star, |SRC| or S1)."""
+        """The factors of one outcome, most influential first (by ST, mu_star, |SRC| or S1).
+
+        Returns:
+            One row per factor: ``factor``, a column per index name, and ``conf`` of the main index (ST, mu_star,
+            SRC or S1); the regression's R2 of a Latin hypercube is left out (``r2``).
+        """
         f = self.indices
-        sel = f[(f["metric"] == metric) & (f["level"] == level) & (f["group"] == group)]
+        sel = f[(f["metric"] == metric) & (f["level"] == level) & (f["group"] == group) & (f["factor"] != "(model)")]
         main = {"sobol": "ST", "morris": "mu_star", "latin_hypercube": "SRC", "full_factorial": "S1"}
         key = main.get(str(self.manifest.get("sweep", {}).get("design", "")), "S1")
-        wide = sel.pivot_table(index="factor", columns="index", values="value", aggfunc="first")
-        if key not in wide:
-            return wide.reset_index()
-        order = wide[key].abs().sort_values(ascending=False).index
-        return wide.loc[order].reset_index()
+        if sel.empty:
+            return pd.DataFrame()
+        wide = sel.pivot_table(index="factor", columns="index", values="value", aggfunc="first", dropna=False)
+        if key in wide:
+            conf = sel[sel["index"] == key].set_index("factor")["conf"]
+            wide[f"{key} conf"] = conf.reindex(wide.index)
+            wide = wide.loc[wide[key].abs().sort_values(ascending=False).index]
+        wide.columns.name = None
+        return wide.reset_index()
+
+    def r2(self, metric: str, level: str = "world", group: str = "world") -> float | None:
+        """R2 of the regression behind the SRC of one outcome (Latin hypercube designs), else ``None``."""
+        f = self.indices
+        sel = f[(f["metric"] == metric) & (f["level"] == level) & (f["group"] == group) & (f["index"] == "R2")]
+        return float(sel["value"].iloc[0]) if len(sel) else None
 
 
 def outcomes_of(
