@@ -213,6 +213,16 @@ def test_masking_every_table_reproduces_the_baseline_and_masking_none_the_reform
     assert (payments_only - r).abs().max() > 0 and (payments_only - b).abs().max() > 0
 
 
+def test_the_run_table_is_the_models_metrics_frame(world, scenario_dir: Path) -> None:
+    from simulator.experiment.tasks import metrics_table
+
+    vocab = vocabulary(world)
+    base = compile_scenario(world, load_scenario(scenario_dir / "two.yaml", vocab))
+    model = DataFlowModel(world, base, params={"burn_in_steps": 2}, n_firms=300, rng=np.random.SeedSequence(9))
+    model.run(3)
+    pd.testing.assert_frame_equal(metrics_table(model), model.metrics_frame())
+
+
 def test_active_channels_are_those_whose_tables_the_reform_changes(world, scenario_dir: Path) -> None:
     vocab = vocabulary(world)
     b = load_scenario(scenario_dir / "baseline.yaml", vocab)

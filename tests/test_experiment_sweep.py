@@ -392,3 +392,11 @@ def test_a_reform_that_sets_an_uncertain_parameter_is_refused(d: Path, tmp_path:
     )
     with pytest.raises(ExperimentError, match="which --uncertain also draws"):
         compare(d / "two.yaml", [eta], replicates=2, out=tmp_path / "x", executor="serial", uncertain=["eta"])
+
+
+def test_the_example_sweep_file_is_valid_and_feeds_uncertain(world) -> None:
+    vocab = vocabulary(world)
+    sc = load_scenario(ROOT / "sweeps" / "afcfta_uncertainty.yaml", vocab)
+    assert sc.sweep is not None and sweep_points(sc.sweep.item) == 200
+    params = parse_uncertain([str(ROOT / "sweeps" / "afcfta_uncertainty.yaml")], vocab)
+    assert [f.spec.parameter for f in params] == ["eta", "interop_effect", "pi0", "kappa_conditional", "rho"]

@@ -113,6 +113,63 @@ def build_model(task: ReplicateTask, spec: ScenarioSpec) -> DataFlowModel:
     return DataFlowModel(task.world, spec.schedule, params=dict(spec.params), n_firms=task.firms, rng=task.seed)
 
 
+def _categorical(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted categories of ``values`` and each value's code."""
+    cats, codes = np.unique(values.astype(str), return_inverse=True)
+    return cats, codes.astype(np.int32)
+
+
+def metrics_table(model: DataFlowModel) -> pd.DataFrame:
+    """``model.metrics_frame()``, the same rows in the same order, built from the collector's arrays directly.
+
+    The model's ``metrics_frame`` builds a string column per collected step and sorts them (≈ 0.3 s at 10,000 firms
+    × 40 steps, a fifth of the run); here the labels of one step are coded once and every step reuses the codes.
+    Falls back to ``metrics_frame`` if the collector does not hold its blocks as expected. A test checks the two
+    are equal.
+    """
+    from simulator.model.metrics import METRICS
+
+    c = getattr(model, "collector", None)
+    try:
+        blocks, extra_blocks = c.blocks, c.extra_blocks
+        levels, labels = c.labels
+        x_metric, x_level, x_group = c.extra_labels
+    except (AttributeError, TypeError, ValueError):
+        return model.metrics_frame()
+    if not blocks and not extra_blocks:
+        return model.metrics_frame()
+    names = np.asarray([m.name for m in METRICS], dtype=object)
+    n_m, n_g = names.size, np.asarray(levels).size
+    row_metric = np.concatenate([np.repeat(names, n_g), np.asarray(x_metric, dtype=object)])
+    row_level = np.concatenate([np.tile(np.asarray(levels, dtype=object), n_m), np.asarray(x_level, dtype=object)])
+    row_group = np.concatenate([np.tile(np.asarray(labels, dtype=object), n_m), np.asarray(x_group, dtype=object)])
+    cats, codes = zip(*(_categorical(a) for a in (row_metric, row_level, row_group)), strict=True)
+    main, extra = n_m * n_g, np.asarray(x_metric).size
+    parts_step, parts_value, parts_rows = [], [], []
+    for step, values in blocks:
+        parts_step.append(np.full(main, step, dtype=np.int64))
+        parts_value.append(np.asarray(values, dtype=float).ravel())
+        parts_rows.append(np.arange(main))
+    for step, values in extra_blocks:
+        parts_step.append(np.full(extra, step, dtype=np.int64))
+        parts_value.append(np.asarray(values, dtype=float).ravel())
+        parts_rows.append(np.arange(main, main + extra))
+    step = np.concatenate(parts_step)
+    value = np.concatenate(parts_value)
+    rows = np.concatenate(parts_rows)
+    m_code, l_code, g_code = (k[rows] for k in codes)
+    order = np.lexsort((g_code, l_code, m_code, step))
+    return pd.DataFrame(
+        {
+            "step": step[order],
+            "metric": pd.Categorical.from_codes(m_code[order], cats[0]),
+            "level": pd.Categorical.from_codes(l_code[order], cats[1]),
+            "group": pd.Categorical.from_codes(g_code[order], cats[2]),
+            "value": value[order],
+        }
+    )
+
+
 def run_frame(
     model: DataFlowModel, sums: list[tuple[int, np.ndarray]], spec: ScenarioSpec, task: ReplicateTask
 ) -> pd.DataFrame:
@@ -120,7 +177,7 @@ def run_frame(
 
     Rows keep the model's order followed by the added levels' (the same for every run of a study).
     """
-    frames = [model.metrics_frame(), grouped_metrics(sums, economy_groupings(task.world))]
+    frames = [metrics_table(model), grouped_metrics(sums, economy_groupings(task.world))]
     n = sum(len(f) for f in frames)
     step = np.concatenate([f["step"].to_numpy(dtype=np.int64) for f in frames])
     sched = spec.schedule
