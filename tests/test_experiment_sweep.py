@@ -146,6 +146,9 @@ def test_sweep_section_errors_name_what_was_expected(d: Path, world) -> None:
         load_scenario(_write(d, "no_n", "  design: morris\n  factors: [{parameter: eta}]\n"))
     assert "design morris needs 'n'" in str(err.value)
     with pytest.raises(ScenarioError) as err:
+        load_scenario(_write(d, "twice", "  n: 2\n  factors: [{parameter: eta}, {name: e2, parameter: eta}]\n"))
+    assert "parameter 'eta' is already varied by factors[0]" in str(err.value)
+    with pytest.raises(ScenarioError) as err:
         load_scenario(_write(d, "two_kinds", "  n: 2\n  factors: [{parameter: eta, item: ban_ng}]\n"))
     assert "exactly one of 'parameter', 'item' or 'rule'" in str(err.value)
 
@@ -400,3 +403,33 @@ def test_the_example_sweep_file_is_valid_and_feeds_uncertain(world) -> None:
     assert sc.sweep is not None and sweep_points(sc.sweep.item) == 200
     params = parse_uncertain([str(ROOT / "sweeps" / "afcfta_uncertainty.yaml")], vocab)
     assert [f.spec.parameter for f in params] == ["eta", "interop_effect", "pi0", "kappa_conditional", "rho"]
+
+
+def test_a_lever_only_full_factorial_branches_points_and_gives_anova_indices(
+    d: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import simulator.experiment.tasks as tasks
+
+    builds: list[str] = []
+    real = tasks.build_model
+
+    def counting(task, spec):
+        builds.append(spec.name)
+        return real(task, spec)
+
+    monkeypatch.setattr(tasks, "build_model", counting)
+    body = (
+        "  design: full_factorial\n  factors:\n    - item: papss_all\n"
+        "    - {name: kenya, rule: {economies: KEN, data: personal, regimes: [open, conditional, storage_ban]}}\n"
+    )
+    res = sweep(_write(d, "ff_levers", body), out=tmp_path / "ff", executor="serial")
+    assert len(res.design) == 6 and set(res.indices["index"]) == {"S1"}
+    assert set(res.indices["factor"]) == {"papss_all", "kenya"}
+    assert all(r["status"] == "done" for r in res.manifest["runs"]) and len(res.manifest["runs"]) == 6
+    # one model built for the replicate (6 points fit in one task), every point branched from it
+    assert builds == ["ff_levers"]
+    # with a parameter factor every point is built afresh
+    builds.clear()
+    body = "  design: full_factorial\n  levels: 2\n  factors:\n    - item: papss_all\n    - parameter: eta\n"
+    sweep(_write(d, "ff_mixed", body), out=tmp_path / "ffm", executor="serial")
+    assert sorted(builds) == [f"p{i:05d}" for i in range(4)]

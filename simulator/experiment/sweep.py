@@ -445,7 +445,9 @@ def sweep(
         resume: Keep the finished runs of ``out`` and compute the missing ones.
         force: Replace ``out`` if it exists.
         data_dir: World data directory.
-        warm_start: Points with the scenario's own parameters branch from one model built per replicate.
+        warm_start: When no factor is a parameter, every point branches from one model built per replicate (its
+            population, network and burn-in under the scenario as written); with parameter factors each point is
+            built afresh from the replicate's seed.
         progress: Called after each run.
         on_start: Called with the manifest before the first run.
 
@@ -584,12 +586,17 @@ def sweep(
         return ScenarioSpec(point_name(i), schedules[key], params, **keep)
 
     base_spec = ScenarioSpec(scenario.name, cached_schedule(world, scenario, compile_scenario), base_params)
+    # branch points from one built model only when no point has parameters of its own: every point of a sweep is
+    # then started the same way (a point whose parameters happen to equal the file's is not treated differently)
+    branch_points = warm_start and not any(f.kind == "parameter" for f in design.factors)
     tasks = []
     for r, child in enumerate(children):
         todo = [i for i in range(len(design.values)) if (point_name(i), r) not in finished]
         for start in range(0, len(todo), POINTS_PER_TASK):
             chunk = tuple(spec_of(i) for i in todo[start : start + POINTS_PER_TASK])
-            tasks.append(ReplicateTask(r, child, chunk, base_spec, settings.firms, settings.steps, world, warm_start))
+            tasks.append(
+                ReplicateTask(r, child, chunk, base_spec, settings.firms, settings.steps, world, branch_points)
+            )
     total = sum(len(t.scenarios) for t in tasks)
     done = 0
     timing = {"step_s": 0.0, "build_s": 0.0}

@@ -120,8 +120,24 @@ def check_sweep(scenario: Scenario, vocab: Vocabulary, docs: Mapping[str, Source
     section, origin = scenario.sweep.item, scenario.sweep.origin
     ids = _item_ids(scenario)
     seen: dict[str, int] = {}
+    varied: dict[tuple[str, str], int] = {}
     for i, f in enumerate(section.factors):
         at = ("factors", i)
+        for kind, key in (("parameter", f.parameter), ("item", f.item)):
+            if key is None:
+                continue
+            if (kind, key) in varied:
+                log.add(
+                    issue_at(
+                        docs,
+                        origin,
+                        (*at, kind),
+                        f"{kind} {key!r} is already varied by factors[{varied[(kind, key)]}]",
+                        value=show_value(key),
+                        expected=f"each {kind} in one factor only",
+                    )
+                )
+            varied.setdefault((kind, key), i)
         if f.key in seen:
             log.add(
                 issue_at(
