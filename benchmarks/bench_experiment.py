@@ -1,9 +1,10 @@
-"""Benchmark of the experiment layer: compare's wall time, its overhead, worker scaling, Dask, and warm start.
+"""Benchmark of the experiment layer: compare's wall time, its overhead, worker scaling, Dask, warm start, and sweeps.
 
 Run on purpose (not a test):
 
-    .venv/bin/python benchmarks/bench_experiment.py                 # issue 12 item 11 sizes (a few minutes)
+    .venv/bin/python benchmarks/bench_experiment.py                 # issue 12 item 11 sizes (long: see below)
     .venv/bin/python benchmarks/bench_experiment.py --quick         # small smoke run
+    .venv/bin/python benchmarks/bench_experiment.py --only sweep    # only the sweep studies
     .venv/bin/python benchmarks/bench_experiment.py --json out.json # also write the numbers
 
 Measured in one invocation, side by side:
@@ -13,6 +14,11 @@ Measured in one invocation, side by side:
 * ``scaling``: the same study at ``--scaling-replicates`` replicates on 1 worker and on ``--workers`` workers.
 * ``dask``: the scaling study on a local Dask cluster with ``--workers`` workers, against local processes.
 * ``warm``: the scaling study with and without warm start (each replicate's firms and network built once).
+* ``sweep``: a Latin hypercube of ``--sweep-runs`` runs (five uncertain parameters and one lever of the AfCFTA
+  reform) at ``--firms`` × ``--steps`` on ``--workers`` workers; its overhead counted two ways: everything but model
+  steps, and everything but model steps and the builds no run can share (every point has its own parameters, so
+  its population, network and burn-in are its own); and ``--sweep-scaling-runs`` runs on 1 worker, on
+  ``--workers`` and on Dask.
 """
 
 from __future__ import annotations
@@ -37,8 +43,24 @@ REFORMS = (
     "lac_conditional_adequacy",
 )
 TARGET_COMPARE_S = 30.0
+TARGET_SWEEP_S = 180.0
 TARGET_OVERHEAD = 0.10
 TARGET_SPEEDUP = 1.8
+SWEEP_FILE = """schema_version: 1
+extends: {reform}
+name: bench_lhs
+header: {{title: Benchmark sweep, author: dlsim benchmarks, description: Five uncertain parameters and one lever.}}
+sweep:
+  design: latin_hypercube
+  n: {n}
+  factors:
+    - {{parameter: eta, range: [0.1, 0.6]}}
+    - {{parameter: interop_effect, range: [0.3, 0.7]}}
+    - {{parameter: pi0, range: [0.1, 0.2]}}
+    - {{parameter: kappa_conditional, range: [0.06, 0.18]}}
+    - {{parameter: rho, range: [0.05, 0.15]}}
+    - item: papss_all
+"""
 
 
 def study(out: Path, *, replicates: int, firms: int, steps: int, reforms: int, **kw) -> dict:
@@ -66,6 +88,40 @@ def study(out: Path, *, replicates: int, firms: int, steps: int, reforms: int, *
     }
 
 
+def sweep_study(tmp: Path, name: str, *, runs: int, firms: int, steps: int, **kw) -> dict:
+    from simulator.experiment.sweep import sweep
+
+    path = tmp / f"{name}.yaml"
+    reform = ROOT / "scenarios" / "afcfta_digital_papss.yaml"
+    path.write_text(SWEEP_FILE.format(reform=reform, n=runs), encoding="utf-8")
+    t0 = time.perf_counter()
+    res = sweep(path, firms=firms, steps=steps, out=tmp / name, force=True, **kw)
+    wall = time.perf_counter() - t0
+    m = res.manifest
+    workers = int(m["settings"]["workers"])
+    steps_s, build_s = float(m["timing"]["model_steps_s"]), float(m["timing"]["model_build_s"])
+    return {
+        "wall_s": round(wall, 2),
+        "runs": len(m["runs"]),
+        "workers": workers,
+        "executor": m["settings"]["executor"],
+        "warm_start": m["settings"]["warm_start"],
+        "model_steps_s": round(steps_s, 2),
+        "model_build_s": round(build_s, 2),
+        "runs_phase_s": m["timing"]["runs_s"],
+        "effects_s": m["timing"]["indices_s"],
+        "overhead_share": round(1.0 - steps_s / (workers * wall), 3),
+        "overhead_share_beside_builds": round(1.0 - (steps_s + build_s) / (workers * wall), 3),
+        "s_per_run": round(wall / max(len(m["runs"]), 1), 3),
+    }
+
+
+def load_average() -> list[float]:
+    import os
+
+    return [round(x, 2) for x in os.getloadavg()]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--firms", type=int, default=10_000)
@@ -74,54 +130,106 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reforms", type=int, default=5, choices=range(1, len(REFORMS) + 1))
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--scaling-replicates", type=int, default=8)
-    p.add_argument("--quick", action="store_true", help="2,000 firms × 10 steps, 4 replicates")
+    p.add_argument("--quick", action="store_true", help="2,000 firms × 10 steps, 4 replicates, 40-run sweep")
+    p.add_argument("--sweep-runs", type=int, default=1000, help="runs of the Latin hypercube sweep")
+    p.add_argument("--sweep-scaling-runs", type=int, default=40, help="runs of the sweep scaling studies")
+    p.add_argument("--only", choices=("compare", "sweep"), default=None, help="only the compare or sweep studies")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     if args.quick:
         args.firms, args.steps, args.replicates, args.scaling_replicates = 2000, 10, 4, 4
+        args.sweep_runs, args.sweep_scaling_runs = 40, 16
     size = {"firms": args.firms, "steps": args.steps, "reforms": args.reforms}
     results: dict[str, dict] = {}
+    targets: dict[str, tuple] = {}
+    summary: dict = {"settings": {**size, "replicates": args.replicates, "workers": args.workers}}
+    summary["load_average_start"] = load_average()
     with tempfile.TemporaryDirectory(prefix="bench-exp-") as tmp:
         t = Path(tmp)
         # warm the numba cache and the fork server's imports once (not measured)
         study(t / "warmup", replicates=1, firms=500, steps=2, reforms=1, executor="processes", workers=args.workers)
-        results["main"] = study(
-            t / "main", replicates=args.replicates, executor="processes", workers=args.workers, **size
-        )
-        sc = {"replicates": args.scaling_replicates, **size}
-        results["one_worker"] = study(t / "w1", executor="processes", workers=1, **sc)
-        results["n_workers"] = study(t / "wn", executor="processes", workers=args.workers, **sc)
-        results["dask"] = study(t / "dask", executor="dask", workers=args.workers, **sc)
-        results["cold_start"] = study(t / "cold", executor="processes", workers=args.workers, warm_start=False, **sc)
-    speedup = results["one_worker"]["wall_s"] / results["n_workers"]["wall_s"]
-    dask_over = results["dask"]["wall_s"] / results["n_workers"]["wall_s"] - 1.0
-    warm_saving = 1.0 - results["n_workers"]["wall_s"] / results["cold_start"]["wall_s"]
-    build_saving = results["cold_start"]["model_build_s"] - results["n_workers"]["model_build_s"]
-    summary = {
-        "settings": {**size, "replicates": args.replicates, "workers": args.workers},
-        "results": results,
-        "speedup": round(speedup, 3),
-        "dask_overhead_vs_processes": round(dask_over, 3),
-        "warm_start_wall_saving": round(warm_saving, 3),
-        "warm_start_build_seconds_saved": round(build_saving, 2),
-        "targets": {
-            f"compare wall ≤ {TARGET_COMPARE_S:g} s": (results["main"]["wall_s"], results["main"]["wall_s"] <= 30),
-            f"overhead ≤ {TARGET_OVERHEAD:.0%}": (
-                results["main"]["overhead_share"],
-                results["main"]["overhead_share"] <= TARGET_OVERHEAD,
-            ),
-            f"{args.workers} workers ≥ {TARGET_SPEEDUP}× one": (round(speedup, 2), speedup >= TARGET_SPEEDUP),
-        },
-    }
-    print(f"{'study':12} {'wall s':>8} {'runs':>5} {'workers':>7} {'steps s':>8} {'build s':>8} {'overhead':>8}")
+        if args.only in (None, "compare"):
+            results["main"] = study(
+                t / "main", replicates=args.replicates, executor="processes", workers=args.workers, **size
+            )
+            sc = {"replicates": args.scaling_replicates, **size}
+            results["one_worker"] = study(t / "w1", executor="processes", workers=1, **sc)
+            results["n_workers"] = study(t / "wn", executor="processes", workers=args.workers, **sc)
+            results["dask"] = study(t / "dask", executor="dask", workers=args.workers, **sc)
+            results["cold_start"] = study(
+                t / "cold", executor="processes", workers=args.workers, warm_start=False, **sc
+            )
+            speedup = results["one_worker"]["wall_s"] / results["n_workers"]["wall_s"]
+            dask_over = results["dask"]["wall_s"] / results["n_workers"]["wall_s"] - 1.0
+            warm_saving = 1.0 - results["n_workers"]["wall_s"] / results["cold_start"]["wall_s"]
+            build_saving = results["cold_start"]["model_build_s"] - results["n_workers"]["model_build_s"]
+            summary.update(
+                speedup=round(speedup, 3),
+                dask_overhead_vs_processes=round(dask_over, 3),
+                warm_start_wall_saving=round(warm_saving, 3),
+                warm_start_build_seconds_saved=round(build_saving, 2),
+            )
+            main_r = results["main"]
+            targets[f"compare wall ≤ {TARGET_COMPARE_S:g} s"] = (main_r["wall_s"], main_r["wall_s"] <= TARGET_COMPARE_S)
+            targets[f"compare overhead ≤ {TARGET_OVERHEAD:.0%}"] = (
+                main_r["overhead_share"],
+                main_r["overhead_share"] <= TARGET_OVERHEAD,
+            )
+            targets[f"compare {args.workers} workers ≥ {TARGET_SPEEDUP}× one"] = (
+                round(speedup, 2),
+                speedup >= TARGET_SPEEDUP,
+            )
+        if args.only in (None, "sweep"):
+            sw = {"firms": args.firms, "steps": args.steps}
+            results["sweep_lhs"] = sweep_study(
+                t, "lhs", runs=args.sweep_runs, executor="processes", workers=args.workers, **sw
+            )
+            results["sweep_one_worker"] = sweep_study(
+                t, "s1", runs=args.sweep_scaling_runs, executor="processes", workers=1, **sw
+            )
+            results["sweep_n_workers"] = sweep_study(
+                t, "sn", runs=args.sweep_scaling_runs, executor="processes", workers=args.workers, **sw
+            )
+            results["sweep_dask"] = sweep_study(
+                t, "sd", runs=args.sweep_scaling_runs, executor="dask", workers=args.workers, **sw
+            )
+            sw_speed = results["sweep_one_worker"]["wall_s"] / results["sweep_n_workers"]["wall_s"]
+            sw_dask = results["sweep_dask"]["wall_s"] / results["sweep_n_workers"]["wall_s"] - 1.0
+            summary.update(sweep_speedup=round(sw_speed, 3), sweep_dask_overhead_vs_processes=round(sw_dask, 3))
+            lhs = results["sweep_lhs"]
+            targets[f"{args.sweep_runs}-run LHS sweep ≤ {TARGET_SWEEP_S:g} s"] = (
+                lhs["wall_s"],
+                lhs["wall_s"] <= TARGET_SWEEP_S,
+            )
+            targets[f"sweep overhead beside unshareable builds ≤ {TARGET_OVERHEAD:.0%}"] = (
+                lhs["overhead_share_beside_builds"],
+                lhs["overhead_share_beside_builds"] <= TARGET_OVERHEAD,
+            )
+            targets[f"sweep {args.workers} workers ≥ {TARGET_SPEEDUP}× one"] = (
+                round(sw_speed, 2),
+                sw_speed >= TARGET_SPEEDUP,
+            )
+    summary["load_average_end"] = load_average()
+    summary["results"] = results
+    summary["targets"] = targets
+    print(f"{'study':16} {'wall s':>8} {'runs':>5} {'workers':>7} {'steps s':>8} {'build s':>8} {'overhead':>8}")
     for name, r in results.items():
         print(
-            f"{name:12} {r['wall_s']:8.2f} {r['runs']:5d} {r['workers']:7d} {r['model_steps_s']:8.2f} "
+            f"{name:16} {r['wall_s']:8.2f} {r['runs']:5d} {r['workers']:7d} {r['model_steps_s']:8.2f} "
             f"{r['model_build_s']:8.2f} {r['overhead_share']:8.1%}"
         )
-    print(f"speedup {args.workers} workers / 1: {speedup:.2f}×; Dask over processes: {dask_over:+.1%}; ", end="")
-    print(f"warm start saves {warm_saving:.1%} of wall ({build_saving:.1f} s of building)")
-    for target, (value, met) in summary["targets"].items():
+    if "speedup" in summary:
+        print(f"compare: speedup {args.workers} workers / 1: {summary['speedup']:.2f}×; Dask over processes: ", end="")
+        print(f"{summary['dask_overhead_vs_processes']:+.1%}; warm start saves ", end="")
+        print(f"{summary['warm_start_wall_saving']:.1%} of wall ({summary['warm_start_build_seconds_saved']:.1f} s)")
+    if "sweep_speedup" in summary:
+        print(f"sweep: speedup {args.workers} workers / 1: {summary['sweep_speedup']:.2f}×; ", end="")
+        print("Dask over processes: ", end="")
+        print(f"{summary['sweep_dask_overhead_vs_processes']:+.1%}; overhead beside unshareable builds: ", end="")
+        print(f"{results['sweep_lhs']['overhead_share_beside_builds']:.1%}")
+    start, end = summary["load_average_start"], summary["load_average_end"]
+    print(f"load average (1, 5, 15 min): {start} at start, {end} at end")
+    for target, (value, met) in targets.items():
         print(f"  {'met' if met else 'NOT met':8} {target}: {value}")
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")

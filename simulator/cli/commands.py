@@ -7,5 +7,6 @@ from simulator.cli import (
     report_cmd,  # noqa: F401
     run_cmd,  # noqa: F401
     scenario_cmd,  # noqa: F401
+    sweep_cmd,  # noqa: F401
     world_cmd,  # noqa: F401
 )

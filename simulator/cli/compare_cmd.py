@@ -73,13 +73,28 @@ def compare(
     report_out: Path | None = typer.Option(
         None, "--report-out", help="HTML file of the report (default: reports/<results folder name>.html)."
     ),
+    decompose: bool = typer.Option(
+        False, "--decompose", help="Attribute each reform's effect by lever and by channel (decomposition.parquet)."
+    ),
+    decompose_by: str = typer.Option(
+        "both", "--decompose-by", metavar="levers|channels|both", help="What --decompose attributes the effect to."
+    ),
+    uncertain: list[str] | None = typer.Option(
+        None,
+        "--uncertain",
+        metavar="NAME[=LOW:HIGH]|FILE.yaml",
+        help="Draw this parameter per replicate (declared range, a range, or a file's sweep: parameters); repeatable.",
+    ),
 ) -> None:
     """Compare reforms with a baseline: paired effects with 95 % confidence intervals, into effects.parquet.
 
     Every scenario of replicate r runs from the same seed (common random numbers). Writes one shard per run under
     runs/, manifest.json, effects.parquet and paired.parquet; prints the headline effects and says which of them
-    cannot be told from zero and how many replicates would do; then writes the HTML report (dlsim report) and
-    prints its path.
+    cannot be told from zero and how many replicates would do. With --decompose, each reform is rerun with its
+    provisions (levers) and the model's mechanisms (channels) neutralised, one at a time and in every coalition
+    (Shapley values, up to 6 components), into decomposition.parquet. With --uncertain, the parameters named are
+    drawn per replicate (the same for every scenario of the replicate), so the intervals carry their uncertainty.
+    Then writes the HTML report (dlsim report) and prints its path.
     """
     from simulator.experiment.compare import ExperimentError
     from simulator.experiment.compare import compare as run_compare
@@ -91,6 +106,8 @@ def compare(
         fail(f"--executor {executor!r} is not known", f"use one of {', '.join(EXECUTORS)}")
     if resume and force:
         fail("--resume and --force contradict each other", "--resume keeps finished runs; --force discards them")
+    if decompose_by.strip().lower() not in ("levers", "lever", "channels", "channel", "both"):
+        fail(f"--decompose-by {decompose_by!r} is not known", "use levers, channels or both")
     for name, value in (("--replicates", replicates), ("--firms", firms), ("--steps", steps), ("--workers", workers)):
         if value is not None and value < 1:
             fail(f"{name} {value} must be 1 or more")
@@ -131,6 +148,8 @@ def compare(
                 force=force,
                 data_dir=data_dir,
                 warm_start=warm_start,
+                decompose=[decompose_by] if decompose else (),
+                uncertain=list(uncertain or ()),
                 progress=progress,
                 on_start=started,
             )
@@ -149,10 +168,56 @@ def compare(
             bar.stop()
             fail(f"{exc.strerror or exc}", "is the Dask scheduler running and reachable? (dask scheduler --host ...)")
     show_effects(fx)
+    if decompose and fx.root is not None:
+        show_decomposition(fx.root)
+
     if report and fx.root is not None:
         from simulator.cli.report_cmd import write_report
 
         write_report(Path(fx.root), report_out)
+
+
+def show_decomposition(root: Path) -> None:
+    """Print, per reform and kind, how the first headline metric's world effect splits among the components.
+
+    Shapley values where they were computed, else one-at-a-time effects (with the interaction left over).
+    """
+    from simulator.experiment.catalogue import headline_metrics
+    from simulator.experiment.store import DECOMPOSITION
+
+    path = root / DECOMPOSITION
+    if not path.is_file():
+        return
+    d = pd.read_parquet(path)
+    if d.empty:
+        return
+    metric = (headline_metrics(frozenset(d["metric"].astype(str).unique())) or [str(d["metric"].iloc[0])])[0]
+    d = d[(d["metric"] == metric) & (d["level"] == "world")]
+    for (scenario, kind), g in d.groupby(["scenario", "kind"], sort=False):
+        method = "shapley" if (g["method"] == "shapley").any() else "one_at_a_time"
+        g = g[g["method"] == method]
+        rows = [
+            {
+                "component": r.component,
+                "effect % [95 % CI]": f"{_fmt(r.effect, '+.3f')} [{_fmt(r.effect_lo, '+.3f')}, "
+                f"{_fmt(r.effect_hi, '+.3f')}]",
+                "share": _fmt(r.share, ".0%"),
+                "what": r.label,
+            }
+            for r in g.itertuples(index=False)
+        ]
+        console.print(
+            frame_table(
+                pd.DataFrame(rows),
+                title=f"{scenario}: {metric} (world, last year) by {kind} ({method.replace('_', '-')})",
+            )
+        )
+    console.print(
+        f"Decomposition: {escape(str(path))} (levers and channels, one-at-a-time and Shapley; definitions in "
+        "manifest.json under decomposition).",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def show_effects(fx: Effects) -> None:

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from simulator.experiment.catalogue import catalogue_by_name, data_base_year
+from simulator.experiment.catalogue import catalogue_by_name, data_base_year, headline_metrics
 from simulator.experiment.effects import Effects, compute_effects
 from simulator.experiment.executors import ExecutorHandle, open_handle
 from simulator.experiment.provenance import (
@@ -39,8 +39,17 @@ from simulator.experiment.provenance import (
     scenario_record,
     study_versions,
 )
-from simulator.experiment.store import EFFECTS, ResultsStore, StoreError, atomic_write_parquet, check_writable
+from simulator.experiment.store import (
+    DECOMPOSITION,
+    EFFECTS,
+    ResultsStore,
+    StoreError,
+    atomic_write_parquet,
+    check_writable,
+)
 from simulator.experiment.tasks import ReplicateTask, RunOutput, ScenarioSpec, run_replicate
+from simulator.experiment.uncertainty import UNCERTAIN_KEY
+from simulator.experiment.uncertainty import record as uncertainty_record
 
 logger = logging.getLogger(__name__)
 
@@ -257,6 +266,8 @@ def rerun_command(
     out: Path,
     data_dir: Path | None,
     warm_start: bool,
+    decompose: Sequence[str] = (),
+    uncertain: Sequence[str] = (),
 ) -> str:
     """The ``dlsim compare`` command line that recomputes this study (``--resume`` finishes it)."""
     words = ["dlsim", "compare", str(baseline_file), *map(str, reform_files)]
@@ -266,6 +277,10 @@ def rerun_command(
         words += ["--data", str(data_dir)]
     if not warm_start:
         words.append("--no-warm-start")
+    if decompose:
+        words += ["--decompose", "--decompose-by", "both" if len(decompose) > 1 else f"{decompose[0]}s"]
+    for spec in uncertain:
+        words += ["--uncertain", spec]
     return shlex.join(words)
 
 
@@ -289,7 +304,7 @@ def run_tasks(
     """
     window = window or max(2, 2 * handle.workers)
     queue = list(tasks)
-    tries: dict[int, int] = {}
+    tries: dict[int, int] = {}  # by id(task): several tasks may share a replicate (sweeps)
     pending: dict[Future, ReplicateTask] = {}
 
     def submit(task: ReplicateTask) -> None:
@@ -305,8 +320,8 @@ def run_tasks(
             try:
                 outputs = fut.result()
             except Exception as exc:  # the worker died or the task could not be delivered
-                n = tries.get(task.replicate, 0) + 1
-                tries[task.replicate] = n
+                n = tries.get(id(task), 0) + 1
+                tries[id(task)] = n
                 broken |= isinstance(exc, BrokenProcessPool)
                 if n <= MAX_TASK_RETRIES:
                     logger.warning(
@@ -329,6 +344,66 @@ def run_tasks(
             handle.reopen()
 
 
+def decompose_kinds(decompose: Sequence[str] | bool | None) -> tuple[str, ...]:
+    """The kinds of decomposition asked for: ``True`` → both; ``levers``/``lever``, ``channels``/``channel``, ``both``.
+
+    Raises:
+        ExperimentError: An unknown kind.
+    """
+    if decompose is True:
+        return ("lever", "channel")
+    if not decompose:
+        return ()
+    words = [decompose] if isinstance(decompose, str) else list(decompose)
+    out: list[str] = []
+    for w in words:
+        key = str(w).strip().lower()
+        if key == "both":
+            found = ["lever", "channel"]
+        elif key.rstrip("s") in ("lever", "channel"):
+            found = [key.rstrip("s")]
+        else:
+            raise ExperimentError(f"--decompose-by {w!r} is not known", "use levers, channels or both")
+        out += [k for k in found if k not in out]
+    return tuple(k for k in ("lever", "channel") if k in out)
+
+
+def with_params(spec: ScenarioSpec, values: dict[str, float]) -> ScenarioSpec:
+    """``spec`` with ``values`` replacing its parameters of the same names."""
+    from dataclasses import replace
+
+    return replace(spec, params={**spec.params, **values})
+
+
+def uncertain_parameters(world: Any, study: Sequence[StudyScenario], specs: Sequence[str]) -> list[Any]:
+    """The uncertain parameters of ``--uncertain`` specs, checked against the study.
+
+    Raises:
+        ExperimentError: A spec is invalid, or a reform sets an uncertain parameter to another value than the
+            baseline (drawing it for both would hide the reform's change).
+    """
+    if not specs:
+        return []
+    from simulator.experiment.uncertainty import UncertaintyError, parse_uncertain
+    from simulator.world.compile import vocabulary
+
+    try:
+        params = parse_uncertain(specs, vocabulary(world))
+    except UncertaintyError as exc:
+        raise ExperimentError(exc.message, exc.hint) from None
+    base = study[0].spec.params
+    for f in params:
+        name = str(f.spec.parameter)
+        for s in study[1:]:
+            if s.spec.params.get(name) != base.get(name):
+                raise ExperimentError(
+                    f"{s.file}: the reform sets parameter {name} ({s.spec.params.get(name):g}, baseline "
+                    f"{base.get(name):g}), which --uncertain also draws",
+                    f"leave {name} out of --uncertain, or out of the reform's parameters",
+                )
+    return params
+
+
 def compare(
     baseline: Path | str,
     reforms: Sequence[Path | str],
@@ -345,6 +420,8 @@ def compare(
     force: bool = False,
     data_dir: Path | str | None = None,
     warm_start: bool = True,
+    decompose: Sequence[str] | bool = (),
+    uncertain: Sequence[str] = (),
     progress: Progress | None = None,
     on_start: Callable[[dict[str, Any]], None] | None = None,
 ) -> Effects:
@@ -365,6 +442,10 @@ def compare(
         force: Replace ``out`` if it exists.
         data_dir: World data directory (default: ``data/``).
         warm_start: Build each replicate's population and network once and branch every scenario from it.
+        decompose: Attribute each reform's effect by ``lever`` and/or ``channel`` (``True``: both) into
+            ``decomposition.parquet`` (``simulator.experiment.decompose``).
+        uncertain: Uncertain parameters drawn per replicate (``simulator.experiment.uncertainty``): ``NAME``,
+            ``NAME=LOW:HIGH`` or a file with a ``sweep:`` section.
         progress: Called after each run.
         on_start: Called with the manifest once the folder is open, before the first run.
 
@@ -384,10 +465,20 @@ def compare(
     started = time.perf_counter()
     if not reforms:
         raise ExperimentError("compare needs a baseline and at least one reform", "dlsim compare BASE.yaml REFORM.yaml")
+    kinds = decompose_kinds(decompose)
     world = load_world(data_dir)
     overrides = {"firms": firms, "steps": steps, "seed": seed, "replicates": replicates}
     study = load_study(world, Path(baseline), [Path(r) for r in reforms], overrides)
     settings = study[0].scenario.run
+    uncertain_params = uncertain_parameters(world, study, uncertain)
+    catalogue = catalogue_by_name(data_dir)
+    plan = None
+    if kinds:
+        from simulator.experiment.decompose import plan_decomposition
+        from simulator.world.compile import compile_scenario
+
+        metrics = headline_metrics(frozenset(catalogue))
+        plan = plan_decomposition(world, study, kinds, metrics, lambda w, sc: cached_schedule(w, sc, compile_scenario))
     names = [s.spec.name for s in study]
     target = Path(out) if out is not None else default_out(names)
     check_writable(target)
@@ -416,6 +507,8 @@ def compare(
             out=target,
             data_dir=Path(data_dir) if data_dir is not None else None,
             warm_start=warm_start,
+            decompose=kinds,
+            uncertain=list(uncertain),
         ),
         "baseline": names[0],
         "scenarios": {
@@ -438,6 +531,7 @@ def compare(
             "scheduler": scheduler,
             "warm_start": warm_start,
             "money_base_year": data_base_year(data_dir),
+            "uncertain": uncertainty_record(uncertain_params) if uncertain_params else None,
         },
         "seed": {
             "entropy": int(root.entropy),
@@ -450,15 +544,60 @@ def compare(
         "platform": environment(),
         "runs": [],
     }
+    draws: dict[int, dict[str, float]] = {}
+    if uncertain_params:
+        from simulator.experiment.uncertainty import draw, draw_seed
+
+        draws = {r: draw(uncertain_params, draw_seed(root, child)) for r, child in enumerate(children)}
+        manifest["uncertain"] = {
+            "seed": f"entropy {root.entropy}, spawn key (replicate, {UNCERTAIN_KEY})",
+            "draws": {str(r): d for r, d in draws.items()},
+        }
+    if plan is not None:
+        from simulator.experiment.decompose import DECOMPOSITION_DIR, definitions
+
+        manifest["decomposition"] = {
+            "file": DECOMPOSITION,
+            "runs": f"{DECOMPOSITION_DIR}/ (a results store: manifest.json, runs/<reform>~L|C<coalition>/)",
+            "kinds": list(kinds),
+            **definitions(),
+            "components": plan.record(),
+            "coalitions": {name: {"scenario": r, "kind": k, "bits": b} for name, (r, k, b) in plan.variants.items()},
+            "notes": list(plan.notes),
+        }
     store = ResultsStore.open(target, manifest, force=force, resume=resume)
     finished = store.finished()
     store.write_manifest()
+    sub: ResultsStore | None = None
+    sub_finished: set[tuple[str, int]] = set()
+    if plan is not None:
+        sub = ResultsStore.open(
+            target / DECOMPOSITION_DIR,
+            {
+                **{k: manifest[k] for k in ("dlsim_version", "created", "settings", "seed", "versions")},
+                **{k: manifest[k] for k in ("data_checksums", "model_checksum")},
+                "kind": "decomposition",
+                "baseline": names[0],
+                "components": plan.record(),
+                "runs": [],
+            },
+            resume=True,
+            compatible_keys=("kind", "model_checksum", "data_checksums", "settings", "seed", "components"),
+        )
+        sub_finished = sub.finished()
+        sub.write_manifest()
     tasks = []
     for r, child in enumerate(children):
-        todo = tuple(s.spec for s in study if (s.spec.name, r) not in finished)
+        todo = [s.spec for s in study if (s.spec.name, r) not in finished]
+        if plan is not None:
+            todo += [spec for name, spec in plan.specs.items() if (name, r) not in sub_finished]
         if todo:
+            base_spec = study[0].spec
+            if r in draws:
+                base_spec = with_params(base_spec, draws[r])
+                todo = [with_params(spec, draws[r]) for spec in todo]
             tasks.append(
-                ReplicateTask(r, child, todo, study[0].spec, settings.firms, settings.steps, world, warm_start)
+                ReplicateTask(r, child, tuple(todo), base_spec, settings.firms, settings.steps, world, warm_start)
             )
     total = sum(len(t.scenarios) for t in tasks)
     done = 0
@@ -470,11 +609,14 @@ def compare(
 
     def on_output(o: RunOutput) -> None:
         nonlocal done, last_write
-        store.record(o.scenario, o.replicate, o.status, o.frame, o.wall_s, o.error)
+        into = sub if sub is not None and plan is not None and o.scenario in plan.variants else store
+        into.record(o.scenario, o.replicate, o.status, o.frame, o.wall_s, o.error)
         # the shards are the record of finished runs (``ResultsStore.finished``); the manifest follows at most
         # once a second, and at once for a failure (its error is only in the manifest)
         if o.status != "done" or time.monotonic() - last_write >= MANIFEST_EVERY_S:
             store.write_manifest()
+            if sub is not None:
+                sub.write_manifest()
             last_write = time.monotonic()
         timing["step_s"] += o.step_s
         timing["build_s"] += o.build_s
@@ -499,9 +641,32 @@ def compare(
         finally:
             handle.close()
             store.write_manifest()
+            if sub is not None:
+                sub.write_manifest()
     t_effects = time.perf_counter()
-    effects, notes = compute_effects(target, store.manifest, catalogue_by_name(data_dir))
+    effects, notes = compute_effects(target, store.manifest, catalogue)
     atomic_write_parquet(target / EFFECTS, effects)
+    if plan is not None and sub is not None:
+        from simulator.experiment.decompose import compute_decomposition
+
+        done_main = {(r["scenario"], int(r["replicate"])) for r in store.manifest["runs"] if r["status"] == "done"}
+        done_sub = {(r["scenario"], int(r["replicate"])) for r in sub.manifest["runs"] if r["status"] == "done"}
+        table, dec_notes = compute_decomposition(
+            target,
+            sub.root,
+            names[0],
+            plan,
+            done_main,
+            done_sub,
+            headline_metrics(frozenset(catalogue)),
+            settings.steps,
+            timeline.step_years,
+        )
+        atomic_write_parquet(target / DECOMPOSITION, table)
+        notes += plan.notes + dec_notes
+        failed_sub = [r for r in sub.manifest["runs"] if r.get("status") == "failed"]
+        if failed_sub:
+            notes.insert(0, f"{len(failed_sub)} decomposition run(s) failed (see decomposition/manifest.json)")
     failed = [r for r in store.manifest["runs"] if r.get("status") == "failed"]
     if failed:
         notes.insert(0, f"{len(failed)} run(s) failed (see manifest.json runs[].error); --resume retries them")

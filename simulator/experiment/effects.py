@@ -76,6 +76,12 @@ EFFECT_COLUMNS: tuple[str, ...] = (
 """Columns of ``effects.parquet``, in order."""
 
 
+def _t975(dof: np.ndarray) -> np.ndarray:
+    """The 97.5 % quantile of Student's t for each of ``dof`` (computed once per distinct value)."""
+    values, inverse = np.unique(dof, return_inverse=True)
+    return stats.t.ppf(0.975, values)[inverse].reshape(np.shape(dof))
+
+
 def paired_stats(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """Paired statistics row by row of two ``(keys, replicates)`` arrays (baseline ``x``, reform ``y``).
 
@@ -94,7 +100,7 @@ def paired_stats(x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
         dev = np.where(ok, d - dbar[:, None], 0.0)
         dof = np.where(n > 1, n - 1, np.nan)
         sd = np.sqrt((dev * dev).sum(axis=1) / dof)
-        tq = stats.t.ppf(0.975, dof)
+        tq = _t975(dof)
         hw = tq * sd / np.sqrt(nn)
         ratio = np.where(xbar != 0, ybar / xbar, np.nan)
         resid = np.where(ok, (y - ratio[:, None] * x) / xbar[:, None], 0.0)
@@ -127,10 +133,18 @@ def _read_shard(path: Path) -> pd.DataFrame:
     return pq.read_table(path, columns=[*KEYS, "year", "value"]).to_pandas()
 
 
+def _key_equal(x: pd.Series, y: pd.Series) -> bool:
+    """Whether two key columns hold the same values in the same order (categoricals compared by their codes)."""
+    if isinstance(x.dtype, pd.CategoricalDtype) and isinstance(y.dtype, pd.CategoricalDtype):
+        if x.cat.categories.equals(y.cat.categories):
+            return np.array_equal(x.cat.codes.to_numpy(), y.cat.codes.to_numpy())
+    return np.array_equal(x.to_numpy(), y.to_numpy())
+
+
 def _same_keys(a: pd.DataFrame, b: pd.DataFrame) -> bool:
     if len(a) != len(b):
         return False
-    return all(np.array_equal(a[c].to_numpy(), b[c].to_numpy()) for c in KEYS)
+    return all(_key_equal(a[c], b[c]) for c in KEYS)
 
 
 class _Values:
@@ -178,6 +192,10 @@ def compute_effects(
     ref = _read_shard(shard_path(root, baseline, base_reps[0]))
     vals = _Values(ref)
     base = vals.matrix(root, baseline, base_reps)
+    key_codes: dict[str, tuple[np.ndarray, list[str]]] = {}
+    for c in ("metric", "level", "group"):
+        col = ref[c] if isinstance(ref[c].dtype, pd.CategoricalDtype) else ref[c].astype("category")
+        key_codes[c] = (col.cat.codes.to_numpy(dtype=np.int32), [str(x) for x in col.cat.categories])
     keys = ref[[*KEYS, "year"]].astype({"metric": str, "level": str, "group": str})
     metric = keys["metric"].to_numpy()
     names = pd.unique(metric)
@@ -226,23 +244,23 @@ def compute_effects(
             xs, ys = x[paired_sel], y[paired_sel]
             with np.errstate(divide="ignore", invalid="ignore"):
                 pct = np.where(xs != 0, 100.0 * (ys / xs - 1.0), np.nan)
-            sub = keys.iloc[paired_sel]
-            paired = pd.DataFrame(
-                {
-                    "scenario": np.repeat(scenario, k * len(reps)),
-                    "replicate": np.tile(np.asarray(reps, dtype=np.int64), k),
-                    "metric": np.repeat(sub["metric"].to_numpy(), len(reps)),
-                    "level": np.repeat(sub["level"].to_numpy(), len(reps)),
-                    "group": np.repeat(sub["group"].to_numpy(), len(reps)),
-                    "step": np.repeat(sub["step"].to_numpy(dtype=np.int64), len(reps)),
-                    "year": np.repeat(sub["year"].to_numpy(dtype=float), len(reps)),
-                    "baseline": xs.ravel(),
-                    "reform": ys.ravel(),
-                    "diff": (ys - xs).ravel(),
-                    "pct": pct.ravel(),
-                }
-            )
-            table = pa.Table.from_pandas(paired, preserve_index=False)
+            n_r = len(reps)
+            columns: dict[str, pa.Array] = {
+                "scenario": pa.DictionaryArray.from_arrays(
+                    pa.array(np.zeros(k * n_r, dtype=np.int32)), pa.array([scenario])
+                ).cast(pa.string()),
+                "replicate": pa.array(np.tile(np.asarray(reps, dtype=np.int64), k)),
+            }
+            for c in ("metric", "level", "group"):
+                codes, cats = key_codes[c]
+                columns[c] = pa.DictionaryArray.from_arrays(
+                    pa.array(np.repeat(codes[paired_sel], n_r)), pa.array(cats, type=pa.string())
+                ).cast(pa.string())
+            columns["step"] = pa.array(np.repeat(keys["step"].to_numpy(dtype=np.int64)[paired_sel], n_r))
+            columns["year"] = pa.array(np.repeat(keys["year"].to_numpy(dtype=float)[paired_sel], n_r))
+            for name, arr in (("baseline", xs), ("reform", ys), ("diff", ys - xs), ("pct", pct)):
+                columns[name] = pa.array(np.asarray(arr, dtype=float).ravel())
+            table = pa.Table.from_pydict(columns)
             if writer is None:
                 writer = pq.ParquetWriter(tmp_paired, table.schema, compression="zstd")
             writer.write_table(table)

@@ -65,7 +65,14 @@ def scenario_record(scenario: Any) -> dict[str, Any]:
     return record
 
 
-MODEL_SOURCES: tuple[str, ...] = ("model", "world", "scenario", "experiment/tasks.py", "experiment/grouping.py")
+MODEL_SOURCES: tuple[str, ...] = (
+    "model",
+    "world",
+    "scenario",
+    "experiment/tasks.py",
+    "experiment/grouping.py",
+    "experiment/channels.py",
+)
 """Parts of the package (under ``simulator/``) whose source decides the numbers of a run (``model_checksum``)."""
 
 

@@ -32,6 +32,7 @@ from simulator.scenario.schema import (
     RunSettings,
     ScenarioFile,
     Selector,
+    SweepSection,
     TimelineSettings,
 )
 from simulator.scenario.vocabulary import Vocabulary
@@ -93,6 +94,7 @@ class Scenario:
         parameters: Parameter overrides (only those the chain sets).
         groups: Custom groups by name.
         rules, agreements, payments, connectivity, cloud_regions, ecommerce: Merged items, in precedence order.
+        sweep: The sweep section of the last file of the chain that has one (``None`` if none has).
         warnings: Legal but implausible values found.
     """
 
@@ -110,6 +112,7 @@ class Scenario:
     connectivity: tuple[Sourced[Any], ...] = ()
     cloud_regions: tuple[Sourced[Any], ...] = ()
     ecommerce: tuple[Sourced[Any], ...] = ()
+    sweep: Sourced[SweepSection] | None = None
     warnings: tuple[Issue, ...] = field(default_factory=tuple)
 
     @property
@@ -453,6 +456,10 @@ def load_scenario(
             groups[name] = Sourced(selector, _origin(layer, ("groups", name)))
     sections = {s: _merge_lists(chain, s, log) for s in LIST_SECTIONS}
     _apply_drops(chain, sections, log)
+    sweep = None
+    for layer in chain:  # the whole section of the last file that has one
+        if layer.model.sweep is not None:
+            sweep = Sourced(layer.model.sweep, _origin(layer, ("sweep",)))
     top = chain[-1]
     scenario = Scenario(
         name=top.model.name or path.stem,
@@ -463,6 +470,7 @@ def load_scenario(
         run=run,
         parameters=parameters,
         groups=groups,
+        sweep=sweep,
         **sections,
     )
     docs = {str(layer.doc.path): layer.doc for layer in chain}
@@ -471,6 +479,10 @@ def load_scenario(
         for name in layer.model.parameters:
             param_origins[name] = layer.doc
     check_scenario(scenario, vocabulary, docs, param_origins, log, horizon_from_command_line=bool(overrides))
+    if sweep is not None:
+        from simulator.scenario.sweeps import check_sweep
+
+        check_sweep(scenario, vocabulary, docs, log)
     log.raise_if_errors()
     return Scenario(**{**scenario.__dict__, "warnings": tuple(log.warnings)})
 

@@ -392,6 +392,99 @@ class Ecommerce(Item):
         return self
 
 
+# --- sweeps -----------------------------------------------------------------------------------------------------------
+
+SWEEP_DESIGNS: tuple[str, ...] = ("full_factorial", "latin_hypercube", "sobol", "morris")
+"""Designs of a sweep: every combination of levels; a Latin hypercube; Sobol' (Saltelli) sampling; Morris
+trajectories."""
+MAX_SWEEP_POINTS = 1_000_000
+"""Most points a sweep may declare (``n`` and the full factorial's product of levels)."""
+DEFAULT_FACTORIAL_LEVELS = 3
+"""Values of a parameter range in a full factorial design unless ``levels`` says otherwise."""
+DEFAULT_MORRIS_LEVELS = 4
+"""Grid levels of a Morris design unless ``levels`` says otherwise."""
+
+
+class SweepRule(Section):
+    """A rule whose regime is a factor of the sweep: each level of the factor is one of ``regimes``.
+
+    The rule is added after the scenario's own rules (so it takes precedence where it is as specific as they are).
+    """
+
+    economies: Selector = Field(description="Who the rule applies to.")
+    data: _list_of(DataCategory) | None = Field(None, description="Data categories (default: all).")
+    sectors: _list_of(str) | None = Field(None, description="Sector codes (default: all sectors).")
+    regimes: list[Regime] = Field(min_length=2, description="The regimes the factor takes, one per level.")
+    timing: Timing = Field(default_factory=Timing, description="When the rule applies.")
+
+
+class SweepFactor(Section):
+    """One factor of a sweep: an uncertain parameter (a range or a list of values) or a lever.
+
+    Levers: ``item`` switches an item of the scenario (by its ``id``) off and on; ``rule`` adds a rule whose
+    regime takes each of its ``regimes``. A parameter without ``range`` or ``values`` takes its declared range.
+    """
+
+    name: Name | None = Field(None, description="Factor name in results (default: the parameter or item id).")
+    parameter: str | None = Field(None, description="A declared model parameter (docs/parameters.md).")
+    range: Annotated[list[Number], Field(min_length=2, max_length=2)] | None = Field(
+        None, description="[low, high] inside the parameter's declared range (sampled uniformly)."
+    )
+    values: Annotated[list[Number], Field(min_length=1)] | None = Field(
+        None, description="Explicit values of the parameter (a discrete factor)."
+    )
+    item: Name | None = Field(None, description="Id of an item of the scenario, switched off and on.")
+    rule: SweepRule | None = Field(None, description="A rule whose regime varies over its 'regimes'.")
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SweepFactor:
+        kinds = [k for k in ("parameter", "item", "rule") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("give exactly one of 'parameter', 'item' or 'rule'")
+        if self.parameter is None and (self.range is not None or self.values is not None):
+            raise ValueError("'range' and 'values' belong to a 'parameter' factor")
+        if self.range is not None and self.values is not None:
+            raise ValueError("give 'range' or 'values', not both")
+        if self.range is not None and not self.range[0] < self.range[1]:
+            raise ValueError("range [low, high] needs low < high")
+        if self.rule is not None and self.name is None:
+            raise ValueError("a 'rule' factor needs a 'name'")
+        return self
+
+    @property
+    def key(self) -> str:
+        """The factor's name in results."""
+        return str(self.name or self.parameter or self.item)
+
+
+class SweepSection(Section):
+    """A sweep: factors (uncertain parameters and levers) and a design; ``dlsim sweep`` runs it.
+
+    ``n`` is the number of points of a Latin hypercube, the base sample of Sobol' (Saltelli) sampling (a power of
+    2; N · (D + 2) points, N · (2D + 2) with ``second_order``) or the number of Morris trajectories (N · (D + 1)
+    points); a full factorial design runs every combination (a parameter range in ``levels`` evenly spaced values).
+    """
+
+    design: Literal["full_factorial", "latin_hypercube", "sobol", "morris"] = Field(
+        "latin_hypercube", description="full_factorial, latin_hypercube, sobol (Saltelli) or morris."
+    )
+    n: Whole | None = Field(None, ge=1, le=MAX_SWEEP_POINTS, description="Points, base sample or trajectories.")
+    levels: Whole | None = Field(
+        None, ge=2, le=100, description="Values per parameter range (full factorial) or Morris grid levels."
+    )
+    second_order: StrictBool = Field(False, description="Sobol': also second-order indices (more points).")
+    replicates: Whole = Field(1, ge=1, le=MAX_REPLICATES, description="Replicates per point (common seeds).")
+    seed: Whole | None = Field(None, ge=0, le=MAX_SEED, description="Seed of the design (default: run.seed).")
+    metrics: _list_of(str) | None = Field(None, description="Metrics analysed (default: the headline metrics).")
+    factors: Annotated[list[SweepFactor], Field(min_length=1)] = Field(description="The factors varied.")
+
+    @model_validator(mode="after")
+    def _needs_n(self) -> SweepSection:
+        if self.design != "full_factorial" and self.n is None:
+            raise ValueError(f"design {self.design} needs 'n'")
+        return self
+
+
 # --- settings ---------------------------------------------------------------------------------------------------------
 
 
@@ -434,6 +527,7 @@ class ScenarioFile(Section):
     connectivity: list[ConnectivityProgramme] = Field(default_factory=list, description="Connectivity programmes.")
     cloud_regions: list[CloudRegion] = Field(default_factory=list, description="Cloud region openings.")
     ecommerce: list[Ecommerce] = Field(default_factory=list, description="E-commerce levers (WTO JSI areas).")
+    sweep: SweepSection | None = Field(None, description="Factors and design of a sweep (dlsim sweep).")
     drop: _list_of(Name) = Field(default_factory=list, description="Ids of inherited items to remove.")
 
     @field_validator("schema_version")
