@@ -667,19 +667,11 @@ def compare(
         failed_sub = [r for r in sub.manifest["runs"] if r.get("status") == "failed"]
         if failed_sub:
             notes.insert(0, f"{len(failed_sub)} decomposition run(s) failed (see decomposition/manifest.json)")
-    failed = [r for r in store.manifest["runs"] if r.get("status") == "failed"]
-    if failed:
-        notes.insert(0, f"{len(failed)} run(s) failed (see manifest.json runs[].error); --resume retries them")
     end = time.perf_counter()
-    store.manifest["wall_s"] = round(end - started, 3)
-    store.manifest["timing"] = {
-        "runs_s": round(t_effects - t_runs, 3),
-        "effects_s": round(end - t_effects, 3),
-        "model_steps_s": round(timing["step_s"], 3),
-        "model_build_s": round(timing["build_s"], 3),
-    }
-    store.manifest["notes"] = notes
-    store.write_manifest()
+    phases = {"runs_s": t_effects - t_runs, "effects_s": end - t_effects}
+    store.finish(
+        end - started, {**phases, "model_steps_s": timing["step_s"], "model_build_s": timing["build_s"]}, notes
+    )
     return Effects(effects, store.manifest, target, notes)
 
 

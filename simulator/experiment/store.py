@@ -249,6 +249,26 @@ class ResultsStore:
         self.manifest["runs"].sort(key=lambda r: (r["scenario"], int(r["replicate"])))
         atomic_write_json(self.root / MANIFEST, self.manifest)
 
+    def finish(self, wall_s: float, timing: dict[str, float], notes: list[str]) -> list[str]:
+        """Close a study: note failed runs first, record wall time, phase timings and notes, write the manifest.
+
+        Args:
+            wall_s: Seconds the study took.
+            timing: Seconds per phase (rounded to milliseconds when written).
+            notes: Notes for the user; a note on failed runs is put first (the list is changed in place).
+
+        Returns:
+            ``notes``.
+        """
+        failed = [r for r in self.manifest["runs"] if r.get("status") == "failed"]
+        if failed:
+            notes.insert(0, f"{len(failed)} run(s) failed (see manifest.json runs[].error); --resume retries them")
+        self.manifest["wall_s"] = round(wall_s, 3)
+        self.manifest["timing"] = {k: round(v, 3) for k, v in timing.items()}
+        self.manifest["notes"] = notes
+        self.write_manifest()
+        return notes
+
 
 def manifest_differences(old: Mapping[str, Any], new: Mapping[str, Any], keys: tuple[str, ...]) -> list[str]:
     """What differs between two manifests on ``keys``, in words (empty when they agree)."""

@@ -638,19 +638,11 @@ def sweep(
     atomic_write_parquet(target / SWEEP_DIR / OUTCOMES, outcomes)
     indices, notes = compute_indices(design, outcomes, section, design_seed)
     atomic_write_parquet(target / SWEEP_DIR / INDICES, indices)
-    failed = [r for r in store.manifest["runs"] if r.get("status") == "failed"]
-    if failed:
-        notes.insert(0, f"{len(failed)} run(s) failed (see manifest.json runs[].error); --resume retries them")
     end = time.perf_counter()
-    store.manifest["wall_s"] = round(end - started, 3)
-    store.manifest["timing"] = {
-        "runs_s": round(t_indices - t_runs, 3),
-        "indices_s": round(end - t_indices, 3),
-        "model_steps_s": round(timing["step_s"], 3),
-        "model_build_s": round(timing["build_s"], 3),
-    }
-    store.manifest["notes"] = notes
-    store.write_manifest()
+    phases = {"runs_s": t_indices - t_runs, "indices_s": end - t_indices}
+    store.finish(
+        end - started, {**phases, "model_steps_s": timing["step_s"], "model_build_s": timing["build_s"]}, notes
+    )
     return SweepResult(design.frame(), outcomes, indices, store.manifest, target, notes)
 
 
