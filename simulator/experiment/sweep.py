@@ -605,7 +605,9 @@ def sweep(
         for start in range(0, len(todo), per_task):
             chunk = tuple(spec_of(i) for i in todo[start : start + per_task])
             tasks.append(
-                ReplicateTask(r, child, chunk, base_spec, settings.firms, settings.steps, world, branch_points)
+                ReplicateTask(
+                    r, child, chunk, base_spec, settings.firms, settings.steps, world, branch_points, encode=True
+                )
             )
     total = sum(len(t.scenarios) for t in tasks)
     done = 0
@@ -616,7 +618,7 @@ def sweep(
 
     def on_output(o: RunOutput) -> None:
         nonlocal done, last_write
-        store.record(o.scenario, o.replicate, o.status, o.frame, o.wall_s, o.error)
+        store.record(o.scenario, o.replicate, o.status, o.table, o.wall_s, o.error)
         if o.status != "done" or time.monotonic() - last_write >= 1.0:
             store.write_manifest()
             last_write = time.monotonic()
