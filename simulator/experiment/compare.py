@@ -597,7 +597,9 @@ def compare(
                 base_spec = with_params(base_spec, draws[r])
                 todo = [with_params(spec, draws[r]) for spec in todo]
             tasks.append(
-                ReplicateTask(r, child, tuple(todo), base_spec, settings.firms, settings.steps, world, warm_start)
+                ReplicateTask(
+                    r, child, tuple(todo), base_spec, settings.firms, settings.steps, world, warm_start, encode=True
+                )
             )
     total = sum(len(t.scenarios) for t in tasks)
     done = 0
@@ -610,7 +612,7 @@ def compare(
     def on_output(o: RunOutput) -> None:
         nonlocal done, last_write
         into = sub if sub is not None and plan is not None and o.scenario in plan.variants else store
-        into.record(o.scenario, o.replicate, o.status, o.frame, o.wall_s, o.error)
+        into.record(o.scenario, o.replicate, o.status, o.table, o.wall_s, o.error)
         # the shards are the record of finished runs (``ResultsStore.finished``); the manifest follows at most
         # once a second, and at once for a failure (its error is only in the manifest)
         if o.status != "done" or time.monotonic() - last_write >= MANIFEST_EVERY_S:

@@ -58,14 +58,15 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+def atomic_write_bytes(path: Path, data: bytes, *, sync: bool = True) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename (``sync``: fsync first)."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -75,6 +76,18 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def atomic_write_json(path: Path, data: Any) -> None:
     """Write ``data`` as indented JSON, atomically."""
     atomic_write_bytes(path, (json.dumps(jsonable(data), indent=2) + "\n").encode("utf-8"))
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` encoded as ``atomic_write_parquet`` writes it (no index, zstd).
+
+    A worker encodes its run's shard so that only the compressed bytes travel to the process writing the results.
+    """
+    import io
+
+    buf = io.BytesIO()
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf, compression="zstd")
+    return buf.getvalue()
 
 
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
@@ -222,9 +235,15 @@ class ResultsStore:
         return on_disk
 
     def record(
-        self, scenario: str, replicate: int, status: str, frame: pd.DataFrame | None, wall_s: float, error: str | None
+        self,
+        scenario: str,
+        replicate: int,
+        status: str,
+        frame: pd.DataFrame | bytes | None,
+        wall_s: float,
+        error: str | None,
     ) -> None:
-        """Write a finished run's shard (if it has one) and add the run to the manifest (written at ``flush``)."""
+        """Write a finished run's shard (a table, or its Parquet bytes) and add the run to the manifest."""
         entry: dict[str, Any] = {
             "id": f"{scenario}/r{replicate:03d}",
             "scenario": scenario,
@@ -235,7 +254,10 @@ class ResultsStore:
         if frame is not None and status == "done":
             path = shard_path(self.root, scenario, replicate)
             path.parent.mkdir(parents=True, exist_ok=True)
-            atomic_write_parquet(path, frame)
+            if isinstance(frame, bytes):
+                atomic_write_bytes(path, frame, sync=False)
+            else:
+                atomic_write_parquet(path, frame)
             entry["shard"] = shard_relpath(scenario, replicate)
         if error:
             entry["error"] = error

@@ -83,7 +83,13 @@ DESIGN = "design.parquet"
 OUTCOMES = "outcomes.parquet"
 INDICES = "indices.parquet"
 POINTS_PER_TASK = 8
-"""Points of one replicate run by one task (a fixed number, so that results never depend on the worker count)."""
+"""Most points of one replicate run by one task when every point is built afresh (fewer when there are few points,
+so that every worker gets about four tasks). The numbers never depend on it: each point runs from the replicate's
+seed, and a point that branches does so from the same deterministic base model whichever task builds it."""
+TASKS_PER_WORKER = 4
+"""Tasks per worker aimed at when points are few (load balance)."""
+MAX_BRANCHED_PER_TASK = 128
+"""Most points of a task whose points branch from one base model (each task builds the base once)."""
 BOOTSTRAP = 200
 """Bootstrap resamples of the SRC intervals."""
 INDEX_COLUMNS: tuple[str, ...] = ("method", "factor", "metric", "level", "group", "index", "value", "conf")
@@ -592,10 +598,16 @@ def sweep(
     tasks = []
     for r, child in enumerate(children):
         todo = [i for i in range(len(design.values)) if (point_name(i), r) not in finished]
-        for start in range(0, len(todo), POINTS_PER_TASK):
-            chunk = tuple(spec_of(i) for i in todo[start : start + POINTS_PER_TASK])
+        if branch_points:  # one base model per task: one task per worker and replicate
+            per_task = max(1, min(MAX_BRANCHED_PER_TASK, -(-len(todo) // n_workers)))
+        else:
+            per_task = max(1, min(POINTS_PER_TASK, -(-len(todo) * len(children) // (TASKS_PER_WORKER * n_workers))))
+        for start in range(0, len(todo), per_task):
+            chunk = tuple(spec_of(i) for i in todo[start : start + per_task])
             tasks.append(
-                ReplicateTask(r, child, chunk, base_spec, settings.firms, settings.steps, world, branch_points)
+                ReplicateTask(
+                    r, child, chunk, base_spec, settings.firms, settings.steps, world, branch_points, encode=True
+                )
             )
     total = sum(len(t.scenarios) for t in tasks)
     done = 0
@@ -606,7 +618,7 @@ def sweep(
 
     def on_output(o: RunOutput) -> None:
         nonlocal done, last_write
-        store.record(o.scenario, o.replicate, o.status, o.frame, o.wall_s, o.error)
+        store.record(o.scenario, o.replicate, o.status, o.table, o.wall_s, o.error)
         if o.status != "done" or time.monotonic() - last_write >= 1.0:
             store.write_manifest()
             last_write = time.monotonic()

@@ -65,6 +65,8 @@ class ReplicateTask:
         steps: Steps per run.
         world: The world.
         warm_start: Build the world and network once and branch each scenario from it (``model.branching``).
+        encode: Return each run's table as Parquet bytes (``RunOutput.shard``) instead of a DataFrame, so that only
+            compressed bytes travel back (``compare`` and ``sweep`` set it).
     """
 
     replicate: int
@@ -75,6 +77,7 @@ class ReplicateTask:
     steps: int
     world: World
     warm_start: bool = True
+    encode: bool = False
 
 
 @dataclass
@@ -85,7 +88,8 @@ class RunOutput:
         scenario: Scenario name.
         replicate: Replicate number.
         status: ``done`` or ``failed``.
-        frame: The run's tidy table (``RUN_COLUMNS``), ``None`` if it failed.
+        frame: The run's tidy table (``RUN_COLUMNS``), ``None`` if it failed or was encoded.
+        shard: The table as Parquet bytes (tasks with ``encode``), ``None`` otherwise.
         error: What went wrong, if it failed.
         wall_s: Seconds for the run, including its share of building.
         step_s: Seconds spent in model steps.
@@ -101,6 +105,12 @@ class RunOutput:
     step_s: float = 0.0
     build_s: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
+    shard: bytes | None = None
+
+    @property
+    def table(self) -> pd.DataFrame | bytes | None:
+        """What the results store writes: the Parquet bytes if encoded, else the table."""
+        return self.shard if self.shard is not None else self.frame
 
 
 def seed_label(seed: np.random.SeedSequence) -> str:
@@ -283,6 +293,11 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
             model.run(task.steps)
             stepped = time.perf_counter()
             frame = run_frame(model, sums, spec, task)
+            shard = None
+            if task.encode:
+                from simulator.experiment.store import parquet_bytes
+
+                shard, frame = parquet_bytes(frame), None
         except Exception as exc:
             outputs.append(_failure(spec, task, exc, started))
             continue
@@ -293,6 +308,7 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
                 task.replicate,
                 "done",
                 frame=frame,
+                shard=shard,
                 wall_s=end - started + share,
                 step_s=stepped - built_at,
                 build_s=built_at - started + share,
