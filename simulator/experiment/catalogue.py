@@ -15,6 +15,7 @@ from pathlib import Path
 
 import yaml
 
+from simulator.experiment.grouping import ADDITIVE_PLACE_METRICS
 from simulator.model.metrics import EXTRA_METRICS, LEVELS, METRICS, Metric
 
 GROUP_LEVELS: tuple[str, ...] = ("income_group", "development")
@@ -89,10 +90,7 @@ EXTRA_LEVELS: dict[str, tuple[str, ...]] = {
     "catch_up": LEVELS,
     "region_flow": ("region_pair",),
     "bloc_fragmentation": ("world",),
-    **{
-        name: ("world", "region", "economy", *GROUP_LEVELS)
-        for name in ("income", "real_income", "real_output", "real_investment", "local_hosting_revenue", "price_index")
-    },
+    **{name: ("world", "region", "economy", *GROUP_LEVELS) for name in (*ADDITIVE_PLACE_METRICS, "price_index")},
 }
 """Levels of the extra metrics (default world, region, economy; the additive per-economy ones and the price index are
 also computed at the experiment layer's groupings, ``grouping.grouped_place_metrics``)."""

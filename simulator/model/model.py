@@ -402,11 +402,7 @@ class DataFlowModel(mesa.Model):
             g = np.divide(self.trade_volume, ref, out=np.zeros_like(ref), where=ref > 0)
             raw = raw * np.minimum(g, 1.0)
         raw = np.maximum(raw, -0.5 * self.income)
-        pos, neg = raw[raw > 0].sum(), -raw[raw < 0].sum()
-        if pos > 0 and neg > 0:
-            raw = np.where(raw > 0, raw * min(1.0, neg / pos), raw * min(1.0, pos / neg))
-        else:
-            raw = np.zeros_like(raw)
+        raw = cancel_imbalances(raw)
         self.balance = raw
         spending = self.income + self.carry + raw
         # an economy whose income and money are negative cannot spend: it spends nothing and carries the debt
@@ -852,9 +848,17 @@ def balance_shares(world: World) -> np.ndarray:
         return np.zeros(gdp.size)
     pct = econ["external_balance_pct_gdp"].to_numpy(dtype=float)
     raw = np.where(np.isfinite(pct), -pct / 100.0, 0.0) * gdp / gdp.sum()
+    return cancel_imbalances(raw)
+
+
+def cancel_imbalances(raw: np.ndarray) -> np.ndarray:
+    """Scale the positive and the negative imbalances to the smaller side's total, so that they sum to 0.
+
+    All zero when one side is empty (no deficit can exist without a surplus).
+    """
     pos, neg = raw[raw > 0].sum(), -raw[raw < 0].sum()
     if pos <= 0 or neg <= 0:
-        return np.zeros(gdp.size)
+        return np.zeros_like(raw)
     return np.where(raw > 0, raw * min(1.0, neg / pos), raw * min(1.0, pos / neg))
 
 
