@@ -41,6 +41,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.measure import positive_int  # noqa: E402
 from simulator.model import DataFlowModel, kernels  # noqa: E402
+from simulator.model.trade import market_option  # noqa: E402
 from simulator.world import PolicySchedule, baseline_state, load_world  # noqa: E402
 
 
@@ -64,13 +65,14 @@ def floor_prices(mk_firm, sup, alive, offer_base, factor, price):  # pragma: no 
 @nb.njit(cache=True)
 def floor_flows(
     mk_firm, mk_dest, economy, sector, sup, alive, weight, e_open, e_home, spend, n_s, mass_open, mass_home, revenue,
-    fw,
+    fw, market,
 ):  # pragma: no cover - compiled  # fmt: skip
     """CES pools and market revenue, logit split of buyers' spending, revenue per firm (into ``revenue``).
 
     ``fw`` is each slot's agent weight (the real firms it stands for). Revenue is per real firm: an offer adds
     ω_i x to its pool and earns e x / mass; buyer b's spending per real firm, split ∝ ω_j w_j, earns supplier j
-    spend_b ω_b w_j / Σ_j' ω_j' w_j' per real firm (the model's fl · ω_b / ω_j, with one division less).
+    spend_b ω_b w_j / (Σ_j' ω_j' w_j' + W_d) per real firm (the model's fl · ω_b / ω_j, with one division less; W_d
+    is the weight of the buyer economy's market at large).
     """
     mass_open[:] = 0.0
     mass_home[:] = 0.0
@@ -102,6 +104,7 @@ def floor_flows(
             if s >= 0:
                 w_sum += weight[k] * fw[s]
                 k += 1
+        w_sum += market[economy[b]]
         if w_sum > 0:
             x = spend[b] * fw[b] / w_sum
             k = k0
@@ -158,6 +161,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
         out = kernels.trade_flows(
             seller, dest, f.economy, f.sector, weight, feas, nm, net.sup, f.alive, n_c, n_s, e_open, e_home,
             model.intermediate_share, f.revenue, sigma, f.capacity, f.weight,
+            market_option(f, model.unit_cost, model.n_economies, p),
         )  # fmt: skip
         return feas, out[5]
 
@@ -176,6 +180,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
     weight = np.empty(n_links)
     mass_open, mass_home = np.zeros(n_c * n_s), np.zeros(n_c * n_s)
     revenue = np.zeros(f.capacity)
+    market = market_option(f, model.unit_cost, n_c, p)
 
     def prices():
         floor_prices(net.mk_firm, net.sup, f.alive, offer_base, factor, price)
@@ -188,7 +193,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
     def flows():
         floor_flows(
             net.mk_firm, net.mk_dest, f.economy, f.sector, net.sup, f.alive, weight, e_open, e_home, spend, n_s,
-            mass_open, mass_home, revenue, f.weight,
+            mass_open, mass_home, revenue, f.weight, market,
         )  # fmt: skip
 
     prices()

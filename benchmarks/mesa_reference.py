@@ -327,7 +327,8 @@ class FirmAgent(mesa.Agent):
             self.slot_open[k] = row[C_OPEN]
             sup.buyer_slots.append((self, k))
             weights.append((sup, w, comp, pay, dh))
-        total = sum(x[1] for x in weights if x is not None)
+        market = m.market_weight[self.economy]
+        total = sum(x[1] for x in weights if x is not None) + market
         if not total > 0:
             # no supplier can deliver: the inputs are still paid for, and the money is spent by the economy next step
             if spend > 0:
@@ -342,6 +343,11 @@ class FirmAgent(mesa.Agent):
             self.slot_flow[k] = flow
             self.purchases += flow
             sup.record_sale(flow * (self.weight / sup.weight), self.economy, comp, pay, dh, flow * self.weight)
+        if market > 0 and spend > 0:
+            # the share bought on the economy's market at large: spent by the economy next step
+            bought = spend * market / total
+            self.purchases += bought
+            m.unplaced_c[self.economy] += bought * self.weight
 
     def settle(self) -> None:
         """Stage 6: firm accounts of the step (fixed costs, compliance, profit, value added, hosting)."""
@@ -703,11 +709,30 @@ class MesaReferenceModel(mesa.Model):
                 f.reconsider = True
         self.firms.shuffle_do("choose_hosting", draw)
         self.firms.shuffle_do("offer")
+        self.market_weight = self.home_market_weights()
         for market in self.markets:
             market.clear()
         self.firms.shuffle_do("sell")
         self.firms.shuffle_do("source")
         self.firms.shuffle_do("settle")
+
+    def home_market_weights(self) -> list[float]:
+        """W_d per economy: the logit weight of d's market at large in its buyers' choice of inputs.
+
+        ν typical suppliers' worth (mean agent weight of d's firms) at the CES mean of d's firms' prices at home.
+        """
+        nu, sigma = self.params["market_sourcing_weight"], self.sigma
+        mass, real, agents = [0.0] * self.n_c, [0.0] * self.n_c, [0] * self.n_c
+        for f in self.firms:
+            mass[f.economy] += f.weight * f.unit_cost ** (1.0 - sigma)
+            real[f.economy] += f.weight
+            agents[f.economy] += 1
+        out = [0.0] * self.n_c
+        for d in range(self.n_c):
+            if nu > 0 and agents[d] > 0 and mass[d] > 0:
+                pbar = self.markup * (mass[d] / real[d]) ** (1.0 / (1.0 - sigma))
+                out[d] = nu * real[d] / agents[d] * math.exp(-math.log(pbar) / self.mu)
+        return out
 
     @property
     def delta_s_arr(self) -> np.ndarray:

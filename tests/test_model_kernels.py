@@ -66,7 +66,21 @@ def agent_weights(model, kind: str) -> np.ndarray:
     return np.random.default_rng(17).lognormal(0.0, 1.0, model.firms.capacity)
 
 
-def numpy_trade(model, fw):
+def numpy_market_option(model, fw):
+    """The numpy form of ``kernels.market_option_weight``: W_d = ν · w̄_d · p̄_d^(−1/μ) per economy."""
+    f, p = model.firms, model.params
+    sigma, n_c = p["sigma"], model.n_economies
+    a = f.alive
+    mass = np.bincount(f.economy[a], weights=fw[a] * model.unit_cost[a] ** (1.0 - sigma), minlength=n_c)
+    real = np.bincount(f.economy[a], weights=fw[a], minlength=n_c)
+    agents = np.bincount(f.economy[a], minlength=n_c)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pbar = sigma / (sigma - 1.0) * (mass / real) ** (1.0 / (1.0 - sigma))
+        out = p["market_sourcing_weight"] * real / agents * np.exp(-np.log(pbar) / p["mu"])
+    return np.where((agents > 0) & (mass > 0), out, 0.0)
+
+
+def numpy_trade(model, fw, market):
     """The numpy form of the trade pass with agent weights ``fw`` (final markets, then supplier slots).
 
     Final markets: an agent adds fw · p^(1−σ) to its pool's CES mass and earns, per real firm, E · p^(1−σ) / mass.
@@ -75,7 +89,9 @@ def numpy_trade(model, fw):
     the buyer's per-firm flow per real firm. Cross-border sales are aggregated per economy as the link's sales times
     its seller's weight on market links and the buyer's flow times the buyer's weight on supplier links. A buyer alive
     whose suppliers cannot deliver (no filled slot, or none feasible) still pays for its inputs: its spending counts
-    as purchases, and (times its weight) as its economy's unplaced input spending.
+    as purchases, and (times its weight) as its economy's unplaced input spending. ``market`` is the logit weight W_d
+    of each economy's market at large: a buyer's suppliers share spend · fw_j q_j^(−1/μ) / (Σ + W_d), and the rest
+    is bought on the market (a purchase, and unplaced input spending of the economy).
     """
     from simulator.model.trade import link_terms
 
@@ -105,10 +121,15 @@ def numpy_trade(model, fw):
     w = np.where(sl.feasible, np.exp(-np.log(q) / p["mu"]), 0.0)
     ww = w * fw[supplier]
     w_sum = np.bincount(buyer, weights=ww, minlength=cap)
+    w0 = market[f.economy]
+    w_tot = w_sum + w0
     spend = model.intermediate_share[f.sector] * (sigma - 1.0) / sigma * f.revenue * f.alive
-    flow = np.divide(spend[buyer] * ww, w_sum[buyer], out=np.zeros_like(w), where=w_sum[buyer] > 0)
+    flow = np.divide(spend[buyer] * ww, w_tot[buyer], out=np.zeros_like(w), where=w_tot[buyer] > 0)
     earned = flow * (fw[buyer] / fw[supplier])
-    unplaced = f.alive & ~(w_sum > 0) & (spend > 0)
+    unplaced = f.alive & ~(w_tot > 0) & (spend > 0)
+    on_market = f.alive & (w_tot > 0) & (w0 > 0) & (spend > 0)
+    x0 = np.divide(spend * w0, w_tot, out=np.zeros(cap), where=on_market)
+    no_supplier = on_market & ~(w_sum > 0)
     q_slots = np.full((n, m), np.inf)
     q_slots[buyer, slot] = np.where(sl.feasible, q, np.inf)
     flow_slots = np.zeros((n, m))
@@ -138,9 +159,10 @@ def numpy_trade(model, fw):
         "q_slots": q_slots,
         "flow_slots": flow_slots,
         "open_slots": open_slots,
-        "purchases": np.bincount(buyer, weights=flow, minlength=cap) + np.where(unplaced, spend, 0.0),
-        "unplaced_c": np.bincount(f.economy, weights=np.where(unplaced, spend * fw, 0.0), minlength=n_c),
+        "purchases": np.bincount(buyer, weights=flow, minlength=cap) + np.where(unplaced, spend, x0),
+        "unplaced_c": np.bincount(f.economy, weights=np.where(unplaced, spend * fw, x0 * fw), minlength=n_c),
         "n_unplaced": int(unplaced.sum()),
+        "n_no_supplier": int(no_supplier.sum()),
         "revenue": np.bincount(seller, weights=rev, minlength=cap),
         "exports_c": np.bincount(f.economy[seller][cross], weights=aggregate[cross], minlength=n_c),
         "imports_c": np.bincount(dest[cross], weights=aggregate[cross], minlength=n_c),
@@ -172,7 +194,12 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     n_c, _, n_s = c.tau.shape
     sigma = p["sigma"]
     fw = agent_weights(model, weights)
-    ref = numpy_trade(model, fw)
+    market = kernels.market_option_weight(
+        f.alive, f.economy, model.unit_cost, fw, model.n_economies, sigma, p["mu"], p["market_sourcing_weight"]
+    )
+    np.testing.assert_allclose(market, numpy_market_option(model, fw), rtol=1e-12, atol=0.0)
+    assert (market > 0).all()
+    ref = numpy_trade(model, fw, market)
     nm = ref["n_market"]
     tab = kernels.trade_table(c.packed, trade_cols())
     np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
@@ -189,7 +216,7 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     # the cost terms, computed again from the rows by ``TradeResult`` (and by ``seller_accounts``), bit for bit
     tr = trade_step(
         f, net, c, model.demand, model.unit_cost, model.local_price, model.tradability, model.intermediate_share,
-        f.revenue, p, table=tab,
+        f.revenue, p, table=tab, market=market,
     )  # fmt: skip
     tau, comp, pay, dh = tr.sales_tau, tr.sales_compliance, tr.sales_payment, tr.sales_dest_hosting
     for name, got in (("tau", tau), ("comp", comp), ("pay", pay), ("dh", dh)):
@@ -207,7 +234,7 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     raw[~feas] = 7.0  # overwritten with 0 in place where infeasible (and times the supplier's weight on supplier links)
     out = kernels.trade_flows(
         seller, dest, f.economy, f.sector, raw, feas, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
-        model.intermediate_share, f.revenue, sigma, f.capacity, fw,
+        model.intermediate_share, f.revenue, sigma, f.capacity, fw, market,
     )  # fmt: skip
     rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = out
     np.testing.assert_array_equal(raw, ref["weight_after"])
@@ -220,7 +247,8 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     ):  # fmt: skip
         np.testing.assert_array_equal(got, ref[name], err_msg=name)
     assert exports_c.sum() > 0 and imports_c.sum() > 0
-    assert ref["n_unplaced"] > 0 and unplaced_c.sum() > 0  # some buyers have no supplier that can deliver
+    # some buyers have no supplier that can deliver: they buy all their inputs on the market at large
+    assert ref["n_no_supplier"] > 0 and unplaced_c.sum() > 0
     # world exports are world imports (rtol: the two sums add the same links in different orders)
     close(exports_c.sum(), imports_c.sum())
     np.testing.assert_array_equal(

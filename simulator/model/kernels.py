@@ -188,7 +188,7 @@ def trade_terms(
 @nb.njit(**_JIT)
 def trade_flows(
     seller, dest, economy, sector, weight, feasible, n_mk, sup, alive, n_c, n_s, e_open, e_home, inter_share,
-    prev_revenue, sigma, cap, fw,
+    prev_revenue, sigma, cap, fw, market,
 ):  # fmt: skip
     """Clear final markets (CES over open and home pools) and split buyers' spending over suppliers (logit).
 
@@ -204,6 +204,11 @@ def trade_flows(
     cross-border sales (exports) and purchases (imports), final and intermediate, as weighted aggregates, and the
     intermediate spending no supplier could take per economy (a buyer without a feasible supplier still pays for its
     inputs: it counts as a purchase, and the money is spent by its economy the next step).
+
+    ``market`` is the logit weight of the buyer economy's market at large, per economy (``market_option_weight``):
+    the buyer's choice set is its suppliers plus that option, and the share it takes, spend · W_d / (Σ_j fw_j
+    q_j^(−1/μ) + W_d), is bought on the market at large — a purchase whose money joins the economy's spending of the
+    next step, like inputs no supplier could take. With W = 0 the split is over the suppliers alone.
     """
     n_cells = n_c * n_s
     exports_c = np.zeros(n_c)
@@ -259,12 +264,14 @@ def trade_flows(
                 k += 1
         k = k0
         spend = inter_share[sector[b]] * (sigma - 1.0) / sigma * prev_revenue[b]
+        w0 = market[economy[b]]
+        w_tot = w_sum + w0
         for j in range(m):
             s = sup[b, j]
             if s < 0:
                 flow_slots[b, j] = 0.0
                 continue
-            fl = spend * weight[k] / w_sum if w_sum > 0 else 0.0
+            fl = spend * weight[k] / w_tot if w_tot > 0 else 0.0
             fs = fl * (fw[b] / fw[s])
             rev[k] = fs
             flow_slots[b, j] = fl
@@ -275,15 +282,48 @@ def trade_flows(
                 exports_c[economy[s]] += fb
                 imports_c[economy[b]] += fb
             k += 1
-        if not w_sum > 0 and spend > 0:
-            # no supplier can deliver (no filled slot, or every one infeasible): the inputs are still paid for, from
-            # the economy at large (the money joins the economy's spending of the next step), not produced for free
-            purchases[b] += spend
-            unplaced_c[economy[b]] += spend * fw[b]
+        if not w_tot > 0:
+            if spend > 0:
+                # no supplier can deliver (no filled slot, or every one infeasible) and no market option: the inputs
+                # are still paid for, from the economy at large (the money joins the economy's spending of the next
+                # step), not produced for free
+                purchases[b] += spend
+                unplaced_c[economy[b]] += spend * fw[b]
+        elif w0 > 0 and spend > 0:
+            # the share bought on the market at large (spent by the economy next step, at its prices)
+            x0 = spend * w0 / w_tot
+            purchases[b] += x0
+            unplaced_c[economy[b]] += x0 * fw[b]
     for b in range(sup.shape[0], cap):
         for j in range(m):
             flow_slots[b, j] = 0.0
     return rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c
+
+
+@nb.njit(**_JIT)
+def market_option_weight(alive, economy, unit_cost, fw, n_c, sigma, mu, nu):
+    """Logit weight W_d of each economy's market at large in its buyers' input choice (``trade.market_option``).
+
+    W_d = ν · w̄_d · p̄_d^(−1/μ): ν typical suppliers' worth of weight (w̄_d the mean agent weight of d's firms
+    alive) at p̄_d = σ/(σ − 1) · (Σ fw u^(1−σ) / Σ fw)^(1/(1−σ)), the CES mean of d's firms' prices at home. 0 where
+    the economy has no firm alive or ν = 0.
+    """
+    mass = np.zeros(n_c)
+    real = np.zeros(n_c)
+    agents = np.zeros(n_c)
+    for i in range(alive.size):
+        if alive[i]:
+            e = economy[i]
+            mass[e] += fw[i] * unit_cost[i] ** (1.0 - sigma)
+            real[e] += fw[i]
+            agents[e] += 1.0
+    out = np.zeros(n_c)
+    if nu > 0:
+        for e in range(n_c):
+            if agents[e] > 0 and mass[e] > 0:
+                pbar = sigma / (sigma - 1.0) * (mass[e] / real[e]) ** (1.0 / (1.0 - sigma))
+                out[e] = nu * real[e] / agents[e] * np.exp(-np.log(pbar) / mu)
+    return out
 
 
 @nb.njit(**_JIT)

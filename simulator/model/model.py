@@ -35,6 +35,7 @@ from simulator.model.trade import (
     Accounts,
     TradeResult,
     final_demand,
+    market_option,
     firm_accounts,
     fixed_table,
     link_terms,
@@ -538,7 +539,7 @@ class DataFlowModel(mesa.Model):
         self.unit_cost = unit_cost
         self.trade: TradeResult = trade_step(
             f, self.network, c, demand, unit_cost, lp, self.tradability, self.intermediate_share, f.revenue, p,
-            table=trade_tab,
+            table=trade_tab, market=market_option(f, unit_cost, self.n_economies, p),
         )  # fmt: skip
         self.accounts: Accounts = firm_accounts(
             f,

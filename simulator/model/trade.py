@@ -17,7 +17,8 @@ only d's own firms compete). A seller i on link i → d charges
 and earns r_id = E_pool · p_id^(1−σ) / Σ_j p_jd^(1−σ) (CES; the sums are segment sums by np.bincount). A link on
 which a ban makes the firm's service infeasible carries nothing. Buyers spend
 X_b = intermediate_share_s · (σ − 1)/σ · r_b(t − 1) over their suppliers with weights q^(−1/μ) (a logit over log
-delivered prices), so sales to buyers equal buyers' purchases link by link.
+delivered prices) and their economy's market at large (``market_option``: what is bought there is spent by the
+economy the next step), so sales to buyers equal buyers' purchases link by link.
 """
 
 from __future__ import annotations
@@ -121,6 +122,22 @@ def spending_shares(
     return raw / raw.sum(axis=1, keepdims=True)
 
 
+def market_option(firms: Firms, unit_cost: np.ndarray, n_c: int, params: Mapping[str, float]) -> np.ndarray:
+    """Return W_d, the logit weight of economy d's market at large in its buyers' choice of inputs, ``(c,)``.
+
+    A buyer chooses among its suppliers (weights fw_j q_j^(−1/μ)) and its economy's market at large, which weighs
+    as ν typical suppliers at the economy's typical home price: W_d = ν · w̄_d · p̄_d^(−1/μ), with
+    p̄_d = σ/(σ − 1) · (Σ_{i∈d} fw_i u_i^(1−σ) / Σ_{i∈d} fw_i)^(1/(1−σ)) and w̄_d the mean agent weight of d's
+    firms (ν = ``market_sourcing_weight``). What a buyer spends on that option is spent by its economy the next step
+    (through final demand's CES, at the prices then), so input spending leaves foreign suppliers whose delivered
+    prices rise against the home price level, and a country whose prices fall buys more of its inputs at home.
+    """
+    return kernels.market_option_weight(
+        firms.alive, firms.economy, unit_cost, firms.weight, n_c, params["sigma"], params["mu"],
+        params["market_sourcing_weight"],
+    )  # fmt: skip
+
+
 def final_demand(spending: np.ndarray, shares: np.ndarray) -> np.ndarray:
     """Return final demand E_ds = E_d · α_ds, ``(c, s)``, in model money per step."""
     return spending[:, None] * shares
@@ -215,6 +232,7 @@ def trade_step(
     prev_revenue: np.ndarray,
     params: Mapping[str, float],
     table: np.ndarray | None = None,
+    market: np.ndarray | None = None,
 ) -> TradeResult:
     """Run the markets of one step.
 
@@ -230,6 +248,8 @@ def trade_step(
         prev_revenue: Revenue of each firm slot in the previous step (sets intermediate spending).
         params: Parameter values.
         table: ``trade_table(costs)`` when the caller keeps it (built here otherwise).
+        market: Logit weight of each economy's market at large in its buyers' input choice (``market_option``);
+            none when not given.
     """
     sigma = params["sigma"]
     n_c, n_s = demand.shape
@@ -255,7 +275,7 @@ def trade_step(
     # intermediate_share_s · (σ − 1)/σ · previous revenue of buyers alive and its flows, revenue per firm
     rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = kernels.trade_flows(
         seller, dest, firms.economy, firms.sector, weight, feas, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home,
-        intermediate_share, prev_revenue, sigma, cap, firms.weight,
+        intermediate_share, prev_revenue, sigma, cap, firms.weight, np.zeros(n_c) if market is None else market,
     )  # fmt: skip
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
     with np.errstate(divide="ignore"):

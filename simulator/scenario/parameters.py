@@ -235,6 +235,15 @@ PARAMETERS = ParameterSet(
             "network",
         ),
         Parameter(
+            "market_sourcing_weight", "ν", "typical suppliers", 1.0, 0.0, 10.0,
+            "Weight of the buyer economy's market at large in a buyer's choice of inputs, in typical suppliers at the "
+            "economy's home price level (0 = inputs only from named suppliers, whatever their price)",
+            A + "buyers can always buy inputs on their home market; one option among a buyer's m = 4 suppliers keeps "
+            "most inputs with named suppliers while a foreign supplier whose price rises against home prices loses "
+            "custom (the logit's price response, μ, governs how fast)",
+            "network",
+        ),
+        Parameter(
             "switching_cost", "s", "1 (share of price)", 0.05, 0.0, 0.5,
             "Delivered-price gain needed before a buyer switches supplier",
             A + "switching frictions of a few percent",
