@@ -125,10 +125,13 @@ def test_regions_value_added_shares_match_gdp_shares(world, big):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="measured at 20,000 agents, seed 11 (mean income share of steps 1-4 after the burn-in): the largest "
-    "|log(VA share / GDP share)| is ≈ 0.13-0.27 over seeds, with 4-17 of 58 economies outside 0.1, mostly small "
-    "African and Latin American economies whose income rests on a few agents' supplier links; the burn-in's wage and "
-    "endowment calibration (docs/model.md, Burn-in) does not yet bring every economy inside the band",
+    reason="measured at 20,000 agents (mean income share of steps 1-4 after the burn-in): the largest "
+    "|log(VA share / GDP share)| is 0.132, 0.143 and 0.130 for seeds 11, 12, 13, with 4-7 of 58 economies outside 0.1 "
+    "(IDN, PRY, TZA, SEN, MAR, CHN...). The bias is systematic, not noise (IDN +0.11 to +0.14 at each of 12 steps): "
+    "the burn-in's endowment calibration oscillates with a period of about 16 steps (labour endowments follow smoothed "
+    "income shares while wages clear labour markets) and is not converged when it stops. A longer burn-in (64 steps: "
+    "0.15-0.20), a shorter settling phase (one 0.55 outlier) and calibration rates 0.15 or 0.5 (0.13-0.16, 0.27-0.43) "
+    "did not bring every economy inside the band",
 )
 def test_every_economy_value_added_share_matches_its_gdp_share(big):
     share = _income_shares_after_burn_in(big)
