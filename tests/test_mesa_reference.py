@@ -152,14 +152,12 @@ def z_scores(runs_a, runs_b) -> dict[str, tuple[float, float, float]]:
 
 
 # ------------------------------------------------------------------------------------------------------ exact
-@pytest.mark.parametrize("reconsider", [False, True], ids=["mixed_modes", "hosting_choice"])
-def test_trade_pass_matches_exactly(world, sched, reconsider):
-    """Transplant the reference's state into the vectorised model: one trade pass gives the same accounts.
+def transplant(world, sched, reconsider):
+    """The reference after step 3 (the reform of step 2 in force) and a ``DataFlowModel`` holding the same state.
 
-    Firms start from mixed hosting modes; with ``reconsider`` every firm re-chooses its mode first (compared too).
-    The agents' weights, wages and spending are the reference's; after the pass, the economies' exports and imports,
-    the open and home price indices, final demand sold, and the income closure (income, unspent money, trade volume,
-    exact price index) are compared too.
+    Firms and their weights, hosting modes (mixed: i mod 3), market links, supplier slots, wages, spending, prices,
+    hosting depth and the policy are the reference's; ``reconsider`` is every agent's flag.
+    Returns (reference, vectorised model, the reference's agents in slot order, their number).
     """
     ref = MesaReferenceModel(world, sched, params=PARAMS, n_firms=N_FIRMS, rng=7).run(3)  # after the reform of step 2
     firms = list(ref.firms)
@@ -171,6 +169,7 @@ def test_trade_pass_matches_exactly(world, sched, reconsider):
         f.grow(n - f.capacity)
         vec.network.grow(n - vec.network.sup.shape[0])
         vec._entry_charges = np.zeros(f.capacity)
+        vec._withdrawals = np.zeros(f.capacity)
     f.alive[:] = False
     f.alive[:n] = True
     for col in ("economy", "sector", "phi", "delta", "hosting", "revenue", "weight"):
@@ -200,7 +199,20 @@ def test_trade_pass_matches_exactly(world, sched, reconsider):
     vec.costs = compile_costs(world, vec.policy, vec.params, vec.exposure, vec.money_scale)
     vec._entry_charges[:] = 0.0
     vec._entry_charges[:n] = [x.entry_charge for x in firms]
+    return ref, vec, firms, n
 
+
+@pytest.mark.parametrize("reconsider", [False, True], ids=["mixed_modes", "hosting_choice"])
+def test_trade_pass_matches_exactly(world, sched, reconsider):
+    """Transplant the reference's state into the vectorised model: one trade pass gives the same accounts.
+
+    Firms start from mixed hosting modes; with ``reconsider`` every firm re-chooses its mode first (compared too).
+    The agents' weights, wages and spending are the reference's; after the pass, the economies' exports and imports,
+    the open and home price indices, final demand sold, and the income closure (income, unspent money, trade volume,
+    exact price index) are compared too.
+    """
+    ref, vec, firms, n = transplant(world, sched, reconsider)
+    f = vec.firms
     ref._trade(draw=False)
     vec._compute_trade(f.alive.copy() if reconsider else np.zeros(f.capacity, bool))
     acc = vec.accounts
@@ -242,6 +254,54 @@ def test_trade_pass_matches_exactly(world, sched, reconsider):
     # the labour-market rule of the next step, from the same state (profits after R&D of the firms alive)
     f.profit[:n] = [x.profit for x in firms]
     np.testing.assert_allclose(ref.labour_demand(), vec.labour_demand(), rtol=1e-9, err_msg="labour demand")
+
+
+def test_withdrawal_rules_match_exactly(world, sched):
+    """After a transplanted trade pass with every other firm reconsidering, both implementations withdraw alike.
+
+    The market rule (infeasible links dropped, a reconsidering firm's unprofitable export links dropped) and the
+    foreign-buyer rule (a reconsidering supplier leaves a buyer economy whose sales do not pay its fixed cost) run on
+    the same state, with the market search switched off in both (it draws random candidates): the same firms count
+    the same withdrawals, the same market links stay and the same supplier slots are emptied.
+    """
+    ref, vec, firms, n = transplant(world, sched, False)
+    f = vec.firms
+    reconsider = np.zeros(f.capacity, bool)
+    reconsider[:n:2] = True
+    for x, r in zip(firms, reconsider, strict=False):
+        x.reconsider = bool(r)
+    assert 0 < reconsider.sum() < n
+    ref._trade(draw=False)
+    vec._compute_trade(reconsider)
+    # no market search: no candidate destination in either implementation
+    ref.market_cdf = [[0.0] * ref.n_c for _ in range(ref.n_c)]
+    vec.rules = {**vec.rules, "market_search": lambda model, firms_: np.full(firms_.size, -1, dtype=np.int64)}
+    for x in firms:
+        x.withdrawals = 0
+        x.withdrew = False
+    f.withdrew[:] = False
+    for x in firms:
+        x.revise_markets()
+    market_ref = np.array([x.withdrawals for x in firms])
+    for x in firms:
+        x.drop_foreign_buyers()
+    buyers_ref = np.array([x.withdrawals for x in firms]) - market_ref
+    vec._withdrawals[:] = 0.0
+    vec._update_markets(reconsider)
+    market_vec = vec._withdrawals[:n].copy()
+    vec._drop_foreign_buyers(reconsider)
+    buyers_vec = vec._withdrawals[:n] - market_vec
+    assert market_ref.sum() > 0 and buyers_ref.sum() > 0  # both rules are exercised (6 and 20 withdrawals here)
+    np.testing.assert_array_equal(market_ref, market_vec, err_msg="market links dropped")
+    np.testing.assert_array_equal(buyers_ref, buyers_vec, err_msg="foreign buyer economies left")
+    net = vec.network
+    assert sorted((i, d) for i, x in enumerate(firms) for d in x.markets) == sorted(
+        zip(net.mk_firm.tolist(), net.mk_dest.tolist(), strict=True)
+    )
+    pos = {id(x): i for i, x in enumerate(firms)}
+    slots = np.array([[pos[id(s)] if s is not None else -1 for s in x.suppliers] for x in firms])
+    np.testing.assert_array_equal(slots, net.sup[:n], err_msg="supplier slots")
+    np.testing.assert_array_equal([x.withdrew for x in firms], f.withdrew[:n], err_msg="withdrew flags")
 
 
 # ------------------------------------------------------------------------------------------------ statistical
