@@ -795,8 +795,10 @@ class MesaReferenceModel(mesa.Model):
         ]
 
     def _cell_margin(self, default_nonpositive: bool) -> list[list[float]]:
-        """Σ profit / Σ revenue per cell (1/σ without revenue or, at step 0, when not positive)."""
+        """Σ profit / Σ revenue per cell (1/σ without revenue or, at step 0, when not positive; at step 0 at least
+        ``entry_margin_floor`` / σ where positive)."""
         default = 1.0 / self.sigma
+        floor = self.params["entry_margin_floor"] / self.sigma
         prof = [[0.0] * self.n_s for _ in range(self.n_c)]
         rev = [[0.0] * self.n_s for _ in range(self.n_c)]
         for f in self.firms:
@@ -807,7 +809,10 @@ class MesaReferenceModel(mesa.Model):
             for s in range(self.n_s):
                 if rev[c][s] > 0:
                     margin = prof[c][s] / rev[c][s]
-                    out[c][s] = margin if (margin > 0 or not default_nonpositive) else default
+                    if not default_nonpositive:
+                        out[c][s] = margin
+                    else:
+                        out[c][s] = max(margin, floor) if margin > 0 else default
         return out
 
     def step(self) -> None:
@@ -820,11 +825,10 @@ class MesaReferenceModel(mesa.Model):
         self._clear_labour_markets()
         self._advance(collect=True)
 
-    def _advance(self, collect: bool, absorption: bool = False, entry: bool = True) -> None:
+    def _advance(self, collect: bool, absorption: bool = False) -> None:
         """Spending, trade, income, innovation, network, exit, metrics, entry, hosting market (the model's order).
 
-        With ``absorption`` (first half of the burn-in), spending is the published absorption instead of income;
-        without ``entry`` no firm enters (the burn-in's last step).
+        With ``absorption`` (first third of the burn-in), spending is the published absorption instead of income.
         """
         p = self.params
         if absorption:
@@ -852,8 +856,7 @@ class MesaReferenceModel(mesa.Model):
             f.remove()
         if exiting:
             self.firms.do("forget_exited")
-        if entry:
-            self._entry(self.steps)
+        self._entry(self.steps)
         firm_rev = [0.0] * self.n_c
         for f in self.firms:
             firm_rev[f.economy] += f.revenue * f.weight

@@ -6,7 +6,8 @@ Entry: the number of firms a cell (economy c × sector s) supports moves with it
 
     S_cs = n⁰_cs · max(margin_cs, 0) / margin⁰_cs,   margin = Σ profit / Σ revenue of the cell's firms,
 
-with n⁰_cs the firm count at construction (∝ market size) and margin⁰_cs the margin at step 0; entrants per step
+with n⁰_cs the firm count at construction (∝ market size) and margin⁰_cs the margin at step 0 (at least
+``entry_margin_floor`` / σ, see ``cell_margin``); entrants per step
 ~ Poisson(e · max(S_cs − n_cs, 0)) close a share e of the gap. An empty cell counts as having its initial margin,
 so it is re-populated. Entrants draw productivity and data intensity from the initial distributions. (The sketch's
 "entrants ∝ market size × margin" without the gap term lets the firm count drift without bound in the baseline.)
@@ -51,7 +52,12 @@ def entrants(model: DataFlowModel) -> np.ndarray:
 
 
 def cell_margin(model: DataFlowModel) -> np.ndarray:
-    """Profit margin Σ profit / Σ revenue per economy × sector (1/σ where a cell has no revenue), ``(c, s)``."""
+    """Reference profit margin⁰ of the entry rule per economy × sector, ``(c, s)``.
+
+    Σ profit / Σ revenue of the cell's firms; 1/σ where a cell has no revenue or a margin ≤ 0, and at least
+    ``entry_margin_floor`` / σ where it is positive: a cell that ends the burn-in with a margin near zero would
+    otherwise support n⁰ · margin / margin⁰ ≫ n⁰ firms at any ordinary margin and be flooded by entrants.
+    """
     f, p = model.firms, model.params
     n_c, n_s = model.cell_target.shape
     cell = f.economy.astype(np.int64) * n_s + f.sector
@@ -59,7 +65,8 @@ def cell_margin(model: DataFlowModel) -> np.ndarray:
     rev = np.bincount(cell[f.alive], weights=f.revenue[f.alive], minlength=n_c * n_s)
     default = 1.0 / p["sigma"]
     margin = np.divide(prof, rev, out=np.full(n_c * n_s, default), where=rev > 0)
-    return np.where(margin > 0, margin, default).reshape(n_c, n_s)
+    floor = p["entry_margin_floor"] / p["sigma"]
+    return np.where(margin > 0, np.maximum(margin, floor), default).reshape(n_c, n_s)
 
 
 def cell_median(firms: Firms, revenue: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

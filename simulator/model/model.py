@@ -231,12 +231,11 @@ class DataFlowModel(mesa.Model):
         self._clear_labour_markets()
         self._advance(collect)
 
-    def _advance(self, collect: bool, absorption: bool = False, entry: bool = True) -> None:
+    def _advance(self, collect: bool, absorption: bool = False) -> None:
         """One step of the economy after policy and wages: spending, trade, income, innovation, network, exit, entry.
 
         With ``collect``, the metrics of the step are recorded (the accounts pass then also sums the links). With
-        ``absorption`` (first half of the burn-in), spending is the published absorption instead of income. Without
-        ``entry`` no firm enters (the burn-in's last step, so that every firm alive at step 0 has traded).
+        ``absorption`` (first third of the burn-in), spending is the published absorption instead of income.
         """
         p, f = self.params, self.firms
         self.prev_phi = f.phi.copy()
@@ -267,7 +266,7 @@ class DataFlowModel(mesa.Model):
         if collect:
             self.collector.collect(self)
         self._remove(self.exiting)
-        n_new = entry_exit.entrants(self) if entry else np.zeros((self.n_economies, self.n_sectors), np.int64)
+        n_new = entry_exit.entrants(self)
         if n_new.sum() > 0:
             econ, sect = np.nonzero(n_new)
             k = n_new[econ, sect]

@@ -301,6 +301,14 @@ PARAMETERS = ParameterSet(
             integer=True,
         ),
         Parameter(
+            "entry_margin_floor", "m_min", "share of the gross margin 1/σ", 0.25, 0.0, 1.0,
+            "Floor of a cell's reference margin⁰ in the entry rule (S = n⁰ · margin / margin⁰)",
+            A + "a cell that ends the burn-in with a margin near zero is in a transient, not at its reference; at "
+            "20,000 agents the smallest margin⁰ is ≈ 0.06 (the floor, 0.05 at σ = 5, does not bind), while runs of a few "
+            "hundred to 2,000 agents end with margins of ≈ 0.001-0.003 in some cells and floods of entrants",
+            "entry_exit",
+        ),
+        Parameter(
             "entry_rate", "e", "1 per step", 0.25, 0.0, 1.0,
             "Share of the gap between the firms a cell supports at its current margin and the firms it has closed by entry each step",
             A + "entry responds to profitability within a few quarters",
