@@ -33,13 +33,15 @@ def test_floor_flows_split_spending_and_pools_like_the_rules():
     e_open, e_home = np.array([8.0, 0.0]), np.array([5.0, 0.0])
     spend = np.array([0.0, 0.0, 4.0])
     mass_open, mass_home, revenue = np.zeros(2), np.zeros(2), np.zeros(3)
+    market = np.array([2.0, 0.0])  # the buyer's economy's market at large weighs 2
     floor.floor_flows(
         mk_firm, mk_dest, economy, sector, sup, alive, weight, e_open, e_home, spend, 1, mass_open, mass_home, revenue,
-        fw,
+        fw, market,
     )  # fmt: skip
     # open pool 8 over masses 1·2 + 3·1 = 5, home pool 5 over the home seller's 1·2; the buyer's 3 firms spend 4 each,
-    # split 2·2 : 6·1 over the suppliers' firms, which earn per real firm 3 · 4 · 2·2/10 / 2 and 3 · 4 · 6·1/10 / 1
-    np.testing.assert_allclose(revenue, [8 / 5 + 5 / 2 + 3 * 4 * 2 / 10, 8 * 3 / 5 + 3 * 4 * 6 / 10, 0.0])
+    # split 2·2 : 6·1 : 2 over the suppliers' firms and the market, so the suppliers earn per real firm
+    # 3 · 4 · 2·2/12 / 2 and 3 · 4 · 6·1/12 / 1 (the market's share is spent by the economy next step)
+    np.testing.assert_allclose(revenue, [8 / 5 + 5 / 2 + 3 * 4 * 2 / 12, 8 * 3 / 5 + 3 * 4 * 6 / 12, 0.0])
     np.testing.assert_allclose(mass_open, [5.0, 0.0])
     np.testing.assert_allclose(mass_home, [2.0, 0.0])
 
