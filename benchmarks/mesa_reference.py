@@ -794,25 +794,38 @@ class MesaReferenceModel(mesa.Model):
             for c in range(self.n_c)
         ]
 
-    def _cell_margin(self, default_nonpositive: bool) -> list[list[float]]:
-        """Σ profit / Σ revenue per cell (1/σ without revenue or, at step 0, when not positive; at step 0 at least
-        ``entry_margin_floor`` / σ where positive)."""
-        default = 1.0 / self.sigma
-        floor = self.params["entry_margin_floor"] / self.sigma
+    def _cell_sums(self) -> tuple[list[list[float]], list[list[float]]]:
+        """Σ profit and Σ revenue per cell of the firms alive."""
         prof = [[0.0] * self.n_s for _ in range(self.n_c)]
         rev = [[0.0] * self.n_s for _ in range(self.n_c)]
         for f in self.firms:
             prof[f.economy][f.sector] += f.profit
             rev[f.economy][f.sector] += f.revenue
+        return prof, rev
+
+    def _reference_margin(self, prof: list[list[float]], rev: list[list[float]]) -> list[list[float]]:
+        """margin⁰ per cell from summed profit and revenue: 1/σ without revenue or when not positive, at least
+        ``entry_margin_floor`` / σ where positive."""
+        default = 1.0 / self.sigma
+        floor = self.params["entry_margin_floor"] / self.sigma
         out = [[default] * self.n_s for _ in range(self.n_c)]
         for c in range(self.n_c):
             for s in range(self.n_s):
                 if rev[c][s] > 0:
                     margin = prof[c][s] / rev[c][s]
-                    if not default_nonpositive:
-                        out[c][s] = margin
-                    else:
-                        out[c][s] = max(margin, floor) if margin > 0 else default
+                    out[c][s] = max(margin, floor) if margin > 0 else default
+        return out
+
+    def _cell_margin(self, default_nonpositive: bool) -> list[list[float]]:
+        """Σ profit / Σ revenue per cell (1/σ without revenue); with ``default_nonpositive`` the reference margin."""
+        prof, rev = self._cell_sums()
+        if default_nonpositive:
+            return self._reference_margin(prof, rev)
+        out = [[1.0 / self.sigma] * self.n_s for _ in range(self.n_c)]
+        for c in range(self.n_c):
+            for s in range(self.n_s):
+                if rev[c][s] > 0:
+                    out[c][s] = prof[c][s] / rev[c][s]
         return out
 
     def step(self) -> None:
@@ -901,14 +914,16 @@ class MesaReferenceModel(mesa.Model):
         labour demand of its last quarter is the labour endowment), then the income closure and the labour-market
         tâtonnement with the endowments calibrated toward GDP shares (up to the last quarter), then nothing calibrated
         (the last quarter, whose mean trade is the reference trade of the imbalance rule). Income shares are smoothed
-        over steps (weight ½). Then every firm counts as born at step 0, withdrawals are forgotten and margin⁰ is
-        measured anew.
+        over steps (weight ½). Then every firm counts as born at step 0, withdrawals are forgotten and margin⁰ is each
+        cell's margin over the settling steps.
         """
         n = int(self.params["burn_in_steps"])
         n_wage = n // 3
         n_settle = max(1, n // 4) if n > 0 else 0
         labour: list[np.ndarray] = []
         trade: list[np.ndarray] = []
+        settle_profit = [[0.0] * self.n_s for _ in range(self.n_c)]
+        settle_revenue = [[0.0] * self.n_s for _ in range(self.n_c)]
         self._share_avg = self.income / self.income.sum()
         for b in range(n):
             self.random.seed(f"{self._stream_key}:burn-in:{b}")
@@ -928,6 +943,11 @@ class MesaReferenceModel(mesa.Model):
                 labour.append(self.labour_demand())
             if b >= n - n_settle:
                 trade.append(self.trade_volume)
+                prof, rev = self._cell_sums()
+                for c in range(self.n_c):
+                    for s in range(self.n_s):
+                        settle_profit[c][s] += prof[c][s]
+                        settle_revenue[c][s] += rev[c][s]
         if self.labour is None:
             self.labour = self.labour_demand()
         self.trade_ref = np.mean(trade, axis=0) if trade else self.trade_volume.copy()
@@ -940,7 +960,10 @@ class MesaReferenceModel(mesa.Model):
             f.prev_phi = f.phi
             for dest in f.markets:
                 f.markets[dest] = 0
-        self.margin0 = self._cell_margin(default_nonpositive=True)
+        if n_settle > 0:
+            self.margin0 = self._reference_margin(settle_profit, settle_revenue)
+        else:
+            self.margin0 = self._cell_margin(default_nonpositive=True)
         self.random.seed(f"{self._stream_key}:burn-in:{n}")
         self.rng = np.random.default_rng([self._stream_key, 0, n])
         if n > 0:

@@ -6,8 +6,9 @@ Entry: the number of firms a cell (economy c × sector s) supports moves with it
 
     S_cs = n⁰_cs · max(margin_cs, 0) / margin⁰_cs,   margin = Σ profit / Σ revenue of the cell's firms,
 
-with n⁰_cs the firm count at construction (∝ market size) and margin⁰_cs the margin at step 0 (at least
-``entry_margin_floor`` / σ, see ``cell_margin``); entrants per step
+with n⁰_cs the firm count at construction (∝ market size) and margin⁰_cs the cell's margin over the burn-in's settling
+steps (Σ profit / Σ revenue over those steps, at least ``entry_margin_floor`` / σ, see ``reference_margin``); entrants
+per step
 ~ Poisson(e · max(S_cs − n_cs, 0)) close a share e of the gap. An empty cell counts as having its initial margin,
 so it is re-populated. Entrants draw productivity and data intensity from the initial distributions. (The sketch's
 "entrants ∝ market size × margin" without the gap term lets the firm count drift without bound in the baseline.)
@@ -51,22 +52,34 @@ def entrants(model: DataFlowModel) -> np.ndarray:
     return model.rng.poisson(lam).reshape(n_c, n_s)
 
 
-def cell_margin(model: DataFlowModel) -> np.ndarray:
-    """Reference profit margin⁰ of the entry rule per economy × sector, ``(c, s)``.
-
-    Σ profit / Σ revenue of the cell's firms; 1/σ where a cell has no revenue or a margin ≤ 0, and at least
-    ``entry_margin_floor`` / σ where it is positive: a cell that ends the burn-in with a margin near zero would
-    otherwise support n⁰ · margin / margin⁰ ≫ n⁰ firms at any ordinary margin and be flooded by entrants.
-    """
-    f, p = model.firms, model.params
+def cell_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray]:
+    """Σ profit and Σ revenue of the firms alive per economy × sector cell, flat ``(c · s,)`` each (np.bincount)."""
+    f = model.firms
     n_c, n_s = model.cell_target.shape
     cell = f.economy.astype(np.int64) * n_s + f.sector
     prof = np.bincount(cell[f.alive], weights=f.profit[f.alive], minlength=n_c * n_s)
     rev = np.bincount(cell[f.alive], weights=f.revenue[f.alive], minlength=n_c * n_s)
-    default = 1.0 / p["sigma"]
-    margin = np.divide(prof, rev, out=np.full(n_c * n_s, default), where=rev > 0)
-    floor = p["entry_margin_floor"] / p["sigma"]
-    return np.where(margin > 0, np.maximum(margin, floor), default).reshape(n_c, n_s)
+    return prof, rev
+
+
+def reference_margin(
+    profit: np.ndarray, revenue: np.ndarray, shape: tuple[int, int], params: Mapping[str, float]
+) -> np.ndarray:
+    """Reference margin⁰ of the entry rule per cell from its summed profit and revenue, ``shape``.
+
+    Σ profit / Σ revenue; 1/σ where a cell has no revenue or a margin ≤ 0, and at least ``entry_margin_floor`` / σ
+    where it is positive: a cell with a margin near zero would otherwise support n⁰ · margin / margin⁰ ≫ n⁰ firms at
+    any ordinary margin and be flooded by entrants.
+    """
+    default = 1.0 / params["sigma"]
+    margin = np.divide(profit, revenue, out=np.full(profit.size, default), where=revenue > 0)
+    floor = params["entry_margin_floor"] / params["sigma"]
+    return np.where(margin > 0, np.maximum(margin, floor), default).reshape(shape)
+
+
+def cell_margin(model: DataFlowModel) -> np.ndarray:
+    """``reference_margin`` of the firms alive now, ``(c, s)`` (the burn-in sums its settling steps instead)."""
+    return reference_margin(*cell_sums(model), model.cell_target.shape, model.params)
 
 
 def cell_median(firms: Firms, revenue: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

@@ -293,15 +293,17 @@ class DataFlowModel(mesa.Model):
         firm's good or bad step does not move an economy's wage. The step counter stays at 0: entrants of the burn-in,
         born at step 1, are drawn as suppliers from step 0 on (letting the counter run left export participation
         ≈ 0.54 at step 0 drifting to 0.46 over ten years, against ≈ 0.42–0.43 and steady). Counters are then reset
-        (every firm alive counts as born at step 0, the cell margins of entry are measured anew), and one trade pass
-        with no hosting reconsidered gives every firm alive, the burn-in's last entrants included, the accounts of
-        step 0.
+        (every firm alive counts as born at step 0), the reference margins of entry are the cells' margins over the
+        settling steps (``entry_exit.reference_margin``: one step's margin was at the mercy of a bad step), and one
+        trade pass with no hosting reconsidered gives every firm alive, the burn-in's last entrants included, the
+        accounts of step 0.
         """
         p = self.params
         n = int(p["burn_in_steps"])
         n_wage = n // 3
         n_settle = max(1, n // 4) if n > 0 else 0
         labour, trade = [], []
+        settle_profit, settle_revenue = 0.0, 0.0
         self._share_avg = self.income / self.income.sum()
         for b in range(n):
             self.rng = np.random.default_rng([self._stream_key, 0, b])
@@ -320,6 +322,8 @@ class DataFlowModel(mesa.Model):
                 labour.append(self.labour_demand())
             if b >= n - n_settle:
                 trade.append(self.trade_volume)
+                prof, rev = entry_exit.cell_sums(self)
+                settle_profit, settle_revenue = settle_profit + prof, settle_revenue + rev
         if self.labour is None:
             self.labour = self.labour_demand()
         self.trade_ref = np.mean(trade, axis=0) if trade else self.trade_volume.copy()
@@ -330,7 +334,11 @@ class DataFlowModel(mesa.Model):
         self._withdrawals[:] = 0.0
         self._entry_charges[:] = 0.0
         self.exiting = np.zeros(f.capacity, bool)
-        self.margin0 = entry_exit.cell_margin(self)
+        if n_settle > 0:
+            shape = (self.n_economies, self.n_sectors)
+            self.margin0 = entry_exit.reference_margin(settle_profit, settle_revenue, shape, p)
+        else:
+            self.margin0 = entry_exit.cell_margin(self)
         self.prev_phi = f.phi.copy()
         self.rng = np.random.default_rng([self._stream_key, 0, n])
         if n > 0:
