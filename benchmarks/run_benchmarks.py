@@ -7,7 +7,9 @@ Run on purpose (it takes minutes), never from the test suite:
 
 Every configuration runs in its own process pinned to one core (``taskset -c 0`` where available, one BLAS
 thread), so peak memory is its own and the vectorised model and the Mesa reference are measured side by side in
-one run on the same core. Ratios are computed from these same-run numbers only.
+one run on the same core. Ratios are computed from these same-run numbers only. The step time at 100,000 firms is
+also compared with commit ``AB_BASE``'s in ``AB_REPEATS`` runs of ``ab_commit.py`` (both models in one process,
+steps alternated).
 """
 
 from __future__ import annotations
@@ -19,8 +21,10 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -41,10 +45,20 @@ METRICS_JUDGED_FROM = 10_000
 """Smallest world at which the metrics target is judged: at 1,000 firms a step takes ≈ 2 ms and the collector's
 fixed cost per step (≈ 0.4 ms of numpy calls on per-economy tables) sets the share, not the firms."""
 
+TARGET_RATIO = 100.0
+"""Issue 11, item 7: speed of the model over the Mesa reference at 10,000 firms, step against step (at least)."""
+AB_BASE = "09de16c"
+"""Issue 11, item 7: the commit whose 100,000-firm step time the model's is compared with."""
+TARGET_AB_RATIO = 1.5
+"""Issue 11, item 7: a 100,000-firm step at most this many times ``AB_BASE``'s, in a paired A/B in one process
+(judged on the median over the repeated runs of each run's median per-step ratio)."""
+AB_FIRMS = 100_000
+AB_STEPS = 30
+"""Timed steps of each model in one ``ab_commit.py`` run (the issue's command)."""
+AB_REPEATS = 5
+"""Runs of ``ab_commit.py``: the machine's speed drifts between runs, so the ratio is reported as a range."""
 TARGET_THROUGHPUT = 10_000_000
 """Issue 5, item 3: firm-steps per second of the full model at 100,000 firms on one core (at least)."""
-TARGET_RATIO = 300.0
-"""Issue 5, item 3: speed of the model over the Mesa reference at 10,000 firms (at least)."""
 TARGET_BYTES_PER_FIRM = 2048
 """Issue 5, item 3: memory per firm, links included, in bytes (at most; judged where the interpreter's own
 ≈ 300 MiB no longer dominates: 100,000 firms and more)."""
@@ -126,8 +140,14 @@ def table(rows: list[dict]) -> str:
     return head + body
 
 
-def target_checks(rows: list[dict], paired: list[dict], ref_rows: list[dict], metrics_rows: list[dict]) -> list[dict]:
-    """The targets of issue 5, item 3, each with what this run measured and whether it is met.
+def target_checks(
+    rows: list[dict],
+    paired: list[dict],
+    ref_rows: list[dict],
+    metrics_rows: list[dict],
+    ab_rows: list[dict] | None = None,
+) -> list[dict]:
+    """The targets of issue 11, item 7 (speed), then those of issue 5, item 3, each with what this run measured.
 
     Args:
         rows: ``measure.py`` results of the vectorised model (one per firm count).
@@ -135,35 +155,46 @@ def target_checks(rows: list[dict], paired: list[dict], ref_rows: list[dict], me
         ref_rows: ``measure.py --impl mesa`` results (the reference in its own process).
         metrics_rows: ``measure.py --impl metrics`` results (cost of collecting every metric every step, step
             against step); judged from ``METRICS_JUDGED_FROM`` firms, shown for every size.
+        ab_rows: ``ab_commit.py`` results at ``AB_FIRMS`` firms against ``AB_BASE`` (one per repeated run).
 
     Returns:
-        One dict per target measured in this run: ``target`` (the words of the issue), ``measured`` (text) and
-        ``met`` (bool). A target this run did not measure (a ``--quick`` run has no 1M firms) is left out.
+        One dict per target measured in this run: ``issue`` (where the target is set), ``target`` (its words),
+        ``measured`` (text) and ``met`` (bool). A target this run did not measure (a ``--quick`` run has no 1M
+        firms) is left out.
     """
     by_firms = {r["firms"]: r for r in rows}
     checks: list[dict] = []
 
-    def add(target: str, measured: str, met: bool) -> None:
-        checks.append({"target": target, "measured": measured, "met": bool(met)})
+    def add(target: str, measured: str, met: bool, issue: str = "issue 5, item 3") -> None:
+        checks.append({"issue": issue, "target": target, "measured": measured, "met": bool(met)})
 
+    pr = next((p for p in paired if p["firms"] == 10_000), None)
+    if pr:
+        add(
+            f"≥ {TARGET_RATIO:.0f}× the Mesa reference at 10,000 firms (step against step)",
+            f"{pr['ratio_median']:,.0f}× (range {pr['ratio_min']:,.0f}–{pr['ratio_max']:,.0f}×); reference step "
+            f"{pr['ref_step_ms']:,.0f} ms, model step {pr['vec_step_ms']:.1f} ms (medians)",
+            pr["ratio_median"] >= TARGET_RATIO,
+            "issue 11, item 7",
+        )
+    ab = [r for r in ab_rows or () if r["firms"] == AB_FIRMS]
+    if ab:
+        medians = sorted(r["ratio_median"] for r in ab)
+        mid = float(statistics.median(medians))
+        add(
+            f"{AB_FIRMS:,}-firm step ≤ {TARGET_AB_RATIO}× that of commit {AB_BASE} (paired A/B in one process)",
+            f"{mid:.2f}× (median of {len(ab)} runs' median per-step ratios; runs {medians[0]:.2f}–{medians[-1]:.2f}×;"
+            f" steps {statistics.median(r['new_step_ms'] for r in ab):.1f} / "
+            f"{statistics.median(r['base_step_ms'] for r in ab):.1f} ms)",
+            mid <= TARGET_AB_RATIO,
+            "issue 11, item 7",
+        )
     if 100_000 in by_firms:
         r = by_firms[100_000]
         add(
             f"≥ {TARGET_THROUGHPUT / 1e6:.0f} M firm-steps/s at 100,000 firms, one core",
             f"{r['firm_steps_per_s'] / 1e6:.2f} M ({r['step_ms']:.1f} ms/step)",
             r["firm_steps_per_s"] >= TARGET_THROUGHPUT,
-        )
-    vec10k, ref10k = by_firms.get(10_000), next((r for r in ref_rows if r["firms"] == 10_000), None)
-    if vec10k and ref10k:
-        ratio = vec10k["firm_steps_per_s"] / ref10k["firm_steps_per_s"]
-        add(f"≥ {TARGET_RATIO:.0f}× the Mesa reference at 10,000 firms (separate processes)", f"{ratio:,.0f}×",
-            ratio >= TARGET_RATIO)  # fmt: skip
-    pr = next((p for p in paired if p["firms"] == 10_000), None)
-    if pr:
-        add(
-            f"≥ {TARGET_RATIO:.0f}× the Mesa reference at 10,000 firms (step against step)",
-            f"{pr['ratio_median']:,.0f}× (range {pr['ratio_min']:,.0f}–{pr['ratio_max']:,.0f}×)",
-            pr["ratio_median"] >= TARGET_RATIO,
         )
     big = [r for r in rows if r["firms"] >= 100_000]
     if big:
@@ -197,8 +228,10 @@ def target_checks(rows: list[dict], paired: list[dict], ref_rows: list[dict], me
 
 def targets_table(checks: list[dict]) -> str:
     """Markdown table of ``target_checks``."""
-    head = "| target (issue 5, item 3) | measured in this run | met |\n|---|---|---|\n"
-    return head + "".join(f"| {c['target']} | {c['measured']} | {'yes' if c['met'] else '**no**'} |\n" for c in checks)
+    head = "| target | set by | measured in this run | met |\n|---|---|---|---|\n"
+    return head + "".join(
+        f"| {c['target']} | {c['issue']} | {c['measured']} | {'yes' if c['met'] else '**no**'} |\n" for c in checks
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -206,6 +239,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", action="store_true", help="rewrite benchmarks/RESULTS.md")
     parser.add_argument("--quick", action="store_true", help="few steps, no 1M run (a smoke run of this script)")
     parser.add_argument("--no-reference", action="store_true", help="skip the Mesa reference")
+    parser.add_argument(
+        "--ab-repeats", type=int, default=AB_REPEATS, help=f"runs of the A/B against {AB_BASE} (0: skip it)"
+    )
     args = parser.parse_args(argv)
 
     sizes = [s for s in SIZES if not (args.quick and s > 100_000)]
@@ -235,8 +271,15 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write(f"metrics {firms:,}: {100 * metrics_rows[-1]['share']:.1f} % of step time\n")
     n_over = max(s for s in METRICS_SIZES if s in sizes)
     with_metrics = next(r for r in rows if r["firms"] == n_over)
+    ab_rows = []
+    ab_firms, ab_steps = (10_000, 5) if args.quick else (AB_FIRMS, AB_STEPS)
+    with tempfile.TemporaryDirectory(prefix="dlsim-ab-") as workdir:
+        for _ in range(max(args.ab_repeats, 0)):
+            ab_args = ["--base", AB_BASE, "--firms", str(ab_firms), "--steps", str(ab_steps), "--workdir", workdir]
+            ab_rows.append(run_one(ab_args, script="ab_commit.py"))
+            sys.stderr.write(f"A/B {ab_firms:,} against {AB_BASE}: {ab_rows[-1]['ratio_median']:.2f}x\n")
 
-    checks = target_checks(rows, paired, ref_rows, metrics_rows)
+    checks = target_checks(rows, paired, ref_rows, metrics_rows, ab_rows)
     heading = "## Targets (a --quick run: too few steps to judge them)" if args.quick else "## Targets"
     lines = [heading, "", targets_table(checks), "## Measurements", "", table(rows + ref_rows)]
     lines += ["## Ratios (same run, same core)", ""]
@@ -253,6 +296,15 @@ def main(argv: list[str] | None = None) -> None:
             f"**{pr['ratio_median']:,.0f}×** (median of {pr['pairs']} pairs, range {pr['ratio_min']:,.0f}–"
             f"{pr['ratio_max']:,.0f}×; each pair is one reference step, {pr['ref_step_ms']:,.0f} ms median, against "
             f"the next {pr['vec_steps']} vectorised steps, {pr['vec_step_ms']:.1f} ms median)"
+        )
+    for ab in ab_rows:
+        lines.append(
+            f"- {ab['firms']:,} firms against commit {ab['base'][:7]}, step against step in one process "
+            f"(`ab_commit.py`, {ab['steps']} steps each, alternated): this checkout / base = "
+            f"**{ab['ratio_median']:.2f}×** (quartiles {ab['ratio_q25']:.2f}–{ab['ratio_q75']:.2f}, range "
+            f"{ab['ratio_min']:.2f}–{ab['ratio_max']:.2f}; {ab['new_step_ms']:.1f} / {ab['base_step_ms']:.1f} ms/step "
+            f"medians; {ab['new_firms_alive']:,} / {ab['base_firms_alive']:,} agents alive, {ab['new_links']:,} / "
+            f"{ab['base_links']:,} links)"
         )
     for mr in metrics_rows:
         lines.append(
