@@ -20,7 +20,7 @@ from pandas.api.types import union_categoricals
 
 from simulator.experiment.grouping import economy_groupings, grouped_metrics, grouped_place_metrics
 from simulator.model import DataFlowModel
-from simulator.model.metrics import keep_economy_sums
+from simulator.model.metrics import fix_size_classes, keep_economy_sums
 from simulator.world import PolicySchedule, World
 
 logger = logging.getLogger(__name__)
@@ -241,7 +241,8 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
     is built afresh from the same seed. A scenario with neutralised channels (``ScenarioSpec.masked``) always
     branches from a model built under the baseline's rules with its own parameters, then has its masked tables
     follow the reference schedule (``simulator.experiment.channels.mask``). Bases are built when first needed and
-    kept while scenarios that need them remain (scenarios are taken grouped by parameters).
+    kept while scenarios that need them remain (scenarios are taken grouped by parameters). Every run fixes its firms'
+    size classes at step 0, after the burn-in (``simulator.model.metrics.fix_size_classes``), before stepping.
     """
     outputs: list[RunOutput] = []
     base_key = _params_key(task.baseline.params)
@@ -289,6 +290,8 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
             else:  # other parameters change the population and network: built afresh from the same seed
                 model = build_model(task, spec)
             built_at = time.perf_counter()
+            # the branch point: each firm's size class is fixed here, before any reform step, for the size level
+            fix_size_classes(model)
             sums = keep_economy_sums(model)
             model.run(task.steps)
             stepped = time.perf_counter()
