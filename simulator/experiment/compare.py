@@ -33,6 +33,7 @@ from simulator.experiment.catalogue import catalogue_by_name, data_base_year, he
 from simulator.experiment.effects import Effects, compute_effects
 from simulator.experiment.executors import ExecutorHandle, open_handle
 from simulator.experiment.provenance import (
+    calibration_record,
     environment,
     git_state,
     model_checksum,
@@ -541,6 +542,7 @@ def compare(
         "git": git_state(),
         "data_checksums": dict(world.checksums),
         "model_checksum": model_checksum(),
+        "calibration": calibration_record(),
         "platform": environment(),
         "runs": [],
     }
