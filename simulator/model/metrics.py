@@ -324,22 +324,24 @@ def _cell_tables(
     links: tuple[np.ndarray, np.ndarray, np.ndarray],
     services: np.ndarray | None = None,
     size: np.ndarray | None = None,
+    per_firm: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``cell_table`` and, from the same pass, value added and investment per economy over every slot, ``(C, 2)``.
 
-    ``size`` replaces the firms' size classes of the step (the fixed classes of ``fix_size_classes``).
+    ``size`` replaces the firms' size classes of the step (the fixed classes of ``fix_size_classes``); ``per_firm``
+    is ``(model.effective_productivity(), log_growth(model))`` when the caller has them already.
     """
     f, a, inn = model.firms, model.accounts, model.innovation
     n_c, n_s = model.cell_target.shape
     intra, trade_cost, _ = links
     if services is None:
         services = model.world.sectors["kind"].to_numpy() == "services"
+    phi_eff, growth = per_firm if per_firm is not None else (model.effective_productivity(), log_growth(model))
     return kernels.metric_cells(
         f.economy, f.sector, f.size if size is None else size, n_c, n_s, len(SizeClass), f.alive, model.exiting,
-        f.born, model.steps, model.effective_productivity(), f.delta, f.access, f.withdrew, services,
-        log_growth(model), a.revenue, a.exports, a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed,
-        a.hosting, a.inhouse_capex, a.value_added, a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra,
-        trade_cost, model.network.sup, f.weight,
+        f.born, model.steps, phi_eff, f.delta, f.access, f.withdrew, services, growth, a.revenue, a.exports,
+        a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex, a.value_added,
+        a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost, model.network.sup, f.weight,
     )  # fmt: skip
 
 
@@ -407,6 +409,8 @@ class MetricsCollector:
         self.extra_labels = self._extra_labels()
         self._size_groups = self._level_sel[LEVELS.index("size")]
         self._size_extra = np.flatnonzero(self.extra_labels[1] == "size")
+        self.last_cells: tuple[int, np.ndarray] | None = None
+        """The step and cell table of the last ``collect`` (read by ``keep_economy_sums``)."""
         self.fixed_size: np.ndarray | None = None
         """Each slot's fixed size class (``fix_size_classes``), ``None`` while classes are those of the step."""
         self.fixed_born: np.ndarray | None = None
@@ -467,7 +471,9 @@ class MetricsCollector:
         """
         step = model.steps
         links = link_sums(model)
-        table, by_economy = _cell_tables(model, links, self.services)
+        per_firm = (model.effective_productivity(), log_growth(model))
+        table, by_economy = _cell_tables(model, links, self.services, per_firm=per_firm)
+        self.last_cells = (step, table)
         col = self._col
         values, extra = kernels.metric_values(
             table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64, len(self.region_names),
@@ -479,7 +485,7 @@ class MetricsCollector:
         if self.fixed_size is not None:
             # the size level again from a cell table with the fixed classes; the other levels keep the table of the
             # step's classes (their sums, and so their rounding, do not change)
-            fixed = _cell_tables(model, links, self.services, self.fixed_classes(model))[0]
+            fixed = _cell_tables(model, links, self.services, self.fixed_classes(model), per_firm)[0]
             f_values, f_extra = kernels.metric_values(
                 fixed.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64,
                 len(self.region_names), self._num, self._den, self._level_of, self._level_order, col["dds_exports"],
@@ -597,15 +603,18 @@ def keep_economy_sums(model: DataFlowModel) -> list[tuple[int, np.ndarray]]:
     sums: list[tuple[int, np.ndarray]] = []
     n_q = len(QUANTITIES)
 
-    def keep(m: DataFlowModel) -> None:
-        table = _cell_tables(m, link_sums(m), collector.services)[0]
+    def keep(m: DataFlowModel, table: np.ndarray | None = None) -> None:
+        if table is None:
+            table = _cell_tables(m, link_sums(m), collector.services)[0]
         sums.append((int(m.steps), table.reshape(collector.n_c, -1, n_q).sum(axis=1)))
 
     original = collector.collect
 
     def collect(m: DataFlowModel) -> None:
         original(m)
-        keep(m)
+        # the cell table the collector has just computed from this very state (one compiled pass saved per step)
+        last = collector.last_cells
+        keep(m, last[1] if last is not None and last[0] == m.steps else None)
 
     keep(model)
     collector.collect = collect  # type: ignore[method-assign]
