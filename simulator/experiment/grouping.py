@@ -108,22 +108,60 @@ def grouped_place_metrics(frame: pd.DataFrame, groupings: dict[str, np.ndarray],
     econ = frame[(frame["level"] == "economy") & frame["metric"].isin(ADDITIVE_PLACE_METRICS)]
     if econ.empty:
         return pd.DataFrame(columns=columns)
-    wide = econ.pivot_table(index=["step", "group"], columns="metric", values="value", observed=True)
+    wide = _economy_table(econ)
     parts = []
     position = {c: i for i, c in enumerate(iso3)}
+    codes = wide.index.get_level_values("group").astype(str)
+    where = np.array([position[c] for c in codes], dtype=np.intp)
     for level, labels in groupings.items():
-        codes = wide.index.get_level_values("group").astype(str)
-        label = np.asarray(labels)[[position[c] for c in codes]]
-        summed = wide.groupby([wide.index.get_level_values("step"), label]).sum(min_count=1)
-        summed.index.names = ["step", "group"]
+        # keys as named Index objects: a bare array makes pandas first try it as a column label (and format it)
+        keys = [wide.index.get_level_values("step"), pd.Index(np.asarray(labels)[where], name="group")]
+        summed = wide.groupby(keys).sum(min_count=1)
         if {"income", "real_income"} <= set(summed.columns):
             real = summed["real_income"].where(summed["real_income"] > 0)
             summed["price_index"] = summed["income"] / real
-        long = summed.reset_index().melt(id_vars=["step", "group"], var_name="metric", value_name="value")
-        long["level"] = level
-        parts.append(long[columns])
+        n, names = len(summed), [str(c) for c in summed.columns]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "step": np.tile(summed.index.get_level_values(0).to_numpy(), len(names)),
+                    "metric": np.repeat(np.asarray(names, dtype=object), n),
+                    "level": level,
+                    "group": np.tile(summed.index.get_level_values(1).to_numpy().astype(object), len(names)),
+                    "value": summed.to_numpy(dtype=float).ravel(order="F"),
+                }
+            )
+        )
     out = pd.concat(parts, ignore_index=True)
     out["step"] = out["step"].astype(np.int64)
     for c in ("metric", "level", "group"):
         out[c] = pd.Categorical(out[c].astype(str))
     return out
+
+
+def _economy_table(econ: pd.DataFrame) -> pd.DataFrame:
+    """Economy rows as a table indexed by (step, group), one column per metric (sorted): ``pivot_table``'s table.
+
+    The model's frame is sorted by step, metric, level and group, so each metric's rows are already in (step, group)
+    order; when every metric has the same (step, group) rows they are laid side by side without grouping; otherwise
+    ``pivot_table`` builds the table.
+    """
+    metric = econ["metric"].astype(str).to_numpy()
+    names = sorted(set(metric))
+    step = econ["step"].to_numpy()
+    group = econ["group"].astype(str).to_numpy()
+    sel = [metric == m for m in names]
+    ref_step, ref_group = step[sel[0]], group[sel[0]]
+    order = np.lexsort((ref_group, ref_step))
+    aligned = np.array_equal(order, np.arange(order.size)) and all(
+        np.array_equal(step[s], ref_step) and np.array_equal(group[s], ref_group) for s in sel[1:]
+    )
+    cats = getattr(econ["group"], "cat", None)
+    aligned &= cats is None or cats.categories.is_monotonic_increasing  # pivot_table sorts by category order
+    if aligned and not pd.MultiIndex.from_arrays([ref_step, ref_group]).has_duplicates:
+        value = econ["value"].to_numpy(dtype=float)
+        index = pd.MultiIndex.from_arrays([ref_step, ref_group], names=["step", "group"])
+        return pd.DataFrame({m: value[s] for m, s in zip(names, sel, strict=True)}, index=index)
+    wide = econ.pivot_table(index=["step", "group"], columns="metric", values="value", observed=True)
+    wide.columns = [str(c) for c in wide.columns]
+    return wide
