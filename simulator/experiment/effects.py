@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from simulator.experiment.catalogue import MetricInfo, headline_metrics
-from simulator.experiment.store import EFFECTS, PAIRED, StoreError, read_manifest, shard_path
+from simulator.experiment.store import EFFECTS, PAIRED, StoreError, dictionary_columns, read_manifest, shard_path
 
 KEYS: tuple[str, ...] = ("metric", "level", "group", "step")
 """Columns that identify a value within a run."""
@@ -264,7 +264,9 @@ def compute_effects(
                 columns[name] = pa.array(np.asarray(arr, dtype=float).ravel())
             table = pa.Table.from_pydict(columns)
             if writer is None:
-                writer = pq.ParquetWriter(tmp_paired, table.schema, compression="zstd")
+                writer = pq.ParquetWriter(
+                    tmp_paired, table.schema, compression="zstd", use_dictionary=dictionary_columns(table.schema)
+                )
             writer.write_table(table)
         if writer is not None:
             writer.close()
