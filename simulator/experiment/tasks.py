@@ -94,6 +94,10 @@ class RunOutput:
         wall_s: Seconds for the run, including its share of building.
         step_s: Seconds spent in model steps.
         build_s: Seconds spent building (or branching) the model.
+        branch_s: Of ``build_s``, seconds spent branching from the shared base model (copy, new rules), or building
+            afresh a model that does not branch; the rest is the run's share of the base model's build.
+        frame_s: Seconds spent turning the model's metrics into the run's table (``run_frame``).
+        encode_s: Seconds spent encoding the table as Parquet bytes (tasks with ``encode``).
     """
 
     scenario: str
@@ -106,6 +110,9 @@ class RunOutput:
     build_s: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
     shard: bytes | None = None
+    branch_s: float = 0.0
+    frame_s: float = 0.0
+    encode_s: float = 0.0
 
     @property
     def table(self) -> pd.DataFrame | bytes | None:
@@ -296,6 +303,7 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
             model.run(task.steps)
             stepped = time.perf_counter()
             frame = run_frame(model, sums, spec, task)
+            framed = time.perf_counter()
             shard = None
             if task.encode:
                 from simulator.experiment.store import parquet_bytes
@@ -315,6 +323,9 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
                 wall_s=end - started + share,
                 step_s=stepped - built_at,
                 build_s=built_at - started + share,
+                branch_s=built_at - started,
+                frame_s=framed - stepped,
+                encode_s=end - framed,
             )
         )
     return outputs
