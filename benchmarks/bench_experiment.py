@@ -108,7 +108,7 @@ OVERHEAD_PARTS: tuple[tuple[str, str], ...] = (
 """Phases of a compare's time, as ``manifest["timing"]`` records them (``base_build_s`` = build − branch)."""
 
 
-def overhead_breakdown(out: Path, *, executor: str, workers: int, **size) -> dict:
+def overhead_breakdown(out: Path, *, executor: str, workers: int, seed: int | None = None, **size) -> dict:
     """One compare; its time split into ``OVERHEAD_PARTS`` and what is left, as seconds and shares.
 
     Serial: shares of the wall time (every phase runs in this process, one after the other). Processes: shares of
@@ -126,10 +126,11 @@ def overhead_breakdown(out: Path, *, executor: str, workers: int, **size) -> dic
         force=True,
         executor=executor,
         workers=workers,
+        seed=seed,
     )
     wall = time.perf_counter() - t0
     timing = dict(fx.manifest["timing"])
-    timing["base_build_s"] = timing["model_build_s"] - timing["model_branch_s"]
+    timing["base_build_s"] = timing["model_build_s"] - timing.get("model_branch_s", 0.0)
     capacity = wall * (workers if executor != "serial" else 1)
     parts = {key: float(timing.get(key, 0.0)) for key, _ in OVERHEAD_PARTS}
     parts["other_s"] = capacity - sum(parts.values())
@@ -207,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
         help="only the compare, sweep or overhead studies",
     )
     p.add_argument("--overhead-replicates", type=int, default=2, help="replicates of the overhead studies")
+    p.add_argument("--seed", type=int, default=None, help="root seed of the overhead studies (default: the scenario's)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     if args.quick:
@@ -225,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         study(t / "warmup", executor="processes", workers=args.workers, **warm)
         study(t / "warmup1", executor="serial", workers=1, **warm)
         if args.only == "overhead":
-            ov = {**size, "replicates": args.overhead_replicates}
+            ov = {**size, "replicates": args.overhead_replicates, "seed": args.seed}
             summary["overhead"] = {
                 "serial": overhead_breakdown(t / "ov1", executor="serial", workers=1, **ov),
                 f"processes x{args.workers}": overhead_breakdown(
