@@ -14,6 +14,12 @@ Measured in one invocation, side by side:
 * ``scaling``: the same study at ``--scaling-replicates`` replicates on 1 worker and on ``--workers`` workers.
 * ``dask``: the scaling study on a local Dask cluster with ``--workers`` workers, against local processes.
 * ``warm``: the scaling study with and without warm start (each replicate's firms and network built once).
+* ``overhead`` (``--only overhead``): where the time of a compare that is not model steps goes, at ``--firms`` ×
+  ``--steps`` with ``--overhead-replicates`` replicates (baseline + ``--reforms``), serial and on ``--workers``
+  local processes side by side: setup (world, scenarios, schedules), pool start, the base model's build (population,
+  network, burn-in; once per replicate), branching each scenario from it, the run tables, the shard encoding, the
+  store (shards and manifest), the effects, and what is left (scheduling, transfers, idle workers). Shares of each
+  study's wall time (of workers × wall for processes), so that runs on a loaded machine compare as ratios.
 * ``sweep``: a Latin hypercube of ``--sweep-runs`` runs (five uncertain parameters and one lever of the AfCFTA
   reform) at ``--firms`` × ``--steps`` on ``--workers`` workers; its overhead counted two ways: everything but model
   steps, and everything but model steps and the builds no run can share (every point has its own parameters, so
@@ -88,6 +94,68 @@ def study(out: Path, *, replicates: int, firms: int, steps: int, reforms: int, *
     }
 
 
+OVERHEAD_PARTS: tuple[tuple[str, str], ...] = (
+    ("setup_s", "setup: world, scenarios, schedules"),
+    ("pool_start_s", "pool start"),
+    ("base_build_s", "base model build (population, network, burn-in)"),
+    ("model_branch_s", "branching scenarios from the base"),
+    ("model_steps_s", "model steps"),
+    ("run_tables_s", "run tables (metrics + added levels)"),
+    ("shard_encode_s", "shard encoding (Parquet bytes)"),
+    ("store_s", "store: shards and manifest written"),
+    ("effects_s", "effects and paired tables"),
+)
+"""Phases of a compare's time, as ``manifest["timing"]`` records them (``base_build_s`` = build − branch)."""
+
+
+def overhead_breakdown(out: Path, *, executor: str, workers: int, seed: int | None = None, **size) -> dict:
+    """One compare; its time split into ``OVERHEAD_PARTS`` and what is left, as seconds and shares.
+
+    Serial: shares of the wall time (every phase runs in this process, one after the other). Processes: shares of
+    workers × wall, the capacity the study had; what is left is then mostly idle or waiting workers (the last tasks,
+    scheduling, transfers) and this process's own work while workers run.
+    """
+    t0 = time.perf_counter()
+    fx = compare(
+        ROOT / "scenarios" / "baseline.yaml",
+        [ROOT / "scenarios" / f"{r}.yaml" for r in REFORMS[: size["reforms"]]],
+        replicates=size["replicates"],
+        firms=size["firms"],
+        steps=size["steps"],
+        out=out,
+        force=True,
+        executor=executor,
+        workers=workers,
+        seed=seed,
+    )
+    wall = time.perf_counter() - t0
+    timing = dict(fx.manifest["timing"])
+    timing["base_build_s"] = timing["model_build_s"] - timing.get("model_branch_s", 0.0)
+    capacity = wall * (workers if executor != "serial" else 1)
+    parts = {key: float(timing.get(key, 0.0)) for key, _ in OVERHEAD_PARTS}
+    parts["other_s"] = capacity - sum(parts.values())
+    return {
+        "executor": executor,
+        "workers": workers,
+        "wall_s": round(wall, 2),
+        "runs": len(fx.manifest["runs"]),
+        "seconds": {k: round(v, 3) for k, v in parts.items()},
+        "shares": {k: round(v / capacity, 4) for k, v in parts.items()},
+        "non_step_share": round(1.0 - parts["model_steps_s"] / capacity, 4),
+    }
+
+
+def print_breakdown(studies: dict[str, dict]) -> None:
+    """The overhead studies side by side: each phase's share of its study's time."""
+    names = list(studies)
+    print(f"{'phase':52}" + "".join(f"{n:>22}" for n in names))
+    for key, label in (*OVERHEAD_PARTS, ("other_s", "other (scheduling, transfers, idle workers)")):
+        cells = "".join(f"{studies[n]['shares'][key]:>12.1%} {studies[n]['seconds'][key]:>8.2f} s" for n in names)
+        print(f"{label:52}{cells}")
+    print(f"{'non-step share':52}" + "".join(f"{studies[n]['non_step_share']:>22.1%}" for n in names))
+    print(f"{'wall':52}" + "".join(f"{studies[n]['wall_s']:>20.2f} s" for n in names))
+
+
 def sweep_study(tmp: Path, name: str, *, runs: int, firms: int, steps: int, **kw) -> dict:
     from simulator.experiment.sweep import sweep
 
@@ -133,7 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--quick", action="store_true", help="2,000 firms × 10 steps, 4 replicates, 40-run sweep")
     p.add_argument("--sweep-runs", type=int, default=1000, help="runs of the Latin hypercube sweep")
     p.add_argument("--sweep-scaling-runs", type=int, default=40, help="runs of the sweep scaling studies")
-    p.add_argument("--only", choices=("compare", "sweep"), default=None, help="only the compare or sweep studies")
+    p.add_argument(
+        "--only",
+        choices=("compare", "sweep", "overhead"),
+        default=None,
+        help="only the compare, sweep or overhead studies",
+    )
+    p.add_argument("--overhead-replicates", type=int, default=2, help="replicates of the overhead studies")
+    p.add_argument("--seed", type=int, default=None, help="root seed of the overhead studies (default: the scenario's)")
     p.add_argument("--json", type=Path, default=None)
     args = p.parse_args(argv)
     if args.quick:
@@ -146,8 +221,26 @@ def main(argv: list[str] | None = None) -> int:
     summary["load_average_start"] = load_average()
     with tempfile.TemporaryDirectory(prefix="bench-exp-") as tmp:
         t = Path(tmp)
-        # warm the numba cache and the fork server's imports once (not measured)
-        study(t / "warmup", replicates=1, firms=500, steps=2, reforms=1, executor="processes", workers=args.workers)
+        # warm the numba cache, the fork server's imports, this process's kernels and every scenario's compiled
+        # schedule once (not measured), so that no study pays for a cache the next one finds full
+        warm = {"replicates": 1, "firms": 500, "steps": 2, "reforms": args.reforms}
+        study(t / "warmup", executor="processes", workers=args.workers, **warm)
+        study(t / "warmup1", executor="serial", workers=1, **warm)
+        if args.only == "overhead":
+            ov = {**size, "replicates": args.overhead_replicates, "seed": args.seed}
+            summary["overhead"] = {
+                "serial": overhead_breakdown(t / "ov1", executor="serial", workers=1, **ov),
+                f"processes x{args.workers}": overhead_breakdown(
+                    t / "ov2", executor="processes", workers=args.workers, **ov
+                ),
+            }
+            summary["load_average_end"] = load_average()
+            print_breakdown(summary["overhead"])
+            print(f"load average (1, 5, 15 min): {summary['load_average_start']} at start, ", end="")
+            print(f"{summary['load_average_end']} at end")
+            if args.json:
+                args.json.write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            return 0
         if args.only in (None, "compare"):
             results["main"] = study(
                 t / "main", replicates=args.replicates, executor="processes", workers=args.workers, **size

@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from simulator.experiment.provenance import package_versions, scenario_record
+from simulator.experiment.provenance import calibration_record, model_checksum, package_versions, scenario_record
 from simulator.experiment.run import run_model
 from simulator.model.metrics import EXTRA_METRICS, METRICS
 from simulator.scenario.diff import diff_policies
@@ -376,7 +376,8 @@ def build_results(
         "versions": package_versions(),
         "git": _git_commit(),
         "data_checksums": dict(world.checksums),
-        "model_checksum": None,
+        "model_checksum": model_checksum(),
+        "calibration": calibration_record(),
         "platform": sys.platform,
         "runs": runs,
         "wall_s": round(time.perf_counter() - started, 3),

@@ -48,7 +48,10 @@ sweep:
 
 
 def cli(*args: str) -> object:
-    return runner.invoke(app, list(args), env={"COLUMNS": "200"})
+    args_ = list(args)
+    if args_ and args_[0] in {"compare", "sweep"} and not any(a.startswith("--report") for a in args_):
+        args_.append("--no-report")  # the report is tested once below (it takes seconds and writes to reports/)
+    return runner.invoke(app, args_, env={"COLUMNS": "200"})
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -83,6 +86,31 @@ def test_sweep_prints_the_ranking_and_writes_the_files(d: Path, tmp_path: Path) 
     assert m["command"].startswith("dlsim sweep ") and "--out" in m["command"]
     again = cli("sweep", str(d / "lhs.yaml"), "--out", str(out), "--executor", "serial")
     assert again.exit_code == 2 and "already holds results" in again.output
+
+
+def test_sweep_ends_with_a_report_of_its_indices(d: Path, tmp_path: Path) -> None:
+    import re
+
+    out, html = tmp_path / "s", tmp_path / "r" / "sweep.html"
+    result = cli("sweep", str(d / "lhs.yaml"), "--out", str(out), "--executor", "serial", "--report-out", str(html))
+    assert result.exit_code == 0, result.output
+    assert "Report:" in result.output and "sweep.html" in " ".join(result.output.split())
+    page = html.read_text(encoding="utf-8")
+    charts = json.loads(re.search(r'<script type="application/json" id="dlsim-charts">(.*?)</script>', page, re.S)[1])
+    assert [c["id"] for c in charts] == ["99-sensitivity-tornado"]
+    assert "eta" in charts[0]["csv"] and "ban_ng" in charts[0]["csv"]
+    assert "Sensitivity of “A sweep” to 2 factor(s): latin_hypercube design, 6 point(s)" in page
+    assert 'href="#headline"' not in page and "dlsim sweep " in page  # no reform cards; the command to rerun
+    assert 'data-i18n="metric.real_income.definition"' in page  # the glossary describes the tornado's metrics
+    # --no-report: no page; and dlsim report reads the sweep folder alone
+    again = cli("sweep", str(d / "lhs.yaml"), "--out", str(out), "--executor", "serial", "--resume", "--no-report")
+    assert again.exit_code == 0 and "Report:" not in again.output
+    html.unlink()
+    assert cli("report", str(out), "-o", str(html)).exit_code == 0 and html.is_file()
+    (out / "sweep" / "indices.parquet").unlink()
+    missing = cli("report", str(out), "-o", str(tmp_path / "x.html"))
+    assert missing.exit_code == 2 and "indices.parquet: not found" in missing.output
+    assert "--resume" in missing.output and "Traceback" not in missing.output
 
 
 def test_sweep_range_outside_declared_bounds_is_one_clear_error(d: Path, tmp_path: Path) -> None:

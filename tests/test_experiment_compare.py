@@ -173,6 +173,27 @@ def test_grouped_levels_reproduce_the_model_region_level() -> None:
     assert np.allclose(joined["a"], joined["b"], rtol=1e-10, atol=1e-12, equal_nan=True)
 
 
+def test_grouped_place_metrics_sum_the_economies_whatever_the_row_order() -> None:
+    from simulator.experiment.grouping import ADDITIVE_PLACE_METRICS, economy_groupings, grouped_place_metrics
+    from simulator.experiment.tasks import metrics_table
+
+    world = load_world()
+    sc = load_scenario(BASE, vocabulary(world))
+    model = DataFlowModel(world, compile_scenario(world, sc), params=sc.parameter_values(), n_firms=300, rng=3)
+    frame = metrics_table(model.run(3))
+    groupings = economy_groupings(world)
+    fast = grouped_place_metrics(frame, groupings, world.iso3)  # rows in the model's order: laid side by side
+    slow = grouped_place_metrics(frame.sample(frac=1.0, random_state=2), groupings, world.iso3)  # pivot_table
+    pd.testing.assert_frame_equal(fast, slow, check_exact=True)
+    # and the sums are those of the economies (the model's rule for regions)
+    econ = frame[(frame.level == "economy") & (frame.metric == "real_income") & (frame.step == 3)]
+    dev = dict(zip(world.iso3, groupings["development"], strict=True))
+    want = econ.assign(g=econ["group"].astype(str).map(dev)).groupby("g")["value"].sum()
+    got = fast[(fast.metric == "real_income") & (fast.level == "development") & (fast.step == 3)]
+    assert "real_income" in ADDITIVE_PLACE_METRICS and len(got) == 2
+    np.testing.assert_allclose(got.set_index(got["group"].astype(str))["value"].sort_index(), want.sort_index())
+
+
 def test_existing_folder_is_refused_then_resumed_without_recomputing(serial_study: Effects, scenario_dir) -> None:
     root = serial_study.root
     args = (scenario_dir / "baseline.yaml", [scenario_dir / "same_rules.yaml", scenario_dir / "ban_now.yaml"])

@@ -85,7 +85,8 @@ def test_results_are_bit_identical_across_executors_and_worker_counts(
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "simulator.cli", "compare", *args]
+    # no HTML report: it is tested elsewhere, and it would be written into the repository's reports/
+    return [sys.executable, "-m", "simulator.cli", "compare", *args, "--no-report"]
 
 
 def test_a_study_killed_with_sigkill_resumes_to_the_same_numbers(tmp_path: Path, files, reference: Path) -> None:

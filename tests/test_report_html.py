@@ -194,3 +194,66 @@ def test_written_report_is_readable_by_others(tmp_path: Path) -> None:
     target = tmp_path / "r.html"
     write_text_atomic(target, "<p>x</p>")
     assert target.read_text() == "<p>x</p>" and target.stat().st_mode & 0o044 == 0o044
+
+
+def _small_copy(tmp_path: Path) -> Path:
+    """The shared results with one reform and a few metrics (a quick report)."""
+    src, out = shared_results(), tmp_path / "study"
+    out.mkdir()
+    for name in ("effects.parquet", "paired.parquet"):
+        frame = pd.read_parquet(src / name)
+        keep = (frame["scenario"] == "data_autarky") & frame["metric"].isin(["real_output", "exports"])
+        frame[keep].to_parquet(out / name)
+    manifest = json.loads((src / "manifest.json").read_text())
+    del manifest["scenarios"]["storage_ban_nigeria"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    return out
+
+
+def test_cli_report_refuses_results_of_another_model_data_or_calibration(tmp_path: Path) -> None:
+    study = _small_copy(tmp_path)
+    # the normal path: the folder's checksums are those of the code and data installed now
+    result = runner.invoke(app, ["report", str(study), "-o", str(tmp_path / "ok.html")])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output and (tmp_path / "ok.html").is_file()
+    manifest = json.loads((study / "manifest.json").read_text())
+    data_file = sorted(manifest["data_checksums"])[0]
+    parameter = sorted(manifest["calibration"]["defaults"])[0]
+    manifest["model_checksum"] = "0" * 64
+    manifest["data_checksums"][data_file] = "f" * 64
+    manifest["calibration"]["defaults"][parameter] += 1.0
+    manifest["calibration"]["checksum"] = "1" * 64
+    (study / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "old.html"
+    result = runner.invoke(app, ["report", str(study), "-o", str(out)])
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert str(study) in text and "model version (model checksum 000000000000" in text
+    assert f"data set (data checksums differ: {data_file})" in text
+    assert f"calibration (parameter defaults differ: {parameter} " in text
+    assert "rerun the study with the current version (python tests/report_fixture.py" in text
+    assert "--allow-mismatch" in text and "Traceback" not in text
+    assert not out.exists()
+    # the explicit override for presenters with old folders: a warning, then the report
+    result = runner.invoke(app, ["report", str(study), "-o", str(out), "--allow-mismatch"])
+    assert result.exit_code == 0, result.output
+    assert "warning" in result.output and "model version" in result.output and out.is_file()
+    result = runner.invoke(app, ["export", str(study), "--only", "map"])
+    assert result.exit_code == 2 and "model version" in result.output
+
+
+def test_cli_report_compares_the_data_folder_the_study_used(tmp_path: Path) -> None:
+    from simulator.world.loader import default_data_dir
+
+    study = _small_copy(tmp_path)
+    data = tmp_path / "data"
+    shutil.copytree(default_data_dir(), data)
+    changed = sorted(json.loads((study / "manifest.json").read_text())["data_checksums"])[-1]
+    with (data / changed).open("a", encoding="utf-8") as fh:
+        fh.write("\n")
+    result = runner.invoke(app, ["report", str(study), "-o", str(tmp_path / "r.html"), "--data", str(data)])
+    assert result.exit_code == 2
+    assert f"data checksums differ: {changed})" in " ".join(result.output.split())
+    (data / changed).unlink()
+    result = runner.invoke(app, ["report", str(study), "-o", str(tmp_path / "r.html"), "--data", str(data)])
+    assert result.exit_code == 2 and f"{changed} (missing now)" in " ".join(result.output.split())

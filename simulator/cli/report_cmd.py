@@ -33,6 +33,46 @@ def _progress() -> Progress:
     )
 
 
+def check_versions(results_dir: Path, data_dir: Path | None = None, *, allow: bool = False) -> None:
+    """Refuse a results folder written by another model version, data set or calibration (exit code 2).
+
+    Compares the checksums in its ``manifest.json`` with the code and data installed now
+    (``simulator.experiment.provenance.version_differences``). With ``allow`` the differences are printed as a
+    warning and the caller goes on. A folder without a readable manifest is left to the report's own checks.
+    """
+    import json
+
+    from simulator.experiment.provenance import version_differences
+
+    try:
+        manifest = json.loads((results_dir / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return
+    if not isinstance(manifest, dict):
+        return
+    problems = version_differences(manifest, data_dir)
+    if not problems:
+        return
+    what = f"{results_dir} was written with another " + "; ".join(problems)
+    if allow:
+        err_console.print(
+            f"[bold yellow]warning:[/] {escape(what)}; building the report anyway (--allow-mismatch): its numbers "
+            "are those of the older version",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    command = manifest.get("command")
+    rerun = f" ({command})" if isinstance(command, str) and command else ""
+    fail(
+        escape(what),
+        escape(
+            f"rerun the study with the current version{rerun}, give --data if it used another data folder, or add "
+            "--allow-mismatch to show these results anyway"
+        ),
+    )
+
+
 def write_report(results_dir: Path, out: Path | None = None) -> Path:
     """Build the report of ``results_dir`` with a progress bar and print its path (for ``report``, ``compare``...).
 
@@ -64,8 +104,21 @@ def report(
     out: Path | None = typer.Option(
         None, "-o", "--out", help="HTML file to write (default: reports/<results folder name>.html)."
     ),
+    allow_mismatch: bool = typer.Option(
+        False,
+        "--allow-mismatch",
+        help="Build the report even if the folder was written by another model version, data set or calibration.",
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data", help="World data the study used, for the data checksums (default: data/)."
+    ),
 ) -> None:
-    """Build one self-contained HTML report (offline; English, Spanish, Portuguese, French; presenter mode)."""
+    """Build one self-contained HTML report (offline; English, Spanish, Portuguese, French; presenter mode).
+
+    Refuses a results folder written by another model version, data set or calibration than the ones installed
+    (checksums in its manifest.json), unless --allow-mismatch.
+    """
+    check_versions(results_dir, data_dir, allow=allow_mismatch)
     write_report(results_dir, out)
 
 
@@ -78,8 +131,19 @@ def export(
     ),
     lang: str = typer.Option("en", "--lang", help="Label language: en, es, pt or fr."),
     only: str | None = typer.Option(None, "--only", help="Only these chart kinds, comma-separated (e.g. map,fan)."),
+    allow_mismatch: bool = typer.Option(
+        False,
+        "--allow-mismatch",
+        help="Export even if the folder was written by another model version, data set or calibration.",
+    ),
+    data_dir: Path | None = typer.Option(
+        None, "--data", help="World data the study used, for the data checksums (default: data/)."
+    ),
 ) -> None:
-    """Write every chart of the report as an image for slides (kaleido with a local Chrome or Chromium)."""
+    """Write every chart of the report as an image for slides (kaleido with a local Chrome or Chromium).
+
+    Refuses a folder written by another model version, data set or calibration, unless --allow-mismatch.
+    """
     from simulator.report import BrowserNotFoundError, ResultsError, export_images
     from simulator.report.export import FORMATS, KINDS
     from simulator.report.i18n import LANGUAGES
@@ -94,6 +158,7 @@ def export(
     bad = sorted(set(kinds or []) - KINDS)
     if bad:
         fail(f"unknown chart kind(s) {escape(', '.join(bad))}", f"--only takes some of {', '.join(sorted(KINDS))}")
+    check_versions(results_dir, data_dir, allow=allow_mismatch)
     target = out if out is not None else inside(DEFAULT_REPORTS, f"{safe_name(results_dir.resolve().name)}-images")
     if target.exists() and not target.is_dir():
         fail(f"{escape(str(target))} exists and is not a folder", "choose another --out")

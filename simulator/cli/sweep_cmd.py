@@ -41,12 +41,19 @@ def sweep(
         True, "--warm-start/--no-warm-start", help="Points with the file's parameters branch from one built model."
     ),
     data_dir: Path | None = typer.Option(None, "--data", help="Directory with the world data (default: data/)."),
+    report: bool = typer.Option(
+        True, "--report/--no-report", help="Write the offline HTML report (sensitivity indices) at the end."
+    ),
+    report_out: Path | None = typer.Option(
+        None, "--report-out", help="HTML file of the report (default: reports/<results folder name>.html)."
+    ),
 ) -> None:
     """Run the sweep declared in FILE's sweep: section and compute sensitivity indices.
 
     Writes one shard per run under runs/ (resumable), manifest.json, and sweep/design.parquet, sweep/outcomes.parquet
     and sweep/indices.parquet (Sobol' S1/ST, Morris mu_star/sigma, SRC for a Latin hypercube, ANOVA S1 for a full
-    factorial); prints the most influential factors of the headline metrics at the world level.
+    factorial); prints the most influential factors of the headline metrics at the world level. Then writes the
+    HTML report (dlsim report: the sweep's header, a tornado chart of the indices, provenance) and prints its path.
     """
     from simulator.experiment.compare import ExperimentError
     from simulator.experiment.store import StoreError
@@ -111,6 +118,10 @@ def sweep(
             bar.stop()
             fail(f"{exc.strerror or exc}", "is the Dask scheduler running and reachable? (dask scheduler --host ...)")
     show_sweep(res)
+    if report:
+        from simulator.cli.report_cmd import write_report
+
+        write_report(Path(res.root), report_out)
 
 
 def show_sweep(res: SweepResult) -> None:

@@ -241,7 +241,10 @@ def catalogue_markdown(data_dir: Path | str | None = None) -> str:
         "Levels: `world`; `region` (model regions); `income_group` (World Bank FY2025: HIC, UMC, LMC, LIC); "
         "`development` (`developed` = World Bank high income, `developing` = every other economy — the WTO has no "
         "definition of developing country, so the World Bank's income classification stands in for it); `economy`; "
-        "`sector`; `size` (firm-size class of the step); `region_pair` (origin>destination). The `income_group` and "
+        "`sector`; `size` (firm-size class: in `dlsim compare` and `dlsim sweep` results each firm's class is fixed at "
+        "step 0, after the burn-in and before any reform step, so baseline and reform compare the same firms; firms "
+        "entering later keep the class of the first step they are recorded; in a single `dlsim run` the class of each "
+        "step); `region_pair` (origin>destination). The `income_group` and "
         "`development` levels are added by the experiment layer from each economy's numerator and denominator sums "
         "(metrics with a numerator only).",
         "",

@@ -33,6 +33,7 @@ from simulator.experiment.catalogue import catalogue_by_name, data_base_year, he
 from simulator.experiment.effects import Effects, compute_effects
 from simulator.experiment.executors import ExecutorHandle, open_handle
 from simulator.experiment.provenance import (
+    calibration_record,
     environment,
     git_state,
     model_checksum,
@@ -541,6 +542,7 @@ def compare(
         "git": git_state(),
         "data_checksums": dict(world.checksums),
         "model_checksum": model_checksum(),
+        "calibration": calibration_record(),
         "platform": environment(),
         "runs": [],
     }
@@ -603,7 +605,7 @@ def compare(
             )
     total = sum(len(t.scenarios) for t in tasks)
     done = 0
-    timing = {"step_s": 0.0, "build_s": 0.0, "runs_wall_s": 0.0}
+    timing = dict.fromkeys(("step_s", "build_s", "branch_s", "runs_wall_s", "frame_s", "encode_s", "store_s"), 0.0)
     if on_start is not None:
         on_start(manifest)
 
@@ -611,6 +613,7 @@ def compare(
 
     def on_output(o: RunOutput) -> None:
         nonlocal done, last_write
+        t_store = time.perf_counter()
         into = sub if sub is not None and plan is not None and o.scenario in plan.variants else store
         into.record(o.scenario, o.replicate, o.status, o.table, o.wall_s, o.error)
         # the shards are the record of finished runs (``ResultsStore.finished``); the manifest follows at most
@@ -623,14 +626,20 @@ def compare(
         timing["step_s"] += o.step_s
         timing["build_s"] += o.build_s
         timing["runs_wall_s"] += o.wall_s
+        timing["frame_s"] += o.frame_s
+        timing["branch_s"] += o.branch_s
+        timing["encode_s"] += o.encode_s
+        timing["store_s"] += time.perf_counter() - t_store
         done += 1
         if progress is not None:
             progress(done, total, f"{o.scenario}/r{o.replicate:03d}")
 
     t_runs = time.perf_counter()
+    t_pool = t_runs
     if tasks:
         try:
             handle = open_handle(executor, n_workers, scheduler)
+            t_pool = time.perf_counter()
         except Exception as exc:  # a cluster that cannot start: say so, keep the folder for --resume
             store.write_manifest()
             raise ExperimentError(
@@ -670,10 +679,22 @@ def compare(
         if failed_sub:
             notes.insert(0, f"{len(failed_sub)} decomposition run(s) failed (see decomposition/manifest.json)")
     end = time.perf_counter()
-    phases = {"runs_s": t_effects - t_runs, "effects_s": end - t_effects}
-    store.finish(
-        end - started, {**phases, "model_steps_s": timing["step_s"], "model_build_s": timing["build_s"]}, notes
-    )
+    phases = {
+        "setup_s": t_runs - started,
+        "runs_s": t_effects - t_runs,
+        "pool_start_s": t_pool - t_runs,
+        "effects_s": end - t_effects,
+    }
+    worker = {
+        "model_steps_s": timing["step_s"],
+        "model_build_s": timing["build_s"],
+        "model_branch_s": timing["branch_s"],
+        "run_tables_s": timing["frame_s"],
+        "shard_encode_s": timing["encode_s"],
+        "runs_wall_s": timing["runs_wall_s"],
+        "store_s": timing["store_s"],
+    }
+    store.finish(end - started, {**phases, **worker}, notes)
     return Effects(effects, store.manifest, target, notes)
 
 

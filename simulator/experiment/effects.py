@@ -27,7 +27,7 @@ import pyarrow.parquet as pq
 from scipy import stats
 
 from simulator.experiment.catalogue import MetricInfo, headline_metrics
-from simulator.experiment.store import EFFECTS, PAIRED, StoreError, read_manifest, shard_path
+from simulator.experiment.store import EFFECTS, PAIRED, StoreError, dictionary_columns, read_manifest, shard_path
 
 KEYS: tuple[str, ...] = ("metric", "level", "group", "step")
 """Columns that identify a value within a run."""
@@ -37,7 +37,9 @@ USD_PER_MODEL_MONEY = 1e9
 
 PAIRED_LEVELS: frozenset[str] = frozenset({"world", "region", "income_group", "development", "region_pair"})
 """Levels written to ``paired.parquet`` (per-replicate differences; economy, sector and size are left out to keep
-the file small — their effects and intervals are in ``effects.parquet``)."""
+the file small — their effects and intervals are in ``effects.parquet``, their per-replicate values in the run
+shards. With economies the file is four times larger: 57 MB instead of 14 MB at the ``make run`` settings;
+docs/experiments.md)."""
 
 HEADLINE_PLACES: tuple[tuple[str, str], ...] = (
     ("world", "world"),
@@ -262,7 +264,9 @@ def compute_effects(
                 columns[name] = pa.array(np.asarray(arr, dtype=float).ravel())
             table = pa.Table.from_pydict(columns)
             if writer is None:
-                writer = pq.ParquetWriter(tmp_paired, table.schema, compression="zstd")
+                writer = pq.ParquetWriter(
+                    tmp_paired, table.schema, compression="zstd", use_dictionary=dictionary_columns(table.schema)
+                )
             writer.write_table(table)
         if writer is not None:
             writer.close()

@@ -8,6 +8,7 @@ developed and every other income group for developing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
@@ -105,25 +106,84 @@ def grouped_place_metrics(frame: pd.DataFrame, groupings: dict[str, np.ndarray],
         Tidy rows ``step, metric, level, group, value``.
     """
     columns = ["step", "metric", "level", "group", "value"]
-    econ = frame[(frame["level"] == "economy") & frame["metric"].isin(ADDITIVE_PLACE_METRICS)]
-    if econ.empty:
+    level_codes, level_labels = _codes(frame["level"])
+    metric_codes, metric_labels = _codes(frame["metric"])
+    keep = np.isin(level_codes, np.flatnonzero(level_labels == "economy")) & np.isin(
+        metric_codes, np.flatnonzero(np.isin(metric_labels, ADDITIVE_PLACE_METRICS))
+    )
+    if not keep.any():
         return pd.DataFrame(columns=columns)
-    wide = econ.pivot_table(index=["step", "group"], columns="metric", values="value", observed=True)
+    wide = _economy_table(frame[keep], metric_codes[keep], metric_labels)
     parts = []
     position = {c: i for i, c in enumerate(iso3)}
+    where = np.array([position[str(c)] for c in wide.index.get_level_values("group")], dtype=np.intp)
+    steps = wide.index.get_level_values("step")
     for level, labels in groupings.items():
-        codes = wide.index.get_level_values("group").astype(str)
-        label = np.asarray(labels)[[position[c] for c in codes]]
-        summed = wide.groupby([wide.index.get_level_values("step"), label]).sum(min_count=1)
-        summed.index.names = ["step", "group"]
+        # keys as named Index objects: a bare array makes pandas first try it as a column label (and format it)
+        summed = wide.groupby([steps, pd.Index(np.asarray(labels)[where], name="group")]).sum(min_count=1)
         if {"income", "real_income"} <= set(summed.columns):
             real = summed["real_income"].where(summed["real_income"] > 0)
             summed["price_index"] = summed["income"] / real
-        long = summed.reset_index().melt(id_vars=["step", "group"], var_name="metric", value_name="value")
-        long["level"] = level
-        parts.append(long[columns])
-    out = pd.concat(parts, ignore_index=True)
-    out["step"] = out["step"].astype(np.int64)
-    for c in ("metric", "level", "group"):
-        out[c] = pd.Categorical(out[c].astype(str))
-    return out
+        n, names = len(summed), [str(c) for c in summed.columns]
+        parts.append(
+            (
+                np.tile(summed.index.get_level_values(0).to_numpy(), len(names)),
+                np.repeat(np.asarray(names, dtype=object), n),
+                np.full(n * len(names), level, dtype=object),
+                np.tile(summed.index.get_level_values(1).to_numpy().astype(object), len(names)),
+                summed.to_numpy(dtype=float).ravel(order="F"),
+            )
+        )
+    step, metric, lev, group, value = (np.concatenate(c) for c in zip(*parts, strict=True))
+    return pd.DataFrame(
+        {
+            "step": step.astype(np.int64),
+            "metric": _categorical(metric),
+            "level": _categorical(lev),
+            "group": _categorical(group),
+            "value": value,
+        }
+    )
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's code and the labels (text) they stand for: a categorical's own codes, else sorted labels."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(), np.array([str(c) for c in column.cat.categories], dtype=object)
+    labels, codes = np.unique(column.astype(str).to_numpy(), return_inverse=True)
+    return codes, labels.astype(object)
+
+
+def _categorical(values: np.ndarray) -> pd.Categorical:
+    """Text labels as a categorical with sorted text categories (as ``pd.Categorical(series.astype(str))``)."""
+    labels, codes = np.unique(values.astype(str), return_inverse=True)
+    return pd.Categorical.from_codes(codes, pd.Index(labels, dtype="str"))
+
+
+def _economy_table(econ: pd.DataFrame, metric_codes: np.ndarray, metric_labels: np.ndarray) -> pd.DataFrame:
+    """Economy rows as a table indexed by (step, group), one column per metric (sorted): ``pivot_table``'s table.
+
+    The model's frame is sorted by step, metric, level and group, so each metric's rows are already in (step, group)
+    order; when every metric has the same (step, group) rows they are laid side by side without grouping; otherwise
+    ``pivot_table`` builds the table. ``metric_codes`` index ``metric_labels`` (``_codes``), row by row.
+    """
+    present = np.unique(metric_codes)
+    names = sorted(str(metric_labels[c]) for c in present)
+    code_of = {str(metric_labels[c]): c for c in present}
+    step = econ["step"].to_numpy()
+    group_codes, group_labels = _codes(econ["group"])
+    sel = [metric_codes == code_of[m] for m in names]
+    ref_step, ref_group = step[sel[0]], group_codes[sel[0]]
+    sorted_labels = all(a < b for a, b in itertools.pairwise(group_labels))
+    order = np.lexsort((ref_group, ref_step))
+    aligned = sorted_labels and np.array_equal(order, np.arange(order.size))
+    aligned = aligned and all(
+        np.array_equal(step[s], ref_step) and np.array_equal(group_codes[s], ref_group) for s in sel
+    )
+    if aligned and not pd.MultiIndex.from_arrays([ref_step, ref_group]).has_duplicates:
+        value = econ["value"].to_numpy(dtype=float)
+        index = pd.MultiIndex.from_arrays([ref_step, group_labels[ref_group]], names=["step", "group"])
+        return pd.DataFrame({m: value[s] for m, s in zip(names, sel, strict=True)}, index=index)
+    wide = econ.pivot_table(index=["step", "group"], columns="metric", values="value", observed=True)
+    wide.columns = [str(c) for c in wide.columns]
+    return wide

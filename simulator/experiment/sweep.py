@@ -59,6 +59,7 @@ from simulator.experiment.compare import (
 from simulator.experiment.decompose import LEVELS, last_year_steps
 from simulator.experiment.executors import default_workers, open_handle
 from simulator.experiment.provenance import (
+    calibration_record,
     environment,
     git_state,
     model_checksum,
@@ -559,6 +560,7 @@ def sweep(
         "git": git_state(),
         "data_checksums": dict(world.checksums),
         "model_checksum": model_checksum(),
+        "calibration": calibration_record(),
         "platform": environment(),
         "runs": [],
     }

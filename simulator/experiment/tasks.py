@@ -20,7 +20,7 @@ from pandas.api.types import union_categoricals
 
 from simulator.experiment.grouping import economy_groupings, grouped_metrics, grouped_place_metrics
 from simulator.model import DataFlowModel
-from simulator.model.metrics import keep_economy_sums
+from simulator.model.metrics import fix_size_classes, keep_economy_sums
 from simulator.world import PolicySchedule, World
 
 logger = logging.getLogger(__name__)
@@ -94,6 +94,10 @@ class RunOutput:
         wall_s: Seconds for the run, including its share of building.
         step_s: Seconds spent in model steps.
         build_s: Seconds spent building (or branching) the model.
+        branch_s: Of ``build_s``, seconds spent branching from the shared base model (copy, new rules), or building
+            afresh a model that does not branch; the rest is the run's share of the base model's build.
+        frame_s: Seconds spent turning the model's metrics into the run's table (``run_frame``).
+        encode_s: Seconds spent encoding the table as Parquet bytes (tasks with ``encode``).
     """
 
     scenario: str
@@ -106,6 +110,9 @@ class RunOutput:
     build_s: float = 0.0
     extra: dict[str, float] = field(default_factory=dict)
     shard: bytes | None = None
+    branch_s: float = 0.0
+    frame_s: float = 0.0
+    encode_s: float = 0.0
 
     @property
     def table(self) -> pd.DataFrame | bytes | None:
@@ -241,7 +248,8 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
     is built afresh from the same seed. A scenario with neutralised channels (``ScenarioSpec.masked``) always
     branches from a model built under the baseline's rules with its own parameters, then has its masked tables
     follow the reference schedule (``simulator.experiment.channels.mask``). Bases are built when first needed and
-    kept while scenarios that need them remain (scenarios are taken grouped by parameters).
+    kept while scenarios that need them remain (scenarios are taken grouped by parameters). Every run fixes its firms'
+    size classes at step 0, after the burn-in (``simulator.model.metrics.fix_size_classes``), before stepping.
     """
     outputs: list[RunOutput] = []
     base_key = _params_key(task.baseline.params)
@@ -289,10 +297,13 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
             else:  # other parameters change the population and network: built afresh from the same seed
                 model = build_model(task, spec)
             built_at = time.perf_counter()
+            # the branch point: each firm's size class is fixed here, before any reform step, for the size level
+            fix_size_classes(model)
             sums = keep_economy_sums(model)
             model.run(task.steps)
             stepped = time.perf_counter()
             frame = run_frame(model, sums, spec, task)
+            framed = time.perf_counter()
             shard = None
             if task.encode:
                 from simulator.experiment.store import parquet_bytes
@@ -312,6 +323,9 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
                 wall_s=end - started + share,
                 step_s=stepped - built_at,
                 build_s=built_at - started + share,
+                branch_s=built_at - started,
+                frame_s=framed - stepped,
+                encode_s=end - framed,
             )
         )
     return outputs

@@ -5,7 +5,10 @@ Every metric is computed at five levels — ``world``, ``region``, ``economy``, 
 over the group (or a plain sum): the per-firm quantities are summed once per economy × sector × size cell (one
 compiled pass, ``kernels.metric_cells``), and every level, ratio and extra metric is then computed from the cells and
 a few per-economy tables (``kernels.metric_values``), so collection is two compiled calls per step, not a Python loop
-over firms. Firms are attributed to their home economy, sector and size class of the step.
+over firms. Firms are attributed to their home economy, sector and size class of the step — except at the ``size``
+level once ``fix_size_classes`` has been called (the experiment layer calls it at the branch point, step 0 after the
+burn-in): each firm then stays in the class it had at that point, so that a reform's size-level effects compare the
+same firms' groups as the baseline's; every other level is computed exactly as before.
 
 Rows: ``step, metric, level, group, value``. ``METRICS`` lists each metric's definition and whether higher is
 better (``direction`` +1 / −1 / 0 for "neither"), for the report layer.
@@ -317,20 +320,28 @@ def cell_table(
 
 
 def _cell_tables(
-    model: DataFlowModel, links: tuple[np.ndarray, np.ndarray, np.ndarray], services: np.ndarray | None = None
+    model: DataFlowModel,
+    links: tuple[np.ndarray, np.ndarray, np.ndarray],
+    services: np.ndarray | None = None,
+    size: np.ndarray | None = None,
+    per_firm: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """``cell_table`` and, from the same pass, value added and investment per economy over every slot, ``(C, 2)``."""
+    """``cell_table`` and, from the same pass, value added and investment per economy over every slot, ``(C, 2)``.
+
+    ``size`` replaces the firms' size classes of the step (the fixed classes of ``fix_size_classes``); ``per_firm``
+    is ``(model.effective_productivity(), log_growth(model))`` when the caller has them already.
+    """
     f, a, inn = model.firms, model.accounts, model.innovation
     n_c, n_s = model.cell_target.shape
     intra, trade_cost, _ = links
     if services is None:
         services = model.world.sectors["kind"].to_numpy() == "services"
+    phi_eff, growth = per_firm if per_firm is not None else (model.effective_productivity(), log_growth(model))
     return kernels.metric_cells(
-        f.economy, f.sector, f.size, n_c, n_s, len(SizeClass), f.alive, model.exiting, f.born, model.steps,
-        model.effective_productivity(), f.delta, f.access, f.withdrew, services, log_growth(model), a.revenue,
-        a.exports, a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex,
-        a.value_added, a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost,
-        model.network.sup, f.weight,
+        f.economy, f.sector, f.size if size is None else size, n_c, n_s, len(SizeClass), f.alive, model.exiting,
+        f.born, model.steps, phi_eff, f.delta, f.access, f.withdrew, services, growth, a.revenue, a.exports,
+        a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex, a.value_added,
+        a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost, model.network.sup, f.weight,
     )  # fmt: skip
 
 
@@ -396,6 +407,14 @@ class MetricsCollector:
             self._level_of[sel] = lv
         self._level_order = np.concatenate(self._level_sel).astype(np.int64)
         self.extra_labels = self._extra_labels()
+        self._size_groups = self._level_sel[LEVELS.index("size")]
+        self._size_extra = np.flatnonzero(self.extra_labels[1] == "size")
+        self.last_cells: tuple[int, np.ndarray] | None = None
+        """The step and cell table of the last ``collect`` (read by ``keep_economy_sums``)."""
+        self.fixed_size: np.ndarray | None = None
+        """Each slot's fixed size class (``fix_size_classes``), ``None`` while classes are those of the step."""
+        self.fixed_born: np.ndarray | None = None
+        """The birth step of the firm each ``fixed_size`` entry belongs to (a slot reused by an entrant differs)."""
 
     def _labels(self, model: DataFlowModel) -> tuple[np.ndarray, np.ndarray]:
         levels = ["world"] + ["region"] * len(self.region_names) + ["economy"] * self.n_c
@@ -452,7 +471,9 @@ class MetricsCollector:
         """
         step = model.steps
         links = link_sums(model)
-        table, by_economy = _cell_tables(model, links, self.services)
+        per_firm = (model.effective_productivity(), log_growth(model))
+        table, by_economy = _cell_tables(model, links, self.services, per_firm=per_firm)
+        self.last_cells = (step, table)
         col = self._col
         values, extra = kernels.metric_values(
             table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64, len(self.region_names),
@@ -461,8 +482,47 @@ class MetricsCollector:
             by_economy, links[2],
         )  # fmt: skip
         extra[-1] = modularity(links[2].reshape(self.n_c, self.n_c), *self._regime_bloc(model))
+        if self.fixed_size is not None:
+            # the size level again from a cell table with the fixed classes; the other levels keep the table of the
+            # step's classes (their sums, and so their rounding, do not change)
+            fixed = _cell_tables(model, links, self.services, self.fixed_classes(model), per_firm)[0]
+            f_values, f_extra = kernels.metric_values(
+                fixed.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64,
+                len(self.region_names), self._num, self._den, self._level_of, self._level_order, col["dds_exports"],
+                col["phi_output"], col["output_weight"], model.accounts.local_hosting_revenue,
+                model.relative_price_index(), model.income, by_economy, links[2],
+            )  # fmt: skip
+            values[:, self._size_groups] = f_values[:, self._size_groups]
+            extra[self._size_extra] = f_extra[self._size_extra]
         self.blocks.append((step, values))
         self.extra_blocks.append((step, extra))
+
+    def fix_classes(self, model: DataFlowModel) -> None:
+        """Fix each firm's size class at the model's current state (see ``fix_size_classes``)."""
+        f = model.firms
+        self.fixed_size = f.size.copy()
+        # a firm added at the end of this step has not traded yet: it is classed when the metrics first see it
+        self.fixed_born = np.where(f.born > model.steps, _UNSEEN, f.born).astype(f.born.dtype)
+
+    def fixed_classes(self, model: DataFlowModel) -> np.ndarray:
+        """Each slot's fixed size class; a firm not seen yet takes its class of this step and keeps it.
+
+        Firms alive when the classes were fixed keep theirs; a firm that enters later (or whose slot is reused)
+        keeps the class it has at the first step the metrics record it.
+        """
+        if self.fixed_size is None or self.fixed_born is None:
+            raise RuntimeError("size classes are not fixed; call fix_size_classes(model) first")
+        f = model.firms
+        cap = f.size.size
+        if self.fixed_size.size < cap:  # the firm table grew: the new slots hold firms not seen yet
+            extra = cap - self.fixed_size.size
+            self.fixed_size = np.concatenate([self.fixed_size, np.zeros(extra, self.fixed_size.dtype)])
+            self.fixed_born = np.concatenate([self.fixed_born, np.full(extra, _UNSEEN, self.fixed_born.dtype)])
+        new = f.alive & (f.born != self.fixed_born)
+        if new.any():
+            self.fixed_size[new] = f.size[new]
+            self.fixed_born[new] = f.born[new]
+        return self.fixed_size
 
     def frame(self) -> pd.DataFrame:
         """Return the tidy table of everything collected: step, metric, level, group, value."""
@@ -505,6 +565,26 @@ class MetricsCollector:
         return df
 
 
+_UNSEEN = -1
+"""``MetricsCollector.fixed_born`` of a slot whose firm has not been classed yet (birth steps are ≥ 0)."""
+
+
+def fix_size_classes(model: DataFlowModel) -> None:
+    """Fix each firm's size class, for the ``size`` level of the metrics collected from now on.
+
+    Call it at the point a reform branches from the baseline (step 0, after the burn-in): every firm alive keeps the
+    class it has now, whatever its revenue later, so the size level of a reform and of its baseline compare the same
+    firms' groups (a firm that grows past a threshold under the reform stays in its class). Firms that enter later
+    keep the class they have at the first step the metrics record them. Only the ``size`` level changes (and its
+    ``dds_export_share_of_world`` and ``catch_up``); every other level is computed as before, bit for bit. The classes
+    belong to this model's collector, so a copy of the model made afterwards keeps them.
+
+    Args:
+        model: A constructed model.
+    """
+    model.collector.fix_classes(model)
+
+
 def keep_economy_sums(model: DataFlowModel) -> list[tuple[int, np.ndarray]]:
     """Also keep every metric quantity summed per economy, now and at each step the model collects metrics.
 
@@ -523,15 +603,18 @@ def keep_economy_sums(model: DataFlowModel) -> list[tuple[int, np.ndarray]]:
     sums: list[tuple[int, np.ndarray]] = []
     n_q = len(QUANTITIES)
 
-    def keep(m: DataFlowModel) -> None:
-        table = _cell_tables(m, link_sums(m), collector.services)[0]
+    def keep(m: DataFlowModel, table: np.ndarray | None = None) -> None:
+        if table is None:
+            table = _cell_tables(m, link_sums(m), collector.services)[0]
         sums.append((int(m.steps), table.reshape(collector.n_c, -1, n_q).sum(axis=1)))
 
     original = collector.collect
 
     def collect(m: DataFlowModel) -> None:
         original(m)
-        keep(m)
+        # the cell table the collector has just computed from this very state (one compiled pass saved per step)
+        last = collector.last_cells
+        keep(m, last[1] if last is not None and last[0] == m.steps else None)
 
     keep(model)
     collector.collect = collect  # type: ignore[method-assign]

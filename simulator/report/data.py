@@ -280,8 +280,17 @@ def _read_manifest(path: Path) -> dict[str, Any]:
     return manifest
 
 
+def empty_effects() -> pd.DataFrame:
+    """An effects table with the contract's columns and no rows (a sweep without reforms)."""
+    kinds = {"str": object, "int": np.int64, "float": float, "bool": bool}
+    return pd.DataFrame({c: pd.Series(dtype=kinds[k]) for c, k in EFFECTS_COLUMNS.items()})
+
+
 def load_results(results_dir: Path | str) -> Results:
     """Read and validate a results folder.
+
+    A sweep folder (``kind: sweep``) needs no ``effects.parquet``: without one its effects are empty and the report
+    shows the sweep's header, sensitivity indices and provenance.
 
     Args:
         results_dir: A folder written by ``dlsim compare`` or ``dlsim sweep``.
@@ -299,9 +308,19 @@ def load_results(results_dir: Path | str) -> Results:
         raise ResultsError(root, "is not a folder", "give the folder written by dlsim compare, not a file in it")
     manifest = _read_manifest(root / MANIFEST_FILE)
     effects_path = root / EFFECTS_FILE
-    if not effects_path.is_file():
+    if effects_path.is_file():
+        effects = _read_parquet(effects_path, EFFECTS_COLUMNS)
+    elif manifest.get("kind") == "sweep" and (root / INDICES_FILE).is_file():
+        # a sweep alone has no reform against a baseline: its report is the header, the tornado and the provenance
+        effects = empty_effects()
+    elif manifest.get("kind") == "sweep":
+        raise ResultsError(
+            root / INDICES_FILE,
+            "not found: the report of a sweep shows its sensitivity indices",
+            "finish the sweep (dlsim sweep FILE --resume --out this folder), or point to another folder",
+        )
+    else:
         raise ResultsError(effects_path, "not found: the report needs the effects of each reform against the baseline")
-    effects = _read_parquet(effects_path, EFFECTS_COLUMNS)
     baseline = str(manifest["baseline"])
     others = sorted(set(effects["baseline"]) - {baseline})
     if others:

@@ -19,7 +19,7 @@ import logging
 import math
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +37,7 @@ from simulator.report.charts import MAX_SCENARIO_SECTIONS, ChartSpec, plan
 from simulator.report.context import ASSETS, TOPOJSON_NAME, topojson_text, world_context
 from simulator.report.data import Results, as_results
 from simulator.report.figures import headline_table
-from simulator.report.glossary import glossary_rows, headline_metrics, metric_info
+from simulator.report.glossary import declarations, glossary_rows, headline_metrics, metric_info
 
 logger = logging.getLogger(__name__)
 
@@ -264,6 +264,19 @@ def _scenario_view(res: Results, name: str) -> dict[str, Any]:
     }
 
 
+def _sweep_view(res: Results) -> dict[str, Any] | None:
+    """The design of a sweep without reforms (for the page's subtitle), ``None`` for a comparison."""
+    sweep = res.manifest.get("sweep")
+    if res.manifest.get("kind") != "sweep" or res.reforms or not isinstance(sweep, Mapping):
+        return None
+    factors = sweep.get("factors")
+    return {
+        "design": str(sweep.get("design", "?")),
+        "factors": len(factors) if isinstance(factors, list) else "?",
+        "points": sweep.get("points", "?"),
+    }
+
+
 def _provenance(res: Results, world_note: dict[str, Any] | None) -> dict[str, Any]:
     m = res.manifest
     runs = m.get("runs") or []
@@ -391,7 +404,9 @@ def render_report(res: Results, *, progress: ProgressCallback | None = None) -> 
         shown_metrics += [m for m in spec.metrics if m not in shown_metrics]
         if progress is not None:
             progress(done, total)
-    info = metric_info(res.frame)
+    # metrics shown only by the tornado of a sweep without reforms are described by their declarations
+    declared = declarations()
+    info = {m: declared[m] for m in shown_metrics if m in declared} | metric_info(res.frame)
     shown_metrics = [m for m in shown_metrics if m in info]
     glossary_keys = {m: f"metric.{m}.definition" for m in shown_metrics}
     glossary = []
@@ -441,6 +456,7 @@ def render_report(res: Results, *, progress: ProgressCallback | None = None) -> 
             scenarios=[_scenario_view(res, s) for s in res.reforms[:MAX_SCENARIO_SECTIONS]],
             more_scenarios=max(0, len(res.reforms) - MAX_SCENARIO_SECTIONS),
             baseline_view=_scenario_view(res, res.baseline),
+            sweep=_sweep_view(res),
             by_section=by_section,
             provenance=_provenance(res, world_note),
             glossary=glossary,
