@@ -724,6 +724,8 @@ class MesaReferenceModel(mesa.Model):
         nu, sigma = self.params["market_sourcing_weight"], self.sigma
         mass, real, agents = [0.0] * self.n_c, [0.0] * self.n_c, [0] * self.n_c
         for f in self.firms:
+            if not 0.0 < f.unit_cost < math.inf:
+                continue  # not priced yet
             mass[f.economy] += f.weight * f.unit_cost ** (1.0 - sigma)
             real[f.economy] += f.weight
             agents[f.economy] += 1

@@ -70,7 +70,7 @@ def numpy_market_option(model, fw):
     """The numpy form of ``kernels.market_option_weight``: W_d = ν · w̄_d · p̄_d^(−1/μ) per economy."""
     f, p = model.firms, model.params
     sigma, n_c = p["sigma"], model.n_economies
-    a = f.alive
+    a = f.alive & (model.unit_cost > 0) & np.isfinite(model.unit_cost)
     mass = np.bincount(f.economy[a], weights=fw[a] * model.unit_cost[a] ** (1.0 - sigma), minlength=n_c)
     real = np.bincount(f.economy[a], weights=fw[a], minlength=n_c)
     agents = np.bincount(f.economy[a], minlength=n_c)

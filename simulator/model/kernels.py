@@ -306,13 +306,14 @@ def market_option_weight(alive, economy, unit_cost, fw, n_c, sigma, mu, nu):
 
     W_d = ν · w̄_d · p̄_d^(−1/μ): ν typical suppliers' worth of weight (w̄_d the mean agent weight of d's firms
     alive) at p̄_d = σ/(σ − 1) · (Σ fw u^(1−σ) / Σ fw)^(1/(1−σ)), the CES mean of d's firms' prices at home. 0 where
-    the economy has no firm alive or ν = 0.
+    the economy has no firm alive or ν = 0. Slots without a positive finite unit cost (an entrant that has not been
+    priced yet) are left out.
     """
     mass = np.zeros(n_c)
     real = np.zeros(n_c)
     agents = np.zeros(n_c)
     for i in range(alive.size):
-        if alive[i]:
+        if alive[i] and unit_cost[i] > 0 and unit_cost[i] < np.inf:
             e = economy[i]
             mass[e] += fw[i] * unit_cost[i] ** (1.0 - sigma)
             real[e] += fw[i]
