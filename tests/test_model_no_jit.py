@@ -34,15 +34,16 @@ from simulator.world import load_world
 from simulator.world.compile import compile_scenario, vocabulary
 
 firms, steps, seed, scenario, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
-print("uncompiled" if kernels.NO_JIT and not hasattr(kernels.link_terms, "py_func") else "compiled")
 world = load_world()
 s = load_scenario(Path("scenarios") / f"{scenario}.yaml", vocabulary(world))
 result = run_model(world, compile_scenario(world, s), s.parameter_values(), n_firms=firms, n_steps=steps, seed=seed)
+print("uncompiled" if kernels.NO_JIT and not hasattr(kernels.link_terms, "py_func") else "compiled")
+print(result.manifest["environment"]["kernels"])
 result.metrics.astype({"metric": str, "level": str, "group": str}).to_parquet(out)
 """
 
 
-def _run(tmp_path: Path, no_jit: str | None) -> tuple[str, pd.DataFrame]:
+def _run(tmp_path: Path, no_jit: str | None) -> tuple[list[str], pd.DataFrame]:
     env = {k: v for k, v in os.environ.items() if k not in (kernels.NO_JIT_VARIABLE, "NUMBA_DISABLE_JIT")}
     if no_jit is not None:
         env[kernels.NO_JIT_VARIABLE] = no_jit
@@ -50,14 +51,14 @@ def _run(tmp_path: Path, no_jit: str | None) -> tuple[str, pd.DataFrame]:
     args = [sys.executable, "-c", RUN, str(FIRMS), str(STEPS), str(SEED), SCENARIO, str(out)]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    return done.stdout.strip(), pd.read_parquet(out)
+    return done.stdout.strip().splitlines(), pd.read_parquet(out)
 
 
 def test_uncompiled_kernels_give_the_compiled_results(tmp_path: Path) -> None:
     mode, plain = _run(tmp_path, "1")
-    assert mode == "uncompiled"
+    assert mode == ["uncompiled", "uncompiled (DLSIM_NO_JIT)"]  # the kernels, and the run's manifest says so
     mode, compiled = _run(tmp_path, "0")
-    assert mode == "compiled"
+    assert mode == ["compiled", "compiled"]
     key = ["step", "metric", "level", "group"]
     assert plain[key].equals(compiled[key])
     a, b = plain["value"].to_numpy(), compiled["value"].to_numpy()
