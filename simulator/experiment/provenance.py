@@ -26,10 +26,17 @@ def package_versions() -> dict[str, str]:
 
 
 def environment() -> dict[str, str]:
-    """Return the Python version, platform and the time the record was made (UTC, ISO 8601)."""
+    """Return the Python version, platform, how the kernels ran and the time the record was made (UTC, ISO 8601).
+
+    ``kernels`` is ``"uncompiled (DLSIM_NO_JIT)"`` for a run made with the no-compile switch (its last bits may
+    differ from a compiled run's), else ``"compiled"``.
+    """
+    from simulator.model import kernels
+
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
+        "kernels": f"uncompiled ({kernels.NO_JIT_VARIABLE})" if kernels.NO_JIT else "compiled",
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

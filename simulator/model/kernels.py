@@ -7,14 +7,26 @@ random inputs). Kernels are plain functions of arrays: they know nothing of the 
 
 All kernels are sequential (``parallel=False``): results never depend on the thread count. ``cache=True`` keeps the
 compiled code in ``__pycache__``, so only the first run on a machine pays the compilation (a few seconds).
+
+``DLSIM_NO_JIT=1`` in the environment before the package is imported leaves every kernel a plain Python function (for
+a debugger or a profiler; far slower): what numba's own ``NUMBA_DISABLE_JIT`` does, for these kernels only.
 """
 
 from __future__ import annotations
 
+import os
+import types
+import warnings
+
 import numba as nb
 import numpy as np
 
+NO_JIT_VARIABLE = "DLSIM_NO_JIT"
+NO_JIT = os.environ.get(NO_JIT_VARIABLE, "").strip() not in ("", "0")
 _JIT = {"cache": True, "nogil": True}
+if NO_JIT:  # each ``@nb.njit(**_JIT)`` below then returns the function itself; integers wrap silently, as compiled
+    nb = types.SimpleNamespace(njit=lambda **_options: lambda func: func)
+    warnings.filterwarnings("ignore", "overflow encountered in scalar", RuntimeWarning, __name__)
 
 
 # ------------------------------------------------------------------------------------------------------ link terms
