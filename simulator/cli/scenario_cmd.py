@@ -152,9 +152,32 @@ def params(
             p.group, p.name, p.symbol, f"{p.default:g}", f"{p.minimum:g} – {p.maximum:g}", p.unit, p.meaning, p.source
         )
     console.print(table)
+    _behaviour_table()
     if write or output:
         target = output or PARAMETERS_MD
         _write(target, parameters_markdown() + "\n")
+
+
+def _behaviour_table() -> None:
+    """Print every behaviour a scenario can choose (plugins included) and the parameters each declares."""
+    from simulator.model.registry import BEHAVIOUR_API, all_behaviours
+
+    behaviours, problems = all_behaviours()
+    table = Table(
+        title=f"{len(behaviours)} behaviours (behaviours: <kind>: {{rule: NAME, params: {{...}}}}; API {BEHAVIOUR_API})",
+        title_justify="left",
+        header_style="bold",
+    )
+    for col in ("kind", "rule", "parameter", "default", "range", "unit", "meaning", "source"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("kind", "rule", "parameter"))
+    for b in behaviours:
+        table.add_row(b.kind, b.name, "", "", "", "", b.summary, b.origin)
+        for p in b.parameters.values():
+            rng = f"{p.minimum:g} – {p.maximum:g}"
+            table.add_row("", "", p.name, f"{p.default:g}", rng, p.unit, p.meaning, p.source)
+    console.print(table)
+    for problem in problems:
+        err_console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
