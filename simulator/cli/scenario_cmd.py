@@ -164,7 +164,8 @@ def _behaviour_table() -> None:
 
     behaviours, problems = all_behaviours()
     table = Table(
-        title=f"{len(behaviours)} behaviours (behaviours: <kind>: {{rule: NAME, params: {{...}}}}; API {BEHAVIOUR_API})",
+        title=f"{len(behaviours)} behaviours (scenario: behaviours: <kind>: {{rule: NAME, params: {{...}}}}) "
+        f"· behaviour API {BEHAVIOUR_API}",
         title_justify="left",
         header_style="bold",
     )
