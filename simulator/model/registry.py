@@ -333,7 +333,7 @@ def load_entry_point(ep: importlib.metadata.EntryPoint) -> Behaviour:
             [
                 BehaviourProblem(
                     (),
-                    f"{where} is a {type(obj).__name__}",
+                    f"{where} gives an object of type {type(obj).__name__}",
                     expected="a simulator.model.registry.Behaviour",
                 )
             ]
