@@ -196,6 +196,15 @@ def test_dlsim_run_reports_a_bad_choice_with_file_and_line_and_writes_nothing(tm
     assert not out.exists()
 
 
+def test_dlsim_validate_checks_the_rules_too(tmp_path):
+    path = scenario_file(tmp_path, "bad", "behaviours:\n  market_search: {rule: uniform, params: {k: 1}}\n")
+    result = cli("validate", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:6" in result.output and "behaviours.market_search.params.k" in result.output
+    good = scenario_file(tmp_path, "good", "behaviours:\n  market_search: uniform\n")
+    assert cli("validate", str(good)).exit_code == 0
+
+
 def test_dlsim_params_lists_behaviours_and_their_parameters(local_rule):
     result = cli("params")
     assert result.exit_code == 0, result.output

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from simulator.cli.app import app
 from simulator.cli.output import EXIT_USAGE, console, err_console, fail
+from simulator.experiment.behaviours import scenario_behaviours
 from simulator.scenario.diff import diff_policies
 from simulator.scenario.docs import parameters_markdown, scenario_json_schema_text
 from simulator.scenario.errors import Issue, ScenarioError
@@ -59,6 +60,7 @@ def validate(
     for path in files:
         try:
             scenario = load_scenario(path, vocab)
+            scenario_behaviours(scenario)  # the chosen rules and their parameters, against their declarations
         except ScenarioError as exc:
             bad += 1
             err_console.print(f"[bold red]✗ {escape(str(path))}[/]: {len(exc.issues)} error(s)", highlight=False)
@@ -97,6 +99,7 @@ def diff(
     for path in (a, b):
         try:
             scenario = load_scenario(path, vocab)
+            scenario_behaviours(scenario)  # the chosen rules and their parameters, against their declarations
         except ScenarioError as exc:
             fail(f"{path} is not a valid scenario:\n" + "\n".join(str(i) for i in exc.issues), "run dlsim validate")
         policies.append(resolve_policy(scenario, world.iso3, world.sector_codes, vocab))
