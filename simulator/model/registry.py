@@ -429,6 +429,11 @@ def check_choice(choice: Choice | None) -> list[BehaviourProblem]:
             )
             continue
         name, params = _entry(value)
+        if not isinstance(params, Mapping):
+            problems.append(
+                BehaviourProblem((kind, "params"), "wrong type", value=repr(params), expected="a mapping name → number")
+            )
+            continue
         try:
             behaviour = lookup(kind, name) if isinstance(name, str) else None
         except BehaviourError as exc:
