@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from simulator.cli.app import app
 from simulator.cli.common import whole
 from simulator.cli.output import EXIT_USAGE, console, err_console, fail, frame_table
+from simulator.experiment.behaviours import scenario_behaviours
 from simulator.experiment.compare import ExperimentError, check_memory
 from simulator.experiment.provenance import scenario_record
 from simulator.experiment.run import RunResult, run_model, write_run
@@ -58,6 +59,7 @@ def run(
         scenario = load_scenario(
             scenario_file, vocabulary(world), run_overrides={"firms": firms, "steps": steps, "seed": seed}
         )
+        behaviours = scenario_behaviours(scenario)
     except ScenarioError as exc:
         err_console.print(
             f"[bold red]error:[/] {escape(str(scenario_file))}: {len(exc.issues)} problem(s)", highlight=False
@@ -105,6 +107,7 @@ def run(
             n_steps=settings.steps,
             seed=settings.seed,
             progress=lambda done, total: bar.update(task, completed=done),
+            behaviours=behaviours,
         )
     result.manifest["scenario"] = scenario_record(scenario)
     try:

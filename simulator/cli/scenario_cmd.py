@@ -10,6 +10,7 @@ from rich.table import Table
 
 from simulator.cli.app import app
 from simulator.cli.output import EXIT_USAGE, console, err_console, fail
+from simulator.experiment.behaviours import scenario_behaviours
 from simulator.scenario.diff import diff_policies
 from simulator.scenario.docs import parameters_markdown, scenario_json_schema_text
 from simulator.scenario.errors import Issue, ScenarioError
@@ -59,6 +60,7 @@ def validate(
     for path in files:
         try:
             scenario = load_scenario(path, vocab)
+            scenario_behaviours(scenario)  # the chosen rules and their parameters, against their declarations
         except ScenarioError as exc:
             bad += 1
             err_console.print(f"[bold red]✗ {escape(str(path))}[/]: {len(exc.issues)} error(s)", highlight=False)
@@ -97,6 +99,7 @@ def diff(
     for path in (a, b):
         try:
             scenario = load_scenario(path, vocab)
+            scenario_behaviours(scenario)  # the chosen rules and their parameters, against their declarations
         except ScenarioError as exc:
             fail(f"{path} is not a valid scenario:\n" + "\n".join(str(i) for i in exc.issues), "run dlsim validate")
         policies.append(resolve_policy(scenario, world.iso3, world.sector_codes, vocab))
@@ -152,9 +155,33 @@ def params(
             p.group, p.name, p.symbol, f"{p.default:g}", f"{p.minimum:g} – {p.maximum:g}", p.unit, p.meaning, p.source
         )
     console.print(table)
+    _behaviour_table()
     if write or output:
         target = output or PARAMETERS_MD
         _write(target, parameters_markdown() + "\n")
+
+
+def _behaviour_table() -> None:
+    """Print every behaviour a scenario can choose (plugins included) and the parameters each declares."""
+    from simulator.model.registry import BEHAVIOUR_API, all_behaviours
+
+    behaviours, problems = all_behaviours()
+    table = Table(
+        title=f"{len(behaviours)} behaviours (scenario: behaviours: <kind>: {{rule: NAME, params: {{...}}}}) "
+        f"· behaviour API {BEHAVIOUR_API}",
+        title_justify="left",
+        header_style="bold",
+    )
+    for col in ("kind", "rule", "parameter", "default", "range", "unit", "meaning", "source"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("kind", "rule", "parameter"))
+    for b in behaviours:
+        table.add_row(b.kind, b.name, "", "", "", "", b.summary, b.origin)
+        for p in b.parameters.values():
+            rng = f"{p.minimum:g} – {p.maximum:g}"
+            table.add_row("", "", p.name, f"{p.default:g}", rng, p.unit, p.meaning, p.source)
+    console.print(table)
+    for problem in problems:
+        err_console.print(f"[yellow]warning:[/] {escape(problem)}", highlight=False, soft_wrap=True)
 
 
 @app.command()

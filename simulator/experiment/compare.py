@@ -51,6 +51,7 @@ from simulator.experiment.store import (
 from simulator.experiment.tasks import ReplicateTask, RunOutput, ScenarioSpec, run_replicate
 from simulator.experiment.uncertainty import UNCERTAIN_KEY
 from simulator.experiment.uncertainty import record as uncertainty_record
+from simulator.model.registry import describe
 
 logger = logging.getLogger(__name__)
 
@@ -228,6 +229,7 @@ def load_study(
         ScenarioError: A file is invalid (its issues).
         ExperimentError: Two scenarios share a name, or their timelines differ.
     """
+    from simulator.experiment.behaviours import scenario_behaviours
     from simulator.scenario.loader import load_scenario
     from simulator.world.compile import compile_scenario, vocabulary
 
@@ -236,7 +238,8 @@ def load_study(
     for i, path in enumerate([baseline_file, *reform_files]):
         scenario = load_scenario(path, vocab, run_overrides=overrides if i == 0 else None)
         schedule = cached_schedule(world, scenario, compile_scenario)
-        spec = ScenarioSpec(scenario.name, schedule, dict(scenario.parameter_values()))
+        behaviours = scenario_behaviours(scenario)
+        spec = ScenarioSpec(scenario.name, schedule, dict(scenario.parameter_values()), behaviours=behaviours)
         out.append(StudyScenario(Path(path), scenario, spec))
     names = [s.spec.name for s in out]
     dup = sorted({n for n in names if names.count(n) > 1})
@@ -517,6 +520,7 @@ def compare(
                 "file": str(s.file),
                 "header": s.scenario.header.model_dump(mode="json", exclude_none=True),
                 "resolved": scenario_record(s.scenario),
+                "behaviours": describe(s.spec.behaviours),
                 "differences": [] if i == 0 else differences(world, study[0].scenario, s.scenario),
             }
             for i, s in enumerate(study)

@@ -280,7 +280,9 @@ def plan_decomposition(
                 variants[vname] = (name, kind, bits)
                 if kind == "lever":
                     scenario, params = coalition_scenario(base.scenario, s.scenario, comps, active, vname)
-                    specs[vname] = ScenarioSpec(vname, compile_fn(world, scenario), params, **keep)
+                    specs[vname] = ScenarioSpec(
+                        vname, compile_fn(world, scenario), params, behaviours=s.spec.behaviours, **keep
+                    )
                 else:
                     on = {c.name for c, a in zip(comps, active, strict=True) if a}
                     channels_off = [c for c in CHANNELS if c not in on and any(x.name == c for x in comps)]
@@ -293,6 +295,7 @@ def plan_decomposition(
                         params,
                         masked=channel_tables(channels_off),
                         reference=base.spec.schedule,
+                        behaviours=s.spec.behaviours,
                         **keep,
                     )
     return Plan(components, variants, specs, notes)

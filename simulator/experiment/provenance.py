@@ -69,6 +69,11 @@ def scenario_record(scenario: Any) -> dict[str, Any]:
     }
     for section in LIST_SECTIONS:
         record[section] = [{"origin": s.origin.label, **dump(s.item)} for s in getattr(scenario, section)]
+    chosen = getattr(scenario, "behaviours", None)
+    if chosen:  # only when the scenario chooses behaviours (older records stay as they were)
+        record["behaviours"] = {
+            kind: {"rule": c.rule, "params": dict(c.params), "origin": c.origin.label} for kind, c in chosen.items()
+        }
     return record
 
 

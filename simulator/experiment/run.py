@@ -18,6 +18,7 @@ import pandas as pd
 
 from simulator.experiment.provenance import environment, package_versions, seed_record
 from simulator.model import DataFlowModel
+from simulator.model.registry import describe
 from simulator.world import PolicySchedule, World
 
 ProgressCallback = Callable[[int, int], None]
@@ -52,6 +53,7 @@ def run_model(
     n_steps: int,
     seed: int | np.random.SeedSequence,
     progress: ProgressCallback | None = None,
+    behaviours: Mapping[str, Any] | None = None,
 ) -> RunResult:
     """Run one simulation and return its tidy results.
 
@@ -63,12 +65,15 @@ def run_model(
         n_steps: Number of steps to simulate.
         seed: Root seed (an int or a ``SeedSequence`` child of a study's root).
         progress: Optional callback after each step.
+        behaviours: Behaviour choice, kind → rule name or ``{"rule": name, "params": {...}}`` (``None``: the
+            defaults); ``simulator.experiment.behaviours.scenario_behaviours`` reads it from a scenario.
 
     Returns:
         Metrics, the final firm table and a manifest with everything needed to reproduce the run.
     """
     seq = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    model = DataFlowModel(world, schedule, params=dict(params), n_firms=n_firms, rng=seq)
+    chosen = describe(behaviours)  # checked before the model is built (raises BehaviourError)
+    model = DataFlowModel(world, schedule, params=dict(params), n_firms=n_firms, rng=seq, behaviours=behaviours)
     for done in range(1, n_steps + 1):
         model.step()
         if progress is not None:
@@ -77,6 +82,7 @@ def run_model(
         "settings": {"firms": int(n_firms), "steps": int(n_steps)},
         "seed": seed_record(seq),
         "parameters": {k: float(v) for k, v in params.items()},
+        "behaviours": chosen,
         "timeline": {"start_year": schedule.start_year, "step_years": schedule.step_years},
         "data_checksums": dict(world.checksums),
         "economies": world.iso3,

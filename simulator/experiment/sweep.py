@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from simulator.experiment.behaviours import scenario_behaviours
 from simulator.experiment.catalogue import catalogue_by_name, data_base_year, headline_metrics
 from simulator.experiment.compare import (
     ExperimentError,
@@ -577,7 +578,8 @@ def sweep(
     atomic_write_parquet(target / SWEEP_DIR / DESIGN, design.frame())
 
     base_params = dict(scenario.parameter_values())
-    keep = {"keep_metrics": tuple(metrics), "keep_levels": LEVELS}
+    behaviours = scenario_behaviours(scenario)
+    keep = {"keep_metrics": tuple(metrics), "keep_levels": LEVELS, "behaviours": behaviours}
     schedules: dict[tuple, Any] = {}
     lever_names = [f.name for f in design.factors if f.kind == "lever"]
 
@@ -593,7 +595,9 @@ def sweep(
                 params[str(f.spec.parameter)] = float(v[f.name])
         return ScenarioSpec(point_name(i), schedules[key], params, **keep)
 
-    base_spec = ScenarioSpec(scenario.name, cached_schedule(world, scenario, compile_scenario), base_params)
+    base_spec = ScenarioSpec(
+        scenario.name, cached_schedule(world, scenario, compile_scenario), base_params, behaviours=behaviours
+    )
     # branch points from one built model only when no point has parameters of its own: every point of a sweep is
     # then started the same way (a point whose parameters happen to equal the file's is not treated differently)
     branch_points = warm_start and not any(f.kind == "parameter" for f in design.factors)

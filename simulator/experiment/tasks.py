@@ -12,7 +12,9 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,6 +43,7 @@ class ScenarioSpec:
         reference: The schedule the masked tables follow (the baseline's).
         keep_metrics: Keep only these metrics in the run's table (``None``: every metric).
         keep_levels: Keep only these levels (``None``: every level).
+        behaviours: Behaviour choice (``simulator.model.registry``; ``None``: the defaults).
     """
 
     name: str
@@ -50,6 +53,7 @@ class ScenarioSpec:
     reference: PolicySchedule | None = None
     keep_metrics: tuple[str, ...] | None = None
     keep_levels: tuple[str, ...] | None = None
+    behaviours: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +131,10 @@ def seed_label(seed: np.random.SeedSequence) -> str:
 
 def build_model(task: ReplicateTask, spec: ScenarioSpec) -> DataFlowModel:
     """The model of ``spec`` for this replicate, built afresh from the replicate's seed."""
-    return DataFlowModel(task.world, spec.schedule, params=dict(spec.params), n_firms=task.firms, rng=task.seed)
+    choice = spec.behaviours
+    return DataFlowModel(
+        task.world, spec.schedule, params=dict(spec.params), n_firms=task.firms, rng=task.seed, behaviours=choice
+    )
 
 
 def _categorical(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,8 +242,10 @@ def _failure(spec: ScenarioSpec, task: ReplicateTask, exc: BaseException, starte
     )
 
 
-def _params_key(params: dict[str, float]) -> tuple[tuple[str, float], ...]:
-    return tuple(sorted((k, float(v)) for k, v in params.items()))
+def _params_key(spec: ScenarioSpec) -> tuple:
+    """What a warm-start base is shared by: the parameters and the behaviour choice."""
+    choice = repr(sorted((spec.behaviours or {}).items()))
+    return (tuple(sorted((k, float(v)) for k, v in spec.params.items())), choice)
 
 
 def run_replicate(task: ReplicateTask) -> list[RunOutput]:
@@ -252,10 +261,10 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
     size classes at step 0, after the burn-in (``simulator.model.metrics.fix_size_classes``), before stepping.
     """
     outputs: list[RunOutput] = []
-    base_key = _params_key(task.baseline.params)
+    base_key = _params_key(task.baseline)
 
     def needs_base(spec: ScenarioSpec) -> tuple | None:
-        key = _params_key(spec.params)
+        key = _params_key(spec)
         if spec.masked or (task.warm_start and key == base_key):
             return key
         return None
@@ -273,7 +282,10 @@ def run_replicate(task: ReplicateTask) -> list[RunOutput]:
                 t0 = time.perf_counter()
                 try:
                     built: DataFlowModel | BaseException = build_model(
-                        task, ScenarioSpec(task.baseline.name, task.baseline.schedule, dict(spec.params))
+                        task,
+                        ScenarioSpec(
+                            task.baseline.name, task.baseline.schedule, dict(spec.params), behaviours=spec.behaviours
+                        ),
                     )
                 except Exception as exc:  # every scenario that needs this base fails with its error
                     built = exc

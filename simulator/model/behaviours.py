@@ -1,21 +1,15 @@
-"""Registry of swappable behaviours: researchers add a rule by name without forking the model.
+"""The built-in behaviours: the rules of each kind shipped with the model, registered by name.
 
-Kinds and their call signatures (each rule receives the model and reads what it needs from it):
-
-- ``innovation``: ``rule(model) -> InnovationResult`` (see ``simulator.model.innovation``);
-- ``market_search``: ``rule(model, firms) -> destinations`` (one candidate export market per firm, -1 = none);
-- ``supplier_search``: ``rule(model, buyers) -> suppliers`` (one candidate supplier slot per buyer, -1 = none).
-
-Register a new rule with ``@register("innovation", "my_rule")`` and choose it with
-``DataFlowModel(..., behaviours={"innovation": "my_rule"})``. Every registered rule must pass the check suite in
-``tests/test_model_behaviours.py`` (shapes, no NaN, determinism under a seed).
+The registry, the kinds and how a run chooses a rule (with its own parameters, from a scenario file or a plugin) are
+in ``simulator.model.registry``; this module registers the built-in rules. Every registered rule must pass the
+conformance suite ``simulator.model.checks`` (shapes, no NaN, determinism under a seed, no global random state,
+accounting identities, no per-firm Python loop).
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -26,37 +20,12 @@ from simulator.model.network import (
     gravity_decay,
     sample_rows,
 )
+from simulator.model.registry import DEFAULTS, KINDS, REGISTRY, register, resolve
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
 
-KINDS: tuple[str, ...] = ("innovation", "market_search", "supplier_search")
-DEFAULTS: dict[str, str] = {"innovation": "schumpeterian", "market_search": "gravity", "supplier_search": "gravity"}
-REGISTRY: dict[str, dict[str, Callable[..., Any]]] = {kind: {} for kind in KINDS}
-
-
-def register(kind: str, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Return a decorator that registers a rule of ``kind`` under ``name``."""
-    if kind not in REGISTRY:
-        raise KeyError(f"unknown behaviour kind {kind!r}; kinds: {', '.join(KINDS)}")
-
-    def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        REGISTRY[kind][name] = fn
-        return fn
-
-    return deco
-
-
-def resolve(choice: Mapping[str, str] | None) -> dict[str, Callable[..., Any]]:
-    """Return the rule of every kind: the defaults overridden by ``choice`` (kind → name)."""
-    names = dict(DEFAULTS)
-    for kind, name in (choice or {}).items():
-        if kind not in REGISTRY:
-            raise KeyError(f"unknown behaviour kind {kind!r}; kinds: {', '.join(KINDS)}")
-        if name not in REGISTRY[kind]:
-            raise KeyError(f"unknown {kind} rule {name!r}; registered: {', '.join(sorted(REGISTRY[kind]))}")
-        names[kind] = name
-    return {kind: REGISTRY[kind][name] for kind, name in names.items()}
+__all__ = ["DEFAULTS", "KINDS", "REGISTRY", "final_sales", "register", "resolve"]
 
 
 register("innovation", "schumpeterian")(innovation.schumpeterian)

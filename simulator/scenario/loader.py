@@ -9,6 +9,8 @@ Merging along ``extends`` (root first, the file given last):
 - ``header`` and ``name`` are the file's own;
 - ``timeline``, ``run`` and ``parameters`` are merged key by key, the later file winning;
 - ``groups`` are merged by name, the later file winning;
+- ``behaviours`` are merged by kind: a later file choosing another rule replaces the choice, one naming the same rule
+  merges its ``params`` key by key (the later file winning);
 - list sections are concatenated, the later file last; an item whose ``id`` matches an inherited item replaces it in
   place, and ``drop`` removes inherited items by ``id``.
 """
@@ -81,6 +83,26 @@ class Sourced[T]:
 
 
 @dataclass(frozen=True)
+class ChosenBehaviour:
+    """The behaviour a scenario chooses for one kind, with where each part was written.
+
+    Only the shape is checked here; the rule and its parameters are checked against the behaviours' own declarations
+    when the run is assembled (the scenario layer knows nothing of the model).
+
+    Attributes:
+        rule: Name of the rule.
+        params: Values of its own parameters set along the chain.
+        origin: Where the rule is chosen (``behaviours.<kind>.rule``).
+        param_origins: Where each parameter value is set.
+    """
+
+    rule: str
+    params: Mapping[str, float]
+    origin: Origin
+    param_origins: Mapping[str, Origin]
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A scenario resolved along its ``extends`` chain, validated and merged.
 
@@ -95,6 +117,7 @@ class Scenario:
         groups: Custom groups by name.
         rules, agreements, payments, connectivity, cloud_regions, ecommerce: Merged items, in precedence order.
         sweep: The sweep section of the last file of the chain that has one (``None`` if none has).
+        behaviours: Behaviour chosen per kind (only the kinds the chain chooses; the others keep their default).
         warnings: Legal but implausible values found.
     """
 
@@ -113,6 +136,7 @@ class Scenario:
     cloud_regions: tuple[Sourced[Any], ...] = ()
     ecommerce: tuple[Sourced[Any], ...] = ()
     sweep: Sourced[SweepSection] | None = None
+    behaviours: Mapping[str, ChosenBehaviour] = field(default_factory=dict)
     warnings: tuple[Issue, ...] = field(default_factory=tuple)
 
     @property
@@ -125,6 +149,10 @@ class Scenario:
         values = PARAMETERS.defaults()
         values.update(self.parameters)
         return values
+
+    def behaviour_choice(self) -> dict[str, dict[str, Any]]:
+        """Return the behaviour choice as plain data: kind → ``{"rule": name, "params": {name: value}}``."""
+        return {kind: {"rule": c.rule, "params": dict(c.params)} for kind, c in self.behaviours.items()}
 
     def summary(self) -> str:
         """One line: name, title, extends chain, counts of items, horizon."""
@@ -386,6 +414,23 @@ def _merge_lists(chain: Sequence[_Layer], section: str, log: IssueLog) -> tuple[
     return tuple(Sourced(s.item, Origin(**{**s.origin.__dict__, "index": i})) for i, s in enumerate(merged))
 
 
+def _merge_behaviours(chain: Sequence[_Layer]) -> dict[str, ChosenBehaviour]:
+    merged: dict[str, ChosenBehaviour] = {}
+    for layer in chain:
+        for kind, choice in layer.model.behaviours.items():
+            at = ("behaviours", kind)
+            origin = _origin(layer, (*at, "rule"))
+            here = {name: _origin(layer, (*at, "params", name)) for name in choice.params}
+            old = merged.get(kind)
+            if old is not None and old.rule == choice.rule:
+                params = {**old.params, **choice.params}
+                origins = {**old.param_origins, **here}
+            else:
+                params, origins = dict(choice.params), here
+            merged[kind] = ChosenBehaviour(choice.rule, params, origin, origins)
+    return merged
+
+
 def _apply_drops(chain: Sequence[_Layer], sections: dict[str, tuple[Sourced[Any], ...]], log: IssueLog) -> None:
     for layer in chain:
         for j, item_id in enumerate(layer.model.drop):
@@ -471,6 +516,7 @@ def load_scenario(
         parameters=parameters,
         groups=groups,
         sweep=sweep,
+        behaviours=_merge_behaviours(chain),
         **sections,
     )
     docs = {str(layer.doc.path): layer.doc for layer in chain}

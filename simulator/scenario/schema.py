@@ -506,6 +506,29 @@ class RunSettings(Section):
     seed: Whole = Field(DEFAULT_SEED, ge=0, le=MAX_SEED, description="Root seed of the study.")
 
 
+def _rule_shorthand(value: Any) -> Any:
+    """Accept ``innovation: schumpeterian`` for ``innovation: {rule: schumpeterian}``."""
+    if isinstance(value, str):
+        return {"rule": value}
+    return value
+
+
+class BehaviourChoice(Section):
+    """The behaviour chosen for one kind (``behaviours.<kind>``) and its own parameters.
+
+    The scenario layer checks only the shape; the kind, the rule and its parameters are checked against the
+    behaviours' own declarations when the run is assembled (``dlsim params`` lists them).
+    """
+
+    rule: Name = Field(description="Name of a registered rule of this kind, e.g. schumpeterian (see dlsim params).")
+    params: dict[Name, Number] = Field(
+        default_factory=dict, description="Values of the rule's own parameters (the rule declares their ranges)."
+    )
+
+
+BehaviourEntry = Annotated[BehaviourChoice, BeforeValidator(_rule_shorthand)]
+
+
 class ScenarioFile(Section):
     """One scenario file as written: a header and sparse overrides of the scenario it extends."""
 
@@ -521,6 +544,10 @@ class ScenarioFile(Section):
         default_factory=dict, description="Overrides of model parameters (see docs/parameters.md)."
     )
     groups: dict[Name, Selector] = Field(default_factory=dict, description="Custom named groups of economies.")
+    behaviours: dict[Name, BehaviourEntry] = Field(
+        default_factory=dict,
+        description="Behaviour chosen per kind: kind → rule name, or {rule: name, params: {name: value}}.",
+    )
     rules: list[Rule] = Field(default_factory=list, description="Data regimes and safeguards.")
     agreements: list[Agreement] = Field(default_factory=list, description="Agreements, clubs and blocs.")
     payments: list[PaymentArrangement] = Field(default_factory=list, description="Payment interoperability.")
