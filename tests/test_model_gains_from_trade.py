@@ -47,8 +47,8 @@ def test_prohibitive_trade_costs_lower_real_income_of_every_region(prohibitive):
 @pytest.mark.xfail(
     strict=False,
     reason="measured (20,000 agents, 16 pairs, seeds 7000-7015, last 8 of 28 steps; buyers choose among suppliers and "
-    "their home market, market_sourcing_weight 1): AFR -7.0 [-7.5, -6.4], EAP -1.9, EUR -2.7, LAC -3.7 [-4.4, -3.0], "
-    "NAM -5.9, SAS -4.9, but MEA +0.7 [-0.5, 1.9]: Qatar (+12.6 [7.7, 17.4]) and the UAE (+5.0 [2.2, 7.8]) gain. "
+    "their home market, market_sourcing_weight 1): AFR -6.9 [-7.5, -6.3], EAP -1.9, EUR -2.8, LAC -3.7 [-4.2, -3.2], "
+    "NAM -5.7, SAS -4.5, but MEA -0.1 [-1.1, 0.9]: Qatar (+10.1 [5.1, 15.2]) and the UAE (+4.6 [2.2, 7.0]) gain. "
     "Data bans forbid sales outright (an embargo on data-intensive trade), so exporters of data-light goods gain "
     "terms of trade, and closing saves per-market fixed export costs (f_x = 0.4 median revenues per market and step) "
     "that fund entry. Bans that oblige local hosting instead of forbidding sales are model economics II; f_x is fitted "
@@ -62,8 +62,9 @@ def test_full_data_autarky_lowers_real_income_of_every_region(autarky):
 @pytest.mark.xfail(
     strict=False,
     reason="measured (20,000 agents, 16 pairs, seeds 7000-7015): full data autarky leaves the 95 % CI upper bound >= "
-    "0 for 15 of 58 economies: QAT +12.6 [7.7, 17.4], URY +8.2 [3.5, 13.0], CHE +7.4 [2.9, 11.8], ARE +5.0 [2.2, "
-    "7.8] above zero; CRI, GBR, JPN, KOR, MYS, NZL, PAN, RUS, SAU, SGP, VNM straddle it. Data bans forbid sales "
+    "0 for 19 of 58 economies: QAT +10.1 [5.1, 15.2], CHE +8.3 [5.1, 11.5], URY +6.5 [2.1, 10.8], ARE +4.6 [2.2, "
+    "7.0] above zero; CRI, DZA, GBR, GHA, JPN, KOR, MYS, NZL, PAN, PRY, RUS, SAU, SGP, TUN, VNM straddle it. Data "
+    "bans forbid sales "
     "(data-light exporters gain terms of trade) and closing saves per-market fixed export costs; see the region test",
 )
 def test_full_data_autarky_lowers_real_income_of_every_economy(autarky):
@@ -73,12 +74,12 @@ def test_full_data_autarky_lowers_real_income_of_every_economy(autarky):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="measured (20,000 agents, 16 pairs, seeds 7000-7015): world -2.5 [-2.9, -2.2], every region below zero, "
-    "but 13 of 58 economies have a CI upper bound >= 0, five above zero: QAT +3.4 [1.8, 5.0], SGP +2.0 [0.8, 3.2], NZL "
-    "+1.7 [0.7, 2.7], URY +1.6 [0.4, 2.9], ARE +1.5 [0.5, 2.4]. Closing saves the per-market fixed export costs "
+    reason="measured (20,000 agents, 16 pairs, seeds 7000-7015): world -2.5 [-2.8, -2.2], every region below zero, "
+    "but 14 of 58 economies have a CI upper bound >= 0, five above zero: QAT +2.6 [1.1, 4.1], SGP +1.9 [1.1, 2.8], NZL "
+    "+1.9 [1.0, 2.7], URY +1.6 [0.3, 2.9], ARE +1.1 [0.2, 2.1]. Closing saves the per-market fixed export costs "
     "(f_x = 0.4 median initial revenues per foreign market and step, labour), which fund entry (Qatar: +16 % firms, "
-    "home price index -4 % against its wage): with f_x = 0, as a diagnostic only, every economy loses (world -8.6 "
-    "[-8.7, -8.4], all 58 upper bounds < 0). f_x awaits the evidence issue's calibration (exporter share of firms)",
+    "home price index -4 % against its wage): with f_x = 0, as a diagnostic only, every economy loses (world -8.7 "
+    "[-8.8, -8.5], all 58 upper bounds < 0). f_x awaits the evidence issue's calibration (exporter share of firms)",
 )
 def test_prohibitive_trade_costs_lower_real_income_of_every_economy(prohibitive):
     sel = _level(prohibitive, "economy")
