@@ -126,8 +126,8 @@ def test_regions_value_added_shares_match_gdp_shares(world, big):
 @pytest.mark.xfail(
     strict=False,
     reason="measured at 20,000 agents (mean income share of steps 1-4 after the burn-in): the largest "
-    "|log(VA share / GDP share)| is 0.132, 0.143 and 0.130 for seeds 11, 12, 13, with 4-7 of 58 economies outside 0.1 "
-    "(IDN, PRY, TZA, SEN, MAR, CHN...). The bias is systematic, not noise (IDN +0.11 to +0.14 at each of 12 steps): "
+    "|log(VA share / GDP share)| is 0.135, 0.155 and 0.251 for seeds 11, 12, 13, with 4-7 of 58 economies outside 0.1 "
+    "(IDN, PRY, TZA, MAR, MEX, CHN...). The bias is systematic, not noise (IDN +0.11 to +0.14 at each of 12 steps): "
     "the burn-in's endowment calibration oscillates with a period of about 16 steps (labour endowments follow smoothed "
     "income shares while wages clear labour markets) and is not converged when it stops. A longer burn-in (64 steps: "
     "0.15-0.20), a shorter settling phase (one 0.55 outlier) and calibration rates 0.15 or 0.5 (0.13-0.16, 0.27-0.43) "
