@@ -195,7 +195,10 @@ class TidyRow:
 
     def when(self) -> str:
         """Human-readable validity, e.g. 'from 2027 (phase-in 2 y) until 2032'."""
-        text = f"from {self.start_year}" if self.start_year else "from the start"
+        if self.start_year == ON_DECISION:
+            text = "when a government adopts it"
+        else:
+            text = f"from {self.start_year}" if self.start_year else "from the start"
         if self.phase_in_years:
             text += f" (phase-in {self.phase_in_years} y)"
         if self.end_year:
