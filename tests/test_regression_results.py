@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from simulator.experiment.behaviours import scenario_behaviours
 from simulator.experiment.run import run_model
 from simulator.model import kernels
 from simulator.scenario.loader import load_scenario
@@ -78,7 +79,10 @@ def results_text(world, path: Path) -> str:
     """The world and region metrics of the scenario's fixed run, as the CSV text stored for it."""
     scenario = load_scenario(path, vocabulary(world), run_overrides={"firms": FIRMS, "steps": STEPS, "seed": SEED})
     schedule = compile_scenario(world, scenario)
-    metrics = run_model(world, schedule, scenario.parameter_values(), n_firms=FIRMS, n_steps=STEPS, seed=SEED).metrics
+    behaviours = scenario_behaviours(scenario)  # the rules the scenario chooses (e.g. its governments' policy)
+    metrics = run_model(
+        world, schedule, scenario.parameter_values(), n_firms=FIRMS, n_steps=STEPS, seed=SEED, behaviours=behaviours
+    ).metrics
     rows = metrics[metrics["level"].isin(LEVELS)].astype({"metric": str, "level": str, "group": str})
     rows = rows.sort_values(["level", "group", "metric", "step"], kind="stable")
     out = io.StringIO()

@@ -115,7 +115,13 @@ def run(
     except OSError as exc:
         fail(f"could not write results to {target}: {exc.strerror or exc}", "choose another --out")
     console.print(frame_table(_start_to_end(headline(result.metrics)), title="Headline metrics: first → last step"))
-    console.print(f"Results: {escape(str(target))}/ (metrics.parquet, firms.parquet, manifest.json)")
+    files = "metrics.parquet, firms.parquet, manifest.json"
+    if result.decisions is not None:
+        files += ", decisions.csv"
+        d = result.decisions
+        adopted = ", ".join(f"{e} (step {t})" for t, e in zip(d["step"], d["economy"], strict=True))
+        console.print(f"Governments' decisions: {len(d)} adoption(s){': ' + adopted if adopted else ''}")
+    console.print(f"Results: {escape(str(target))}/ ({files})")
 
 
 def write_run_atomically(result: RunResult, target: Path) -> None:

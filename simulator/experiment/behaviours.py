@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from simulator.model.registry import BehaviourProblem, check_choice
+from simulator.model.registry import DEFAULTS, BehaviourProblem, check_choice
 from simulator.scenario.errors import Issue, ScenarioError
 from simulator.scenario.loader import Scenario
 
@@ -32,7 +32,32 @@ def scenario_behaviours(scenario: Scenario) -> dict[str, dict[str, Any]]:
     problems = check_choice(choice)
     if problems:
         raise ScenarioError([_issue(scenario, p) for p in problems])
+    undecided = _undecided_contingent_rules(scenario)
+    if undecided:
+        raise ScenarioError(undecided)
     return choice
+
+
+def _undecided_contingent_rules(scenario: Scenario) -> list[Issue]:
+    """Contingent rules that no government would ever adopt: the run keeps the ``scheduled`` government policy."""
+    chosen = scenario.behaviours.get("government_policy")
+    rule = chosen.rule if chosen is not None else DEFAULTS["government_policy"]
+    if rule != DEFAULTS["government_policy"]:
+        return []
+    return [
+        Issue(
+            sourced.origin.file,
+            sourced.origin.line,
+            None,
+            (*sourced.origin.path, "contingent"),
+            "a contingent rule is adopted when governments decide, but the government_policy behaviour is "
+            f"{rule!r} (governments follow the timeline only)",
+            expected="a government_policy rule that decides, e.g. 'behaviours: {government_policy: reciprocity}'",
+            suggestion="reciprocity",
+        )
+        for sourced in scenario.rules
+        if sourced.item.contingent
+    ]
 
 
 def _issue(scenario: Scenario, problem: BehaviourProblem) -> Issue:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from simulator.experiment.provenance import environment, package_versions, seed_record
 from simulator.model import DataFlowModel
+from simulator.model.government import decisions_frame
 from simulator.model.registry import describe
 from simulator.world import PolicySchedule, World
 
@@ -27,6 +28,7 @@ ProgressCallback = Callable[[int, int], None]
 METRICS_FILE = "metrics.parquet"
 FIRMS_FILE = "firms.parquet"
 MANIFEST_FILE = "manifest.json"
+DECISIONS_FILE = "decisions.csv"
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,15 @@ class RunResult:
         metrics: Tidy metrics, one row per (step, metric, level, group).
         firms: The firm table at the end of the run.
         manifest: Provenance: settings, parameters, seed, versions, data checksums, scenario record.
+        decisions: The governments' policy decisions during the run (``simulator.model.government.decisions_frame``:
+            which economy adopted which contingent rule at which step, and why), or ``None`` when the schedule has
+            no contingent rule (nothing to decide).
     """
 
     metrics: pd.DataFrame
     firms: pd.DataFrame
     manifest: dict[str, Any] = field(default_factory=dict)
+    decisions: pd.DataFrame | None = None
 
 
 def run_model(
@@ -90,7 +96,10 @@ def run_model(
         "versions": package_versions(),
         "environment": environment(),
     }
-    return RunResult(metrics=model.metrics_frame(), firms=model.firms_frame(), manifest=manifest)
+    decisions = decisions_frame(model.governments) if schedule.contingent else None
+    if decisions is not None:
+        manifest["decisions"] = {"file": DECISIONS_FILE, "adoptions": len(decisions)}
+    return RunResult(metrics=model.metrics_frame(), firms=model.firms_frame(), manifest=manifest, decisions=decisions)
 
 
 def _jsonable(value: Any) -> Any:
@@ -110,7 +119,8 @@ def _jsonable(value: Any) -> Any:
 def write_run(result: RunResult, out_dir: Path | str) -> dict[str, Path]:
     """Write the results of one run into ``out_dir`` (created if needed).
 
-    Files: ``metrics.parquet`` and ``firms.parquet`` (tidy tables, pyarrow) and ``manifest.json``.
+    Files: ``metrics.parquet`` and ``firms.parquet`` (tidy tables, pyarrow), ``manifest.json``, and
+    ``decisions.csv`` (the governments' policy decisions) when the run has any to record.
 
     Returns:
         The paths written, by kind.
@@ -121,6 +131,9 @@ def write_run(result: RunResult, out_dir: Path | str) -> dict[str, Path]:
     result.metrics.to_parquet(paths["metrics"], index=False)
     result.firms.to_parquet(paths["firms"], index=False)
     paths["manifest"].write_text(json.dumps(_jsonable(result.manifest), indent=2) + "\n", encoding="utf-8")
+    if result.decisions is not None:
+        paths["decisions"] = out / DECISIONS_FILE
+        result.decisions.to_csv(paths["decisions"], index=False)
     return paths
 
 
@@ -131,4 +144,5 @@ def read_run(out_dir: Path | str) -> RunResult:
         metrics=pd.read_parquet(out / METRICS_FILE),
         firms=pd.read_parquet(out / FIRMS_FILE),
         manifest=json.loads((out / MANIFEST_FILE).read_text(encoding="utf-8")),
+        decisions=pd.read_csv(out / DECISIONS_FILE, keep_default_na=False) if (out / DECISIONS_FILE).exists() else None,
     )

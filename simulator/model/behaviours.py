@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.model import innovation, kernels
+from simulator.model import innovation, kernels, metrics
+from simulator.model.government import Adoption
 from simulator.model.network import (
     gravity_cdf,
     gravity_cdf_from_decay,
@@ -21,6 +22,7 @@ from simulator.model.network import (
     sample_rows,
 )
 from simulator.model.registry import DEFAULTS, KINDS, REGISTRY, register, resolve
+from simulator.scenario.parameters import Parameter
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
@@ -134,3 +136,74 @@ def supplier_search_uniform(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     if alive.size == 0:
         return np.full(buyers.size, -1, dtype=np.int64)
     return alive[model.rng.integers(0, alive.size, buyers.size)].astype(np.int64)
+
+
+# --- government policy ------------------------------------------------------------------------------------------------
+
+
+@register("government_policy", "scheduled")
+def government_scheduled(model: DataFlowModel) -> tuple[Adoption, ...]:
+    """Governments follow the scenario's timeline only: no decisions during the run."""
+    return ()
+
+
+RECIPROCITY_PARAMETERS = (
+    Parameter(
+        "partners_required", "k", "economies", 2.0, 1.0, 20.0,
+        "A government adopts a contingent rule once at least this many of its largest trading partners have it",
+        "assumption: a hypothetical illustration (see scenarios/reciprocal_localisation.yaml)",
+        "government_policy", integer=True,
+    ),
+    Parameter(
+        "largest_partners", "n", "economies", 5.0, 1.0, 20.0,
+        "How many of its largest trading partners (exports plus imports over the last step) a government looks at",
+        "assumption: a hypothetical illustration (see scenarios/reciprocal_localisation.yaml)",
+        "government_policy", integer=True,
+    ),
+    Parameter(
+        "review_every", "r", "steps", 1.0, 1.0, 40.0,
+        "Governments review their policy at the start of every step that is a multiple of this",
+        "assumption: a quarterly review (one step) by default",
+        "government_policy", integer=True,
+    ),
+)  # fmt: skip
+
+
+def _reciprocity_constraints(values: dict[str, float]) -> list[tuple[str, str]]:
+    if values["partners_required"] > values["largest_partners"]:
+        return [
+            (
+                "partners_required",
+                f"at most largest_partners ({values['largest_partners']:g}): a government looks at that many partners",
+            )
+        ]
+    return []
+
+
+@register("government_policy", "reciprocity", parameters=RECIPROCITY_PARAMETERS, constraints=_reciprocity_constraints)
+def government_reciprocity(model: DataFlowModel, params: dict[str, float]) -> tuple[Adoption, ...]:
+    """A government adopts a contingent rule once k of its n largest trading partners have it in force.
+
+    At the start of every ``review_every``-th step, before any event of the step applies, each government the rule
+    selects that does not have it yet ranks its trading partners by two-way trade (exports plus imports, all
+    cross-border sales of the last step, ``metrics.link_sums``) and adopts the rule when at least
+    ``partners_required`` of its ``largest_partners`` largest have it in force (``ContingentPolicy.held_by``: every
+    covered cell at least as restrictive). Decisions are simultaneous: all look at the policy in force before any
+    of them adopts, so an adoption is seen by the partners from the next review. No random numbers are drawn.
+    """
+    contingent = model.schedule.contingent
+    if not contingent or model.steps % int(params["review_every"]) != 0:
+        return ()
+    n_c = len(model.governments)
+    _, _, flows = metrics.link_sums(model)
+    flows = np.asarray(flows, dtype=float).reshape(n_c, n_c)
+    trade = flows + flows.T
+    n, k = int(params["largest_partners"]), int(params["partners_required"])
+    out: list[Adoption] = []
+    for i, rule in enumerate(contingent):
+        held = rule.held_by(model.policy)
+        for e in rule.economies:
+            decision = model.governments[e].reciprocate(i, rule, held, trade, n, k, model.steps)
+            if decision is not None:
+                out.append(decision)
+    return tuple(out)

@@ -52,7 +52,7 @@ def branch(model: DataFlowModel, schedule: PolicySchedule) -> DataFlowModel:
     new.schedule = schedule
     for g in new.governments:
         g.events = tuple(e for e in schedule.events if e.economy == g.economy)
-    new._acting_governments = [g for g in new.governments if g.events]
+        g.adopted = []
     target = schedule.state_at(new.steps)
     if not same_state(target, new.policy):
         new.policy = target

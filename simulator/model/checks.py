@@ -128,14 +128,30 @@ def _world(subject: Subject) -> World:
     return subject.world if subject.world is not None else check_world()
 
 
+def check_contingent(world: World) -> tuple[Any, ...]:
+    """The contingent rule of the checks' schedule: every economy may adopt a local copy of financial data."""
+    from simulator.scenario.taxonomy import DataCategory, Regime
+    from simulator.world.policy import ContingentPolicy, regime_code
+
+    k = list(DataCategory).index(DataCategory.FINANCIAL)
+    cells = np.array([(k, s) for s in range(len(world.sector_codes))], dtype=np.int64)
+    code = regime_code(Regime.STORAGE_COPY)
+    return (ContingentPolicy(tuple(range(len(world.iso3))), cells, code, (0.5, 1.0), "conformance check"),)
+
+
 def build_model(subject: Subject, n_firms: int | None = None, seed: int | None = None) -> DataFlowModel:
-    """A model running the subject's behaviour, built on the check world from the baseline policy."""
+    """A model running the subject's behaviour, built on the check world from the baseline policy.
+
+    For a ``government_policy`` behaviour the schedule also holds a contingent rule (``check_contingent``) the
+    governments may adopt.
+    """
     from simulator.model.model import DataFlowModel
     from simulator.world.baseline import baseline_state
     from simulator.world.policy import PolicySchedule
 
     world = _world(subject)
-    schedule = PolicySchedule(baseline_state(world), horizon=CHECK_STEPS + 4)
+    contingent = check_contingent(world) if subject.behaviour.kind == "government_policy" else ()
+    schedule = PolicySchedule(baseline_state(world), horizon=CHECK_STEPS + 4, contingent=contingent)
     return DataFlowModel(
         world,
         schedule,
@@ -168,7 +184,7 @@ def call_rule(model: DataFlowModel, kind: str, seed: int = 123) -> tuple[Any, np
     """
     rule = model.rules[kind]
     model.rng = np.random.default_rng(seed)
-    if kind == "innovation":
+    if kind in ("innovation", "government_policy"):
         return rule(model), None
     firms = np.flatnonzero(model.firms.alive)
     return rule(model, firms), firms
@@ -179,6 +195,19 @@ def _fail(subject: Subject, check: str, message: str) -> BehaviourCheckError:
 
 
 # --- the checks -------------------------------------------------------------------------------------------------------
+
+
+def _check_adoptions(subject: Subject, out: Any, model: DataFlowModel) -> None:
+    from simulator.model.government import Adoption
+
+    if not isinstance(out, tuple | list) or not all(isinstance(a, Adoption) for a in out):
+        raise _fail(subject, "output", f"the result is a {type(out).__name__}; expected a tuple of Adoption")
+    n_rules = len(model.schedule.contingent)
+    for a in out:
+        if a.economy not in model.world.iso3 or not 0 <= a.rule < n_rules or a.step != model.steps:
+            raise _fail(subject, "output", f"{a} names an unknown economy or rule, or another step")
+        if sum(1 for b in model.governments[model.world.iso3.index(a.economy)].adopted if b == a) != 1:
+            raise _fail(subject, "output", f"{a} is not recorded once by its government (use Government.adopt)")
 
 
 def _result_arrays(subject: Subject, out: Any, model: DataFlowModel) -> dict[str, np.ndarray]:
@@ -208,6 +237,9 @@ def check_output(subject: Subject) -> None:
     kind = subject.behaviour.kind
     model = stepped_model(subject)
     out, firms = call_rule(model, kind)
+    if kind == "government_policy":
+        _check_adoptions(subject, out, model)
+        return
     arrays = _result_arrays(subject, out, model)
     f = model.firms
     for name, a in arrays.items():
@@ -238,6 +270,8 @@ def check_output(subject: Subject) -> None:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple | list):
+        return isinstance(b, tuple | list) and list(a) == list(b)
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
     return all(_same(getattr(a, n), getattr(b, n)) for n in ("phi", "innovated", "rd"))

@@ -125,8 +125,6 @@ class DataFlowModel(mesa.Model):
         ]
         for g in self.governments:
             g.apply(0)
-        # the governments with events of their own (the others never change the policy state): applied each step
-        self._acting_governments = [g for g in self.governments if g.events]
         self.exposure = exposure_matrix(world)
         # axis sizes, read every step (``World.iso3`` rebuilds a list from the economy index on each access)
         self.n_economies = len(world.iso3)
@@ -224,7 +222,10 @@ class DataFlowModel(mesa.Model):
         # common random numbers: each step draws from its own stream, keyed by the model's seed and the step, so a
         # reform run stays aligned with its baseline even after the two have drawn different numbers of variates
         self.rng = np.random.default_rng([self._stream_key, t])
-        changed = sum(g.apply(t) for g in self._acting_governments)
+        # governments decide (their ``government_policy`` behaviour may add events of their own, from this step on),
+        # then those with events apply the ones dated this step
+        self.rules["government_policy"](self)
+        changed = sum(g.apply(t) for g in self.governments if g.events)
         if changed:
             self.costs = compile_costs(self.world, self.policy, self.params, self.exposure, self.money_scale)
         collect = t % self.metrics_every == 0 or t == self._run_end

@@ -6,7 +6,9 @@ behaviour interface it was written for (``BEHAVIOUR_API``). Kinds and the call o
 
 - ``innovation``: ``rule(model) -> InnovationResult`` (``simulator.model.innovation``);
 - ``market_search``: ``rule(model, firms) -> destinations`` (one candidate export market per firm, -1 = none);
-- ``supplier_search``: ``rule(model, buyers) -> suppliers`` (one candidate supplier slot per buyer, -1 = none).
+- ``supplier_search``: ``rule(model, buyers) -> suppliers`` (one candidate supplier slot per buyer, -1 = none);
+- ``government_policy``: ``rule(model) -> adoptions`` (at the start of each step, before the governments apply their
+  events: the governments' decisions to adopt the schedule's contingent rules, ``simulator.model.government``).
 
 A rule that declares parameters also receives ``params=`` (a dict of its declared parameters: defaults overridden
 by the run's choice). Behaviours come from three places, looked up in this order:
@@ -53,17 +55,24 @@ ENTRY_POINT_GROUP = "dlsim.behaviours"
 LOCAL_FILES_ENV = "DLSIM_BEHAVIOURS"
 """Environment variable naming Python files of behaviours to import (separated by ``os.pathsep``)."""
 
-KINDS: tuple[str, ...] = ("innovation", "market_search", "supplier_search")
+KINDS: tuple[str, ...] = ("innovation", "market_search", "supplier_search", "government_policy")
 """Kinds of behaviour a run can choose."""
 
 KIND_CALLS: dict[str, str] = {
     "innovation": "rule(model) -> InnovationResult (arrays per firm slot: phi, innovated, rd)",
     "market_search": "rule(model, firms) -> int array, one candidate export market per firm (-1 = none)",
     "supplier_search": "rule(model, buyers) -> int array, one candidate supplier slot per buyer (-1 = none)",
+    "government_policy": "rule(model) -> tuple of Adoption, the governments' decisions this step (adopted through "
+    "Government.adopt)",
 }
 """How the model calls a rule of each kind (shown in errors and ``dlsim params``)."""
 
-DEFAULTS: dict[str, str] = {"innovation": "schumpeterian", "market_search": "gravity", "supplier_search": "gravity"}
+DEFAULTS: dict[str, str] = {
+    "innovation": "schumpeterian",
+    "market_search": "gravity",
+    "supplier_search": "gravity",
+    "government_policy": "scheduled",
+}
 """The rule of each kind when a run chooses none."""
 
 BUILT_IN = "built-in"
@@ -124,6 +133,8 @@ class Behaviour:
         parameters: Its own parameters (unit, default, range, meaning, source), set under ``params`` in a scenario.
         summary: One line on what it does (default: the first line of the rule's docstring).
         origin: Where it comes from: ``built-in``, a file, or ``plugin <distribution> <version>``.
+        constraints: Checks between its parameters that ranges cannot express: ``constraints(values)`` returns
+            ``(parameter, what is expected)`` for every violation (values: defaults overridden by the choice).
     """
 
     kind: str
@@ -133,6 +144,7 @@ class Behaviour:
     parameters: ParameterSet = field(default_factory=lambda: ParameterSet(()))
     summary: str = ""
     origin: str = BUILT_IN
+    constraints: Callable[[Mapping[str, float]], list[tuple[str, str]]] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.parameters, ParameterSet):
@@ -216,6 +228,7 @@ def register(
     parameters: Iterable[Parameter] = (),
     api: int = BEHAVIOUR_API,
     summary: str = "",
+    constraints: Callable[[Mapping[str, float]], list[tuple[str, str]]] | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Return a decorator that registers a rule of ``kind`` under ``name`` (the function itself is returned).
 
@@ -225,6 +238,7 @@ def register(
         parameters: Its own parameters; the rule then receives ``params=`` (a dict of their values).
         api: The behaviour interface version the rule was written for.
         summary: One line on what it does (default: the first line of the docstring).
+        constraints: Checks between its parameters (see ``Behaviour.constraints``).
     """
     if kind not in REGISTRY:
         raise BehaviourError(
@@ -237,7 +251,7 @@ def register(
         source = getattr(sys.modules.get(module), "__file__", None)
         if module.startswith("dlsim_local_behaviours.") and source:
             origin = f"file {source}"
-        add(Behaviour(kind, name, fn, api, ParameterSet(tuple(parameters)), summary, origin))
+        add(Behaviour(kind, name, fn, api, ParameterSet(tuple(parameters)), summary, origin, constraints))
         return fn
 
     return deco
@@ -478,6 +492,17 @@ def _check_params(behaviour: Behaviour, params: Mapping[str, Any]) -> list[Behav
         problem = declared[pname].check(float(value))
         if problem is not None:
             out.append(BehaviourProblem(path, "out of range", value=f"{value!r}", expected=problem))
+    if not out and behaviour.constraints is not None:
+        values = {**declared.defaults(), **{k: float(v) for k, v in params.items()}}
+        for pname, expected in behaviour.constraints(values):
+            out.append(
+                BehaviourProblem(
+                    (behaviour.kind, "params", pname),
+                    "inconsistent with the other parameters",
+                    value=f"{values[pname]:g}",
+                    expected=expected,
+                )
+            )
     return out
 
 

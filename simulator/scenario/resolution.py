@@ -144,6 +144,31 @@ class ConnectivityChange:
 
 
 @dataclass(frozen=True)
+class ContingentRule:
+    """A rule adopted by each selected government when the run's ``government_policy`` behaviour decides so.
+
+    Attributes:
+        economies: Economies that may adopt it (world order).
+        data: Data categories it covers.
+        sectors: Sectors it covers.
+        regime: The regime adopted.
+        phase_in_years: Years over which the regime ramps up after adoption.
+        origin: Where it was written.
+    """
+
+    economies: tuple[str, ...]
+    data: tuple[str, ...]
+    sectors: tuple[str, ...]
+    regime: str
+    phase_in_years: float
+    origin: Origin
+
+
+ON_DECISION = "on decision"
+"""Start of a contingent rule in the tidy table (it starts when a government adopts it)."""
+
+
+@dataclass(frozen=True)
 class TidyRow:
     """One row of the tidy table of resolved rules (for regression tests and ``dlsim diff``)."""
 
@@ -170,7 +195,10 @@ class TidyRow:
 
     def when(self) -> str:
         """Human-readable validity, e.g. 'from 2027 (phase-in 2 y) until 2032'."""
-        text = f"from {self.start_year}" if self.start_year else "from the start"
+        if self.start_year == ON_DECISION:
+            text = "when a government adopts it"
+        else:
+            text = f"from {self.start_year}" if self.start_year else "from the start"
         if self.phase_in_years:
             text += f" (phase-in {self.phase_in_years} y)"
         if self.end_year:
@@ -191,6 +219,7 @@ class ResolvedPolicy:
         blocs: Changes to blocs, agreements, clubs and payment arrangements.
         connectivity: Connectivity programmes per economy.
         conflicts: Ambiguous rules (errors).
+        contingent: Rules adopted by governments' decisions during a run (not on a date).
     """
 
     scenario: Scenario
@@ -200,6 +229,7 @@ class ResolvedPolicy:
     blocs: list[BlocChange] = field(default_factory=list)
     connectivity: list[ConnectivityChange] = field(default_factory=list)
     conflicts: list[Conflict] = field(default_factory=list)
+    contingent: list[ContingentRule] = field(default_factory=list)
 
     def rows(self) -> list[TidyRow]:
         """Return the tidy table: one row per period of a lever, sectors and categories collapsed to ``*``."""
@@ -313,6 +343,19 @@ def resolve_policy(scenario: Scenario, economies: Sequence[str], sectors: Sequen
     for sourced in scenario.rules:
         rule = sourced.item
         members = resolve(rule.economies, vocab, groups)
+        if rule.contingent:
+            order = {c: i for i, c in enumerate(economies)}
+            out.contingent.append(
+                ContingentRule(
+                    tuple(sorted(members, key=lambda c: order.get(c, len(order)))),
+                    tuple(str(c) for c in rule.data) if rule.data else tuple(categories),
+                    tuple(rule.sectors) if rule.sectors else tuple(sectors),
+                    str(rule.regime),
+                    rule.timing.phase_in_years,
+                    sourced.origin,
+                )
+            )
+            continue
         claim_rule(sourced.origin, members, rule.data, rule.sectors, rule.regime, rule.safeguards, rule.timing)
 
     for kind, items in (("agreement", scenario.agreements), ("payment", scenario.payments)):
@@ -488,6 +531,16 @@ def _tidy(policy: ResolvedPolicy) -> list[TidyRow]:
                 TidyRow(JOINS, code, ALL, ALL, change.key, _fmt(change.start), _fmt(change.end), "", "",
                         change.origin.label)
             )  # fmt: skip
+    for rule in policy.contingent:
+        sector_text = [ALL] if set(rule.sectors) == set(policy.sectors) else list(rule.sectors)
+        cats = [ALL] if set(rule.data) == {str(c) for c in DataCategory} else sorted(rule.data)
+        for code in rule.economies:
+            for k in cats:
+                for s in sector_text:
+                    rows.append(
+                        TidyRow(REGIME, code, k, s, rule.regime, ON_DECISION, "",
+                                _fmt(rule.phase_in_years) if rule.phase_in_years else "", "", rule.origin.label)
+                    )  # fmt: skip
     for prog in policy.connectivity:
         rows.append(
             TidyRow(INTERNET, prog.economy, ALL, ALL, f"+{_value_text(prog.points)}", _fmt(prog.starts), "",

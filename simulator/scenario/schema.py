@@ -240,11 +240,25 @@ class Rule(Item):
     regime: Regime | None = Field(None, description="Regime in the taxonomy.")
     safeguards: Safeguards | None = Field(None, description="Data-protection safeguards (economy-wide).")
     timing: Timing = Field(default_factory=Timing, description="When the rule applies.")
+    contingent: StrictBool = Field(
+        False,
+        description="Adopted by each selected government when the run's government_policy behaviour decides so "
+        "(e.g. reciprocity), not on a date; timing may then give only phase_in_years.",
+    )
 
     @model_validator(mode="after")
     def _says_something(self) -> Rule:
         if self.regime is None and self.safeguards is None:
             raise ValueError("a rule needs a regime, safeguards or both")
+        if self.contingent:
+            if self.regime is None or self.safeguards is not None:
+                raise ValueError("a contingent rule sets a regime only (no safeguards)")
+            t = self.timing
+            if (t.announce, t.enforce, t.sunset) != (None, None, None) or t.grace_years:
+                raise ValueError(
+                    "a contingent rule is adopted when a government decides, not on a date: its timing may give "
+                    "only phase_in_years"
+                )
         return self
 
 

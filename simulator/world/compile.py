@@ -26,6 +26,7 @@ from simulator.scenario.resolution import (
     SAFEGUARDS,
     SOURCE_CODE,
     TELECOM,
+    ContingentRule,
     ResolvedPolicy,
     Segment,
     bloc_effects_at,
@@ -35,7 +36,7 @@ from simulator.scenario.taxonomy import DataCategory, Safeguards
 from simulator.scenario.timeline import phase_in_steps, step_to_year
 from simulator.scenario.vocabulary import Vocabulary
 from simulator.world.baseline import baseline_state, bloc_pairs
-from simulator.world.policy import PolicyEvent, PolicySchedule, PolicyState, regime_code
+from simulator.world.policy import ContingentPolicy, PolicyEvent, PolicySchedule, PolicyState, regime_code
 from simulator.world.world import World
 
 VALUE_TOLERANCE = 1e-12
@@ -161,7 +162,42 @@ def compile_scenario(world: World, scenario: Scenario) -> PolicySchedule:
     _compile_connectivity(policy, base, out, econ, years)
     _compile_pairs(world, policy, out, years)
     events = tuple(sorted(out.events, key=lambda e: e.step))
-    return PolicySchedule(initial=out.initial, events=events, start_year=start, step_years=dt, horizon=steps)
+    contingent = tuple(_compile_contingent(rule, econ, cat, sect, start, dt) for rule in policy.contingent)
+    return PolicySchedule(
+        initial=out.initial,
+        events=events,
+        start_year=start,
+        step_years=dt,
+        horizon=steps,
+        contingent=contingent,
+    )
+
+
+def _compile_contingent(
+    rule: ContingentRule,
+    econ: dict[str, int],
+    cat: dict[str, int],
+    sect: dict[str, int],
+    start_year: float,
+    step_years: float,
+) -> ContingentPolicy:
+    """A contingent rule as the model's governments adopt it: covered cells, regime code, and its phase-in ramp.
+
+    The ramp is the strength a dated rule taking effect at step 0 has at steps 0, 1, ... (``_strength``), so that a
+    rule adopted at step t ramps up from t exactly as the same rule dated at t would.
+    """
+    seg = Segment(start_year, math.inf, rule.regime, start_year, rule.phase_in_years, None, rule.origin.label)
+    ramp = [_strength(seg, 0, start_year, step_years)]
+    while ramp[-1] < 1.0:
+        ramp.append(_strength(seg, len(ramp), start_year, step_years))
+    cells = np.array([(cat[k], sect[s]) for k in rule.data for s in rule.sectors], dtype=np.int64).reshape(-1, 2)
+    return ContingentPolicy(
+        economies=tuple(econ[c] for c in rule.economies),
+        cells=cells,
+        regime=regime_code(rule.regime),
+        ramp=tuple(ramp),
+        label=rule.origin.label,
+    )
 
 
 def _compile_connectivity(

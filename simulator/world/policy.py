@@ -95,6 +95,60 @@ class PolicyEvent:
 
 
 @dataclass(frozen=True)
+class ContingentPolicy:
+    """A rule a government may adopt during a run, when its ``government_policy`` behaviour decides so.
+
+    Compiled from a scenario rule marked ``contingent``. What adopting it at a step does is given here once, as
+    ``PolicyEvent``s the government adds to its own timeline (and applies like any scheduled event):
+
+    - the regime is set on every covered (data category, sector) cell where the regime in force is less
+      restrictive (``Regime.severity``); adoption never loosens a stricter rule already in force;
+    - its strength ramps up over the rule's phase-in from the adoption step, as a dated rule's does from the step it
+      takes effect (``ramp``, computed by the scenario compiler);
+    - a cell already under the same regime is left alone (re-imposing the regime in force does not restart a ramp).
+
+    Attributes:
+        economies: Indices of the economies that may adopt it (``World.iso3`` order).
+        cells: ``int (m, 2)``: (data category, sector) indices it covers.
+        regime: Regime code adopted (``regime_code``).
+        ramp: Strength at the adoption step and each step after it until it reaches 1 (the last value is 1).
+        label: Where the rule comes from (scenario file and key path).
+    """
+
+    economies: tuple[int, ...]
+    cells: np.ndarray
+    regime: int
+    ramp: tuple[float, ...] = (1.0,)
+    label: str = ""
+
+    def held_by(self, state: PolicyState) -> np.ndarray:
+        """``bool (c,)``: economies whose regime in force on every covered cell is at least as restrictive."""
+        return (_severity(state.regime[:, self.cells[:, 0], self.cells[:, 1]]) >= _SEVERITY[self.regime]).all(axis=1)
+
+    def events(self, economy: int, step: int, state: PolicyState) -> tuple[PolicyEvent, ...]:
+        """The events that adopting the rule at ``step`` gives ``economy``, given the ``state`` in force."""
+        k, s = self.cells[:, 0], self.cells[:, 1]
+        current = state.regime[economy, k, s]
+        change = (_severity(current) < _SEVERITY[self.regime]) & (current != self.regime)
+        out: list[PolicyEvent] = []
+        for kk, ss in zip(k[change].tolist(), s[change].tolist(), strict=True):
+            out.append(PolicyEvent(step, economy, "regime", (kk, ss), float(self.regime), self.label))
+            out.extend(
+                PolicyEvent(step + j, economy, "regime_strength", (kk, ss), float(v), self.label)
+                for j, v in enumerate(self.ramp)
+            )
+        return tuple(sorted(out, key=lambda e: e.step))
+
+
+_SEVERITY = np.array([r.severity for r in REGIME_ORDER], dtype=np.int64)
+"""``Regime.severity`` by regime code."""
+
+
+def _severity(codes: np.ndarray) -> np.ndarray:
+    return _SEVERITY[np.asarray(codes, dtype=np.int64)]
+
+
+@dataclass(frozen=True)
 class PolicySchedule:
     """The compiled policy path of a scenario.
 
@@ -104,6 +158,8 @@ class PolicySchedule:
         start_year: Calendar year (decimal) at step 0.
         step_years: Length of one model step in years (0.25 for quarters).
         horizon: Number of steps the scenario declares.
+        contingent: Rules governments may adopt during the run, when their ``government_policy`` behaviour decides
+            (their events are not in ``events``, and ``state_at`` does not include them).
     """
 
     initial: PolicyState
@@ -111,6 +167,7 @@ class PolicySchedule:
     start_year: float = 2025.0
     step_years: float = 0.25
     horizon: int = 40
+    contingent: tuple[ContingentPolicy, ...] = field(default_factory=tuple)
 
     def state_at(self, step: int) -> PolicyState:
         """Return the state in force at ``step`` (the initial state with every event up to ``step`` applied)."""
