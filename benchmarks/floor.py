@@ -17,7 +17,7 @@ that do a strict subset of the work every step must do are timed, each written a
    revenue per firm (one scattered addition per link).
 
 Together they give revenue per firm, which is checked against the model's own trade kernels on the same state
-(``kernels.trade_terms`` + ``kernels.trade_flows``, relative difference ≤ 1e-9). They leave out everything else a
+(``trade.trade_terms`` + ``trade.trade_flows``, relative difference ≤ 1e-9). They leave out everything else a
 step does: the cost terms of each link, the hosting choice, accounts (per-seller sums of costs, served markets, fixed
 compliance), innovation and spillovers, market and supplier search, entry and exit, and every metric. Buffers are
 allocated once and reused, and each pass is timed alone (its inputs are warm in the caches), so the bound is
@@ -40,8 +40,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.measure import positive_int  # noqa: E402
-from simulator.model import DataFlowModel, kernels  # noqa: E402
-from simulator.model.trade import market_option  # noqa: E402
+from simulator.model import DataFlowModel  # noqa: E402
+from simulator.model.trade import market_option, trade_flows, trade_terms  # noqa: E402
 from simulator.world import PolicySchedule, baseline_state, load_world  # noqa: E402
 
 
@@ -149,7 +149,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
 
     def model_trade():
         """The model's own two trade kernels and the numpy weights between them, as ``trade.trade_step``."""
-        seller, dest, _, _, feas, price, _, _ = kernels.trade_terms(
+        seller, dest, _, _, feas, price, _, _ = trade_terms(
             net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, table,
             model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
         )  # fmt: skip
@@ -158,7 +158,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
         weight[:nm] *= 1.0 - sigma
         np.divide(weight[nm:], -mu, out=weight[nm:])
         np.exp(weight, out=weight)
-        out = kernels.trade_flows(
+        out = trade_flows(
             seller, dest, f.economy, f.sector, weight, feas, nm, net.sup, f.alive, n_c, n_s, e_open, e_home,
             model.intermediate_share, f.revenue, sigma, f.capacity, f.weight,
             market_option(f, model.unit_cost, model.n_economies, p),

@@ -4,12 +4,12 @@ Run on purpose, never from the tests:
 
     OMP_NUM_THREADS=1 taskset -c 0 .venv/bin/python benchmarks/profile_step.py --firms 100000 --steps 20
 
-Every numba kernel of ``simulator.model.kernels`` is wrapped in a timer for the timed steps (cProfile cannot see
-inside compiled code, and its own overhead per Python call distorts a 10k-firm step). The wrappers add about a
-microsecond per call; the table prints the number of calls per step so that this can be judged. The wrappers are
-seen by the model's modules only (each gets a copy of the ``kernels`` namespace): a kernel that calls another, and
-is compiled for the first time during the timed steps, still finds the compiled kernel (a kernel's time includes the
-kernels it calls). ``--python`` adds
+Every numba kernel of the model (in the modules of ``simulator.model``, each beside its rule) is wrapped in a timer
+for the timed steps (cProfile cannot see inside compiled code, and its own overhead per Python call distorts a
+10k-firm step). The wrappers add about a microsecond per call; the table prints the number of calls per step so that
+this can be judged. The wrappers replace the kernels' names in the model's modules only while the timed steps run;
+a kernel that calls another was typed against the dispatcher when numba compiled it, so it still calls the compiled
+kernel (a kernel's time includes the kernels it calls). ``--python`` adds
 cProfile's list of the Python functions with the most time of their own (kernels then count in their caller).
 """
 
@@ -22,7 +22,6 @@ import io
 import pstats
 import sys
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +31,7 @@ if str(ROOT) not in sys.path:
 import numba  # noqa: E402
 
 from benchmarks.measure import positive_int  # noqa: E402
-from simulator.model import DataFlowModel, kernels  # noqa: E402
+from simulator.model import DataFlowModel  # noqa: E402
 from simulator.world import PolicySchedule, baseline_state, load_world  # noqa: E402
 
 
@@ -57,15 +56,22 @@ def profile(n_firms: int, steps: int, seed: int, python: bool) -> str:
     model.run(3)
     spent: collections.Counter = collections.Counter()
     calls: collections.Counter = collections.Counter()
-    originals = {name: fn for name, fn in vars(kernels).items() if isinstance(fn, numba.core.registry.CPUDispatcher)}
-    timed = types.SimpleNamespace(**vars(kernels))
-    for name, fn in originals.items():
-        setattr(timed, name, _timed(fn, name, spent, calls))
-    # the modules that call the kernels see the timed namespace; ``kernels`` itself keeps its dispatchers, which is
-    # what a kernel calling another one is typed against when numba compiles it
-    callers = [m for m in list(sys.modules.values()) if getattr(m, "kernels", None) is kernels]
-    for module in callers:
-        module.kernels = timed
+    # every name bound to a kernel in a module of the model (a kernel's own module, and the modules that import it),
+    # replaced by one timer per kernel for the timed steps; kernels that other kernels call keep their names (numba
+    # resolves a kernel's callees by name when it compiles it, which may happen during the timed steps): their time
+    # counts in their callers'
+    modules = [m for name, m in list(sys.modules.items()) if name.startswith("simulator.model") and m is not None]
+    kernels = {id(v): v for m in modules for v in vars(m).values() if isinstance(v, numba.core.registry.CPUDispatcher)}
+    callees = {n for fn in kernels.values() for n in fn.py_func.__code__.co_names}
+    wrappers: dict[int, object] = {}
+    replaced: list[tuple[object, str, object]] = []
+    for module in modules:
+        for name, fn in list(vars(module).items()):
+            if id(fn) in kernels and name not in callees:
+                label = f"{fn.py_func.__module__.removeprefix('simulator.model.')}.{fn.__name__}"
+                wrappers.setdefault(id(fn), _timed(fn, label, spent, calls))
+                replaced.append((module, name, fn))
+                setattr(module, name, wrappers[id(fn)])
     prof = cProfile.Profile() if python else None
     try:
         t = time.perf_counter()
@@ -76,8 +82,8 @@ def profile(n_firms: int, steps: int, seed: int, python: bool) -> str:
             prof.disable()
         run_s = time.perf_counter() - t
     finally:
-        for module in callers:
-            module.kernels = kernels
+        for module, name, fn in replaced:
+            setattr(module, name, fn)
     in_kernels = sum(spent.values())
     lines = [
         f"{n_firms:,} firms, {steps} steps: {1000 * run_s / steps:.2f} ms/step; compiled kernels "

@@ -73,8 +73,6 @@ def test_branch_refuses_another_timeline(setup) -> None:
 def _fixed_and_step_classes(model: DataFlowModel) -> list[tuple[int, np.ndarray, np.ndarray, np.ndarray]]:
     """Record, at each collected step, every firm's revenue and its class fixed at step 0 (tracked by uid, entrants
     at the first step they are seen) and of the step; computed here independently of the collector."""
-    from simulator.model.metrics import firm_quantities
-
     f = model.firms
     fixed_of = {int(u): int(z) for u, z in zip(f.uid[f.alive], f.size[f.alive], strict=True)}
     seen: list[tuple[int, np.ndarray, np.ndarray, np.ndarray]] = []
@@ -85,7 +83,7 @@ def _fixed_and_step_classes(model: DataFlowModel) -> list[tuple[int, np.ndarray,
         for u, z in zip(m.firms.uid[alive], m.firms.size[alive], strict=True):
             fixed_of.setdefault(int(u), int(z))
         fixed = np.array([fixed_of.get(int(u), 0) for u in m.firms.uid])
-        revenue = firm_quantities(m)["revenue"]
+        revenue = m.accounts.revenue * m.firms.weight  # per real firm, times the real firms each agent stands for
         seen.append((int(m.steps), revenue, fixed, m.firms.size.astype(np.int64)))
         original(m)
 

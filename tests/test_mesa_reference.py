@@ -35,7 +35,7 @@ from scipy import stats
 from test_model_fixtures import full_world, regime_events, schedule
 
 from benchmarks.mesa_reference import FirmAgent, MesaReferenceModel
-from simulator.model import DataFlowModel
+from simulator.model import DataFlowModel, markets
 from simulator.model.costs import compile_costs
 from simulator.scenario.taxonomy import Regime
 from simulator.world.baseline import baseline_state
@@ -287,9 +287,9 @@ def test_withdrawal_rules_match_exactly(world, sched):
         x.drop_foreign_buyers()
     buyers_ref = np.array([x.withdrawals for x in firms]) - market_ref
     vec._withdrawals[:] = 0.0
-    vec._update_markets(reconsider)
+    markets.update_markets(vec, reconsider)
     market_vec = vec._withdrawals[:n].copy()
-    vec._drop_foreign_buyers(reconsider)
+    markets.withdraw_from_foreign_buyers(vec, reconsider)
     buyers_vec = vec._withdrawals[:n] - market_vec
     assert market_ref.sum() > 0 and buyers_ref.sum() > 0  # both rules are exercised (6 and 20 withdrawals here)
     np.testing.assert_array_equal(market_ref, market_vec, err_msg="market links dropped")

@@ -1,14 +1,42 @@
-"""Each compiled kernel of ``simulator.model.kernels`` against the numpy form it replaces, on random inputs and on a
-small real model (agreement up to floating-point reassociation)."""
+"""Each compiled kernel of the model (each in its mechanism's module) against the numpy form it replaces, on random
+inputs and on a small real model (agreement up to floating-point reassociation); the longer numpy forms are in
+``model_oracles.py``."""
 
 from __future__ import annotations
 
+import model_oracles as oracles
 import numpy as np
 import pytest
 from test_model_fixtures import schedule, small_world
 
-from simulator.model import kernels
-from simulator.model.costs import COL
+from simulator.model.accounts import account_totals, seller_accounts, served_fixed_masks
+from simulator.model.behaviours import sample_by_group, supplier_weights
+from simulator.model.costs import COL, _fixed_table
+from simulator.model.entry_exit import cell_profit_revenue, loss_streaks
+from simulator.model.hosting import hosting_step
+from simulator.model.innovation import _spillover_gain, firm_update, innovation_success, rd_success_exponent
+from simulator.model.markets import (
+    clear_infeasible_slots,
+    drop_foreign_buyers,
+    duplicate_candidates,
+    market_drops,
+    market_entries,
+    markets_exist,
+    switch_suppliers,
+)
+from simulator.model.metrics.cells import METRIC_QUANTITIES, link_metric_sums, metric_cells, phi_ratio
+from simulator.model.metrics.values import level_sums, metric_values, offdiag_sums
+from simulator.model.network import (
+    apply_drops,
+    clear_dead_suppliers,
+    gravity_cdf_rows,
+    keep_links,
+    keep_live_links,
+    sample_cdf_rows,
+)
+from simulator.model.numerics import _pairwise_from, alive_sums
+from simulator.model.population import count_edges_at_or_below
+from simulator.model.trade import _link_terms, _trade_table, market_option_weight, trade_flows, trade_terms
 from simulator.world.baseline import baseline_state
 
 RTOL = 1e-12
@@ -38,7 +66,7 @@ def test_link_terms_match_numpy(model):
     f, c, net = model.firms, model.costs, model.network
     n_c, _, n_s = c.tau.shape
     ref = link_terms(net.mk_firm, net.mk_dest, f, c, model.local_price, model.params)
-    got = kernels.link_terms(
+    got = _link_terms(
         net.mk_firm,
         net.mk_dest,
         f.economy,
@@ -67,7 +95,7 @@ def agent_weights(model, kind: str) -> np.ndarray:
 
 
 def numpy_market_option(model, fw):
-    """The numpy form of ``kernels.market_option_weight``: W_d = ν · w̄_d · p̄_d^(−1/μ) per economy."""
+    """The numpy form of ``market_option_weight``: W_d = ν · w̄_d · p̄_d^(−1/μ) per economy."""
     f, p = model.firms, model.params
     sigma, n_c = p["sigma"], model.n_economies
     a = f.alive & (model.unit_cost > 0) & np.isfinite(model.unit_cost)
@@ -194,16 +222,16 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     n_c, _, n_s = c.tau.shape
     sigma = p["sigma"]
     fw = agent_weights(model, weights)
-    market = kernels.market_option_weight(
+    market = market_option_weight(
         f.alive, f.economy, model.unit_cost, fw, model.n_economies, sigma, p["mu"], p["market_sourcing_weight"]
     )
     np.testing.assert_allclose(market, numpy_market_option(model, fw), rtol=1e-12, atol=0.0)
     assert (market > 0).all()
     ref = numpy_trade(model, fw, market)
     nm = ref["n_market"]
-    tab = kernels.trade_table(c.packed, trade_cols())
+    tab = _trade_table(c.packed, trade_cols())
     np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
-    seller, dest, rows, link_delta, feas, price, q_slots, open_slots = kernels.trade_terms(
+    seller, dest, rows, link_delta, feas, price, q_slots, open_slots = trade_terms(
         net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, tab,
         model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
     )  # fmt: skip
@@ -232,7 +260,7 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     np.testing.assert_array_equal(weight, ref["weight"])
     raw = weight.copy()
     raw[~feas] = 7.0  # overwritten with 0 in place where infeasible (and times the supplier's weight on supplier links)
-    out = kernels.trade_flows(
+    out = trade_flows(
         seller, dest, f.economy, f.sector, raw, feas, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
         model.intermediate_share, f.revenue, sigma, f.capacity, fw, market,
     )  # fmt: skip
@@ -252,7 +280,7 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     # world exports are world imports (rtol: the two sums add the same links in different orders)
     close(exports_c.sum(), imports_c.sum())
     np.testing.assert_array_equal(
-        q_slots, kernels.slot_matrix(net.sup, f.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
+        q_slots, oracles.slot_matrix(net.sup, f.alive, np.where(feas[nm:], price[nm:], np.inf), np.inf)
     )
     np.testing.assert_array_equal(open_slots, ref["open_slots"])
     if weights == "model":
@@ -264,7 +292,7 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
 
     wedge = comp + pay + dh
     region_of = model.region_of
-    acc = kernels.seller_accounts(
+    acc = seller_accounts(
         seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
         region_of, True, fw,
     )  # fmt: skip
@@ -272,11 +300,11 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     # the link sums of the metrics, as link_metric_sums computes them (bit for bit: same order), or none
     for got, want in zip(
         (intra, cost, flows),
-        kernels.link_metric_sums(seller, dest, f.economy, region_of, rev, tau, wedge, f.capacity, n_c, fw),
+        link_metric_sums(seller, dest, f.economy, region_of, rev, tau, wedge, f.capacity, n_c, fw),
         strict=True,
     ):
         np.testing.assert_array_equal(got, want)
-    without = kernels.seller_accounts(
+    without = seller_accounts(
         seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
         region_of, False, fw,
     )  # fmt: skip
@@ -308,7 +336,7 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
                            minlength=n_c * n_c),
     )  # fmt: skip
     served_links = foreign & ((np.arange(seller.size) < nm) | (rev > 0))
-    np.testing.assert_array_equal(served, kernels.served_masks(seller, dest, served_links, f.capacity, n_c))
+    np.testing.assert_array_equal(served, oracles.served_masks(seller, dest, served_links, f.capacity, n_c))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -348,7 +376,7 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
     rev[[7, 11, 2500]] = [np.inf, np.nan, np.inf]  # non-finite revenue on wedge-free links and one other
     region_of = rng.integers(0, 5, n_c)
     fw = rng.lognormal(0.0, 1.0, cap)  # agent weights: destination-hosting revenue and flows are weighted aggregates
-    got = kernels.seller_accounts(
+    got = seller_accounts(
         seller, dest, rows, economy, delta[seller], tab, local_price, rev, nm, sigma, cap, n_c, region_of, True, fw
     )
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = got
@@ -379,7 +407,7 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
     wedge = comp + pay + dh
     for g, w in zip(
         (intra, cost, flows),
-        kernels.link_metric_sums(seller, dest, economy, region_of, rev, tau, wedge, cap, n_c, fw),
+        link_metric_sums(seller, dest, economy, region_of, rev, tau, wedge, cap, n_c, fw),
         strict=True,
     ):
         np.testing.assert_array_equal(g, w)
@@ -388,42 +416,7 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
         flows, np.bincount(o[foreign] * n_c + dest[foreign], weights=(rev * fw[seller])[foreign], minlength=n_c * n_c)
     )
     served_links = foreign & ((np.arange(n) < nm) | (rev > 0))
-    np.testing.assert_array_equal(served, kernels.served_masks(seller, dest, served_links, cap, n_c))
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_unique_pairs_matches_np_unique(seed):
-    rng = np.random.default_rng(seed)
-    n_a, n_b = 500, 17
-    a = rng.integers(0, n_a, 3000)
-    b = rng.integers(0, n_b, 3000).astype(np.int32)
-    w = rng.random(3000)
-    keys, inv, sums = kernels.unique_pairs(a, b, n_a, n_b, w)
-    ref_keys, ref_inv = np.unique(a * n_b + b, return_inverse=True)
-    np.testing.assert_array_equal(keys, ref_keys)
-    np.testing.assert_array_equal(inv, ref_inv)
-    np.testing.assert_array_equal(sums, np.bincount(ref_inv, weights=w))
-    empty = kernels.unique_pairs(a[:0], b[:0], n_a, n_b, w[:0])
-    assert empty[0].size == 0 and empty[2].size == 0
-
-
-def test_pairs_in_links_matches_isin():
-    rng = np.random.default_rng(5)
-    n_a, n_b = 300, 11
-    keys = np.unique(rng.integers(0, n_a * n_b, 800))
-    la = rng.integers(0, n_a, 900)
-    lb = rng.integers(0, n_b, 900).astype(np.int32)
-    np.testing.assert_array_equal(kernels.pairs_in_links(keys, n_b, la, lb, n_a), np.isin(keys, la * n_b + lb))
-
-
-def test_count_below_matches_numpy():
-    rng = np.random.default_rng(7)
-    w = rng.random((9, 9))
-    w[3] = 0.0
-    cdf = np.cumsum(w / np.maximum(w.sum(axis=1, keepdims=True), 1e-300), axis=1)
-    rows = rng.integers(0, 9, 5000)
-    u = rng.random(5000)
-    np.testing.assert_array_equal(kernels.count_below(cdf, rows, u), (cdf[rows] < u[:, None]).sum(axis=1))
+    np.testing.assert_array_equal(served, oracles.served_masks(seller, dest, served_links, cap, n_c))
 
 
 def test_spillover_gain_matches_numpy(model):
@@ -434,24 +427,11 @@ def test_spillover_gain_matches_numpy(model):
     ref = spillover_gain(model, phi)
     tr = model.trade
     logphi = np.log(np.maximum(phi, np.finfo(float).tiny))
-    got = kernels.spillover_gain(model.network.sup, tr.supplier_flow, tr.supplier_open, logphi, model.params["beta"])
+    got = _spillover_gain(model.network.sup, tr.supplier_flow, tr.supplier_open, logphi, model.params["beta"])
     close(got, ref)
 
 
-def test_cell_sums_matches_sparse_product():
-    import scipy.sparse as sp
-
-    rng = np.random.default_rng(13)
-    n, n_cells = 2000, 40
-    cell = rng.integers(0, n_cells, n)
-    idx = np.flatnonzero(rng.random(n) < 0.8)
-    qs = tuple(rng.random(n) for _ in range(5))
-    ind = sp.csr_array((np.ones(idx.size), (cell[idx], np.arange(idx.size))), shape=(n_cells, idx.size))
-    ref = ind @ np.stack([q[idx] for q in qs], axis=1)
-    close(kernels.cell_sums(cell, idx, qs, n_cells), ref)
-
-
-def test_link_metric_sums_and_slot_counts_match_numpy(model):
+def test_link_metric_sums_match_numpy(model):
     f, tr = model.firms, model.trade
     n_c = len(model.world.iso3)
     seller, d = tr.sales_seller, tr.sales_dest
@@ -459,7 +439,7 @@ def test_link_metric_sums_and_slot_counts_match_numpy(model):
     foreign = o != d
     same = model.region_of[o] == model.region_of[d]
     gross = tr.sales_tau * (1.0 + tr.sales_wedge) - 1.0
-    intra, cost, flows = kernels.link_metric_sums(
+    intra, cost, flows = link_metric_sums(
         seller, d, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge, f.capacity, n_c, f.weight
     )
     # per-seller sums are per real firm; the economy × economy flows weigh each link by its seller's agent weight
@@ -477,78 +457,35 @@ def test_link_metric_sums_and_slot_counts_match_numpy(model):
     unweighted = np.bincount(flat, weights=tr.sales_revenue[foreign], minlength=n_c**2)
     assert not np.allclose(flows, unweighted)  # the small world's weights matter
 
-    sup = model.network.sup
-    valid = (sup >= 0) & f.alive[:, None]
-    foreign_slot = valid & (f.economy[np.maximum(sup, 0)] != f.economy[:, None])
-    suppliers, foreign_n, foreign_buyers = kernels.slot_counts(sup, f.alive, f.economy, f.capacity)
-    np.testing.assert_array_equal(suppliers, valid.sum(axis=1))
-    np.testing.assert_array_equal(foreign_n, foreign_slot.sum(axis=1))
-    np.testing.assert_array_equal(foreign_buyers, np.bincount(sup[foreign_slot], minlength=f.capacity))
-
-
-def test_packed_column(model):
-    from simulator.model.trade import flat_index
-
-    f, c, net = model.firms, model.costs, model.network
-    n_c, _, n_s = c.tau.shape
-    got = kernels.packed_column(net.mk_firm, net.mk_dest, f.economy, f.sector, c.packed, COL["fixed"], n_c, n_s)
-    np.testing.assert_array_equal(got, c.packed[flat_index(net.mk_firm, net.mk_dest, f, c), COL["fixed"]])
-
-
-def top_two_reference(group, value, size):
-    first, second = np.zeros(size), np.zeros(size)
-    if group.size == 0:
-        return first, second
-    order = np.lexsort((-value, group))
-    g, v = group[order], value[order]
-    start = np.ones(g.size, bool)
-    start[1:] = g[1:] != g[:-1]
-    first[g[start]] = v[start]
-    nxt = np.flatnonzero(start) + 1
-    ok = (nxt < g.size) & (g[np.minimum(nxt, g.size - 1)] == g[start])
-    second[g[start][ok]] = v[nxt[ok]]
-    return first, second
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_top_two_matches_sort(seed):
-    rng = np.random.default_rng(seed)
-    group = rng.integers(0, 300, 1000)
-    value = np.round(rng.normal(0, 1, 1000), 1)  # ties and negatives
-    for got, ref in zip(kernels.top_two(group, value, 400), top_two_reference(group, value, 400), strict=True):
-        np.testing.assert_array_equal(got, ref)
-    empty = kernels.top_two(group[:0], value[:0], 5)
-    assert not empty[0].any() and not empty[1].any()
-
 
 def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
     from simulator.model import hosting
 
     f, c, net, p = model.firms, model.costs, model.network, model.params
     n_c, _, n_s = c.tau.shape
-    terms = kernels.trade_terms(
+    terms = trade_terms(
         net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost,
-        kernels.trade_table(c.packed, trade_cols()), model.local_price, n_c, n_s, p["ban_dependence_threshold"],
+        _trade_table(c.packed, trade_cols()), model.local_price, n_c, n_s, p["ban_dependence_threshold"],
         p["sigma"],
     )  # fmt: skip
     nm = net.mk_firm.size
     feas, price, q, op = terms[4][nm:], terms[5][nm:], terms[6], terms[7]
-    np.testing.assert_array_equal(q, kernels.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
+    np.testing.assert_array_equal(q, oracles.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
     buyer, slot = np.nonzero((net.sup >= 0) & f.alive[:, None])
     supplier = net.sup[buyer, slot]
     rows = (f.economy[supplier].astype(np.int64) * n_c + f.economy[buyer]) * n_s + f.sector[supplier]
-    np.testing.assert_array_equal(op, kernels.slot_matrix(net.sup, f.alive, c.packed[rows, COL["openness"]], 0.0))
+    np.testing.assert_array_equal(op, oracles.slot_matrix(net.sup, f.alive, c.packed[rows, COL["openness"]], 0.0))
 
     # hosting: options + choice (every firm reconsiders) as the numpy form
     depth = hosting.effective_depth(model.market, c, p)
     idx = np.flatnonzero(f.alive)
-    opts = hosting.options(idx, f, c, depth, p, model.money_scale)
-    chosen = hosting.choose(opts, f.delta[idx], f.revenue[idx], p)
+    opts = oracles.options(idx, f, c, depth, p, model.money_scale)
+    chosen = oracles.choose(opts, f.delta[idx], f.revenue[idx], p)
     mode, access = f.hosting.copy(), f.access.copy()
     conn_pow = np.maximum(c.connectivity, np.finfo(float).tiny)[f.economy] ** (
         p["connectivity_supply_elasticity"] * f.delta
     )
-    h, share, fixed, home_comp, unit_cost = kernels.hosting_step(
+    h, share, fixed, home_comp, unit_cost = hosting_step(
         f.alive, f.alive, f.economy, f.sector, f.delta, f.revenue, f.phi, mode, access, c.home_move,
         c.home_copy * p["copy_hosting_share"], c.home_transfer, hosting.local_price(depth, c, p),
         hosting.local_quality(depth), p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
@@ -566,8 +503,6 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
 
 
 def test_served_fixed_matches_unique_pairs(model):
-    from simulator.model.trade import flat_index
-
     f, c, tr, p = model.firms, model.costs, model.trade, model.params
     n_c, _, n_s = c.tau.shape
     cap = f.capacity
@@ -575,18 +510,17 @@ def test_served_fixed_matches_unique_pairs(model):
         (np.arange(tr.sales_seller.size) < tr.n_market_links) | (tr.sales_revenue > 0)
     )
     sel = np.flatnonzero(served)
-    pairs, _, _ = kernels.unique_pairs(tr.sales_seller[sel], tr.sales_dest[sel], cap, n_c, np.zeros(sel.size))
+    pairs = oracles.unique_pairs(tr.sales_seller[sel], tr.sales_dest[sel], n_c)
     ps, pd_ = pairs // n_c, pairs % n_c
-    t = c.packed[flat_index(ps, pd_, f, c)]
+    t = c.packed[oracles.flat_index(ps, pd_, f, c)]
     sc_amount = p["source_code_cost"] * model.money_scale
     ref = np.bincount(
         ps, weights=f.delta[ps] * (t[:, COL["fixed"]] + sc_amount * t[:, COL["source_code"]]), minlength=cap
     )
-    first, second = kernels.top_two(ps, t[:, COL["firm_fixed"]], cap)
-    ftab = kernels.fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc_amount)
-    fix, g1, g2 = kernels.served_fixed(
-        tr.sales_seller, tr.sales_dest, served, f.economy, f.sector, f.delta, ftab, cap, n_c, n_s
-    )
+    first, second = oracles.top_two(ps, t[:, COL["firm_fixed"]], cap)
+    ftab = _fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc_amount)
+    mask = oracles.served_masks(tr.sales_seller, tr.sales_dest, served, cap, n_c)
+    fix, g1, g2 = served_fixed_masks(mask, f.economy, f.sector, f.delta, ftab, cap, n_c, n_s)
     np.testing.assert_array_equal(fix, ref)
     np.testing.assert_array_equal(g1, first)
     np.testing.assert_array_equal(g2, second)
@@ -604,20 +538,20 @@ def test_served_masks_and_fixed_match_unique_pairs(n_c):
     delta = rng.random(cap)
     packed = rng.random((n_c * n_c * n_s, 5))
     packed[:, 4] = np.round(packed[:, 4], 1)  # ties in the per-firm rule
-    mask = kernels.served_masks(seller, dest, served, cap, n_c)
+    mask = oracles.served_masks(seller, dest, served, cap, n_c)
     n_w = (n_c + 63) // 64
     bits = np.zeros((cap, n_w * 64), bool)
     bits[seller[served], dest[served]] = True
     want = (bits.reshape(cap, n_w, 64) * (np.uint64(1) << np.arange(64, dtype=np.uint64))).sum(2, dtype=np.uint64)
     np.testing.assert_array_equal(mask.view(np.uint64), want.ravel())
     sel = np.flatnonzero(served)
-    pairs, _, _ = kernels.unique_pairs(seller[sel], dest[sel], cap, n_c, np.zeros(sel.size))
+    pairs = oracles.unique_pairs(seller[sel], dest[sel], n_c)
     ps, pd_ = pairs // n_c, pairs % n_c
     t = packed[(economy[ps].astype(np.int64) * n_c + pd_) * n_s + sector[ps]]
     ref = np.bincount(ps, weights=delta[ps] * (t[:, 0] + 0.3 * t[:, 1]), minlength=cap)
-    first, second = kernels.top_two(ps, t[:, 4], cap)
-    ftab = kernels.fixed_table(packed, 0, 1, 4, 0.3)
-    fix, g1, g2 = kernels.served_fixed_masks(mask, economy, sector, delta, ftab, cap, n_c, n_s)
+    first, second = oracles.top_two(ps, t[:, 4], cap)
+    ftab = _fixed_table(packed, 0, 1, 4, 0.3)
+    fix, g1, g2 = served_fixed_masks(mask, economy, sector, delta, ftab, cap, n_c, n_s)
     np.testing.assert_array_equal(fix, ref)
     np.testing.assert_array_equal(g1, first)
     np.testing.assert_array_equal(g2, second)
@@ -629,7 +563,7 @@ def test_fixed_table_matches_numpy():
     packed = rng.random((300, 9)) * rng.choice([0.0, 1.0, 1e6], (300, 9))
     packed[:3, 7] = [np.inf, np.nan, -0.0]
     for amount in (0.0, 0.37, 1e-9):
-        tab = kernels.fixed_table(packed, 6, 7, 8, amount)
+        tab = _fixed_table(packed, 6, 7, 8, amount)
         assert tab.shape == (300, 2)
         with np.errstate(invalid="ignore"):  # 0 · ∞ is NaN, in the kernel as in numpy
             expected = packed[:, 6] + amount * packed[:, 7]
@@ -644,7 +578,7 @@ def test_fixed_table_matches_numpy():
     assert m._link_tables()[1] is fixed_tab and m._link_tables()[0] is trade_tab
     amount = m.params["source_code_cost"] * m.money_scale
     np.testing.assert_array_equal(
-        fixed_tab, kernels.fixed_table(m.costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], amount)
+        fixed_tab, _fixed_table(m.costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], amount)
     )
 
 
@@ -677,7 +611,7 @@ def test_sample_by_group_matches_numpy(seed):
     ok = (wanted >= 0) & (stop[w] > start[w])
     expected = np.full(wanted.size, -1, dtype=np.int64)
     expected[ok] = order[np.minimum(pos[ok], order.size - 1)]
-    np.testing.assert_array_equal(kernels.sample_by_group(group, weight, eligible, wanted, u, n_g), expected)
+    np.testing.assert_array_equal(sample_by_group(group, weight, eligible, wanted, u, n_g), expected)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -690,7 +624,7 @@ def test_supplier_switch_kernels_match_numpy(seed):
     buyers = np.sort(rng.choice(cap, 150, replace=False))
     cand = rng.integers(0, cap, buyers.size)
     cand[:20] = sup[buyers[:20], 0]
-    dup = kernels.duplicate_candidates(sup, buyers, cand)
+    dup = duplicate_candidates(sup, buyers, cand)
     np.testing.assert_array_equal(dup, (sup[buyers] == cand[:, None]).any(axis=1))
     q = np.where(rng.random(buyers.size) < 0.1, np.inf, rng.choice([0.5, 1.0, 1.9, 2.0, 2.5, 3.5], buyers.size))
     keep = 1 - 0.05
@@ -705,7 +639,7 @@ def test_supplier_switch_kernels_match_numpy(seed):
     act = (has_empty & np.isfinite(q)) | switch
     expected[buyers[act], slot[act]] = cand[act]
     got = sup.copy()
-    assert kernels.switch_suppliers(got, price, buyers, cand, q, keep) == act.sum()
+    assert switch_suppliers(got, price, buyers, cand, q, keep) == act.sum()
     np.testing.assert_array_equal(got, expected)
 
 
@@ -720,7 +654,7 @@ def test_clear_dead_suppliers_matches_numpy(seed):
     expected[dead] = -1
     expected[(expected >= 0) & dead[np.maximum(expected, 0)]] = -1
     got = sup.copy()
-    kernels.clear_dead_suppliers(got, dead)
+    clear_dead_suppliers(got, dead)
     np.testing.assert_array_equal(got, expected)
 
 
@@ -729,7 +663,7 @@ def test_count_edges_matches_searchsorted():
     rng = np.random.default_rng(0)
     edges = np.array([0.5, 1.0, 1.0, 4.0])
     values = np.concatenate([rng.random(200) * 5.0, edges, [np.nan, -np.inf, np.inf, 0.0]])
-    got = kernels.count_edges_at_or_below(values, edges)
+    got = count_edges_at_or_below(values, edges)
     np.testing.assert_array_equal(got, np.searchsorted(edges, values, side="right").astype(np.int8))
     assert got.dtype == np.int8
 
@@ -747,11 +681,11 @@ def test_markets_exist_matches_sorted_keys():
     keys = cand_firm * n_c + cand_dest
     pos = np.minimum(np.searchsorted(existing, keys), existing.size - 1)
     expected = existing[pos] == keys
-    np.testing.assert_array_equal(kernels.markets_exist(mk_firm, mk_dest, cand_firm, cand_dest, cap), expected)
+    np.testing.assert_array_equal(markets_exist(mk_firm, mk_dest, cand_firm, cand_dest, cap), expected)
 
 
 def _metric_cells_numpy(model, links, phi_eff):
-    """The per-firm metric quantities of ``kernels.metric_cells`` in readable numpy, summed per economy × sector ×
+    """The per-firm metric quantities of ``cells.metric_cells`` in readable numpy, summed per economy × sector ×
     size cell over the firms alive or exiting with ``np.bincount`` (slot order), and value added and investment per
     economy over every slot.
 
@@ -806,7 +740,7 @@ def _metric_cells_numpy(model, links, phi_eff):
         "withdrawals": model._withdrawals * w,
         "withdrew": f.withdrew * alive,
     }
-    assert tuple(q) == kernels.METRIC_QUANTITIES
+    assert tuple(q) == METRIC_QUANTITIES
     cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
     idx = np.flatnonzero(f.alive | model.exiting)
     table = np.stack(
@@ -824,8 +758,8 @@ def _metric_cells_numpy(model, links, phi_eff):
 
 def test_metric_cells_match_numpy(model):
     """The one-pass metric table (with its supplier-slot pass) against the 28 weighted per-firm quantities in numpy
-    summed by cell, and against ``metrics.firm_quantities`` (the model's readable form) summed by ``cell_sums``; value
-    added and investment per economy against ``np.bincount``. Bit for bit (the same products, added in slot order)."""
+    summed by cell; value added and investment per economy against ``np.bincount``. Bit for bit (the same products,
+    added in slot order)."""
     from simulator.model import metrics
     from simulator.model.population import SizeClass
 
@@ -837,23 +771,19 @@ def test_metric_cells_match_numpy(model):
     rng = np.random.default_rng(4)
     try:
         model.exiting = f.alive & (rng.random(f.capacity) < 0.1)  # some firms exiting
-        links = kernels.link_metric_sums(
+        links = link_metric_sums(
             model.trade.sales_seller, model.trade.sales_dest, f.economy, model.region_of, model.trade.sales_revenue,
             model.trade.sales_tau, model.trade.sales_wedge, f.capacity, n_c, f.weight,
         )  # fmt: skip
         phi_eff = model.effective_productivity()
         want, want_econ = _metric_cells_numpy(model, links, phi_eff)
-        table, by_economy = metrics._cell_tables(model, links)
+        table, by_economy = metrics.cell_tables(model, links)
         np.testing.assert_array_equal(table, want)
         np.testing.assert_array_equal(by_economy, want_econ)
-        np.testing.assert_array_equal(metrics.cell_table(model, links), want)
-        q = metrics.firm_quantities(model, links)
         cell = (f.economy.astype(np.int64) * n_s + f.sector) * n_z + f.size
         idx = np.flatnonzero(f.alive | model.exiting)
-        ref = kernels.cell_sums(cell, idx, tuple(q[name] for name in metrics.QUANTITIES), n_c * n_s * n_z)
-        np.testing.assert_array_equal(table, ref)
         # the weights matter (the small world's cells have different weights), and so does φ̃
-        col = {name: i for i, name in enumerate(kernels.METRIC_QUANTITIES)}
+        col = {name: i for i, name in enumerate(METRIC_QUANTITIES)}
         unweighted = np.bincount(cell[idx], weights=f.alive[idx].astype(float), minlength=n_c * n_s * n_z)
         assert not np.allclose(table[:, col["firms"]], unweighted)
         assert table[:, col["output_weight"]].sum() > 0
@@ -863,7 +793,7 @@ def test_metric_cells_match_numpy(model):
         try:
             f.weight = rng.lognormal(0.0, 1.0, f.capacity)
             phi_rand = rng.lognormal(0.0, 0.5, f.capacity)
-            got = kernels.metric_cells(
+            got = metric_cells(
                 f.economy, f.sector, f.size, n_c, n_s, n_z, f.alive, model.exiting, f.born, model.steps, phi_rand,
                 f.delta, f.access, f.withdrew, model.collector.services, metrics.log_growth(model),
                 model.accounts.revenue, model.accounts.exports, model.accounts.n_foreign_markets,
@@ -887,7 +817,7 @@ def test_phi_ratio_matches_numpy():
     prev[:50] = 0.0
     alive = rng.random(500) < 0.8
     ref = np.divide(phi, prev, out=np.ones(500), where=(prev > 0) & alive)
-    np.testing.assert_array_equal(kernels.phi_ratio(phi, prev, alive), ref)
+    np.testing.assert_array_equal(phi_ratio(phi, prev, alive), ref)
 
 
 def test_account_totals_match_numpy(model):
@@ -903,7 +833,7 @@ def test_account_totals_match_numpy(model):
     sigma, export_fixed = 4.0, 0.37
     local_rev = dest_by_dest.copy()
     fw = rng.lognormal(0.0, 1.0, cap)  # agent weights: only the hosting revenue per economy (an aggregate) reads them
-    got = kernels.account_totals(
+    got = account_totals(
         f.alive, f.economy, f.sector, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp,
         share, hosting_fixed, fix_comp, f.delta, g_first, operating_cell, entry, export_fixed, sigma, local_rev, fw,
     )  # fmt: skip
@@ -926,7 +856,7 @@ def test_cell_profit_revenue_matches_numpy(model):
     f = model.firms
     n_c, n_s = model.cell_target.shape
     exclude = np.random.default_rng(2).random(f.capacity) < 0.1
-    prof, rev, n = kernels.cell_profit_revenue(f.alive, exclude, f.economy, f.sector, n_c, n_s, f.profit, f.revenue)
+    prof, rev, n = cell_profit_revenue(f.alive, exclude, f.economy, f.sector, n_c, n_s, f.profit, f.revenue)
     stay = f.alive & ~exclude
     cell = f.economy.astype(np.int64) * n_s + f.sector
     np.testing.assert_array_equal(prof, np.bincount(cell[stay], weights=f.profit[stay], minlength=n_c * n_s))
@@ -947,15 +877,15 @@ def test_market_drops_match_numpy(model, seed):
     reconsider = f.alive & (rng.random(f.capacity) < 0.5)
     revenue = tr.market_revenue * rng.uniform(0.0, 2.0, firm.size)
     sigma = p["sigma"]
-    # the numpy form of DataFlowModel._update_markets
+    # the numpy form of markets.update_markets
     foreign = f.economy[firm] != dest
-    profit = revenue / sigma - model._market_fixed(firm, dest)
-    profit[foreign] -= model._firm_fixed_saving(firm[foreign], dest[foreign])
+    profit = revenue / sigma - oracles.market_fixed(model, firm, dest)
+    profit[foreign] -= oracles.firm_fixed_saving(model, firm[foreign], dest[foreign])
     want = foreign & (~feasible | (reconsider[firm] & (profit < 0)))
-    ftab = kernels.fixed_table(
+    ftab = _fixed_table(
         c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], p["source_code_cost"] * model.money_scale
     )
-    got = kernels.market_drops(
+    got = market_drops(
         firm, dest, f.economy, f.sector, f.delta, ftab, p["fixed_export_cost"] * model.money_scale,
         model.accounts.firm_rule_first, model.accounts.firm_rule_second, revenue, feasible, reconsider, sigma, n_c,
         n_s,
@@ -974,7 +904,7 @@ def test_clear_infeasible_slots_matches_numpy(seed):
     price[rng.random((60, 4)) < 0.05] = np.nan
     want = sup.copy()
     want[np.isinf(price) & (want >= 0)] = -1
-    kernels.clear_infeasible_slots(sup, price)
+    clear_infeasible_slots(sup, price)
     np.testing.assert_array_equal(sup, want)
 
 
@@ -1021,8 +951,8 @@ def test_drop_foreign_buyers_matches_numpy(model, seed):
             for b, j in slots[(s, d)]:
                 want_sup[b, j] = -1
     sup, withdrawals, withdrew = net.sup.copy(), np.zeros(cap), np.zeros(cap, bool)
-    ftab = kernels.fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc)
-    n_drop = kernels.drop_foreign_buyers(
+    ftab = _fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc)
+    n_drop = drop_foreign_buyers(
         sup, f.alive, reconsider, f.economy, f.sector, f.delta, flow, mk_firm, mk_dest, ftab, fe, first, second, sigma,
         withdrawals, withdrew, n_c, n_s, fw,
     )  # fmt: skip
@@ -1051,7 +981,7 @@ def test_innovation_kernels_match_numpy(seed):
     rd_want = rho * np.maximum(profit, 0.0) * ret * alive
     intensity = np.divide(rd_want, revenue, out=np.zeros_like(rd_want), where=revenue > 0)
     x_want = -theta * intensity * absorb
-    rd, x = kernels.rd_success_exponent(profit, revenue, alive, ret, conn_factor, economy, access, rho, theta)
+    rd, x = rd_success_exponent(profit, revenue, alive, ret, conn_factor, economy, access, rho, theta)
     np.testing.assert_array_equal(rd, rd_want)
     np.testing.assert_array_equal(x, x_want)
     phi = rng.lognormal(0.0, 1.0, n)
@@ -1060,7 +990,7 @@ def test_innovation_kernels_match_numpy(seed):
     prob = 1.0 - np.exp(x_want)
     success_want = (u < prob) & alive
     phi_want = phi * (1.0 + draws * gbar * success_want)
-    got_phi, success = kernels.innovation_success(phi, u, draws, gbar, np.exp(x), alive)
+    got_phi, success = innovation_success(phi, u, draws, gbar, np.exp(x), alive)
     np.testing.assert_array_equal(success, success_want)
     np.testing.assert_array_equal(got_phi, phi_want)
     assert success.any() and not success.all()
@@ -1079,7 +1009,7 @@ def test_keep_links_matches_boolean_indexing():
     n = 5000
     firm, dest, born = _random_links(rng, n)
     for keep in (rng.random(n) < 0.7, np.zeros(n, bool), np.ones(n, bool)):
-        got = kernels.keep_links(firm, dest, born, keep)
+        got = keep_links(firm, dest, born, keep)
         for g, want in zip(got, (firm[keep], dest[keep], born[keep]), strict=True):
             assert g.dtype == want.dtype
             np.testing.assert_array_equal(g, want)
@@ -1090,7 +1020,7 @@ def test_keep_live_links_matches_boolean_indexing():
     firm, dest, born = _random_links(rng)
     for dead in (rng.random(900) < 0.1, np.zeros(900, bool), np.ones(900, bool)):
         keep = ~dead[firm]
-        got = kernels.keep_live_links(firm, dest, born, dead)
+        got = keep_live_links(firm, dest, born, dead)
         for g, want in zip(got, (firm[keep], dest[keep], born[keep]), strict=True):
             assert g.dtype == want.dtype
             np.testing.assert_array_equal(g, want)
@@ -1111,7 +1041,7 @@ def test_sample_cdf_rows_matches_numpy(seed):
     u[:50] = cdf[rows[:50], rng.integers(0, n_c, 50)]  # ties with the CDF's entries
     want = np.minimum((cdf[rows] < u[:, None]).sum(axis=1), n_c - 1)
     want[cdf[rows, -1] <= 0] = -1
-    got = kernels.sample_cdf_rows(cdf, rows, u)
+    got = sample_cdf_rows(cdf, rows, u)
     assert got.dtype == np.int64
     np.testing.assert_array_equal(got, want)
 
@@ -1128,8 +1058,8 @@ def test_gravity_cdf_rows_is_bit_identical_to_numpy(n, exclude_home):
             np.fill_diagonal(w, 0.0)
         total = w.sum(axis=1, keepdims=True)
         want = np.cumsum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), axis=1)
-        np.testing.assert_array_equal(kernels.gravity_cdf_rows(mass, decay, exclude_home), want)
-    assert kernels.gravity_cdf_rows(np.zeros(n), np.ones((n, n)), exclude_home).max() == 0.0
+        np.testing.assert_array_equal(gravity_cdf_rows(mass, decay, exclude_home), want)
+    assert gravity_cdf_rows(np.zeros(n), np.ones((n, n)), exclude_home).max() == 0.0
 
 
 def test_supplier_weights_match_numpy():
@@ -1143,7 +1073,7 @@ def test_supplier_weights_match_numpy():
     step = 9
     s = np.where(born > step, 0.0, sales)
     weight_want = np.where(s > 0, powered * alive, 0.0)
-    weight, mass = kernels.supplier_weights(sales, powered, born, step, alive, economy, n_c)
+    weight, mass = supplier_weights(sales, powered, born, step, alive, economy, n_c)
     np.testing.assert_array_equal(weight, weight_want)
     np.testing.assert_array_equal(mass, np.bincount(economy, weights=weight_want, minlength=n_c))
 
@@ -1155,7 +1085,7 @@ def test_firm_update_and_loss_streaks_match_numpy():
     knowledge, rd, phi_new, phi = (rng.lognormal(0.0, 1.0, n) for _ in range(4))
     profit, revenue = rng.normal(0.0, 1.0, n), rng.lognormal(0.0, 1.0, n)
     keep = 1.0 - 0.15
-    k, ph, pr, rev = kernels.firm_update(alive, knowledge, keep, rd, phi_new, phi, profit, revenue)
+    k, ph, pr, rev = firm_update(alive, knowledge, keep, rd, phi_new, phi, profit, revenue)
     np.testing.assert_array_equal(k, keep * knowledge + rd)
     np.testing.assert_array_equal(ph, np.where(alive, phi_new, phi))
     np.testing.assert_array_equal(pr, profit - rd)
@@ -1164,7 +1094,7 @@ def test_firm_update_and_loss_streaks_match_numpy():
     streak = rng.integers(0, 4, n).astype(np.int32)
     losing = alive & (profit < 0)
     want = np.where(losing, streak + 1, 0).astype(np.int32)
-    got, exiting = kernels.loss_streaks(alive, profit, streak, 3)
+    got, exiting = loss_streaks(alive, profit, streak, 3)
     assert got.dtype == np.int32
     np.testing.assert_array_equal(got, want)
     np.testing.assert_array_equal(exiting, alive & (want >= 3))
@@ -1177,7 +1107,7 @@ def test_alive_sums_match_bincount():
     values = rng.normal(0.0, 1.0, n)
     alive = rng.random(n) < 0.8
     np.testing.assert_array_equal(
-        kernels.alive_sums(group, values, alive, n_g), np.bincount(group, weights=values * alive, minlength=n_g)
+        alive_sums(group, values, alive, n_g), np.bincount(group, weights=values * alive, minlength=n_g)
     )
 
 
@@ -1200,7 +1130,7 @@ def test_level_sums_are_bit_identical_to_numpy(seed):
         [econ.sum(axis=0, keepdims=True), _sum_rows(region_of, econ, n_r), econ, cell.sum(axis=(0, 2)),
          cell.sum(axis=(0, 1))]
     )  # fmt: skip
-    np.testing.assert_array_equal(kernels.level_sums(cell, region_of, n_r), want)
+    np.testing.assert_array_equal(level_sums(cell, region_of, n_r), want)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -1217,18 +1147,18 @@ def test_market_entries_match_numpy(model, seed):
     lt = link_terms(firm, dest, f, c, model.local_price, p)
     price = sigma / (sigma - 1) * model.unit_cost[firm] * lt.tau * (1 + lt.wedge)
     x = np.where(lt.feasible, price ** (1 - sigma), 0.0) * rng.uniform(0.0, 50.0, firm.size)
-    # the numpy form of DataFlowModel._update_markets
+    # the numpy form of markets.update_markets
     cell = dest * n_s + f.sector[firm]
     fw = rng.uniform(0.2, 3.0, f.capacity)  # agent weights: the candidate's real firms join the pool's mass
     mass = tr.open_mass.ravel()[cell] + x * fw[firm]
     e_open = (model.demand * model.tradability[None, :]).ravel()[cell]
     r_hat = np.divide(e_open * x, mass, out=np.zeros_like(x), where=mass > 0)
-    entry_fixed = model._market_fixed(firm, dest) + model._firm_fixed_added(firm, dest)
+    entry_fixed = oracles.market_fixed(model, firm, dest) + oracles.firm_fixed_added(model, firm, dest)
     want = lt.feasible & (r_hat / sigma - entry_fixed > 0)
-    ftab = kernels.fixed_table(
+    ftab = _fixed_table(
         c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], p["source_code_cost"] * model.money_scale
     )
-    got = kernels.market_entries(
+    got = market_entries(
         firm, dest, f.economy, f.sector, f.delta, ftab, p["fixed_export_cost"] * model.money_scale,
         model.accounts.firm_rule_first, x, lt.feasible, tr.open_mass.ravel(), model.demand.ravel(), model.tradability,
         sigma, n_c, n_s, fw,
@@ -1248,12 +1178,17 @@ def test_apply_drops_matches_numpy():
         withdrew = rng.random(cap) < 0.1
         w_want, d_want = withdrawals + np.bincount(firm[drop], minlength=cap), withdrew.copy()
         d_want[firm[drop]] = True
-        got = kernels.apply_drops(firm, dest, born, drop, withdrawals, withdrew)
-        for g, want in zip(got, kernels.keep_links(firm, dest, born, ~drop), strict=True):
+        got = apply_drops(firm, dest, born, drop, withdrawals, withdrew)
+        for g, want in zip(got, keep_links(firm, dest, born, ~drop), strict=True):
             assert g.dtype == want.dtype
             np.testing.assert_array_equal(g, want)
         np.testing.assert_array_equal(withdrawals, w_want)
         np.testing.assert_array_equal(withdrew, d_want)
+
+
+def numpy_sum(a):
+    """``a.sum()`` through the kernels' pairwise sum: +0 plus numpy's pairwise order (any length)."""
+    return 0.0 + _pairwise_from(a, 0, a.size)
 
 
 def test_numpy_sum_is_bit_identical_to_numpy():
@@ -1261,18 +1196,18 @@ def test_numpy_sum_is_bit_identical_to_numpy():
     rng = np.random.default_rng(11)
     for n in [*range(0, 140), 255, 256, 257, 1000, 3364, 8193, 20011]:
         a = rng.lognormal(0.0, 5.0, n) * rng.choice([-1.0, 1.0], n)
-        assert kernels.numpy_sum(a) == a.sum(), n
+        assert numpy_sum(a) == a.sum(), n
     x = rng.lognormal(0.0, 5.0, (5, 301))
-    assert [kernels.numpy_sum(r) for r in x] == list(x.sum(axis=1))
+    assert [numpy_sum(r) for r in x] == list(x.sum(axis=1))
     for n in (1, 8, 9, 200):  # the sum of -0 entries is +0, as numpy's
-        assert not np.signbit(kernels.numpy_sum(np.full(n, -0.0)))
+        assert not np.signbit(numpy_sum(np.full(n, -0.0)))
 
 
 @pytest.mark.parametrize("n", [1, 5, 58, 130])
 def test_offdiag_sums_are_bit_identical_to_numpy(n):
     rng = np.random.default_rng(n)
     flows = rng.lognormal(0.0, 4.0, (n, n)) * (rng.random((n, n)) < 0.7)
-    f, total, rows, cols = kernels.offdiag_sums(flows)
+    f, total, rows, cols = offdiag_sums(flows)
     want = flows.copy()
     np.fill_diagonal(want, 0.0)
     np.testing.assert_array_equal(f, want)
@@ -1304,7 +1239,7 @@ def test_modularity_is_bit_identical_to_the_numpy_form():
 @np.errstate(all="ignore")
 def _metric_values_numpy(cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, cpi, income,
                          by_economy, flows):  # fmt: skip
-    """The numpy form of ``kernels.metric_values``.
+    """The numpy form of ``metric_values``.
 
     Per economy: nominal income, real income = income / P (P the exact price index relative to the reference), real
     output and real investment = value added and investment over P (NaN where P is not finite and positive). A region
@@ -1387,7 +1322,7 @@ def test_metric_values_are_bit_identical_to_numpy(seed):
     by_economy = rng.normal(0.0, 10.0, (n_c, 2))
     flows = rng.lognormal(0.0, 3.0, n_c * n_c)
     args = (cell, region_of, n_r, num, den, level, order, 0, 1, 2, host, cpi, income, by_economy, flows)
-    values, extra = kernels.metric_values(*args)
+    values, extra = metric_values(*args)
     want_values, want_extra = _metric_values_numpy(*args)
     np.testing.assert_array_equal(values, want_values)
     np.testing.assert_array_equal(extra, want_extra)
@@ -1407,7 +1342,7 @@ def test_metric_values_match_numpy_on_a_model(model):
 
     col = model.collector
     links = metrics.link_sums(model)
-    table, by_economy = metrics._cell_tables(model, links, col.services)
+    table, by_economy = metrics.cell_tables(model, links, col.services)
     c = col._col
     cpi = model.relative_price_index()
     args = (
@@ -1415,7 +1350,7 @@ def test_metric_values_match_numpy_on_a_model(model):
         col._num, col._den, col._level_of, col._level_order, c["dds_exports"], c["phi_output"], c["output_weight"],
         model.accounts.local_hosting_revenue, cpi, model.income, by_economy, links[2],
     )  # fmt: skip
-    values, extra = kernels.metric_values(*args)
+    values, extra = metric_values(*args)
     want_values, want_extra = _metric_values_numpy(*args)
     np.testing.assert_array_equal(values, want_values)
     np.testing.assert_array_equal(extra, want_extra)

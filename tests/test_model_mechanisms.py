@@ -249,7 +249,8 @@ def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, p
 
 def test_tables_kept_between_policy_events_follow_the_cost_tables(world):
     """Spending shares and the trade and fixed-cost tables are kept while the cost tables are the same."""
-    from simulator.model.trade import final_demand, fixed_table, spending_shares, trade_table
+    from simulator.model.costs import fixed_table
+    from simulator.model.trade import final_demand, spending_shares, trade_table
 
     events = regime_events(world, "BRA", Regime.STORAGE_BAN, step=2)
     m = DataFlowModel(world, schedule(baseline_state(world), events, horizon=6), n_firms=400, rng=5)

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from simulator.model import kernels
+from simulator.model import numerics
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRMS = 300
@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from simulator.experiment.run import run_model
-from simulator.model import kernels
+from simulator.model import numerics
 from simulator.scenario.loader import load_scenario
 from simulator.world import load_world
 from simulator.world.compile import compile_scenario, vocabulary
@@ -37,16 +37,19 @@ firms, steps, seed, scenario, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.
 world = load_world()
 s = load_scenario(Path("scenarios") / f"{scenario}.yaml", vocabulary(world))
 result = run_model(world, compile_scenario(world, s), s.parameter_values(), n_firms=firms, n_steps=steps, seed=seed)
-print("uncompiled" if kernels.NO_JIT and not hasattr(kernels.link_terms, "py_func") else "compiled")
+# every kernel of every module of the model: numba dispatchers when compiled, plain functions under the switch
+modules = [m for name, m in list(sys.modules.items()) if name.startswith("simulator.model")]
+compiled = {id(v) for m in modules for v in vars(m).values() if hasattr(v, "py_func")}
+print("uncompiled" if numerics.NO_JIT and not compiled else f"compiled {len(compiled)}" if compiled else "neither")
 print(result.manifest["environment"]["kernels"])
 result.metrics.astype({"metric": str, "level": str, "group": str}).to_parquet(out)
 """
 
 
 def _run(tmp_path: Path, no_jit: str | None) -> tuple[list[str], pd.DataFrame]:
-    env = {k: v for k, v in os.environ.items() if k not in (kernels.NO_JIT_VARIABLE, "NUMBA_DISABLE_JIT")}
+    env = {k: v for k, v in os.environ.items() if k not in (numerics.NO_JIT_VARIABLE, "NUMBA_DISABLE_JIT")}
     if no_jit is not None:
-        env[kernels.NO_JIT_VARIABLE] = no_jit
+        env[numerics.NO_JIT_VARIABLE] = no_jit
     out = tmp_path / f"metrics_{no_jit}.parquet"
     args = [sys.executable, "-c", RUN, str(FIRMS), str(STEPS), str(SEED), SCENARIO, str(out)]
     done = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -58,7 +61,8 @@ def test_uncompiled_kernels_give_the_compiled_results(tmp_path: Path) -> None:
     mode, plain = _run(tmp_path, "1")
     assert mode == ["uncompiled", "uncompiled (DLSIM_NO_JIT)"]  # the kernels, and the run's manifest says so
     mode, compiled = _run(tmp_path, "0")
-    assert mode == ["compiled", "compiled"]
+    assert mode[1] == "compiled" and mode[0].startswith("compiled ")
+    assert int(mode[0].split()[1]) >= 40  # the model's kernels, in their mechanisms' modules
     key = ["step", "metric", "level", "group"]
     assert plain[key].equals(compiled[key])
     a, b = plain["value"].to_numpy(), compiled["value"].to_numpy()
@@ -66,6 +70,9 @@ def test_uncompiled_kernels_give_the_compiled_results(tmp_path: Path) -> None:
     np.testing.assert_allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True)
 
 
-@pytest.mark.skipif(kernels.NO_JIT, reason="this process runs with DLSIM_NO_JIT set")
+@pytest.mark.skipif(numerics.NO_JIT, reason="this process runs with DLSIM_NO_JIT set")
 def test_kernels_are_compiled_by_default() -> None:
-    assert hasattr(kernels.link_terms, "py_func"), "without DLSIM_NO_JIT the kernels are numba dispatchers"
+    from simulator.model import hosting, metrics, trade
+
+    for kernel in (trade.trade_terms, hosting.hosting_step, metrics.cells.metric_cells, numerics.alive_sums):
+        assert hasattr(kernel, "py_func"), "without DLSIM_NO_JIT the kernels are numba dispatchers"

@@ -43,7 +43,7 @@ import pytest
 
 from simulator.experiment.behaviours import scenario_behaviours
 from simulator.experiment.run import run_model
-from simulator.model import kernels
+from simulator.model import numerics
 from simulator.scenario.loader import load_scenario
 from simulator.world import load_world
 from simulator.world.compile import compile_scenario, vocabulary
@@ -65,7 +65,7 @@ CROSS_RTOL = 1e-9  # on another environment (measured: 2e-14 between numpy's AVX
 CROSS_ATOL = 1e-12  # for values that are rounding noise around zero
 
 UNCOMPILED = pytest.mark.skipif(
-    kernels.NO_JIT or numba.config.DISABLE_JIT,
+    numerics.NO_JIT or numba.config.DISABLE_JIT,
     reason="uncompiled kernels (DLSIM_NO_JIT, NUMBA_DISABLE_JIT) agree with the stored results to 1e-12, not bitwise",
 )
 

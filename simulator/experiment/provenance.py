@@ -31,12 +31,12 @@ def environment() -> dict[str, str]:
     ``kernels`` is ``"uncompiled (DLSIM_NO_JIT)"`` for a run made with the no-compile switch (its last bits may
     differ from a compiled run's), else ``"compiled"``.
     """
-    from simulator.model import kernels
+    from simulator.model import numerics
 
     return {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
-        "kernels": f"uncompiled ({kernels.NO_JIT_VARIABLE})" if kernels.NO_JIT else "compiled",
+        "kernels": f"uncompiled ({numerics.NO_JIT_VARIABLE})" if numerics.NO_JIT else "compiled",
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

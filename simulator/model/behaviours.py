@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.model import innovation, kernels, metrics
+from simulator.model import innovation, metrics
 from simulator.model.government import Adoption
 from simulator.model.network import (
     gravity_cdf,
@@ -21,6 +21,7 @@ from simulator.model.network import (
     gravity_decay,
     sample_rows,
 )
+from simulator.model.numerics import jit
 from simulator.model.registry import DEFAULTS, KINDS, REGISTRY, register, resolve
 from simulator.scenario.parameters import Parameter
 
@@ -74,7 +75,7 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     # weight = powered · alive where the sales (0 for slots born since the trade pass) are positive, and its sum per
     # economy (``np.bincount``), in one compiled pass
     # each agent stands for ``weight`` real firms: its chance to be drawn scales with the firms it stands for
-    weight, mass = kernels.supplier_weights(
+    weight, mass = supplier_weights(
         raw, powered * f.weight[: raw.size], f.born[: raw.size], model.steps, f.alive, f.economy, n_c
     )
     # the distance decay depends only on the world and γ: computed once per model (and again if γ changes)
@@ -85,8 +86,8 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
         model._supplier_search_decay = cached
     cdf = gravity_cdf_from_decay(mass, cached[2], exclude_home=False)
     econ = sample_rows(model.rng, cdf, f.economy[buyers])
-    # ``sample_firms_by_economy`` with the economy count known (every economy index and draw is below n_c)
-    return kernels.sample_by_group(f.economy, weight, f.alive, econ, model.rng.random(econ.size), n_c)
+    # a firm of each drawn economy ∝ its weight among the firms alive (every economy index and draw is below n_c)
+    return sample_by_group(f.economy, weight, f.alive, econ, model.rng.random(econ.size), n_c)
 
 
 def _n_economies(model: DataFlowModel) -> int:
@@ -207,3 +208,108 @@ def government_reciprocity(model: DataFlowModel, params: dict[str, float]) -> tu
             if decision is not None:
                 out.append(decision)
     return tuple(out)
+
+
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def supplier_weights(sales, powered, born, step, alive, economy, n_c):
+    """Supplier-draw weight per slot and its sum per economy (``behaviours.supplier_search_gravity``).
+
+    The sales of slots born after ``step`` count as 0; weight = powered · alive where those sales are positive, else
+    0, and the sums per economy are taken in slot order (``np.bincount``).
+    """
+    n = sales.size
+    weight = np.empty(n)
+    mass = np.zeros(n_c)
+    for i in range(n):
+        s = 0.0 if born[i] > step else sales[i]
+        w = powered[i] * (1.0 if alive[i] else 0.0) if s > 0 else 0.0
+        weight[i] = w
+        mass[economy[i]] += w
+    return weight, mass
+
+
+@jit
+def sample_by_group(group, weight, eligible, wanted, u, n_g):
+    """One index per entry of ``wanted``: a draw ∝ ``weight`` among the eligible entries of group ``wanted[t]``.
+
+    Given its uniforms ``u`` (one per draw): eligible entries with positive
+    weight ordered stably by group (a counting sort, the order of ``np.argsort(kind="stable")``), their cumulative
+    weights summed in that order (as ``np.cumsum``), and the inverse-CDF search restricted to the group (the same
+    position as ``np.searchsorted`` over all entries followed by the clip to the group). -1 where the group is empty.
+    """
+    n = group.size
+    start = np.zeros(n_g + 1, np.int64)
+    for i in range(n):
+        if eligible[i] and weight[i] > 0:
+            start[group[i] + 1] += 1
+    for g in range(n_g):
+        start[g + 1] += start[g]
+    fill = start[:-1].copy()
+    n_el = start[n_g]
+    order = np.empty(n_el, np.int64)
+    for i in range(n):
+        if eligible[i] and weight[i] > 0:
+            g = group[i]
+            order[fill[g]] = i
+            fill[g] += 1
+    cum = np.empty(n_el)
+    acc = 0.0
+    for t in range(n_el):
+        acc += weight[order[t]]
+        cum[t] = acc
+    # guide table per group, one bucket per 8 entries: guide[q] is the first position of the group whose cumulative
+    # weight exceeds the bucket's lower edge base + j (top − base) / n_buckets, so a search starts there and scans
+    # forward a few steps instead of bisecting the whole group (any edges give the same positions, only the time
+    # differs: one bucket per entry cost more to build than it saved)
+    bstart = np.zeros(n_g + 1, np.int64)
+    for g in range(n_g):
+        bstart[g + 1] = bstart[g] + (start[g + 1] - start[g] + 7) // 8
+    guide = np.empty(bstart[n_g], np.int64)
+    edge = np.empty(bstart[n_g])
+    for g in range(n_g):
+        a = start[g]
+        b = start[g + 1]
+        if b <= a:
+            continue
+        base = cum[a - 1] if a > 0 else 0.0
+        span = cum[b - 1] - base
+        q0 = bstart[g]
+        nb_ = bstart[g + 1] - q0
+        pos = a
+        for j in range(nb_):
+            e = base + span * (j / nb_)
+            while pos < b and cum[pos] <= e:
+                pos += 1
+            guide[q0 + j] = pos
+            edge[q0 + j] = e
+    out = np.full(wanted.size, -1, np.int64)
+    for t in range(wanted.size):
+        g = wanted[t]
+        if g < 0:
+            continue
+        a = start[g]
+        b = start[g + 1]
+        if b <= a:
+            continue
+        base = cum[a - 1] if a > 0 else 0.0
+        top = cum[b - 1]
+        target = base + u[t] * (top - base)
+        q0 = bstart[g]
+        nb_ = bstart[g + 1] - q0
+        j = np.int64((target - base) / (top - base) * nb_) if top > base else 0
+        if j > nb_ - 1:
+            j = nb_ - 1
+        if j < 0:
+            j = 0
+        while j > 0 and edge[q0 + j] > target:  # the bucket's edge must not exceed the target
+            j -= 1
+        # every position before guide has cum <= edge <= target (or is before the group): the first position with
+        # cum > target (side="right") is at or after it
+        lo = guide[q0 + j] if edge[q0 + j] <= target else a
+        while lo < b and cum[lo] <= target:
+            lo += 1
+        if lo > b - 1:
+            lo = b - 1
+        out[t] = order[lo]
+    return out

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from simulator.model.numerics import jit
 from simulator.scenario.taxonomy import DataCategory, Regime
 from simulator.world.policy import REGIME_ORDER, PolicyState
 from simulator.world.world import World
@@ -250,3 +251,31 @@ def compile_costs(
     )
     out.pack()
     return out
+
+
+def fixed_table(costs: LinkCosts, source_code_amount: float) -> np.ndarray:
+    """The fixed-cost terms of ``costs.packed`` per row (``_fixed_table``): ``(rows, 2)``.
+
+    The columns are F + source code amount × source code, and the per-firm rule G. ``source_code_amount`` is the
+    source-code cost in model money. Like ``trade.trade_table``, callers that step a model keep it while the cost tables
+    and the amount are the same (see ``DataFlowModel._link_tables``).
+    """
+    return _fixed_table(costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], source_code_amount)
+
+
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def _fixed_table(packed, c_fixed, c_sc, c_ff, sc_amount):
+    """The fixed-cost terms of every row of ``packed`` side by side, ``(rows, 2)``: F + sc_amount · source code, G.
+
+    F, source code and the per-firm rule G are the columns ``c_fixed``, ``c_sc``, ``c_ff``. The first is the sum the
+    fixed-cost rules multiply by δ (the same number as computed from ``packed`` per link), so a link reads one
+    16-byte row instead of three columns of a wide one. It depends only on the cost tables and ``sc_amount``: built
+    once per ``LinkCosts``.
+    """
+    n_rows = packed.shape[0]
+    tab = np.empty((n_rows, 2))
+    for r in range(n_rows):
+        tab[r, 0] = packed[r, c_fixed] + sc_amount * packed[r, c_sc]
+        tab[r, 1] = packed[r, c_ff]
+    return tab

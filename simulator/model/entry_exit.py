@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.model import kernels
+from simulator.model.numerics import jit
 from simulator.model.population import Firms
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ if TYPE_CHECKING:
 def update_exits(firms: Firms, params: Mapping[str, float]) -> np.ndarray:
     """Update loss streaks from ``firms.profit`` and return the firms that exit now (bool per slot)."""
     # streak + 1 where alive and losing, else 0, and the firms reaching ``exit_after``: one compiled pass
-    firms.loss_streak, exiting = kernels.loss_streaks(
-        firms.alive, firms.profit, firms.loss_streak, int(params["exit_after"])
-    )
+    firms.loss_streak, exiting = loss_streaks(firms.alive, firms.profit, firms.loss_streak, int(params["exit_after"]))
     return exiting
 
 
@@ -42,9 +40,7 @@ def entrants(model: DataFlowModel) -> np.ndarray:
     f, p = model.firms, model.params
     n_c, n_s = model.cell_target.shape
     # firms staying (alive, not exiting): Σ profit, Σ revenue and count per cell, in one compiled pass (np.bincount)
-    prof, rev, n = kernels.cell_profit_revenue(
-        f.alive, model.exiting, f.economy, f.sector, n_c, n_s, f.profit, f.revenue
-    )
+    prof, rev, n = cell_profit_revenue(f.alive, model.exiting, f.economy, f.sector, n_c, n_s, f.profit, f.revenue)
     base = model.margin0.ravel()
     margin = np.divide(prof, rev, out=base.copy(), where=rev > 0)
     support = model.cell_target.ravel() * np.maximum(margin, 0.0) / base
@@ -97,3 +93,40 @@ def cell_median(firms: Firms, revenue: np.ndarray, shape: tuple[int, int]) -> np
     hi = rev_sorted[np.clip((start + stop) // 2, 0, max(rev.size - 1, 0))] if rev.size else np.zeros(n_c * n_s)
     med = np.where(stop > start, 0.5 * (lo + hi), overall)
     return med.reshape(n_c, n_s)
+
+
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def loss_streaks(alive, profit, streak, exit_after):
+    """``entry_exit.update_exits``: new loss streaks and the firms that exit.
+
+    The streak is +1 for firms alive with a loss, else 0 (``int32``); a firm alive exits when it reaches
+    ``exit_after``.
+    """
+    n = alive.size
+    out = np.empty(n, np.int32)
+    exiting = np.empty(n, np.bool_)
+    for i in range(n):
+        s = streak[i] + 1 if alive[i] and profit[i] < 0 else 0
+        out[i] = s
+        exiting[i] = alive[i] and s >= exit_after
+    return out, exiting
+
+
+@jit
+def cell_profit_revenue(alive, exclude, economy, sector, n_c, n_s, profit, revenue):
+    """Σ profit, Σ revenue and the count of the slots alive and not ``exclude`` per economy × sector cell.
+
+    The same as ``np.bincount`` over the selected slots' cells o · S + s (in slot order), each ``(C · S,)``.
+    """
+    n_cells = np.int64(n_c) * n_s
+    prof = np.zeros(n_cells)
+    rev = np.zeros(n_cells)
+    count = np.zeros(n_cells, np.int64)
+    for i in range(alive.size):
+        if alive[i] and not exclude[i]:
+            c = np.int64(economy[i]) * n_s + sector[i]
+            prof[c] += profit[i]
+            rev[c] += revenue[i]
+            count[c] += 1
+    return prof, rev, count

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.model.costs import LinkCosts
-from simulator.model.population import Firms, HostingMode
+from simulator.model.numerics import jit
 from simulator.world.world import World
 
 
@@ -70,68 +70,6 @@ def local_quality(depth: np.ndarray) -> np.ndarray:
     return depth / (1.0 + depth)
 
 
-@dataclass
-class HostingOptions:
-    """Per-firm cost (ad valorem per unit δ), local share of that cost, quality and fixed cost of each mode.
-
-    Arrays are ``(n, 3)`` with columns in ``HostingMode`` order.
-    """
-
-    cost: np.ndarray
-    local_share: np.ndarray
-    quality: np.ndarray
-    fixed: np.ndarray
-    compliance: np.ndarray
-
-
-def options(
-    firms_idx: np.ndarray,
-    firms: Firms,
-    costs: LinkCosts,
-    depth: np.ndarray,
-    params: Mapping[str, float],
-    money_scale: float,
-) -> HostingOptions:
-    """Return the hosting options of the firms ``firms_idx`` under the rules in force."""
-    c = firms.economy[firms_idx]
-    s = firms.sector[firms_idx]
-    move = costs.home_move[c, s]
-    copy = costs.home_copy[c, s] * params["copy_hosting_share"]
-    loc = local_price(depth, costs, params)[c]
-    q_loc = local_quality(depth)[c]
-    cloud = params["h_cloud"] * costs.telecom[c]
-    inhouse = params["h_inhouse"] * costs.telecom[c]
-    n = firms_idx.size
-    cost = np.empty((n, 3))
-    transfer = (1 - move) * costs.home_transfer[c, s]
-    cost[:, HostingMode.FOREIGN_CLOUD] = (1 - move) * cloud + (move + copy) * loc + transfer
-    cost[:, HostingMode.LOCAL] = loc
-    cost[:, HostingMode.IN_HOUSE] = inhouse
-    local_share = np.zeros((n, 3))
-    cloud_cost = cost[:, HostingMode.FOREIGN_CLOUD]
-    compliance = np.zeros((n, 3))
-    compliance[:, HostingMode.FOREIGN_CLOUD] = transfer
-    local_share[:, HostingMode.FOREIGN_CLOUD] = np.divide(
-        (move + copy) * loc, cloud_cost, out=np.zeros(n), where=cloud_cost > 0
-    )
-    local_share[:, HostingMode.LOCAL] = 1.0
-    quality = np.empty((n, 3))
-    quality[:, HostingMode.FOREIGN_CLOUD] = (1 - move) + move * q_loc
-    quality[:, HostingMode.LOCAL] = q_loc
-    quality[:, HostingMode.IN_HOUSE] = params["inhouse_quality"]
-    fixed = np.zeros((n, 3))
-    fixed[:, HostingMode.IN_HOUSE] = params["inhouse_fixed"] * money_scale
-    return HostingOptions(cost=cost, local_share=local_share, quality=quality, fixed=fixed, compliance=compliance)
-
-
-def choose(opts: HostingOptions, delta: np.ndarray, revenue: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-    """Choose the mode minimising δ · r · (σ − 1)/σ · (cost − ζ · quality) + fixed (first-order profit loss)."""
-    sigma = params["sigma"]
-    var = (delta * revenue * (sigma - 1) / sigma)[:, None]
-    loss = var * (opts.cost - params["zeta"] * opts.quality) + opts.fixed
-    return np.argmin(loss, axis=1).astype(np.int8)
-
-
 def update_depth(
     market: HostingMarket, local_revenue: np.ndarray, firm_revenue: np.ndarray, params: Mapping[str, float]
 ) -> None:
@@ -142,3 +80,68 @@ def update_depth(
     target = market.depth0 + params["hosting_depth_response"] * share
     market.depth += params["hosting_capacity_growth"] * (target - market.depth)
     market.revenue = local_revenue
+
+
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def hosting_step(
+    alive, reconsider, economy, sector, delta, revenue, phi, hosting, access, move_cs, copy_cs, transfer_cs, loc_c,
+    qloc_c, cloud_c, inhouse_c, inhouse_quality, inhouse_fixed, zeta, sigma, conn_pow, wage,
+):  # fmt: skip
+    """Hosting options, choice and unit costs of every firm alive, in one pass (numpy form: ``tests/model_oracles.py``).
+
+    Updates ``hosting`` (firms in ``reconsider`` choose the mode of least first-order loss, first on ties as
+    ``np.argmin``) and ``access`` in place. ``copy_cs`` is already × the copy hosting share; ``conn_pow`` is
+    conn_c^(χ δ_i) per firm slot. Returns per slot (0 for free slots): δ · cost of the mode, its local share, fixed
+    capex, δ · home transfer compliance, and the unit cost w_c (1 + δ h) / φ̃.
+    """
+    cap = alive.size
+    h = np.zeros(cap)
+    local_share = np.zeros(cap)
+    fixed = np.zeros(cap)
+    home_comp = np.zeros(cap)
+    unit_cost = np.zeros(cap)
+    cost = np.empty(3)
+    quality = np.empty(3)
+    for i in range(cap):
+        if not alive[i]:
+            continue
+        c = economy[i]
+        s = sector[i]
+        move = move_cs[c, s]
+        copy = copy_cs[c, s]
+        loc = loc_c[c]
+        q_loc = qloc_c[c]
+        transfer = (1 - move) * transfer_cs[c, s]
+        cost[0] = (1 - move) * cloud_c[c] + (move + copy) * loc + transfer
+        cost[1] = loc
+        cost[2] = inhouse_c[c]
+        quality[0] = (1 - move) + move * q_loc
+        quality[1] = q_loc
+        quality[2] = inhouse_quality
+        dl = delta[i]
+        if reconsider[i]:
+            var = dl * revenue[i] * (sigma - 1) / sigma
+            best = 0
+            best_loss = var * (cost[0] - zeta * quality[0]) + 0.0
+            for k in range(1, 3):
+                loss = var * (cost[k] - zeta * quality[k]) + (inhouse_fixed if k == 2 else 0.0)
+                if loss < best_loss:
+                    best = k
+                    best_loss = loss
+            hosting[i] = best
+        mode = hosting[i]
+        hi = dl * cost[mode]
+        h[i] = hi
+        if mode == 0:
+            local_share[i] = (move + copy) * loc / cost[0] if cost[0] > 0 else 0.0
+            home_comp[i] = dl * transfer
+        elif mode == 1:
+            local_share[i] = 1.0
+        else:
+            fixed[i] = inhouse_fixed
+        a = quality[mode]
+        access[i] = a
+        phi_eff = phi[i] * (1.0 + zeta * dl * a) * conn_pow[i]
+        unit_cost[i] = wage[c] * (1.0 + hi) / phi_eff
+    return h, local_share, fixed, home_comp, unit_cost

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.model import kernels
+from simulator.model.numerics import jit
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
@@ -75,28 +75,28 @@ def spillover_gain(model: DataFlowModel, phi: np.ndarray) -> np.ndarray:
     """
     tr = model.trade
     logphi = np.log(np.maximum(phi, np.finfo(float).tiny))
-    return kernels.spillover_gain(model.network.sup, tr.supplier_flow, tr.supplier_open, logphi, model.params["beta"])
+    return _spillover_gain(model.network.sup, tr.supplier_flow, tr.supplier_open, logphi, model.params["beta"])
 
 
 def schumpeterian(model: DataFlowModel) -> InnovationResult:
     """Default rule: R&D-driven success draws plus supplier spillovers dampened where data cannot flow.
 
     The arithmetic between the vectorised powers, exponentials and logarithms (which stay numpy) is done in two
-    compiled passes (``kernels.rd_success_exponent``, ``kernels.innovation_success``), element by element the numpy
+    compiled passes (``rd_success_exponent``, ``innovation_success``), element by element the numpy
     expressions: R = ρ · max(π, 0) · ret · alive, then x = −θ · (R / r) · A with A = conn^a_A[economy] · access
     factor, P(success) = 1 − exp(x), success = (u < P) & alive and φ (1 + ḡ g · success).
     """
     p, f = model.params, model.firms
     access = access_factor(model)
     ret = access ** p["rd_access_elasticity"]
-    rd, x = kernels.rd_success_exponent(
+    rd, x = rd_success_exponent(
         model.accounts.profit, f.revenue, f.alive, ret, connectivity_factor(model), f.economy, access, p["rho"],
         p["theta"],
     )  # fmt: skip
     np.exp(x, out=x)
     u = model.rng.random(f.capacity)
     draws = model.rng.exponential(1.0, f.capacity)
-    phi, success = kernels.innovation_success(f.phi, u, draws, p["gbar"], x, f.alive)
+    phi, success = innovation_success(f.phi, u, draws, p["gbar"], x, f.alive)
     gain = spillover_gain(model, phi)
     np.multiply(gain, f.alive, out=gain)
     np.exp(gain, out=gain)
@@ -110,3 +110,89 @@ def spillovers_only(model: DataFlowModel) -> InnovationResult:
     rd = rd_spending(model)
     phi = f.phi * np.exp(spillover_gain(model, f.phi) * f.alive)
     return InnovationResult(phi=phi, innovated=np.zeros(f.capacity, dtype=bool), rd=rd)
+
+
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def rd_success_exponent(profit, revenue, alive, ret, conn_factor, economy, access, rho, theta):
+    """R&D spending and the exponent of the innovation success probability, per slot (``innovation.schumpeterian``).
+
+    Element by element the numpy expressions: R = ρ · max(π, 0) · ret · alive (``np.maximum``: NaN stays NaN) and
+    x = −θ · (R / r if r > 0 else 0) · A with the absorptive capacity A = ``conn_factor[economy] * access`` (the
+    connectivity factor per economy gathered per slot, times the access factor); P(success) = 1 − exp(x) is left to
+    numpy (vectorised exp).
+    """
+    n = profit.size
+    rd = np.empty(n)
+    x = np.empty(n)
+    for i in range(n):
+        pi = profit[i]
+        pos = pi if (pi >= 0.0 or pi != pi) else 0.0
+        r = rho * pos * ret[i] * (1.0 if alive[i] else 0.0)
+        rd[i] = r
+        rv = revenue[i]
+        intensity = r / rv if rv > 0 else 0.0
+        x[i] = -theta * intensity * (conn_factor[economy[i]] * access[i])
+    return rd, x
+
+
+@jit
+def innovation_success(phi, u, draws, gbar, exp_x, alive):
+    """Success draws and productivity after own innovation (``innovation.schumpeterian``).
+
+    success = (u < 1 − exp_x) & alive and φ (1 + ḡ · draw · success), element by element as numpy computes them
+    (``exp_x`` = exp(x) of ``rd_success_exponent``, ``draws`` the standard exponential draws).
+    """
+    n = phi.size
+    out = np.empty(n)
+    success = np.empty(n, np.bool_)
+    for i in range(n):
+        ok = (u[i] < 1.0 - exp_x[i]) and alive[i]
+        success[i] = ok
+        out[i] = phi[i] * (1.0 + draws[i] * gbar * (1.0 if ok else 0.0))
+    return out, success
+
+
+@jit
+def _spillover_gain(sup, flow, openness, logphi, beta):
+    """β · Σ_j w_ij · max(ln φ_j − ln φ_i, 0) · open_ij over supplier slots (w: purchase shares; ``logphi`` = ln φ)."""
+    cap, m = sup.shape
+    out = np.zeros(cap)
+    for i in range(cap):
+        total = 0.0
+        for j in range(m):
+            total += flow[i, j]
+        if not total > 0:
+            continue
+        li = logphi[i]
+        acc = 0.0
+        for j in range(m):
+            s = sup[i, j]
+            if s < 0:
+                continue
+            gap = logphi[s] - li
+            if gap < 0.0:
+                gap = 0.0
+            acc += flow[i, j] / total * gap * openness[i, j]
+        out[i] = beta * acc
+    return out
+
+
+@jit
+def firm_update(alive, knowledge, keep, rd, phi_new, phi, acc_profit, acc_revenue):
+    """The firm arrays after a step's trade and innovation (``DataFlowModel.step``), as new arrays.
+
+    Element by element the numpy expressions: knowledge ``keep · K + rd``, φ ``np.where(alive, φ_new, φ)``, profit
+    ``π − rd`` and a copy of the revenue.
+    """
+    n = alive.size
+    k_out = np.empty(n)
+    phi_out = np.empty(n)
+    profit = np.empty(n)
+    revenue = np.empty(n)
+    for i in range(n):
+        k_out[i] = keep * knowledge[i] + rd[i]
+        phi_out[i] = phi_new[i] if alive[i] else phi[i]
+        profit[i] = acc_profit[i] - rd[i]
+        revenue[i] = acc_revenue[i]
+    return k_out, phi_out, profit, revenue

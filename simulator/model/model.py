@@ -11,12 +11,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulator.model import entry_exit, hosting, kernels, metrics
+from simulator.model import entry_exit, hosting, markets, metrics
+from simulator.model.accounts import Accounts, firm_accounts
 from simulator.model.behaviours import resolve
-from simulator.model.costs import COL, LinkCosts, compile_costs, exposure_matrix
+from simulator.model.costs import LinkCosts, compile_costs, exposure_matrix, fixed_table
 from simulator.model.government import Government
-from simulator.model.innovation import InnovationResult
+from simulator.model.innovation import InnovationResult, firm_update
 from simulator.model.network import Network, empty_network
+from simulator.model.numerics import alive_sums
 from simulator.model.population import (
     Firms,
     HostingMode,
@@ -28,16 +30,14 @@ from simulator.model.population import (
     draw_delta,
     draw_productivity,
     empty_firms,
+    fit_to_capacity,
     gdp_per_capita_index,
     size_class,
+    size_class_compiled,
 )
 from simulator.model.trade import (
-    Accounts,
     TradeResult,
     final_demand,
-    firm_accounts,
-    fixed_table,
-    link_terms,
     market_option,
     spending_shares,
     trade_step,
@@ -185,13 +185,13 @@ class DataFlowModel(mesa.Model):
         self.costs = compile_costs(world, self.policy, p, self.exposure, self.money_scale)
         self.firms.revenue = self.accounts.revenue.copy()
         alive = np.flatnonzero(self.firms.alive)
-        self._fill_suppliers(alive)
+        markets.fill_suppliers(self, alive)
         t_network = time.perf_counter()
         for _ in range(int(p["warmup_rounds"])):
             self._compute_trade(reconsider=self.firms.alive.copy())
             self.firms.revenue = self.accounts.revenue.copy()
-            self._update_markets(self.firms.alive.copy())
-            self._update_suppliers(self.firms.alive.copy())
+            markets.update_markets(self, self.firms.alive.copy())
+            markets.update_suppliers(self, self.firms.alive.copy())
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
         self.firms.withdrew[:] = False
@@ -253,16 +253,16 @@ class DataFlowModel(mesa.Model):
         self._close_income()
         self.innovation = self.rules["innovation"](self)
         # knowledge (1 − depreciation) K + rd, φ where alive, profit π − rd and revenue: one compiled pass
-        f.knowledge, f.phi, f.profit, f.revenue = kernels.firm_update(
+        f.knowledge, f.phi, f.profit, f.revenue = firm_update(
             f.alive, f.knowledge, 1.0 - p["knowledge_depreciation"], self.innovation.rd, self.innovation.phi, f.phi,
             self.accounts.profit, self.accounts.revenue,
         )  # fmt: skip
-        f.size = _size_class(f.revenue, self.money_scale, p)
+        f.size = size_class_compiled(f.revenue, self.money_scale, p)
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
-        self._update_markets(reconsider)
-        self._drop_foreign_buyers(reconsider)
-        self._update_suppliers(reconsider)
+        markets.update_markets(self, reconsider)
+        markets.withdraw_from_foreign_buyers(self, reconsider)
+        markets.update_suppliers(self, reconsider)
         self.exiting = entry_exit.update_exits(f, p)
         if collect:
             self.collector.collect(self)
@@ -272,7 +272,7 @@ class DataFlowModel(mesa.Model):
             econ, sect = np.nonzero(n_new)
             k = n_new[econ, sect]
             self._add_firms(np.repeat(econ, k), np.repeat(sect, k), with_suppliers=True)
-        firm_rev = kernels.alive_sums(f.economy, f.revenue * f.weight, f.alive, self.n_economies)
+        firm_rev = alive_sums(f.economy, f.revenue * f.weight, f.alive, self.n_economies)
         hosting.update_depth(self.market, self.accounts.local_hosting_revenue, firm_rev, p)
 
     # ------------------------------------------------------------------------------------------ income closure
@@ -375,7 +375,7 @@ class DataFlowModel(mesa.Model):
     def labour_demand(self) -> np.ndarray:
         """Labour demand per economy: (income − profits) / wage, the wage bill its firms paid, in wage units."""
         f = self.firms
-        profit = kernels.alive_sums(f.economy, f.profit * f.weight, f.alive, self.n_economies)
+        profit = alive_sums(f.economy, f.profit * f.weight, f.alive, self.n_economies)
         return np.maximum(self.income - profit, 0.0) / self.wage
 
     def _clear_labour_markets(self) -> None:
@@ -425,7 +425,7 @@ class DataFlowModel(mesa.Model):
         the economy's trade volume (exports + imports) for the imbalance rule.
         """
         f, tr = self.firms, self.trade
-        self.income = kernels.alive_sums(f.economy, self.accounts.value_added * f.weight, f.alive, self.n_economies)
+        self.income = alive_sums(f.economy, self.accounts.value_added * f.weight, f.alive, self.n_economies)
         self.carry = self.spending - tr.final_sales_by_cell.sum(axis=1) + tr.unplaced_inputs + self.debt
         self.trade_volume = tr.exports_by_economy + tr.imports_by_economy
 
@@ -480,7 +480,7 @@ class DataFlowModel(mesa.Model):
         f, p = self.firms, self.params
         conn = self._conn_pow()
         if conn.size < f.capacity:
-            conn = _fit(conn, f.capacity)
+            conn = fit_to_capacity(conn, f.capacity)
         return f.phi * (1.0 + p["zeta"] * f.delta * f.access) * conn * f.alive
 
     def run(self, n_steps: int) -> DataFlowModel:
@@ -512,11 +512,11 @@ class DataFlowModel(mesa.Model):
                 "hosting": pd.Categorical.from_codes(f.hosting[a], [h.name.lower() for h in HostingMode]),
                 "cloud_ai_access": f.access[a],
                 "revenue": f.revenue[a],
-                "exports": _fit(self.accounts.exports, f.capacity)[a],
+                "exports": fit_to_capacity(self.accounts.exports, f.capacity)[a],
                 "profit": f.profit[a],
                 "loss_streak": f.loss_streak[a],
                 "knowledge": f.knowledge[a],
-                "foreign_markets": _fit(self.accounts.n_foreign_markets, f.capacity)[a].astype(int),
+                "foreign_markets": fit_to_capacity(self.accounts.n_foreign_markets, f.capacity)[a].astype(int),
                 "born": f.born[a],
                 "weight": f.weight[a],
             }
@@ -531,10 +531,9 @@ class DataFlowModel(mesa.Model):
         p, f, c = self.params, self.firms, self.costs
         depth = hosting.effective_depth(self.market, c, p)
         lp = hosting.local_price(depth, c, p)
-        # hosting options, choice (reconsidering firms) and unit costs in one compiled pass (``hosting.options`` and
-        # ``hosting.choose`` are the numpy form)
+        # hosting options, choice (reconsidering firms) and unit costs in one compiled pass
         conn_pow = self._conn_pow()
-        h, local_share, fixed, home_comp, unit_cost = kernels.hosting_step(
+        h, local_share, fixed, home_comp, unit_cost = hosting.hosting_step(
             f.alive, reconsider, f.economy, f.sector, f.delta, f.revenue, f.phi, f.hosting, f.access, c.home_move,
             c.home_copy * p["copy_hosting_share"], c.home_transfer, lp, hosting.local_quality(depth),
             p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
@@ -644,132 +643,12 @@ class DataFlowModel(mesa.Model):
 
         f × the cell's median initial revenue × the economy's wage relative to its initial wage (the cost is labour).
 
-        Each firm pays its cell's: ``kernels.account_totals`` gathers it per slot (the same product as per slot).
+        Each firm pays its cell's: ``accounts.account_totals`` gathers it per slot (the same product as per slot).
         """
         scale = getattr(self, "cell_scale", None)
         if scale is None:
             return np.zeros((self.n_economies, self.n_sectors))
         return self.params["fixed_operating_cost"] * scale * (self.wage / self.wage0)[:, None]
-
-    def _market_fixed(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
-        """Per-step fixed cost of serving ``dest`` for ``firm`` (export + compliance + source-code)."""
-        p, f, c = self.params, self.firms, self.costs
-        n_c, _, n_s = c.tau.shape
-        fixed = kernels.packed_column(firm, dest, f.economy, f.sector, c.packed, COL["fixed"], n_c, n_s)
-        source_code = kernels.packed_column(firm, dest, f.economy, f.sector, c.packed, COL["source_code"], n_c, n_s)
-        sc = p["source_code_cost"] * self.money_scale * source_code
-        return p["fixed_export_cost"] * self.money_scale + f.delta[firm] * (fixed + sc)
-
-    def _firm_fixed_saving(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
-        """Per-firm fixed compliance saved by leaving ``dest``: δ · (G_first − G_second) if d is the strictest."""
-        f, a = self.firms, self.accounts
-        n_c, _, n_s = self.costs.tau.shape
-        g = kernels.packed_column(firm, dest, f.economy, f.sector, self.costs.packed, COL["firm_fixed"], n_c, n_s)
-        first, second = _fit(a.firm_rule_first, f.capacity)[firm], _fit(a.firm_rule_second, f.capacity)[firm]
-        return f.delta[firm] * np.where(g >= first, first - second, 0.0)
-
-    def _firm_fixed_added(self, firm: np.ndarray, dest: np.ndarray) -> np.ndarray:
-        """Per-firm fixed compliance a firm adds by entering ``dest``: δ · max(G_od − G_first, 0)."""
-        f, a = self.firms, self.accounts
-        n_c, _, n_s = self.costs.tau.shape
-        g = kernels.packed_column(firm, dest, f.economy, f.sector, self.costs.packed, COL["firm_fixed"], n_c, n_s)
-        return f.delta[firm] * np.maximum(g - _fit(a.firm_rule_first, f.capacity)[firm], 0.0)
-
-    def _update_markets(self, reconsider: np.ndarray) -> None:
-        """Drop unprofitable or infeasible export markets; search one candidate market per reconsidering firm."""
-        p, f, net, tr = self.params, self.firms, self.network, self.trade
-        sigma = p["sigma"]
-        firm = net.mk_firm
-        # profit of each market link net of its fixed cost and, on foreign links, of the per-firm rule saved by
-        # leaving (``_market_fixed``, ``_firm_fixed_saving``), and the drop rule, in one compiled pass
-        drop = kernels.market_drops(
-            firm, net.mk_dest, f.economy, f.sector, f.delta, self._link_tables()[1],
-            p["fixed_export_cost"] * self.money_scale, _fit(self.accounts.firm_rule_first, f.capacity),
-            _fit(self.accounts.firm_rule_second, f.capacity), tr.market_revenue, tr.market_feasible, reconsider, sigma,
-            self.n_economies, self.costs.tau.shape[2],
-        )  # fmt: skip
-        if drop.any():
-            # withdrawals counted and flagged, links compacted, in one compiled pass (``_withdrawals`` holds whole
-            # numbers: +1 per dropped link is the same sum as adding ``np.bincount(firm[drop])``)
-            net.mk_firm, net.mk_dest, net.mk_born = kernels.apply_drops(
-                firm, net.mk_dest, net.mk_born, drop, self._withdrawals, f.withdrew
-            )
-        cand_firms = np.flatnonzero(reconsider)
-        if cand_firms.size == 0:
-            return
-        cand_dest = self.rules["market_search"](self, cand_firms)
-        ok = cand_dest >= 0
-        cand_firms, cand_dest = cand_firms[ok], cand_dest[ok].astype(np.int64)
-        # candidates that are not market links yet (one pass over the links; the candidate firms are distinct)
-        new = ~kernels.markets_exist(net.mk_firm, net.mk_dest, cand_firms, cand_dest, f.capacity)
-        cand_firms, cand_dest = cand_firms[new], cand_dest[new]
-        lt = link_terms(cand_firms, cand_dest, f, self.costs, self.local_price, p)
-        price = sigma / (sigma - 1) * self.unit_cost[cand_firms] * lt.tau * (1 + lt.wedge)
-        x = np.where(lt.feasible, price ** (1 - sigma), 0.0)
-        # expected revenue r̂ = e_open x / (open mass + x) against the entry cost (``_market_fixed`` +
-        # ``_firm_fixed_added``), and the entry rule, in one compiled pass
-        enter = kernels.market_entries(
-            cand_firms, cand_dest, f.economy, f.sector, f.delta, self._link_tables()[1],
-            p["fixed_export_cost"] * self.money_scale, _fit(self.accounts.firm_rule_first, f.capacity), x, lt.feasible,
-            tr.open_mass.ravel(), self.demand.ravel(), self.tradability, sigma, self.n_economies,
-            self.costs.tau.shape[2], f.weight,
-        )  # fmt: skip
-        if enter.any():
-            net.add_markets(cand_firms[enter], cand_dest[enter], self.steps)
-            cost = p["market_entry_cost"] * p["fixed_export_cost"] * self.money_scale
-            self._entry_charges += np.bincount(cand_firms[enter], minlength=f.capacity) * cost
-
-    def _drop_foreign_buyers(self, reconsider: np.ndarray) -> None:
-        """Reconsidering suppliers stop serving a foreign economy's buyers when the sales no longer pay its fixed cost.
-
-        For each (supplier j, buyer economy d) pair without a final-market link of j in d: if Σ flows to buyers in d / σ
-        < δ_j · (F_ods + source-code cost), the supplier withdraws from d: its slots at buyers in d are emptied (the
-        buyers search anew) and the withdrawal is counted. Where j also sells to final demand in d, the fixed cost is
-        already paid by the market link, which the market rule keeps or drops.
-        """
-        p, f, net, tr, a = self.params, self.firms, self.network, self.trade, self.accounts
-        # one compiled pass (pair grouping, market-link look-up and the rule above); the slots are emptied in place
-        kernels.drop_foreign_buyers(
-            net.sup, f.alive, reconsider, f.economy, f.sector, f.delta, tr.supplier_flow, net.mk_firm, net.mk_dest,
-            self._link_tables()[1], p["fixed_export_cost"] * self.money_scale, _fit(a.firm_rule_first, f.capacity),
-            _fit(a.firm_rule_second, f.capacity), p["sigma"], self._withdrawals, f.withdrew, self.n_economies,
-            self.costs.tau.shape[2], tr.weight,
-        )  # fmt: skip
-
-    def _update_suppliers(self, reconsider: np.ndarray) -> None:
-        """Drop infeasible suppliers; each reconsidering buyer samples one candidate and switches if cheaper."""
-        p, f, net, tr = self.params, self.firms, self.network, self.trade
-        sup = net.sup
-        kernels.clear_infeasible_slots(sup, tr.supplier_price)
-        buyers = np.flatnonzero(reconsider)
-        if buyers.size == 0:
-            return
-        cand = self.rules["supplier_search"](self, buyers)
-        ok = (cand >= 0) & (cand != buyers)
-        buyers, cand = buyers[ok], cand[ok]
-        if buyers.size == 0:
-            return
-        dup = kernels.duplicate_candidates(sup, buyers, cand)
-        buyers, cand = buyers[~dup], cand[~dup]
-        lt = link_terms(cand, f.economy[buyers], f, self.costs, self.local_price, p)
-        sigma = p["sigma"]
-        q = sigma / (sigma - 1) * self.unit_cost[cand] * lt.tau * (1 + lt.wedge)
-        q = np.where(lt.feasible, q, np.inf)
-        # fill the first empty slot, or replace the dearest supplier when the candidate is cheaper by more than the
-        # switching cost (one compiled pass over the buyers' rows)
-        kernels.switch_suppliers(sup, tr.supplier_price, buyers, cand, q, 1 - p["switching_cost"])
-
-    def _fill_suppliers(self, buyers: np.ndarray) -> None:
-        """Give ``buyers`` a set of suppliers from m candidate draws each (construction and entry)."""
-        m = self.network.sup.shape[1]
-        rep = np.repeat(buyers, m)
-        cand = self.rules["supplier_search"](self, rep).reshape(buyers.size, m)
-        cand = np.where(cand == buyers[:, None], -1, cand)
-        srt = np.sort(cand, axis=1)
-        dup_sorted = np.zeros_like(srt, dtype=bool)
-        dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]
-        srt[dup_sorted] = -1
-        self.network.sup[buyers] = srt
 
     def _remove(self, dead: np.ndarray) -> None:
         """Remove the firms flagged in ``dead`` and all their links."""
@@ -819,7 +698,7 @@ class DataFlowModel(mesa.Model):
         self.network.sup[slots] = -1
         self.network.add_markets(slots, econ, self.steps)
         if with_suppliers:
-            self._fill_suppliers(slots)
+            markets.fill_suppliers(self, slots)
 
     # ------------------------------------------------------------------------------------------------- helpers
     def _income_scale(self) -> np.ndarray:
@@ -869,21 +748,6 @@ def cancel_imbalances(raw: np.ndarray) -> np.ndarray:
     if pos <= 0 or neg <= 0:
         return np.zeros_like(raw)
     return np.where(raw > 0, raw * min(1.0, neg / pos), raw * min(1.0, pos / neg))
-
-
-def _size_class(revenue: np.ndarray, scale: float, params: Mapping[str, float]) -> np.ndarray:
-    """``population.size_class`` in one compiled pass when its thresholds are sorted (else ``size_class`` itself)."""
-    edges = scale * np.array([params["size_small"], params["size_medium"], params["size_large"]])
-    if np.all(edges[1:] >= edges[:-1]):
-        return kernels.count_edges_at_or_below(revenue, edges)
-    return size_class(revenue, scale, params)
-
-
-def _fit(values: np.ndarray, capacity: int) -> np.ndarray:
-    """Pad per-slot ``values`` with zeros to ``capacity`` (slots added by entry after the step's accounts)."""
-    if values.size >= capacity:
-        return values[:capacity]
-    return np.concatenate([values, np.zeros(capacity - values.size, dtype=values.dtype)])
 
 
 def simulate(

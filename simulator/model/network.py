@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from simulator.model import kernels
+from simulator.model.numerics import _pairwise_block, jit
 
 
 @dataclass
@@ -42,14 +42,6 @@ class Network:
         self.mk_dest = np.concatenate([self.mk_dest, dest.astype(np.int32)])
         self.mk_born = np.concatenate([self.mk_born, np.full(firm.size, step, dtype=np.int32)])
 
-    def keep_markets(self, keep: np.ndarray) -> None:
-        """Keep only the market links where ``keep`` is True (one compiled pass over the three arrays)."""
-        self.mk_firm, self.mk_dest, self.mk_born = kernels.keep_links(self.mk_firm, self.mk_dest, self.mk_born, keep)
-
-    def market_keys(self, n_economies: int) -> np.ndarray:
-        """Sorted keys firm · C + destination of the existing market links."""
-        return np.sort(self.mk_firm * n_economies + self.mk_dest)
-
     def grow(self, extra: int) -> None:
         """Append ``extra`` empty supplier rows."""
         pad = np.full((extra, self.sup.shape[1]), -1, dtype=np.int64)
@@ -57,12 +49,12 @@ class Network:
 
     def remove_firms(self, dead: np.ndarray) -> None:
         """Remove every link of the firms flagged in ``dead`` (bool per slot)."""
-        # the market links of the firms staying, in one compiled pass (``keep_markets(~dead[mk_firm])``)
+        # the market links of the firms staying, in one compiled pass (``keep_links`` of ``~dead[mk_firm]``)
         firm, dest, born = self.mk_firm, self.mk_dest, self.mk_born
-        self.mk_firm, self.mk_dest, self.mk_born = kernels.keep_live_links(firm, dest, born, dead)
+        self.mk_firm, self.mk_dest, self.mk_born = keep_live_links(firm, dest, born, dead)
         # the rows of the dead and every slot holding a dead supplier, in one compiled pass (the numpy form:
         # ``sup[dead] = -1``, then ``sup[(sup >= 0) & dead[max(sup, 0)]] = -1``)
-        kernels.clear_dead_suppliers(self.sup, dead)
+        clear_dead_suppliers(self.sup, dead)
 
     def adjacency(self, weights: np.ndarray | None = None) -> sp.csr_array:
         """Return the supplier network as a CSR matrix buyer × supplier (entries = ``weights`` or 1)."""
@@ -112,7 +104,7 @@ def gravity_cdf_from_decay(mass: np.ndarray, decay: np.ndarray, exclude_home: bo
     """``gravity_cdf`` given its distance decay (``gravity_decay``), for callers that keep the decay between draws."""
     if decay.ndim == 2 and decay.shape[1] <= 128 and decay.dtype == np.float64:
         # one compiled pass, the same numbers (numpy's pairwise row sums are replicated up to 128 columns)
-        return kernels.gravity_cdf_rows(np.asarray(mass, dtype=np.float64), decay, exclude_home)
+        return gravity_cdf_rows(np.asarray(mass, dtype=np.float64), decay, exclude_home)
     w = mass[None, :] * decay
     if exclude_home:
         np.fill_diagonal(w, 0.0)
@@ -125,18 +117,138 @@ def sample_rows(rng: np.random.Generator, cdf: np.ndarray, rows: np.ndarray) -> 
     """Draw one column per entry of ``rows`` from the row-wise CDF ``cdf`` (vectorised inverse-CDF), -1 if empty."""
     u = rng.random(rows.size)
     # (cdf[rows] < u).sum(axis=1) clipped to the last column, -1 where the row is empty, in one compiled pass
-    return kernels.sample_cdf_rows(cdf, rows, u)
+    return sample_cdf_rows(cdf, rows, u)
 
 
-def sample_firms_by_economy(
-    rng: np.random.Generator, economy: np.ndarray, weight: np.ndarray, eligible: np.ndarray, wanted: np.ndarray
-) -> np.ndarray:
-    """Draw one firm of economy ``wanted[i]`` per entry, with probability ∝ ``weight`` among ``eligible`` firms.
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def gravity_cdf_rows(mass, decay, exclude_home):
+    """``network.gravity_cdf_from_decay`` for at most 128 columns, the same numbers.
 
-    Returns -1 where the economy has no eligible firm with positive weight.
+    w = mass_d · decay_od (0 on the diagonal when ``exclude_home``), each row divided by its sum (numpy's pairwise
+    order; 0 where the sum is not positive) and summed cumulatively (as ``np.cumsum``).
     """
-    n_c = int(economy.max(initial=0)) + 1 if economy.size else 1
-    n_c = max(n_c, int(wanted.max(initial=0)) + 1)
-    # one compiled pass: counting sort by economy, cumulative weights, inverse-CDF search within the economy
-    u = rng.random(wanted.size)
-    return kernels.sample_by_group(economy, weight, eligible, wanted.astype(np.int64), u, n_c)
+    n_r, n = decay.shape
+    out = np.empty((n_r, n))
+    w = np.empty(n)
+    for r in range(n_r):
+        for j in range(n):
+            w[j] = mass[j] * decay[r, j]
+        if exclude_home and r < n:
+            w[r] = 0.0
+        total = _pairwise_block(w, 0, w.size)
+        acc = 0.0
+        for j in range(n):
+            v = w[j] / total if total > 0 else 0.0
+            acc = v if j == 0 else acc + v
+            out[r, j] = acc
+    return out
+
+
+@jit
+def sample_cdf_rows(cdf, rows, u):
+    """``network.sample_rows`` given its uniforms ``u``.
+
+    The count of entries of row ``rows[i]`` below ``u[i]``, clipped to the last column, and -1 where the row's last
+    entry is not positive (an empty row). Rows that never decrease are searched by bisection (the same count).
+    """
+    n = rows.size
+    out = np.empty(n, np.int64)
+    n_r, n_col = cdf.shape
+    # rows that never decrease (and hold no NaN): the entries below u are a prefix, found by bisection
+    monotone = np.empty(n_r, np.bool_)
+    for r in range(n_r):
+        ok = True
+        prev = -np.inf
+        for j in range(n_col):
+            v = cdf[r, j]
+            if not v >= prev:
+                ok = False
+                break
+            prev = v
+        monotone[r] = ok
+    for i in range(n):
+        r = rows[i]
+        if cdf[r, n_col - 1] <= 0:
+            out[i] = -1
+            continue
+        ui = u[i]
+        if monotone[r]:
+            lo = 0
+            hi = n_col
+            while lo < hi:
+                mid = (lo + hi) >> 1
+                if cdf[r, mid] < ui:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            c = lo
+        else:
+            c = 0
+            for j in range(n_col):
+                if cdf[r, j] < ui:
+                    c += 1
+        out[i] = min(c, n_col - 1)
+    return out
+
+
+@jit
+def keep_links(firm, dest, born, keep):
+    """``firm[keep]``, ``dest[keep]`` and ``born[keep]`` in one pass (the market links ``keep`` flags, in order)."""
+    n = 0
+    for k in range(keep.size):
+        n += np.int64(keep[k])
+    out_firm = np.empty(n, firm.dtype)
+    out_dest = np.empty(n, dest.dtype)
+    out_born = np.empty(n, born.dtype)
+    t = 0
+    for k in range(keep.size):
+        if keep[k]:
+            out_firm[t] = firm[k]
+            out_dest[t] = dest[k]
+            out_born[t] = born[k]
+            t += 1
+    return out_firm, out_dest, out_born
+
+
+@jit
+def keep_live_links(firm, dest, born, dead):
+    """``keep_links`` with ``keep = ~dead[firm]``: the market links of firms not flagged in ``dead``, in order."""
+    keep = np.empty(firm.size, np.bool_)
+    for k in range(firm.size):
+        keep[k] = not dead[firm[k]]
+    return keep_links(firm, dest, born, keep)
+
+
+@jit
+def apply_drops(firm, dest, born, drop, withdrawals, withdrew):
+    """Drop the market links flagged in ``drop`` and return the links kept (``keep_links`` with ``~drop``).
+
+    Their firms' ``withdrawals`` get +1 per dropped link and ``withdrew`` is set (in place).
+
+    The numpy form: ``withdrawals += np.bincount(firm[drop], minlength=cap)`` (the same sums while ``withdrawals``
+    holds whole numbers), ``withdrew[firm[drop]] = True``, then ``keep_links(firm, dest, born, ~drop)``.
+    """
+    keep = np.empty(drop.size, np.bool_)
+    for k in range(drop.size):
+        keep[k] = not drop[k]
+        if drop[k]:
+            i = firm[k]
+            withdrawals[i] += 1.0
+            withdrew[i] = True
+    return keep_links(firm, dest, born, keep)
+
+
+@jit
+def clear_dead_suppliers(sup, dead):
+    """Empty (in place) the supplier rows of ``dead`` buyers and every slot that holds a ``dead`` supplier."""
+    cap, m = sup.shape
+    for b in range(cap):
+        if dead[b]:
+            for j in range(m):
+                sup[b, j] = -1
+            continue
+        for j in range(m):
+            s = sup[b, j]
+            if s >= 0 and dead[s]:
+                sup[b, j] = -1

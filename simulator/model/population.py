@@ -29,6 +29,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from simulator.model.numerics import jit
 from simulator.world.tables import SectorKind
 from simulator.world.world import World
 
@@ -230,3 +231,35 @@ def size_class(revenue: np.ndarray, scale: float, params: Mapping[str, float]) -
     """Return the ``SizeClass`` code of each revenue, thresholds in multiples of ``scale`` (median initial revenue)."""
     edges = scale * np.array([params["size_small"], params["size_medium"], params["size_large"]])
     return np.searchsorted(edges, revenue, side="right").astype(np.int8)
+
+
+def size_class_compiled(revenue: np.ndarray, scale: float, params: Mapping[str, float]) -> np.ndarray:
+    """``size_class`` in one compiled pass when its thresholds are sorted (else ``size_class`` itself)."""
+    edges = scale * np.array([params["size_small"], params["size_medium"], params["size_large"]])
+    if np.all(edges[1:] >= edges[:-1]):
+        return count_edges_at_or_below(revenue, edges)
+    return size_class(revenue, scale, params)
+
+
+def fit_to_capacity(values: np.ndarray, capacity: int) -> np.ndarray:
+    """Pad per-slot ``values`` with zeros to ``capacity`` (slots added by entry after the step's accounts)."""
+    if values.size >= capacity:
+        return values[:capacity]
+    return np.concatenate([values, np.zeros(capacity - values.size, dtype=values.dtype)])
+
+
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def count_edges_at_or_below(values, edges):
+    """Number of ``edges`` ≤ each value (all of them for NaN), as int8.
+
+    The same as ``np.searchsorted(edges, values, side="right")`` when ``edges`` are sorted and not NaN. One pass over
+    the values per edge, adding 0 or 1 without a branch (a loop the compiler vectorises; a per-value loop over the
+    edges mispredicted its comparisons).
+    """
+    n = values.size
+    out = np.zeros(n, np.int8)
+    for e in edges:
+        for k in range(n):
+            out[k] += np.int8(not values[k] < e)
+    return out

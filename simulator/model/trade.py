@@ -1,4 +1,4 @@
-"""Trade in one step: prices on every link, CES final demand, logit intermediate sourcing, firm accounts.
+"""Trade in one step: prices on every link, CES final demand, logit intermediate sourcing (accounts: ``accounts``).
 
 Final demand of economy d for sector s (money per step) is the economy's spending split over sectors:
 
@@ -28,9 +28,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from simulator.model import kernels
 from simulator.model.costs import COL, LinkCosts
 from simulator.model.network import Network
+from simulator.model.numerics import jit
 from simulator.model.population import Firms
 
 
@@ -62,7 +62,7 @@ def link_terms(
 ) -> LinkTerms:
     """Gather the cost terms of links ``seller → dest`` from the compiled tables."""
     n_c, _, n_s = costs.tau.shape
-    tau, compliance, payment, dest_hosting, feasible = kernels.link_terms(
+    tau, compliance, payment, dest_hosting, feasible = _link_terms(
         seller, dest, firms.economy, firms.sector, firms.delta, costs.packed, TRADE_COLS, local_price, n_c, n_s,
         params["ban_dependence_threshold"],
     )  # fmt: skip
@@ -82,28 +82,12 @@ TRADE_COLS = np.array([COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "
 
 
 def trade_table(costs: LinkCosts) -> np.ndarray:
-    """The trade columns of ``costs.packed`` side by side (``kernels.trade_table``): ``(rows, 8)``.
+    """The trade columns of ``costs.packed`` side by side (``_trade_table``): ``(rows, 8)``.
 
     It depends only on the cost tables, which are recompiled only when policy changes: callers that step a model
     keep it while ``costs`` (and its ``packed``) are the same objects (see ``DataFlowModel._link_tables``).
     """
-    return kernels.trade_table(costs.packed, TRADE_COLS)
-
-
-def fixed_table(costs: LinkCosts, source_code_amount: float) -> np.ndarray:
-    """The fixed-cost terms of ``costs.packed`` per row (``kernels.fixed_table``): ``(rows, 2)``.
-
-    The columns are F + source code amount × source code, and the per-firm rule G. ``source_code_amount`` is the
-    source-code cost in model money. Like ``trade_table``, callers that step a model keep it while the cost tables
-    and the amount are the same (see ``DataFlowModel._link_tables``).
-    """
-    return kernels.fixed_table(costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], source_code_amount)
-
-
-def flat_index(seller: np.ndarray, dest: np.ndarray, firms: Firms, costs: LinkCosts) -> np.ndarray:
-    """Row of ``costs.packed`` of each link seller → dest: (o · C + d) · S + s."""
-    n_c, _, n_s = costs.tau.shape
-    return (firms.economy[seller].astype(np.int64) * n_c + dest) * n_s + firms.sector[seller]
+    return _trade_table(costs.packed, TRADE_COLS)
 
 
 def spending_shares(
@@ -132,7 +116,7 @@ def market_option(firms: Firms, unit_cost: np.ndarray, n_c: int, params: Mapping
     (through final demand's CES, at the prices then), so input spending leaves foreign suppliers whose delivered
     prices rise against the home price level, and a country whose prices fall buys more of its inputs at home.
     """
-    return kernels.market_option_weight(
+    return market_option_weight(
         firms.alive, firms.economy, unit_cost, firms.weight, n_c, params["sigma"], params["mu"],
         params["market_sourcing_weight"],
     )  # fmt: skip
@@ -148,7 +132,7 @@ class TradeResult:
     """Everything trade produced in one step, per link and per firm slot.
 
     Link arrays (``sales_*``) cover final-market links followed by supplier links (seller → buyer economy). The cost
-    terms of the links are not stored but computed on demand, with the expressions of ``kernels.trade_terms`` (the
+    terms of the links are not stored but computed on demand, with the expressions of ``trade_terms`` (the
     same numbers as the prices used, bit for bit), from each link's row of the trade table (``sales_row``), its
     seller's δ as trade read it (``sales_delta``) and the local hosting price of its destination.
     """
@@ -258,7 +242,7 @@ def trade_step(
     # pass 1 (compiled): table row, seller's δ and delivered price of every link, market links then filled supplier
     # slots (the supplier links' delivered prices and openness go straight into their slot matrices)
     tab = trade_table(costs) if table is None else table
-    seller, dest, rows, link_delta, feas, price, q_slots, open_slots = kernels.trade_terms(
+    seller, dest, rows, link_delta, feas, price, q_slots, open_slots = trade_terms(
         net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost, tab,
         local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
     )  # fmt: skip
@@ -273,7 +257,7 @@ def trade_step(
     e_home = (demand * (1.0 - tradability[None, :])).ravel()
     # pass 2 (compiled): infeasible links' weights to 0, CES pools by destination cell, shares, intermediate spending
     # intermediate_share_s · (σ − 1)/σ · previous revenue of buyers alive and its flows, revenue per firm
-    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = kernels.trade_flows(
+    rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = trade_flows(
         seller, dest, firms.economy, firms.sector, weight, feas, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home,
         intermediate_share, prev_revenue, sigma, cap, firms.weight, np.zeros(n_c) if market is None else market,
     )  # fmt: skip
@@ -308,127 +292,282 @@ def trade_step(
     )
 
 
-@dataclass
-class Accounts:
-    """Firm-level accounts of one step (arrays per firm slot)."""
+# ----------------------------------------------------------------------------------------------------- compiled kernels
+@jit
+def _link_terms(seller, dest, economy, sector, delta, packed, cols, local_price, n_c, n_s, ban_threshold):
+    """Cost terms of links seller → dest: tau, compliance, payment, destination hosting, feasible.
 
-    revenue: np.ndarray
-    exports: np.ndarray
-    variable_cost: np.ndarray
-    compliance: np.ndarray
-    payment: np.ndarray
-    hosting: np.ndarray
-    local_hosting: np.ndarray
-    fixed: np.ndarray
-    fixed_compliance: np.ndarray
-    purchases: np.ndarray
-    profit: np.ndarray
-    value_added: np.ndarray
-    n_foreign_markets: np.ndarray
-    inhouse_capex: np.ndarray
-    local_hosting_revenue: np.ndarray
-    firm_rule_first: np.ndarray
-    firm_rule_second: np.ndarray
-    intra_region_exports: np.ndarray | None = None
-    """Exports to the seller's own region, per firm slot (``None`` unless computed for the metrics)."""
-    trade_cost: np.ndarray | None = None
-    """Σ sales × (τ(1 + W) − 1) on each seller's cross-border links (``None`` unless computed for the metrics)."""
-    economy_flows: np.ndarray | None = None
-    """Cross-border sales by origin × destination economy, flattened (``None`` unless computed for the metrics)."""
-
-
-def firm_accounts(
-    firms: Firms,
-    tr: TradeResult,
-    costs: LinkCosts,
-    hosting_cost: np.ndarray,
-    hosting_local_share: np.ndarray,
-    hosting_fixed: np.ndarray,
-    entry_charges: np.ndarray,
-    operating_cost: np.ndarray,
-    params: Mapping[str, float],
-    money_scale: float,
-    hosting_compliance: np.ndarray | None = None,
-    region_of: np.ndarray | None = None,
-    fixed_tab: np.ndarray | None = None,
-) -> Accounts:
-    """Turn link flows into firm accounts (costs, profit, value added).
-
-    Args:
-        firms: Firm table.
-        tr: Trade result of the step.
-        costs: Compiled cost tables.
-        hosting_cost: Firm hosting cost per unit of core cost, δ_i · cost of its mode.
-        hosting_local_share: Share of that hosting spend paid to local providers.
-        hosting_fixed: Fixed hosting capex per firm (in-house).
-        entry_charges: One-off market entry costs charged this step, per firm slot.
-        operating_cost: Fixed operating cost per economy × sector cell, ``(c, s)`` (each firm pays its cell's).
-        params: Parameter values.
-        money_scale: Model money unit of fixed costs.
-        hosting_compliance: The part of ``hosting_cost`` that is transfer-condition compliance on the firm's own
-            data kept on a foreign cloud (δ_i · κ_T share); it is booked as compliance, not hosting.
-        region_of: Region of each economy. When given, the pass over the links also sums what the metrics need
-            (``Accounts.intra_region_exports``, ``trade_cost``, ``economy_flows``; see ``metrics.link_sums``).
-        fixed_tab: ``fixed_table(costs, source-code cost × money_scale)`` when the caller keeps it (built here
-            otherwise).
+    ``cols`` holds the ``packed`` columns of tau, kappa, dest_storage, ban, payment (in that order).
     """
-    cap = firms.capacity
-    sigma = params["sigma"]
-    seller = tr.sales_seller
-    n_c = costs.trust.size
-    nm = tr.n_market_links
-    # one compiled pass over the links: per-seller sums (as np.bincount in link order), the foreign destinations each
-    # seller serves (bit masks), and (when asked) the link sums of the metrics
-    link_metrics = region_of is not None
-    regions = region_of if link_metrics else np.zeros(n_c, np.int64)
-    (
-        core, compliance_var, payment, dest_host, exports, n_foreign, dest_host_by_dest, served, intra, trade_cost,
-        flows,
-    ) = kernels.seller_accounts(
-        seller, tr.sales_dest, tr.sales_row, firms.economy, tr.sales_delta, tr.table, tr.local_price,
-        tr.sales_revenue, nm, sigma, cap, n_c, regions, link_metrics, firms.weight,
-    )  # fmt: skip
-    home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
+    n = seller.size
+    tau = np.empty(n)
+    comp = np.empty(n)
+    pay = np.empty(n)
+    dh = np.empty(n)
+    feas = np.empty(n, np.bool_)
+    c_tau, c_kap, c_ds, c_ban, c_pay = cols[0], cols[1], cols[2], cols[3], cols[4]
+    for k in range(n):
+        i = seller[k]
+        d = dest[k]
+        row = (np.int64(economy[i]) * n_c + d) * n_s + sector[i]
+        dl = delta[i]
+        tau[k] = packed[row, c_tau]
+        comp[k] = dl * packed[row, c_kap]
+        pay[k] = packed[row, c_pay]
+        dh[k] = dl * packed[row, c_ds] * local_price[d]
+        feas[k] = dl * packed[row, c_ban] < ban_threshold
+    return tau, comp, pay, dh, feas
 
-    # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
-    # final demand (a market link) or only to firms (supplier links with a positive flow)
-    if fixed_tab is None:
-        fixed_tab = fixed_table(costs, params["source_code_cost"] * money_scale)
-    fix_comp, g_first, g_second = kernels.served_fixed_masks(
-        served, firms.economy, firms.sector, firms.delta, fixed_tab, cap, n_c, costs.tau.shape[2]
-    )
-    # hosting and home compliance split of the core cost, fixed costs, compliance, profit, value added and local
-    # hosting spend per slot in one compiled pass (element by element the numpy expressions:
-    # hosting = core (h − h_comp) / (1 + h), fixed = operating · alive + F_x · n_foreign + fixed compliance + capex
-    # + entry charges, compliance = variable + fixed + destination hosting + home, profit = r / σ − fixed, ...)
-    local_rev = dest_host_by_dest
-    hosting, fixed_compliance, fixed, compliance, profit, value_added, variable_cost, local_hosting, capex = (
-        kernels.account_totals(
-            firms.alive, firms.economy, firms.sector, tr.revenue, tr.purchases, core, compliance_var, dest_host,
-            n_foreign, hosting_cost, home_comp, hosting_local_share, hosting_fixed, fix_comp, firms.delta, g_first,
-            operating_cost, entry_charges, params["fixed_export_cost"] * money_scale, sigma, local_rev, firms.weight,
-        )
-    )  # fmt: skip
-    revenue = tr.revenue
-    return Accounts(
-        revenue=revenue,
-        exports=exports,
-        variable_cost=variable_cost,
-        compliance=compliance,
-        payment=payment,
-        hosting=hosting,
-        local_hosting=local_hosting,
-        fixed=fixed,
-        fixed_compliance=fixed_compliance,
-        purchases=tr.purchases,
-        profit=profit,
-        value_added=value_added,
-        n_foreign_markets=n_foreign,
-        inhouse_capex=capex,
-        local_hosting_revenue=local_rev,
-        firm_rule_first=g_first,
-        firm_rule_second=g_second,
-        intra_region_exports=intra if link_metrics else None,
-        trade_cost=trade_cost if link_metrics else None,
-        economy_flows=flows if link_metrics else None,
-    )
+
+@jit
+def _trade_table(packed, cols):
+    """The trade columns of ``packed`` side by side, ``(rows, 8)``, so that a link reads one short contiguous row.
+
+    ``cols`` are the ``packed`` columns of tau, kappa, dest_storage, ban, payment and openness; the last two columns
+    are padding. It depends only on the cost tables: built once per ``LinkCosts``.
+    """
+    n_rows = packed.shape[0]
+    tab = np.zeros((n_rows, 8))
+    for r in range(n_rows):
+        for q in range(6):
+            tab[r, q] = packed[r, cols[q]]
+    return tab
+
+
+@jit
+def trade_terms(
+    mk_firm, mk_dest, sup, alive, economy, sector, delta, unit_cost, tab, local_price, n_c, n_s, ban_threshold, sigma,
+):  # fmt: skip
+    """Cost terms and delivered prices of every trade link of a step (first of the two trade passes).
+
+    Links are the market links followed by the filled supplier slots of buyers alive (row-major, as ``np.nonzero``).
+    ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, ``tab`` row (int32: the table has far fewer than
+    2³¹ rows), seller's δ, feasible and price of every link, and two ``sup``-shaped matrices of the supplier links:
+    the delivered price (∞ where infeasible or empty) and the openness (0 where empty). The price uses τ = tab[row, 0]
+    and the wedge compliance δ · tab[row, 1] + payment tab[row, 4] + destination hosting δ · tab[row, 2] ·
+    local_price[d], added in that order, as numpy does. The four cost terms are not stored (writing four more link
+    arrays set this pass's speed): ``seller_accounts`` and ``TradeResult`` compute them again from the row and δ with
+    these expressions, so they are the same numbers bit for bit. The offers p^(1−σ) and logit weights q^(−1/μ) are
+    left to numpy (vectorised exp/log), then ``trade_flows`` clears the markets.
+    """
+    markup = sigma / (sigma - 1.0)
+    cap, m = sup.shape
+    n_mk = mk_firm.size
+    # per-firm record, one cache line per seller: base row o · C · S + s, δ, markup · u (the first product of the
+    # price, so the price is bit for bit the same), ban threshold test input; links then gather one record each
+    rec = np.empty((cap, 4))
+    n_sl = 0
+    for b in range(cap):
+        rec[b, 0] = np.float64(np.int64(economy[b]) * n_c * n_s + sector[b])
+        rec[b, 1] = delta[b]
+        rec[b, 2] = markup * unit_cost[b]
+        if alive[b]:
+            for j in range(m):
+                if sup[b, j] >= 0:
+                    n_sl += 1
+    n = n_mk + n_sl
+    seller = np.empty(n, np.int64)
+    dest = np.empty(n, np.int64)
+    rows = np.empty(n, np.int32)
+    link_delta = np.empty(n)
+    feas = np.empty(n, np.bool_)
+    price = np.empty(n)
+    # every element of the two slot matrices is written once in the supplier loop (no separate fill pass)
+    q_slots = np.empty((cap, m))
+    open_slots = np.empty((cap, m))
+    k = 0
+    for t in range(n_mk):
+        i = mk_firm[t]
+        d = np.int64(mk_dest[t])
+        seller[k] = i
+        dest[k] = d
+        row = np.int64(rec[i, 0]) + d * n_s
+        dl = rec[i, 1]
+        tt = tab[row, 0]
+        cp = dl * tab[row, 1]
+        py = tab[row, 4]
+        h = dl * tab[row, 2] * local_price[d]
+        w = cp + py + h
+        rows[k] = row
+        link_delta[k] = dl
+        feas[k] = dl * tab[row, 3] < ban_threshold
+        price[k] = rec[i, 2] * tt * (1.0 + w)
+        k += 1
+    # Supplier links: the same per-link terms as the market-link loop above, written out again on purpose. A shared
+    # @njit helper taking these arrays costs ≈ 2 ms per step at 100k firms (numba touches the reference count of every
+    # array argument per call, even inlined); keep both loops in step when a term changes (test_model_kernels checks).
+    for b in range(cap):
+        if not alive[b]:
+            for j in range(m):
+                q_slots[b, j] = np.inf
+                open_slots[b, j] = 0.0
+            continue
+        d = np.int64(economy[b])
+        for j in range(m):
+            s = sup[b, j]
+            if s < 0:
+                q_slots[b, j] = np.inf
+                open_slots[b, j] = 0.0
+                continue
+            seller[k] = s
+            dest[k] = d
+            i = s
+            row = np.int64(rec[i, 0]) + d * n_s
+            dl = rec[i, 1]
+            tt = tab[row, 0]
+            cp = dl * tab[row, 1]
+            py = tab[row, 4]
+            h = dl * tab[row, 2] * local_price[d]
+            w = cp + py + h
+            rows[k] = row
+            link_delta[k] = dl
+            ok = dl * tab[row, 3] < ban_threshold
+            feas[k] = ok
+            pr = rec[i, 2] * tt * (1.0 + w)
+            price[k] = pr
+            q_slots[b, j] = pr if ok else np.inf
+            open_slots[b, j] = tab[row, 5]
+            k += 1
+    return seller, dest, rows, link_delta, feas, price, q_slots, open_slots
+
+
+@jit
+def trade_flows(
+    seller, dest, economy, sector, weight, feasible, n_mk, sup, alive, n_c, n_s, e_open, e_home, inter_share,
+    prev_revenue, sigma, cap, fw, market,
+):  # fmt: skip
+    """Clear final markets (CES over open and home pools) and split buyers' spending over suppliers (logit).
+
+    ``weight`` is p^(1−σ) on market links and q^(−1/μ) on supplier links, in the link order of ``trade_terms``; it is
+    set to 0 in place where the link is not ``feasible``. ``fw`` is each slot's agent weight (real firms it stands
+    for): a seller adds fw · p^(1−σ) to its pool's CES mass, and earns per real firm E · p^(1−σ) / mass. A buyer alive
+    spends, per real firm, inter_share_s · (σ − 1)/σ · its previous revenue on its suppliers, split in proportion to
+    fw_j · q_j^(−1/μ) (a logit over the real firms its supplier agents stand for, as final demand's CES mass is
+    weighted); all fw_b of its firms buy from supplier j's fw_j firms, so j earns fw_b / fw_j times the buyer's
+    per-firm flow per real firm. Returns
+    revenue per link (per real firm of the seller), mass_open and mass_home per destination cell, the supplier flow
+    slot matrix (per real firm of the buyer), purchases and revenue per firm slot (per real firm), and each economy's
+    cross-border sales (exports) and purchases (imports), final and intermediate, as weighted aggregates, and the
+    intermediate spending no supplier could take per economy (a buyer without a feasible supplier still pays for its
+    inputs: it counts as a purchase, and the money is spent by its economy the next step).
+
+    ``market`` is the logit weight of the buyer economy's market at large, per economy (``market_option_weight``):
+    the buyer's choice set is its suppliers plus that option, and the share it takes, spend · W_d / (Σ_j fw_j
+    q_j^(−1/μ) + W_d), is bought on the market at large — a purchase whose money joins the economy's spending of the
+    next step, like inputs no supplier could take. With W = 0 the split is over the suppliers alone.
+    """
+    n_cells = n_c * n_s
+    exports_c = np.zeros(n_c)
+    imports_c = np.zeros(n_c)
+    unplaced_c = np.zeros(n_c)
+    n = seller.size
+    rev = np.empty(n)
+    mass_open = np.zeros(n_cells)
+    mass_home = np.zeros(n_cells)
+    # revenue per firm is summed in link order (as np.bincount): market links in the second market pass, then the
+    # supplier links in the buyers' pass; infeasible weights are zeroed where each link is first read
+    revenue = np.zeros(cap)
+    for k in range(n_mk):
+        x = weight[k] if feasible[k] else 0.0
+        weight[k] = x
+        i = seller[k]
+        c = dest[k] * n_s + sector[i]
+        xw = x * fw[i]
+        mass_open[c] += xw
+        if economy[i] == dest[k]:
+            mass_home[c] += xw
+    for k in range(n_mk):
+        i = seller[k]
+        c = dest[k] * n_s + sector[i]
+        x = weight[k]
+        so = x / mass_open[c] if mass_open[c] > 0 else 0.0
+        sh = x / mass_home[c] if (mass_home[c] > 0 and economy[i] == dest[k]) else 0.0
+        r = e_open[c] * so + e_home[c] * sh
+        rev[k] = r
+        revenue[i] += r
+        if economy[i] != dest[k]:
+            rw = r * fw[i]
+            exports_c[economy[i]] += rw
+            imports_c[dest[k]] += rw
+    m = sup.shape[1]
+    # every element of the flow matrix is written once below (no separate fill pass)
+    flow_slots = np.empty((cap, m))
+    purchases = np.zeros(cap)
+    k = n_mk
+    for b in range(sup.shape[0]):
+        if not alive[b]:
+            for j in range(m):
+                flow_slots[b, j] = 0.0
+            continue
+        w_sum = 0.0
+        k0 = k
+        for j in range(m):
+            s = sup[b, j]
+            if s >= 0:
+                x = weight[k] * fw[s] if feasible[k] else 0.0
+                weight[k] = x
+                w_sum += x
+                k += 1
+        k = k0
+        spend = inter_share[sector[b]] * (sigma - 1.0) / sigma * prev_revenue[b]
+        w0 = market[economy[b]]
+        w_tot = w_sum + w0
+        for j in range(m):
+            s = sup[b, j]
+            if s < 0:
+                flow_slots[b, j] = 0.0
+                continue
+            fl = spend * weight[k] / w_tot if w_tot > 0 else 0.0
+            fs = fl * (fw[b] / fw[s])
+            rev[k] = fs
+            flow_slots[b, j] = fl
+            purchases[b] += fl
+            revenue[s] += fs
+            if economy[s] != economy[b]:
+                fb = fl * fw[b]
+                exports_c[economy[s]] += fb
+                imports_c[economy[b]] += fb
+            k += 1
+        if not w_tot > 0:
+            if spend > 0:
+                # no supplier can deliver (no filled slot, or every one infeasible) and no market option: the inputs
+                # are still paid for, from the economy at large (the money joins the economy's spending of the next
+                # step), not produced for free
+                purchases[b] += spend
+                unplaced_c[economy[b]] += spend * fw[b]
+        elif w0 > 0 and spend > 0:
+            # the share bought on the market at large (spent by the economy next step, at its prices)
+            x0 = spend * w0 / w_tot
+            purchases[b] += x0
+            unplaced_c[economy[b]] += x0 * fw[b]
+    for b in range(sup.shape[0], cap):
+        for j in range(m):
+            flow_slots[b, j] = 0.0
+    return rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c
+
+
+@jit
+def market_option_weight(alive, economy, unit_cost, fw, n_c, sigma, mu, nu):
+    """Logit weight W_d of each economy's market at large in its buyers' input choice (``trade.market_option``).
+
+    W_d = ν · w̄_d · p̄_d^(−1/μ): ν typical suppliers' worth of weight (w̄_d the mean agent weight of d's firms
+    alive) at p̄_d = σ/(σ − 1) · (Σ fw u^(1−σ) / Σ fw)^(1/(1−σ)), the CES mean of d's firms' prices at home. 0 where
+    the economy has no firm alive or ν = 0. Slots without a positive finite unit cost (an entrant that has not been
+    priced yet) are left out.
+    """
+    mass = np.zeros(n_c)
+    real = np.zeros(n_c)
+    agents = np.zeros(n_c)
+    for i in range(alive.size):
+        if alive[i] and unit_cost[i] > 0 and unit_cost[i] < np.inf:
+            e = economy[i]
+            mass[e] += fw[i] * unit_cost[i] ** (1.0 - sigma)
+            real[e] += fw[i]
+            agents[e] += 1.0
+    out = np.zeros(n_c)
+    if nu > 0:
+        for e in range(n_c):
+            if agents[e] > 0 and mass[e] > 0:
+                pbar = sigma / (sigma - 1.0) * (mass[e] / real[e]) ** (1.0 / (1.0 - sigma))
+                out[e] = nu * real[e] / agents[e] * np.exp(-np.log(pbar) / mu)
+    return out
