@@ -2,9 +2,10 @@
 
 The baseline (``baseline_state`` of the full world, default parameters) is run for the seeds of
 ``simulator.experiment.calibration`` (8 replicates of 5,000 firms and 8 steps); each target is the mean over
-replicates of the last step's value. Tolerances (``TARGETS``; docs/evidence.md and docs/history.md, "Calibration"): the published figures are
-rounded secondary statistics (docs/evidence.md status S) and a replicate of a few thousand heavy-tailed firms moves
-regional shares by tens of percent, so the bands are about a factor of two around the point targets.
+replicates of the last step's value. Tolerances (``TARGETS``; docs/evidence.md and docs/history.md, "Calibration"):
+the published figures are rounded secondary statistics (docs/evidence.md status S) and a replicate of a few thousand
+heavy-tailed firms moves regional shares by tens of percent, so the bands are about a factor of two around the point
+targets.
 """
 
 from __future__ import annotations

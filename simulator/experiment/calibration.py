@@ -50,7 +50,8 @@ TARGETS: tuple[Target, ...] = (
         "OECD–WTO 2025 (V)",
     ),
 )
-"""The baseline calibration targets with their tolerance bands in percent (docs/evidence.md; the history of the bands in docs/history.md, Calibration)."""
+"""The baseline calibration targets with their tolerance bands in percent (docs/evidence.md; the history of the
+bands: docs/history.md, Calibration)."""
 
 DEFAULT_SEEDS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
 """Seeds of the calibration runs: the mean over them is compared with the bands."""
