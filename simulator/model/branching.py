@@ -48,10 +48,14 @@ def branch(model: DataFlowModel, schedule: PolicySchedule) -> DataFlowModel:
         )
     if schedule.initial.regime.shape != model.policy.regime.shape:
         raise ValueError("cannot branch: the reform's policy state has another shape than the model's (another world?)")
-    new = copy.deepcopy(model)
+    # the world (data tables) is read-only in a run: the copy shares it instead of deep-copying its DataFrames
+    new = copy.deepcopy(model, memo={id(model.world): model.world})
     new.schedule = schedule
+    by_economy: dict[int, list] = {}
+    for e in schedule.events:
+        by_economy.setdefault(e.economy, []).append(e)
     for g in new.governments:
-        g.events = tuple(e for e in schedule.events if e.economy == g.economy)
+        g.events = tuple(by_economy.get(g.economy, ()))
         g.adopted = []
     target = schedule.state_at(new.steps)
     if not same_state(target, new.policy):
