@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from simulator.experiment.effects import EFFECT_COLUMNS
 from simulator.experiment.provenance import calibration_record, model_checksum, package_versions, scenario_record
 from simulator.experiment.run import run_model
 from simulator.model.metrics import EXTRA_METRICS, METRICS
@@ -192,30 +193,7 @@ def paired_effects(shards: pd.DataFrame, baseline: str, decl: pd.DataFrame) -> t
     eff["unit"] = eff["unit"].fillna("")
     eff["direction"] = eff["direction"].fillna(0).astype(int)
     eff["family"] = eff["family"].fillna("economy")
-    cols = [
-        "scenario",
-        "baseline",
-        "metric",
-        "level",
-        "group",
-        "step",
-        "year",
-        "unit",
-        "direction",
-        "family",
-        "n",
-        "baseline_mean",
-        "reform_mean",
-        "diff",
-        "diff_lo",
-        "diff_hi",
-        "pct",
-        "pct_lo",
-        "pct_hi",
-        "diff_usd",
-        "distinguishable",
-    ]
-    return paired, eff[cols]
+    return paired, eff[list(EFFECT_COLUMNS)]
 
 
 def _synthetic_extras(out: Path, effects: pd.DataFrame) -> None:
