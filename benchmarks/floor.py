@@ -40,7 +40,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks.measure import positive_int  # noqa: E402
-from simulator.model import DataFlowModel  # noqa: E402
+from simulator.model import DataFlowModel, stages  # noqa: E402
 from simulator.model.trade import market_option, trade_flows, trade_terms  # noqa: E402
 from simulator.world import PolicySchedule, baseline_state, load_world  # noqa: E402
 
@@ -139,11 +139,11 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
         step_times.append(time.perf_counter() - t)
     # the trade pass of the current state (entrants of the last step included, nobody re-choosing hosting), so that
     # unit costs and previous revenues are those the next step's trade starts from
-    model._compute_trade(np.zeros(model.firms.capacity, np.bool_))
+    stages.trade_pass(model, np.zeros(model.firms.capacity, np.bool_))
     f, net, p = model.firms, model.network, model.params
     sigma, mu = p["sigma"], p["mu"]
     n_c, n_s = model.demand.shape
-    table = model._link_tables()[0]
+    table = model.tables.trade
     e_open = (model.demand * model.tradability[None, :]).ravel()
     e_home = (model.demand * (1.0 - model.tradability[None, :])).ravel()
 

@@ -35,7 +35,7 @@ from scipy import stats
 from test_model_fixtures import full_world, regime_events, schedule
 
 from benchmarks.mesa_reference import FirmAgent, MesaReferenceModel
-from simulator.model import DataFlowModel, markets
+from simulator.model import DataFlowModel, closure, markets, stages
 from simulator.model.costs import compile_costs
 from simulator.scenario.taxonomy import Regime
 from simulator.world.baseline import baseline_state
@@ -168,8 +168,8 @@ def transplant(world, sched, reconsider):
     if f.capacity < n:
         f.grow(n - f.capacity)
         vec.network.grow(n - vec.network.sup.shape[0])
-        vec._entry_charges = np.zeros(f.capacity)
-        vec._withdrawals = np.zeros(f.capacity)
+        vec.entry_charges = np.zeros(f.capacity)
+        vec.withdrawals = np.zeros(f.capacity)
     f.alive[:] = False
     f.alive[:n] = True
     for col in ("economy", "sector", "phi", "delta", "hosting", "revenue", "weight"):
@@ -197,8 +197,8 @@ def transplant(world, sched, reconsider):
     vec.market.depth[:] = ref.hosting_market.depth
     vec.policy = ref.policy.copy()
     vec.costs = compile_costs(world, vec.policy, vec.params, vec.exposure, vec.money_scale)
-    vec._entry_charges[:] = 0.0
-    vec._entry_charges[:n] = [x.entry_charge for x in firms]
+    vec.entry_charges[:] = 0.0
+    vec.entry_charges[:n] = [x.entry_charge for x in firms]
     return ref, vec, firms, n
 
 
@@ -214,7 +214,7 @@ def test_trade_pass_matches_exactly(world, sched, reconsider):
     ref, vec, firms, n = transplant(world, sched, reconsider)
     f = vec.firms
     ref._trade(draw=False)
-    vec._compute_trade(f.alive.copy() if reconsider else np.zeros(f.capacity, bool))
+    stages.trade_pass(vec, f.alive.copy() if reconsider else np.zeros(f.capacity, bool))
     acc = vec.accounts
     assert np.array_equal(f.hosting[:n], [x.hosting for x in firms])
     pairs = {
@@ -246,7 +246,7 @@ def test_trade_pass_matches_exactly(world, sched, reconsider):
     np.testing.assert_allclose(sold, tr.final_sales_by_cell, rtol=1e-12)
     # the income closure after the pass
     ref._close_income()
-    vec._close_income()
+    closure.close_income(vec)
     np.testing.assert_allclose(ref.income, vec.income, rtol=1e-9, err_msg="income")
     np.testing.assert_allclose(ref.carry, vec.carry, rtol=1e-9, atol=1e-9 * ref.spending.max(), err_msg="carry")
     np.testing.assert_allclose(ref.trade_volume, vec.trade_volume, rtol=1e-9, err_msg="trade volume")
@@ -272,7 +272,7 @@ def test_withdrawal_rules_match_exactly(world, sched):
         x.reconsider = bool(r)
     assert 0 < reconsider.sum() < n
     ref._trade(draw=False)
-    vec._compute_trade(reconsider)
+    stages.trade_pass(vec, reconsider)
     # no market search: no candidate destination in either implementation
     ref.market_cdf = [[0.0] * ref.n_c for _ in range(ref.n_c)]
     vec.rules = {**vec.rules, "market_search": lambda model, firms_: np.full(firms_.size, -1, dtype=np.int64)}
@@ -286,11 +286,11 @@ def test_withdrawal_rules_match_exactly(world, sched):
     for x in firms:
         x.drop_foreign_buyers()
     buyers_ref = np.array([x.withdrawals for x in firms]) - market_ref
-    vec._withdrawals[:] = 0.0
+    vec.withdrawals[:] = 0.0
     markets.update_markets(vec, reconsider)
-    market_vec = vec._withdrawals[:n].copy()
+    market_vec = vec.withdrawals[:n].copy()
     markets.withdraw_from_foreign_buyers(vec, reconsider)
-    buyers_vec = vec._withdrawals[:n] - market_vec
+    buyers_vec = vec.withdrawals[:n] - market_vec
     assert market_ref.sum() > 0 and buyers_ref.sum() > 0  # both rules are exercised (6 and 20 withdrawals here)
     np.testing.assert_array_equal(market_ref, market_vec, err_msg="market links dropped")
     np.testing.assert_array_equal(buyers_ref, buyers_vec, err_msg="foreign buyer economies left")

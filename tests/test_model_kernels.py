@@ -574,8 +574,9 @@ def test_fixed_table_matches_numpy():
 
     world = small_world()
     m = DataFlowModel(world, schedule(baseline_state(world), horizon=4), n_firms=300, rng=1)
-    trade_tab, fixed_tab = m._link_tables()
-    assert m._link_tables()[1] is fixed_tab and m._link_tables()[0] is trade_tab
+    trade_tab, fixed_tab = m.tables.trade, m.tables.fixed
+    m.step()  # kept while the cost tables are the same
+    assert m.tables.fixed is fixed_tab and m.tables.trade is trade_tab
     amount = m.params["source_code_cost"] * m.money_scale
     np.testing.assert_array_equal(
         fixed_tab, _fixed_table(m.costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], amount)
@@ -737,7 +738,7 @@ def _metric_cells_numpy(model, links, phi_eff):
         "total_cost_facing": (a.variable_cost + a.fixed) * facing,
         "trade_cost": trade_cost * w,
         "value_added": a.value_added * w,
-        "withdrawals": model._withdrawals * w,
+        "withdrawals": model.withdrawals * w,
         "withdrew": f.withdrew * alive,
     }
     assert tuple(q) == METRIC_QUANTITIES
@@ -799,7 +800,7 @@ def test_metric_cells_match_numpy(model):
                 model.accounts.revenue, model.accounts.exports, model.accounts.n_foreign_markets,
                 model.accounts.compliance, model.accounts.variable_cost, model.accounts.fixed, model.accounts.hosting,
                 model.accounts.inhouse_capex, model.accounts.value_added, model.accounts.local_hosting,
-                model.innovation.rd, model.innovation.innovated, model._withdrawals, links[0], links[1],
+                model.innovation.rd, model.innovation.innovated, model.withdrawals, links[0], links[1],
                 model.network.sup, f.weight,
             )  # fmt: skip
             want = _metric_cells_numpy(model, links, phi_rand)

@@ -217,8 +217,8 @@ def test_entrant_in_a_reused_slot_does_not_inherit_final_sales(world):
     donor = int(np.flatnonzero(f.alive & (sold > 0))[0])
     m.exiting[:] = False
     m.exiting[donor] = True
-    m._remove(m.exiting)
-    m._add_firms(np.array([f.economy[donor]]), np.array([f.sector[donor]]), with_suppliers=True)
+    m.remove_firms(m.exiting)
+    m.add_firms(np.array([f.economy[donor]]), np.array([f.sector[donor]]), with_suppliers=True)
     assert f.alive[donor] and f.born[donor] == m.steps + 1  # the entrant took the dead firm's slot
     assert final_sales(m)[donor] == 0.0
 
@@ -238,7 +238,7 @@ def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, p
         base = conn ** (p["connectivity_supply_elasticity"] * f.delta) * m.broadband[f.economy] ** (
             p["broadband_supply_elasticity"] * f.delta
         )
-        np.testing.assert_allclose(m._conn_pow()[f.alive], (base * expected)[f.alive], rtol=1e-12)
+        np.testing.assert_allclose(m.supply_capability()[f.alive], (base * expected)[f.alive], rtol=1e-12)
         df = m.run(4).metrics_frame()
         sel = df[(df.metric == "dds_export_share_of_world") & (df.level == "region") & (df.step == df.step.max())]
         shares.append(sel.set_index("group")["value"])
@@ -248,7 +248,8 @@ def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, p
 
 
 def test_tables_kept_between_policy_events_follow_the_cost_tables(world):
-    """Spending shares and the trade and fixed-cost tables are kept while the cost tables are the same."""
+    """Spending shares and the trade and fixed-cost tables are kept while the cost tables are the same, and rebuilt
+    with them."""
     from simulator.model.costs import fixed_table
     from simulator.model.trade import final_demand, spending_shares, trade_table
 
@@ -257,19 +258,17 @@ def test_tables_kept_between_policy_events_follow_the_cost_tables(world):
 
     def fresh():
         c, p = m.costs, m.params
-        demand = final_demand(m.spending, spending_shares(m.demand_share, m.delta_s, c, p))
-        return demand, trade_table(c), fixed_table(c, p["source_code_cost"] * m.money_scale)
+        shares = spending_shares(m.demand_share, m.delta_s, c, p)
+        return trade_table(c), fixed_table(c, p["source_code_cost"] * m.money_scale), shares  # ``LinkTables`` order
 
+    costs, tables = m.costs, m.tables
     m.run(1)
-    costs, demand, (trade_tab, fixed_tab) = m.costs, m._final_demand(), m._link_tables()
-    shares = m._spending_shares_cache[2]
-    m._final_demand()
-    assert m._spending_shares_cache[2] is shares
-    assert m._link_tables()[0] is trade_tab and m._link_tables()[1] is fixed_tab
-    for got, want in zip((demand, trade_tab, fixed_tab), fresh(), strict=True):
+    assert m.costs is costs and m.tables is tables  # kept while the cost tables are the same
+    for got, want in zip(tables, fresh(), strict=True):
         np.testing.assert_array_equal(got, want)
-    m.run(2)  # the ban of step 2 recompiles the cost tables
-    assert m.costs is not costs
-    for got, want in zip((m._final_demand(), *m._link_tables()), fresh(), strict=True):
+    np.testing.assert_array_equal(m.demand, final_demand(m.spending, fresh()[2]))
+    m.run(1)  # the ban of step 2 recompiles the cost tables, and the derived tables with them
+    assert m.costs is not costs and m.tables is not tables
+    for got, want in zip(m.tables, fresh(), strict=True):
         np.testing.assert_array_equal(got, want)
-    assert not np.array_equal(m._link_tables()[0], trade_tab)
+    assert not np.array_equal(m.tables.trade, tables.trade)

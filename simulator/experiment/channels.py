@@ -38,6 +38,7 @@ from dataclasses import fields
 
 import numpy as np
 
+from simulator.model import stages
 from simulator.model.costs import LinkCosts, compile_costs
 from simulator.model.model import DataFlowModel
 from simulator.world import PolicySchedule, World
@@ -91,6 +92,11 @@ def mixed_costs(own: LinkCosts, reference: LinkCosts, tables: Sequence[str]) -> 
     return out
 
 
+def _masked_tables(model: MaskedModel) -> None:
+    """The masked cost tables follow the reference schedule (``MaskedModel``)."""
+    model._apply_mask()
+
+
 class MaskedModel(DataFlowModel):
     """A model whose cost tables in ``masked`` follow a reference schedule (the baseline's) instead of its own.
 
@@ -105,6 +111,16 @@ class MaskedModel(DataFlowModel):
     _mask_own: LinkCosts
     _mask_seen: LinkCosts | None
     _mask_ref_costs: LinkCosts | None
+
+    def start_mask(self, reference: PolicySchedule, tables: Sequence[str]) -> None:
+        """From now on, ``tables`` follow ``reference``'s rules (put in place at once)."""
+        self._mask_tables = tuple(tables)
+        self._mask_reference = reference
+        self._mask_events = frozenset(int(e.step) for e in reference.events)
+        self._mask_seen = None
+        self._mask_ref_costs = None
+        self._mask_own = self.costs
+        self._apply_mask()
 
     def _apply_mask(self) -> None:
         """Put the masked tables in place if the model's own tables or the reference's rules changed."""
@@ -121,11 +137,11 @@ class MaskedModel(DataFlowModel):
         self.costs = mixed_costs(self._mask_own, self._mask_ref_costs, self._mask_tables)
         self._mask_seen = self.costs
 
-    def _clear_labour_markets(self) -> None:
-        # ``step`` applies the governments' events and recompiles ``costs``, then clears labour markets: the
-        # masked tables are put in place here, before anything of the step reads them
-        self._apply_mask()
-        super()._clear_labour_markets()
+    # the governments' events apply and the cost tables are recompiled in the stage ``policy_events``: the masked
+    # tables are put in place right after it, before anything of the step reads them
+    step_stages = stages.with_stage(
+        DataFlowModel.step_stages, stages.Stage("masked_tables", _masked_tables), "policy_events"
+    )
 
 
 def mask(model: DataFlowModel, reference: PolicySchedule, tables: Sequence[str]) -> DataFlowModel:
@@ -143,13 +159,7 @@ def mask(model: DataFlowModel, reference: PolicySchedule, tables: Sequence[str])
         raise ValueError(f"unknown cost tables {unknown}; the model has {list(TABLE_FIELDS)}")
     model.__class__ = MaskedModel
     m: MaskedModel = model  # type: ignore[assignment]
-    m._mask_tables = tuple(tables)
-    m._mask_reference = reference
-    m._mask_events = frozenset(int(e.step) for e in reference.events)
-    m._mask_seen = None
-    m._mask_ref_costs = None
-    m._mask_own = model.costs
-    m._apply_mask()
+    m.start_mask(reference, tables)
     return m
 
 

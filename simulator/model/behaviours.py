@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.model import innovation, metrics
+from simulator.model import entry_exit, hosting, innovation, metrics, trade
 from simulator.model.government import Adoption
 from simulator.model.network import (
     gravity_cdf,
@@ -31,22 +31,33 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULTS", "KINDS", "REGISTRY", "final_sales", "register", "resolve"]
 
 
+register("hosting_choice", "least_cost")(hosting.least_cost)
+register("trade_choice", "ces_logit")(trade.ces_logit)
 register("innovation", "schumpeterian")(innovation.schumpeterian)
 register("innovation", "spillovers_only")(innovation.spillovers_only)
+register("exit", "loss_streak")(entry_exit.loss_streak)
+register("entry", "reference_margin")(entry_exit.entrants)
 
 
 @register("market_search", "gravity")
-def market_search_gravity(model: DataFlowModel, firms: np.ndarray) -> np.ndarray:
-    """Candidate export market ∝ GDP_d · dist_od^−γ among foreign economies."""
-    # the CDF depends only on the world and γ: computed once per model (and again if γ changes)
-    gamma = model.params["gamma"]
-    cached = getattr(model, "_market_search_cdf", None)
-    if cached is None or cached[0] != gamma or cached[1] is not model.world:
-        gdp = model.world.economies["gdp_usd"].to_numpy(dtype=float)
-        cached = (gamma, model.world, gravity_cdf(gdp, model.world.distance_km, gamma, exclude_home=True))
-        model._market_search_cdf = cached
-    cdf = cached[2]
-    return sample_rows(model.rng, cdf, model.firms.economy[firms])
+class MarketSearchGravity:
+    """Candidate export market ∝ GDP_d · dist_od^−γ among foreign economies.
+
+    The CDF depends only on the world and γ: it is kept by the behaviour (one per model) and rebuilt if either
+    changes.
+    """
+
+    def __init__(self) -> None:
+        self.key: tuple[float, object] | None = None
+        self.cdf: np.ndarray | None = None
+
+    def __call__(self, model: DataFlowModel, firms: np.ndarray) -> np.ndarray:
+        gamma = model.params["gamma"]
+        if self.cdf is None or self.key is None or self.key[0] != gamma or self.key[1] is not model.world:
+            gdp = model.world.economies["gdp_usd"].to_numpy(dtype=float)
+            self.key = (gamma, model.world)
+            self.cdf = gravity_cdf(gdp, model.world.distance_km, gamma, exclude_home=True)
+        return sample_rows(model.rng, self.cdf, model.firms.economy[firms])
 
 
 @register("market_search", "uniform")
@@ -59,7 +70,7 @@ def market_search_uniform(model: DataFlowModel, firms: np.ndarray) -> np.ndarray
 
 
 @register("supplier_search", "gravity")
-def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
+class SupplierSearchGravity:
     """Candidate supplier: economy ∝ firms' final sales there × dist^−γ, then a firm ∝ its final sales.
 
     Sizes are (final sales)^α_s times the agent's weight (the real firms it stands for).
@@ -67,27 +78,58 @@ def supplier_search_gravity(model: DataFlowModel, buyers: np.ndarray) -> np.ndar
     Size is measured by sales to final demand, not total revenue: drawing ∝ total revenue (which includes sales to
     buyers) is preferential attachment, and let one firm collect a fifth of all buyers in the world whatever its
     productivity.
+
+    The behaviour (one per model) keeps the distance decay (it depends only on the world and γ) and the market sales
+    of the last trade pass with their power α (the search runs twice a step: supplier revision, entrants' first
+    draws).
     """
-    f = model.firms
-    n_c = _n_economies(model)
-    raw, powered = _market_sales(model, model.params["supplier_size_exponent"])
-    # sales ** α of the step's market sales, computed once per trade pass (element by element the same numbers);
-    # weight = powered · alive where the sales (0 for slots born since the trade pass) are positive, and its sum per
-    # economy (``np.bincount``), in one compiled pass
-    # each agent stands for ``weight`` real firms: its chance to be drawn scales with the firms it stands for
-    weight, mass = supplier_weights(
-        raw, powered * f.weight[: raw.size], f.born[: raw.size], model.steps, f.alive, f.economy, n_c
-    )
-    # the distance decay depends only on the world and γ: computed once per model (and again if γ changes)
-    gamma = model.params["gamma"]
-    cached = getattr(model, "_supplier_search_decay", None)
-    if cached is None or cached[0] != gamma or cached[1] is not model.world:
-        cached = (gamma, model.world, gravity_decay(model.world.distance_km, gamma))
-        model._supplier_search_decay = cached
-    cdf = gravity_cdf_from_decay(mass, cached[2], exclude_home=False)
-    econ = sample_rows(model.rng, cdf, f.economy[buyers])
-    # a firm of each drawn economy ∝ its weight among the firms alive (every economy index and draw is below n_c)
-    return sample_by_group(f.economy, weight, f.alive, econ, model.rng.random(econ.size), n_c)
+
+    def __init__(self) -> None:
+        self.decay_key: tuple[float, object] | None = None
+        self.decay: np.ndarray | None = None
+        self.sales_key: tuple[weakref.ref, int, float] | None = None
+        self.sales: tuple[np.ndarray, np.ndarray] | None = None
+
+    def __call__(self, model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
+        f = model.firms
+        n_c = _n_economies(model)
+        raw, powered = self.market_sales(model, model.params["supplier_size_exponent"])
+        # weight = powered · alive where the sales (0 for slots born since the trade pass) are positive, and its sum
+        # per economy (``np.bincount``), in one compiled pass; each agent stands for ``weight`` real firms: its
+        # chance to be drawn scales with the firms it stands for
+        weight, mass = supplier_weights(
+            raw, powered * f.weight[: raw.size], f.born[: raw.size], model.steps, f.alive, f.economy, n_c
+        )
+        gamma = model.params["gamma"]
+        if (
+            self.decay is None
+            or self.decay_key is None
+            or self.decay_key[0] != gamma
+            or (self.decay_key[1] is not model.world)
+        ):
+            self.decay_key = (gamma, model.world)
+            self.decay = gravity_decay(model.world.distance_km, gamma)
+        cdf = gravity_cdf_from_decay(mass, self.decay, exclude_home=False)
+        econ = sample_rows(model.rng, cdf, f.economy[buyers])
+        # a firm of each drawn economy ∝ its weight among the firms alive (every economy index and draw is below n_c)
+        return sample_by_group(f.economy, weight, f.alive, econ, model.rng.random(econ.size), n_c)
+
+    def market_sales(self, model: DataFlowModel, alpha: float) -> tuple[np.ndarray, np.ndarray]:
+        """Market sales per slot of the last trade pass and their power ``alpha`` (kept while both are the same).
+
+        The sales are ``final_sales`` before newborn slots are zeroed. Element by element the same numbers.
+        """
+        tr, cap = model.trade, model.firms.capacity
+        key = self.sales_key
+        if key is not None and self.sales is not None and key[0]() is tr and key[1] == cap and key[2] == alpha:
+            return self.sales
+        nm = tr.n_market_links
+        sales = np.bincount(tr.sales_seller[:nm], weights=np.maximum(tr.market_revenue, 0.0), minlength=cap)[:cap]
+        # a weak reference: the behaviour must not keep a step's trade result (all its link arrays) alive into the
+        # next step
+        self.sales_key = (weakref.ref(tr), cap, alpha)
+        self.sales = (sales, sales**alpha)
+        return self.sales
 
 
 def _n_economies(model: DataFlowModel) -> int:
@@ -110,24 +152,6 @@ def _newborn_zero(model: DataFlowModel, sales: np.ndarray) -> np.ndarray:
     An entrant may reuse the slot of a firm that exited in the same step: the slot's sales were the dead firm's.
     """
     return np.where(model.firms.born[: sales.size] > model.steps, 0.0, sales)
-
-
-def _market_sales(model: DataFlowModel, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """Market sales per slot of the last trade pass and their power ``alpha``.
-
-    The sales are ``final_sales`` before newborn slots are zeroed. Both are kept while the trade result, the capacity
-    and ``alpha`` are the same: the supplier search runs twice a step (supplier revision, entrants' first draws).
-    """
-    tr, cap = model.trade, model.firms.capacity
-    cache = getattr(model, "_market_sales_cache", None)
-    if cache is not None and cache[0]() is tr and cache[1] == cap and cache[2] == alpha:
-        return cache[3], cache[4]
-    nm = tr.n_market_links
-    sales = np.bincount(tr.sales_seller[:nm], weights=np.maximum(tr.market_revenue, 0.0), minlength=cap)[:cap]
-    powered = sales**alpha
-    # a weak reference: the cache must not keep a step's trade result (all its link arrays) alive into the next step
-    model._market_sales_cache = (weakref.ref(tr), cap, alpha, sales, powered)
-    return sales, powered
 
 
 @register("supplier_search", "uniform")

@@ -27,6 +27,7 @@ The checks, on a small world built from the shipped data (14 economies):
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import itertools
 import random
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator.model import behaviours as _builtins  # noqa: F401  (registers the built-in rules)
+from simulator.model import stages
 from simulator.model.registry import (
     BEHAVIOUR_API,
     KINDS,
@@ -49,6 +51,7 @@ from simulator.model.registry import (
     check_choice,
     lookup,
 )
+from simulator.model.trade import final_demand
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
@@ -70,6 +73,19 @@ LOOP_EVENTS_PER_FIRM = 0.05
 
 LOOP_EVENTS_SLACK = 20
 """Python events a rule may add between ``n`` and ``10 n`` firms whatever the firm count (branches taken once)."""
+
+TRADE_FLOWS: tuple[str, ...] = (
+    "sales_revenue",
+    "market_revenue",
+    "supplier_flow",
+    "purchases",
+    "revenue",
+    "exports_by_economy",
+    "imports_by_economy",
+    "unplaced_inputs",
+    "final_sales_by_cell",
+)
+"""Arrays of a ``TradeResult`` that must be finite (the flows; prices may be infinite and price indices NaN)."""
 
 RELATIVE_TOLERANCE = 1e-9
 """Relative tolerance of the accounting identities (sums over firms in another order)."""
@@ -184,7 +200,14 @@ def call_rule(model: DataFlowModel, kind: str, seed: int = 123) -> tuple[Any, np
     """
     rule = model.rules[kind]
     model.rng = np.random.default_rng(seed)
-    if kind in ("innovation", "government_policy"):
+    if kind == "trade_choice":
+        # trade follows the hosting choice of the step (unit costs of every slot, entrants included) and its demand
+        model.reconsider = np.zeros(model.firms.capacity, bool)
+        stages.hosting_choice(model)
+        model.demand = final_demand(model.spending, model.tables.spending)
+    if kind == "hosting_choice":
+        return rule(model, model.firms.alive.copy()), None
+    if kind not in ("market_search", "supplier_search"):
         return rule(model), None
     firms = np.flatnonzero(model.firms.alive)
     return rule(model, firms), firms
@@ -210,8 +233,61 @@ def _check_adoptions(subject: Subject, out: Any, model: DataFlowModel) -> None:
             raise _fail(subject, "output", f"{a} is not recorded once by its government (use Government.adopt)")
 
 
+def _fields_of(subject: Subject, out: Any, want: type, per_slot: tuple[str, ...], capacity: int) -> dict:
+    """The arrays of a structured result, checked to be of type ``want`` with ``per_slot`` arrays of ``capacity``."""
+    if not isinstance(out, want):
+        raise _fail(subject, "output", f"the result is a {type(out).__name__}; expected a {want.__name__}")
+    names = [f.name for f in dataclasses.fields(out)] if dataclasses.is_dataclass(out) else list(out._fields)
+    arrays = {n: getattr(out, n) for n in names if isinstance(getattr(out, n), np.ndarray)}
+    for name in per_slot:
+        a = arrays.get(name)
+        if a is None or a.shape[0] < capacity or a.dtype.kind not in "fiub":
+            shape = None if a is None else a.shape
+            raise _fail(subject, "output", f"{name} has shape {shape}; expected ({capacity},) numbers per firm slot")
+    return arrays
+
+
+def _check_structured(subject: Subject, out: Any, model: DataFlowModel) -> dict[str, np.ndarray] | None:
+    """Shapes and ranges of the results of ``hosting_choice``, ``trade_choice``, ``exit`` and ``entry``."""
+    from simulator.model.hosting import HostingChoice
+    from simulator.model.trade import TradeResult
+
+    kind, f = subject.behaviour.kind, model.firms
+    if kind == "hosting_choice":
+        arrays = _fields_of(subject, out, HostingChoice, HostingChoice._fields[:-1], f.capacity)
+        a = f.alive
+        if not ((out.unit_cost[a] > 0) & np.isfinite(out.unit_cost[a])).all():
+            raise _fail(subject, "output", "unit_cost is not positive and finite for every firm alive")
+        if not ((out.local_share >= 0) & (out.local_share <= 1)).all():
+            raise _fail(subject, "output", "local_share outside [0, 1]")
+        if (out.cost < 0).any() or (out.fixed < 0).any() or (out.compliance < 0).any():
+            raise _fail(subject, "output", "a negative hosting cost, fixed cost or compliance")
+        if not np.isin(f.hosting[a], (0, 1, 2)).all():
+            raise _fail(subject, "output", "firms.hosting holds a code that is not a HostingMode")
+        return arrays
+    if kind == "trade_choice":
+        arrays = _fields_of(subject, out, TradeResult, ("purchases", "revenue", "weight"), f.capacity)
+        # prices may be infinite (an empty supplier slot) and price indices NaN (an empty pool): flows may not
+        return {n: arrays[n] for n in TRADE_FLOWS}
+    if kind == "exit":
+        if not isinstance(out, np.ndarray) or out.shape != (f.capacity,) or out.dtype != bool:
+            raise _fail(subject, "output", f"expected a bool array of shape ({f.capacity},) (one per firm slot)")
+        if (out & ~f.alive).any():
+            raise _fail(subject, "output", "a free slot (no firm alive) is flagged as exiting")
+        return {"result": out}
+    if kind == "entry":
+        shape = (model.n_economies, model.n_sectors)
+        if not isinstance(out, np.ndarray) or out.shape != shape or out.dtype.kind not in "iu" or (out < 0).any():
+            raise _fail(subject, "output", f"expected non-negative integers of shape {shape} (economies × sectors)")
+        return {"result": out}
+    return None
+
+
 def _result_arrays(subject: Subject, out: Any, model: DataFlowModel) -> dict[str, np.ndarray]:
     kind, f = subject.behaviour.kind, model.firms
+    structured = _check_structured(subject, out, model)
+    if structured is not None:
+        return structured
     if kind == "innovation":
         arrays = {}
         for name, kinds in (("phi", "f"), ("innovated", "b"), ("rd", "f")):
@@ -245,6 +321,8 @@ def check_output(subject: Subject) -> None:
     for name, a in arrays.items():
         if a.dtype.kind == "f" and not np.isfinite(a).all():
             raise _fail(subject, "output", f"{name} holds NaN or infinity ({int((~np.isfinite(a)).sum())} values)")
+    if kind in ("hosting_choice", "trade_choice", "exit", "entry"):
+        return
     if kind == "innovation":
         if not (arrays["phi"][f.alive] > 0).all():
             raise _fail(subject, "output", "phi is not positive for every firm alive")
@@ -270,11 +348,14 @@ def check_output(subject: Subject) -> None:
 
 
 def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, tuple | list):
-        return isinstance(b, tuple | list) and list(a) == list(b)
+    """Whether two results are the same: arrays element by element (NaN equal to NaN), structures field by field."""
     if isinstance(a, np.ndarray):
         return isinstance(b, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
-    return all(_same(getattr(a, n), getattr(b, n)) for n in ("phi", "innovated", "rd"))
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return type(a) is type(b) and all(_same(getattr(a, x.name), getattr(b, x.name)) for x in dataclasses.fields(a))
+    if isinstance(a, tuple | list):
+        return isinstance(b, tuple | list) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return bool(a == b)
 
 
 def check_determinism(subject: Subject) -> None:

@@ -257,8 +257,8 @@ def fixed_table(costs: LinkCosts, source_code_amount: float) -> np.ndarray:
     """The fixed-cost terms of ``costs.packed`` per row (``_fixed_table``): ``(rows, 2)``.
 
     The columns are F + source code amount × source code, and the per-firm rule G. ``source_code_amount`` is the
-    source-code cost in model money. Like ``trade.trade_table``, callers that step a model keep it while the cost tables
-    and the amount are the same (see ``DataFlowModel._link_tables``).
+    source-code cost in model money. Like ``trade.trade_table``, a model builds it when its cost tables are set
+    (``DataFlowModel.tables``).
     """
     return _fixed_table(costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], source_code_amount)
 

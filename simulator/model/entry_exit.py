@@ -35,8 +35,17 @@ def update_exits(firms: Firms, params: Mapping[str, float]) -> np.ndarray:
     return exiting
 
 
+def loss_streak(model: DataFlowModel) -> np.ndarray:
+    """A firm exits after ``exit_after`` consecutive loss-making steps (the streaks are updated in place)."""
+    return update_exits(model.firms, model.params)
+
+
 def entrants(model: DataFlowModel) -> np.ndarray:
-    """Return the number of entrants per economy × sector this step, ``int (c, s)``."""
+    """Entry toward the cell's reference margin: Poisson(entry_rate · max(n⁰ margin / margin⁰ − n, 0)) per cell.
+
+    n⁰ is the cell's target count at construction, margin the Σ profit / Σ revenue of the cell's firms staying, and
+    margin⁰ the reference margin of the burn-in (``reference_margin``). Returns ``int (c, s)``.
+    """
     f, p = model.firms, model.params
     n_c, n_s = model.cell_target.shape
     # firms staying (alive, not exiting): Σ profit, Σ revenue and count per cell, in one compiled pass (np.bincount)

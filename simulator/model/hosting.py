@@ -15,12 +15,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from simulator.model.costs import LinkCosts
 from simulator.model.numerics import jit
 from simulator.world.world import World
+
+if TYPE_CHECKING:
+    from simulator.model.model import DataFlowModel
 
 
 @dataclass
@@ -80,6 +84,46 @@ def update_depth(
     target = market.depth0 + params["hosting_depth_response"] * share
     market.depth += params["hosting_capacity_growth"] * (target - market.depth)
     market.revenue = local_revenue
+
+
+class HostingChoice(NamedTuple):
+    """What a ``hosting_choice`` behaviour returns: per firm slot (0 for free slots) unless said otherwise.
+
+    Attributes:
+        cost: δ_i · cost of the firm's hosting mode (ad valorem on its core cost).
+        local_share: Share of that hosting spend paid to local providers.
+        fixed: Fixed hosting capex (in-house), model money per step.
+        compliance: δ_i · transfer-condition compliance on the firm's own data kept on a foreign cloud (part of
+            ``cost``, booked as compliance).
+        unit_cost: Unit cost w_c (1 + cost) / φ̃_i.
+        local_price: Local hosting price per unit of data intensity, ``(c,)``.
+    """
+
+    cost: np.ndarray
+    local_share: np.ndarray
+    fixed: np.ndarray
+    compliance: np.ndarray
+    unit_cost: np.ndarray
+    local_price: np.ndarray
+
+
+def least_cost(model: DataFlowModel, reconsider: np.ndarray) -> HostingChoice:
+    """Reconsidering firms take the hosting mode of least first-order loss (price, quality, fixed capex).
+
+    Modes: foreign cloud (with the shares storage rules move home or copy at local prices, and transfer compliance
+    on the rest), local cloud, in-house. Updates ``firms.hosting`` and ``firms.access`` in place.
+    """
+    p, f, c = model.params, model.firms, model.costs
+    depth = effective_depth(model.market, c, p)
+    lp = local_price(depth, c, p)
+    # hosting options, choice (reconsidering firms) and unit costs in one compiled pass
+    cost, local_share, fixed, compliance, unit_cost = hosting_step(
+        f.alive, reconsider, f.economy, f.sector, f.delta, f.revenue, f.phi, f.hosting, f.access, c.home_move,
+        c.home_copy * p["copy_hosting_share"], c.home_transfer, lp, local_quality(depth),
+        p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
+        p["inhouse_fixed"] * model.money_scale, p["zeta"], p["sigma"], model.supply_capability(), model.wage,
+    )  # fmt: skip
+    return HostingChoice(cost, local_share, fixed, compliance, unit_cost, lp)
 
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels

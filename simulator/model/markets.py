@@ -1,6 +1,6 @@
 """Markets and suppliers: which export markets firms serve and which suppliers buyers keep, rule by rule.
 
-Each step, firms that reconsider (a share of them, ``DataFlowModel._share_step``) apply three rules in order:
+Each step, firms that reconsider (a share ψ of them, ``stages.reconsideration``) apply three rules in order:
 
 1. ``update_markets``: a market link is dropped when its sales no longer pay its fixed cost (export cost, fixed
    compliance δ (F + source code), and the per-firm rule saved by leaving) or when a ban makes it infeasible; each
@@ -42,15 +42,15 @@ def update_markets(model: DataFlowModel, reconsider: np.ndarray) -> None:
     # the per-firm rule saved by leaving (δ (G_first − G_second) where the link's G is the strictest), and the drop
     # rule, in one compiled pass
     drop = market_drops(
-        firm, net.mk_dest, f.economy, f.sector, f.delta, model._link_tables()[1],
+        firm, net.mk_dest, f.economy, f.sector, f.delta, model.tables.fixed,
         p["fixed_export_cost"] * model.money_scale, first, second, tr.market_revenue, tr.market_feasible, reconsider,
         sigma, model.n_economies, model.costs.tau.shape[2],
     )  # fmt: skip
     if drop.any():
-        # withdrawals counted and flagged, links compacted, in one compiled pass (``_withdrawals`` holds whole
+        # withdrawals counted and flagged, links compacted, in one compiled pass (``withdrawals`` holds whole
         # numbers: +1 per dropped link is the same sum as adding ``np.bincount(firm[drop])``)
         net.mk_firm, net.mk_dest, net.mk_born = apply_drops(
-            firm, net.mk_dest, net.mk_born, drop, model._withdrawals, f.withdrew
+            firm, net.mk_dest, net.mk_born, drop, model.withdrawals, f.withdrew
         )
     cand_firms = np.flatnonzero(reconsider)
     if cand_firms.size == 0:
@@ -67,14 +67,14 @@ def update_markets(model: DataFlowModel, reconsider: np.ndarray) -> None:
     # expected revenue r̂ = e_open x / (open mass + x) against the entry cost (export cost + δ (F + source code) +
     # the per-firm rule added, δ max(G − G_first, 0)), and the entry rule, in one compiled pass
     enter = market_entries(
-        cand_firms, cand_dest, f.economy, f.sector, f.delta, model._link_tables()[1],
+        cand_firms, cand_dest, f.economy, f.sector, f.delta, model.tables.fixed,
         p["fixed_export_cost"] * model.money_scale, first, x, lt.feasible, tr.open_mass.ravel(),
         model.demand.ravel(), model.tradability, sigma, model.n_economies, model.costs.tau.shape[2], f.weight,
     )  # fmt: skip
     if enter.any():
         net.add_markets(cand_firms[enter], cand_dest[enter], model.steps)
         cost = p["market_entry_cost"] * p["fixed_export_cost"] * model.money_scale
-        model._entry_charges += np.bincount(cand_firms[enter], minlength=f.capacity) * cost
+        model.entry_charges += np.bincount(cand_firms[enter], minlength=f.capacity) * cost
 
 
 def withdraw_from_foreign_buyers(model: DataFlowModel, reconsider: np.ndarray) -> None:
@@ -89,9 +89,9 @@ def withdraw_from_foreign_buyers(model: DataFlowModel, reconsider: np.ndarray) -
     # one compiled pass (pair grouping, market-link look-up and the rule above); the slots are emptied in place
     drop_foreign_buyers(
         net.sup, f.alive, reconsider, f.economy, f.sector, f.delta, tr.supplier_flow, net.mk_firm, net.mk_dest,
-        model._link_tables()[1], p["fixed_export_cost"] * model.money_scale,
+        model.tables.fixed, p["fixed_export_cost"] * model.money_scale,
         fit_to_capacity(a.firm_rule_first, f.capacity), fit_to_capacity(a.firm_rule_second, f.capacity), p["sigma"],
-        model._withdrawals, f.withdrew, model.n_economies, model.costs.tau.shape[2], tr.weight,
+        model.withdrawals, f.withdrew, model.n_economies, model.costs.tau.shape[2], tr.weight,
     )  # fmt: skip
 
 

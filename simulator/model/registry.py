@@ -4,11 +4,21 @@ A *behaviour* is a rule of one *kind* (a step of the model a researcher may swap
 parameters it declares for itself (``Parameter`` declarations, like every model parameter) and the version of the
 behaviour interface it was written for (``BEHAVIOUR_API``). Kinds and the call of their rules:
 
+- ``government_policy``: ``rule(model) -> adoptions`` (at the start of each step, before the governments apply their
+  events: the governments' decisions to adopt the schedule's contingent rules, ``simulator.model.government``);
+- ``hosting_choice``: ``rule(model, reconsider) -> HostingChoice`` (the hosting mode of the firms in ``reconsider``,
+  and every firm's unit cost, ``simulator.model.hosting``);
+- ``trade_choice``: ``rule(model) -> TradeResult`` (prices and flows on every link, ``simulator.model.trade``);
 - ``innovation``: ``rule(model) -> InnovationResult`` (``simulator.model.innovation``);
 - ``market_search``: ``rule(model, firms) -> destinations`` (one candidate export market per firm, -1 = none);
 - ``supplier_search``: ``rule(model, buyers) -> suppliers`` (one candidate supplier slot per buyer, -1 = none);
-- ``government_policy``: ``rule(model) -> adoptions`` (at the start of each step, before the governments apply their
-  events: the governments' decisions to adopt the schedule's contingent rules, ``simulator.model.government``).
+- ``exit``: ``rule(model) -> exiting`` (bool per firm slot: the firms that exit at the end of the step);
+- ``entry``: ``rule(model) -> entrants`` (int per economy × sector: the firms that enter this step).
+
+Each kind is one stage of the step (``simulator.model.stages``). A rule is a function, or a class whose instances
+are called like the function: a class is instantiated once per model (``rule()``, or ``rule(params=...)`` if it
+declares parameters), so that the state and caches it keeps are its own and travel with the model it belongs to
+(copies and branches of a model copy them).
 
 A rule that declares parameters also receives ``params=`` (a dict of its declared parameters: defaults overridden
 by the run's choice). Behaviours come from three places, looked up in this order:
@@ -55,10 +65,25 @@ ENTRY_POINT_GROUP = "dlsim.behaviours"
 LOCAL_FILES_ENV = "DLSIM_BEHAVIOURS"
 """Environment variable naming Python files of behaviours to import (separated by ``os.pathsep``)."""
 
-KINDS: tuple[str, ...] = ("innovation", "market_search", "supplier_search", "government_policy")
+KINDS: tuple[str, ...] = (
+    "government_policy",
+    "hosting_choice",
+    "trade_choice",
+    "innovation",
+    "market_search",
+    "supplier_search",
+    "exit",
+    "entry",
+)
 """Kinds of behaviour a run can choose."""
 
 KIND_CALLS: dict[str, str] = {
+    "hosting_choice": "rule(model, reconsider) -> HostingChoice (hosting modes of the reconsidering firms updated in "
+    "firms.hosting and firms.access; per slot: cost, local_share, fixed, compliance, unit_cost; local_price per "
+    "economy)",
+    "trade_choice": "rule(model) -> TradeResult (prices and flows on every market link and supplier slot)",
+    "exit": "rule(model) -> bool array per firm slot, the firms that exit at the end of the step",
+    "entry": "rule(model) -> int array (economies, sectors), the firms that enter this step",
     "innovation": "rule(model) -> InnovationResult (arrays per firm slot: phi, innovated, rd)",
     "market_search": "rule(model, firms) -> int array, one candidate export market per firm (-1 = none)",
     "supplier_search": "rule(model, buyers) -> int array, one candidate supplier slot per buyer (-1 = none)",
@@ -68,6 +93,10 @@ KIND_CALLS: dict[str, str] = {
 """How the model calls a rule of each kind (shown in errors and ``dlsim params``)."""
 
 DEFAULTS: dict[str, str] = {
+    "hosting_choice": "least_cost",
+    "trade_choice": "ces_logit",
+    "exit": "loss_streak",
+    "entry": "reference_margin",
     "innovation": "schumpeterian",
     "market_search": "gravity",
     "supplier_search": "gravity",
@@ -127,8 +156,9 @@ class Behaviour:
     Attributes:
         kind: One of ``KINDS``.
         name: The name a scenario chooses it by (``[A-Za-z][A-Za-z0-9_-]*``).
-        rule: The function the model calls (see ``KIND_CALLS``); it receives ``params=`` if ``parameters`` is not
-            empty.
+        rule: The function the model calls (see ``KIND_CALLS``), or a class instantiated once per model whose
+            instances are called so; it receives ``params=`` if ``parameters`` is not empty (a class, when it is
+            instantiated).
         api: The version of the behaviour interface it was written for (compared with ``BEHAVIOUR_API``).
         parameters: Its own parameters (unit, default, range, meaning, source), set under ``params`` in a scenario.
         summary: One line on what it does (default: the first line of the rule's docstring).
@@ -154,16 +184,26 @@ class Behaviour:
             object.__setattr__(self, "summary", doc.splitlines()[0] if doc else "")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the rule (with its default parameters if it declares any and none are given)."""
-        if self.parameters and "params" not in kwargs:
-            kwargs["params"] = self.parameters.defaults()
-        return self.rule(*args, **kwargs)
+        """Call the rule once (with its default parameters if it declares any and none are given)."""
+        params = kwargs.pop("params", None)
+        return self.bind(params)(*args, **kwargs)
+
+    @property
+    def stateful(self) -> bool:
+        """Whether the rule is a class (instantiated once per model, keeping its own state)."""
+        return isinstance(self.rule, type)
 
     def bind(self, values: Mapping[str, float] | None = None) -> Callable[..., Any]:
-        """Return what the model calls: the rule itself, or the rule with ``params`` bound (defaults + ``values``)."""
+        """Return what one model calls: the rule (a new instance for a class), with ``params`` bound if it declares any.
+
+        ``params`` are the defaults overridden by ``values``.
+        """
         if not self.parameters:
-            return self.rule
-        return functools.partial(self.rule, params={**self.parameters.defaults(), **dict(values or {})})
+            return self.rule() if self.stateful else self.rule
+        params = {**self.parameters.defaults(), **dict(values or {})}
+        if self.stateful:
+            return self.rule(params=params)
+        return functools.partial(self.rule, params=params)
 
 
 REGISTRY: dict[str, dict[str, Behaviour]] = {kind: {} for kind in KINDS}

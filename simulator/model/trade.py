@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from simulator.model.costs import COL, LinkCosts
 from simulator.model.network import Network
 from simulator.model.numerics import jit
 from simulator.model.population import Firms
+
+if TYPE_CHECKING:
+    from simulator.model.model import DataFlowModel
 
 
 @dataclass
@@ -84,8 +88,8 @@ TRADE_COLS = np.array([COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "
 def trade_table(costs: LinkCosts) -> np.ndarray:
     """The trade columns of ``costs.packed`` side by side (``_trade_table``): ``(rows, 8)``.
 
-    It depends only on the cost tables, which are recompiled only when policy changes: callers that step a model
-    keep it while ``costs`` (and its ``packed``) are the same objects (see ``DataFlowModel._link_tables``).
+    It depends only on the cost tables, which are recompiled only when policy changes: a model builds it when its
+    cost tables are set (``DataFlowModel.tables``).
     """
     return _trade_table(costs.packed, TRADE_COLS)
 
@@ -290,6 +294,20 @@ def trade_step(
         table=tab,
         local_price=local_price,
     )
+
+
+def ces_logit(model: DataFlowModel) -> TradeResult:
+    """CES final demand over every seller present (open and home pools) and logit sourcing of intermediate inputs.
+
+    Buyers spend over their suppliers and their economy's market at large (``market_option``) at the delivered
+    prices of the step's unit costs (``model.hosting_choice``); see the module docstring for the equations.
+    """
+    p, f, hc = model.params, model.firms, model.hosting_choice
+    return trade_step(
+        f, model.network, model.costs, model.demand, hc.unit_cost, hc.local_price, model.tradability,
+        model.intermediate_share, f.revenue, p,
+        table=model.tables.trade, market=market_option(f, hc.unit_cost, model.n_economies, p),
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels

@@ -82,7 +82,7 @@ def cell_tables(
         f.economy, f.sector, f.size if size is None else size, n_c, n_s, len(SizeClass), f.alive, model.exiting,
         f.born, model.steps, phi_eff, f.delta, f.access, f.withdrew, services, growth, a.revenue, a.exports,
         a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex, a.value_added,
-        a.local_hosting, inn.rd, inn.innovated, model._withdrawals, intra, trade_cost, model.network.sup, f.weight,
+        a.local_hosting, inn.rd, inn.innovated, model.withdrawals, intra, trade_cost, model.network.sup, f.weight,
     )  # fmt: skip
 
 
