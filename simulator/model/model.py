@@ -254,9 +254,13 @@ class DataFlowModel(mesa.Model):
         self.innovation = self.rules["innovation"](self)
         # knowledge (1 − depreciation) K + rd, φ where alive, profit π − rd and revenue: one compiled pass
         f.knowledge, f.phi, f.profit, f.revenue = firm_update(
-            f.alive, f.knowledge, 1.0 - p["knowledge_depreciation"], self.innovation.rd, self.innovation.phi, f.phi,
-            self.accounts.profit, self.accounts.revenue,
-        )  # fmt: skip
+            f.arrays(),
+            self.innovation.rd,
+            self.innovation.phi,
+            self.accounts.profit,
+            self.accounts.revenue,
+            keep=1.0 - p["knowledge_depreciation"],
+        )
         f.size = size_class_compiled(f.revenue, self.money_scale, p)
         self._entry_charges[:] = 0.0
         self._withdrawals[:] = 0.0
@@ -534,20 +538,35 @@ class DataFlowModel(mesa.Model):
         # hosting options, choice (reconsidering firms) and unit costs in one compiled pass
         conn_pow = self._conn_pow()
         h, local_share, fixed, home_comp, unit_cost = hosting.hosting_step(
-            f.alive, reconsider, f.economy, f.sector, f.delta, f.revenue, f.phi, f.hosting, f.access, c.home_move,
-            c.home_copy * p["copy_hosting_share"], c.home_transfer, lp, hosting.local_quality(depth),
-            p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
-            p["inhouse_fixed"] * self.money_scale, p["zeta"], p["sigma"], conn_pow, self.wage,
-        )  # fmt: skip
+            f.arrays(),
+            reconsider,
+            hosting.hosting_options(c, lp, depth, p),
+            conn_pow,
+            self.wage,
+            inhouse_quality=p["inhouse_quality"],
+            inhouse_fixed=p["inhouse_fixed"] * self.money_scale,
+            zeta=p["zeta"],
+            sigma=p["sigma"],
+        )
         trade_tab, fixed_tab = self._link_tables()
         demand = self._final_demand()
         self.demand = demand
         self.local_price = lp
         self.unit_cost = unit_cost
         self.trade: TradeResult = trade_step(
-            f, self.network, c, demand, unit_cost, lp, self.tradability, self.intermediate_share, f.revenue, p,
-            table=trade_tab, market=market_option(f, unit_cost, self.n_economies, p),
-        )  # fmt: skip
+            f,
+            self.network,
+            c,
+            demand,
+            unit_cost,
+            lp,
+            self.tradability,
+            self.intermediate_share,
+            f.revenue,
+            p,
+            table=trade_tab,
+            market=market_option(f, unit_cost, self.n_economies, p),
+        )
         self.accounts: Accounts = firm_accounts(
             f,
             self.trade,
