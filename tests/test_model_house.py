@@ -117,3 +117,23 @@ def test_firm_arrays_are_the_tables_arrays() -> None:
         assert getattr(arrays, name) is getattr(firms, name), name
     arrays.phi[2] = 3.0  # the same arrays: a kernel's in-place write is the table's
     assert firms.phi[2] == 3.0 and np.count_nonzero(firms.phi) == 1
+
+
+def test_named_tuple_names_are_distinct() -> None:
+    """numba's argument fingerprint of a named tuple is its class name and items: two of the same name would share it
+    (and one of them would be typed in Python on every call)."""
+    seen: dict[str, str] = {}
+    clashes = []
+    for path in source_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ClassDef) and any(
+                (isinstance(b, ast.Name) and b.id == "NamedTuple")
+                or (isinstance(b, ast.Attribute) and b.attr == "NamedTuple")
+                for b in node.bases
+            ):
+                where = f"simulator/{path.relative_to(PACKAGE)}"
+                if node.name in seen:
+                    clashes.append(f"{node.name}: {seen[node.name]} and {where}")
+                seen.setdefault(node.name, where)
+    assert {"FirmArrays", "TradeLinks"} <= set(seen)
+    assert not clashes, "named tuples of the same name:\n  " + "\n  ".join(clashes)
