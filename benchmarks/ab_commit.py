@@ -10,7 +10,8 @@ process with their own numba caches. Both models are built on the full world (ba
 version with its own world data and parameter defaults), JIT-compiled on a small model first, stepped a few times
 untimed, then stepped alternately (the order swapped every step), each step timed alone. The machine's speed drifts
 by ±30 % within minutes here, so only such pairs, measured within a fraction of a second of each other, are compared:
-the per-pair ratio (this checkout / base) is reported with its median and quartiles. Construction (the burn-in
+the per-pair ratio (this checkout / base) is reported with its median and quartiles. The base version's named
+tuples are renamed (``distinct_named_tuples``) so that numba tells them from this checkout's. Construction (the burn-in
 included where the version has one) is timed once each and reported apart. Prints one JSON object.
 """
 
@@ -63,6 +64,32 @@ def export_base(commit: str, into: Path) -> Path:
     return into
 
 
+def distinct_named_tuples(package: str, suffix: str = "_base") -> list[str]:
+    """Append ``suffix`` to the name of every ``NamedTuple`` class defined in the imported modules of ``package``.
+
+    numba finds the compiled code for an argument from a fingerprint of its value, and a named tuple's fingerprint is
+    its class *name* and its items' types: two packages' ``FirmArrays`` (same name, same arrays) share it, and the
+    fingerprint cache is process-wide, so the version that calls second would be sent to the other's type on every
+    call and resolve its own in Python (tens of µs per kernel call). Renamed before either calls a kernel, each class
+    has its own fingerprint. Returns the renamed classes' qualified names.
+    """
+    renamed = []
+    for name, module in list(sys.modules.items()):
+        if module is None or not (name == package or name.startswith(package + ".")):
+            continue
+        for value in list(vars(module).values()):
+            if (
+                isinstance(value, type)
+                and value.__module__ == name
+                and issubclass(value, tuple)
+                and hasattr(value, "_fields")
+                and not value.__name__.endswith(suffix)
+            ):
+                value.__name__ += suffix
+                renamed.append(f"{name}.{value.__qualname__}")
+    return renamed
+
+
 def _quantile(values: list[float], q: float) -> float:
     import numpy as np
 
@@ -99,6 +126,8 @@ def measure_ab(
             for name, package in (("new", "simulator"), ("base", BASE_PACKAGE)):
                 model_mod = importlib.import_module(f"{package}.model")
                 world_mod = importlib.import_module(f"{package}.world")
+                if package == BASE_PACKAGE:
+                    distinct_named_tuples(package)
                 world = world_mod.load_world()
                 schedule = world_mod.PolicySchedule(world_mod.baseline_state(world), horizon=steps + warm_steps + 5)
                 small = world_mod.PolicySchedule(world_mod.baseline_state(world), horizon=5)

@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
 
 from benchmarks.measure import positive_int  # noqa: E402
 from simulator.model import DataFlowModel, stages  # noqa: E402
-from simulator.model.trade import market_option, trade_flows, trade_terms  # noqa: E402
+from simulator.model.trade import TradeLinks, market_option, trade_flows, trade_terms  # noqa: E402
 from simulator.world import PolicySchedule, baseline_state, load_world  # noqa: E402
 
 
@@ -149,20 +149,41 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
 
     def model_trade():
         """The model's own two trade kernels and the numpy weights between them, as ``trade.trade_step``."""
-        seller, dest, _, _, feas, price, _, _ = trade_terms(
-            net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, table,
-            model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
-        )  # fmt: skip
+        arrays = f.arrays()
+        seller, dest, rows, link_delta, feas, price, _, _ = trade_terms(
+            net.mk_firm,
+            net.mk_dest,
+            net.sup,
+            arrays,
+            model.unit_cost,
+            table,
+            model.local_price,
+            n_c=n_c,
+            n_s=n_s,
+            ban_threshold=p["ban_dependence_threshold"],
+            sigma=sigma,
+        )
         weight = np.log(price, out=price)
         nm = net.mk_firm.size
         weight[:nm] *= 1.0 - sigma
         np.divide(weight[nm:], -mu, out=weight[nm:])
         np.exp(weight, out=weight)
         out = trade_flows(
-            seller, dest, f.economy, f.sector, weight, feas, nm, net.sup, f.alive, n_c, n_s, e_open, e_home,
-            model.intermediate_share, f.revenue, sigma, f.capacity, f.weight,
-            market_option(f, model.unit_cost, model.n_economies, p),
-        )  # fmt: skip
+            TradeLinks(seller=seller, dest=dest, row=rows, delta=link_delta, n_market=nm),
+            weight,
+            feas,
+            arrays,
+            net.sup,
+            f.revenue,
+            e_open=e_open,
+            e_home=e_home,
+            inter_share=model.intermediate_share,
+            market=market_option(f, model.unit_cost, model.n_economies, p),
+            n_c=n_c,
+            n_s=n_s,
+            sigma=sigma,
+            cap=f.capacity,
+        )
         return feas, out[5]
 
     feas, revenue_model = model_trade()

@@ -5,6 +5,8 @@ The timings themselves are never asserted (speed is measured on purpose with ``b
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -158,6 +160,34 @@ def test_base_commit_imports_are_renamed():
         'text = "from simulator.model import z"\n'
         "import simulatorial\n"
     )
+
+
+def test_base_named_tuples_get_their_own_numba_fingerprint(monkeypatch):
+    """Two versions' same-named named tuples share numba's argument fingerprint until the base's are renamed."""
+    import types
+    from typing import NamedTuple
+
+    from numba._dispatcher import compute_fingerprint
+
+    def version(package: str) -> type:
+        module = types.ModuleType(f"{package}.model.population")
+
+        class FirmArrays(NamedTuple):
+            alive: np.ndarray
+            weight: np.ndarray
+
+        FirmArrays.__module__ = module.__name__
+        module.FirmArrays = FirmArrays
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        return FirmArrays
+
+    new, base = version("simulator_new"), version(ab_commit.BASE_PACKAGE)
+    arrays = (np.zeros(3, bool), np.ones(3))
+    assert compute_fingerprint(new(*arrays)) == compute_fingerprint(base(*arrays))
+    assert ab_commit.distinct_named_tuples(ab_commit.BASE_PACKAGE) == [f"{base.__module__}.{base.__qualname__}"]
+    assert compute_fingerprint(new(*arrays)) != compute_fingerprint(base(*arrays))
+    assert new.__name__ == "FirmArrays" and base.__name__ == "FirmArrays_base"
+    assert ab_commit.distinct_named_tuples(ab_commit.BASE_PACKAGE) == []  # once only
 
 
 def test_same_results_demands_exact_equality():

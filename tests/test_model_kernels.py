@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from test_model_fixtures import schedule, small_world
 
-from simulator.model.accounts import account_totals, seller_accounts, served_fixed_masks
+from simulator.model.accounts import FirmHosting, SellerCosts, account_totals, seller_accounts, served_fixed_masks
 from simulator.model.behaviours import sample_by_group, supplier_weights
 from simulator.model.costs import COL, _fixed_table
 from simulator.model.entry_exit import cell_profit_revenue, loss_streaks
-from simulator.model.hosting import hosting_step
+from simulator.model.hosting import HostingOptions, hosting_step
 from simulator.model.innovation import _spillover_gain, firm_update, innovation_success, rd_success_exponent
 from simulator.model.markets import (
     clear_infeasible_slots,
@@ -24,8 +24,8 @@ from simulator.model.markets import (
     markets_exist,
     switch_suppliers,
 )
-from simulator.model.metrics.cells import METRIC_QUANTITIES, link_metric_sums, metric_cells, phi_ratio
-from simulator.model.metrics.values import level_sums, metric_values, offdiag_sums
+from simulator.model.metrics.cells import METRIC_QUANTITIES, SlotQuantities, link_metric_sums, metric_cells, phi_ratio
+from simulator.model.metrics.values import ValueLayout, level_sums, metric_values, offdiag_sums
 from simulator.model.network import (
     apply_drops,
     clear_dead_suppliers,
@@ -35,8 +35,8 @@ from simulator.model.network import (
     sample_cdf_rows,
 )
 from simulator.model.numerics import _pairwise_from, alive_sums
-from simulator.model.population import count_edges_at_or_below
-from simulator.model.trade import _link_terms, _trade_table, market_option_weight, trade_flows, trade_terms
+from simulator.model.population import FirmArrays, count_edges_at_or_below, empty_firms
+from simulator.model.trade import TradeLinks, _link_terms, _trade_table, market_option_weight, trade_flows, trade_terms
 from simulator.world.baseline import baseline_state
 
 RTOL = 1e-12
@@ -56,6 +56,18 @@ def model():
     return m
 
 
+def firm_arrays(n: int, **arrays: np.ndarray) -> FirmArrays:
+    """A ``FirmArrays`` of ``n`` free slots with the given arrays in place of the empty ones (for a kernel test)."""
+    return empty_firms(n).arrays()._replace(**arrays)
+
+
+def trade_links(seller, dest, n_market: int = 0, row=None, delta=None) -> TradeLinks:
+    """A ``TradeLinks`` of the given links (table rows and δ all 0 unless given, for kernels that do not read them)."""
+    row = np.zeros(seller.size, np.int32) if row is None else row
+    delta = np.zeros(seller.size) if delta is None else delta
+    return TradeLinks(seller=seller, dest=dest, row=row, delta=delta, n_market=n_market)
+
+
 def trade_cols() -> np.ndarray:
     return np.array([COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "payment", "openness")], dtype=np.int64)
 
@@ -69,15 +81,13 @@ def test_link_terms_match_numpy(model):
     got = _link_terms(
         net.mk_firm,
         net.mk_dest,
-        f.economy,
-        f.sector,
-        f.delta,
+        f.arrays(),
         c.packed,
         trade_cols(),
         model.local_price,
-        n_c,
-        n_s,
-        model.params["ban_dependence_threshold"],
+        n_c=n_c,
+        n_s=n_s,
+        ban_threshold=model.params["ban_dependence_threshold"],
     )
     for r, g in zip((ref.tau, ref.compliance, ref.payment, ref.dest_hosting, ref.feasible), got, strict=True):
         np.testing.assert_array_equal(r, g)
@@ -222,8 +232,9 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     n_c, _, n_s = c.tau.shape
     sigma = p["sigma"]
     fw = agent_weights(model, weights)
+    arrays = f.arrays()._replace(weight=fw)
     market = market_option_weight(
-        f.alive, f.economy, model.unit_cost, fw, model.n_economies, sigma, p["mu"], p["market_sourcing_weight"]
+        arrays, model.unit_cost, n_c=model.n_economies, sigma=sigma, mu=p["mu"], nu=p["market_sourcing_weight"]
     )
     np.testing.assert_allclose(market, numpy_market_option(model, fw), rtol=1e-12, atol=0.0)
     assert (market > 0).all()
@@ -232,9 +243,19 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     tab = _trade_table(c.packed, trade_cols())
     np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
     seller, dest, rows, link_delta, feas, price, q_slots, open_slots = trade_terms(
-        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost, tab,
-        model.local_price, n_c, n_s, p["ban_dependence_threshold"], sigma,
-    )  # fmt: skip
+        net.mk_firm,
+        net.mk_dest,
+        net.sup,
+        arrays,
+        model.unit_cost,
+        tab,
+        model.local_price,
+        n_c=n_c,
+        n_s=n_s,
+        ban_threshold=p["ban_dependence_threshold"],
+        sigma=sigma,
+    )
+    links = TradeLinks(seller=seller, dest=dest, row=rows, delta=link_delta, n_market=nm)
     np.testing.assert_array_equal(seller, ref["seller"])
     np.testing.assert_array_equal(dest, ref["dest"])
     assert rows.dtype == np.int32
@@ -261,9 +282,21 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     raw = weight.copy()
     raw[~feas] = 7.0  # overwritten with 0 in place where infeasible (and times the supplier's weight on supplier links)
     out = trade_flows(
-        seller, dest, f.economy, f.sector, raw, feas, nm, net.sup, f.alive, n_c, n_s, ref["e_open"], ref["e_home"],
-        model.intermediate_share, f.revenue, sigma, f.capacity, fw, market,
-    )  # fmt: skip
+        links,
+        raw,
+        feas,
+        arrays,
+        net.sup,
+        f.revenue,
+        e_open=ref["e_open"],
+        e_home=ref["e_home"],
+        inter_share=model.intermediate_share,
+        market=market,
+        n_c=n_c,
+        n_s=n_s,
+        sigma=sigma,
+        cap=f.capacity,
+    )
     rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = out
     np.testing.assert_array_equal(raw, ref["weight_after"])
     # the kernel adds every sum in numpy's order (link order, as np.bincount) and computes each term with the same
@@ -293,21 +326,19 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     wedge = comp + pay + dh
     region_of = model.region_of
     acc = seller_accounts(
-        seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
-        region_of, True, fw,
-    )  # fmt: skip
+        links, rev, arrays, tab, model.local_price, region_of, sigma=sigma, cap=f.capacity, n_c=n_c, link_metrics=True
+    )
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = acc
     # the link sums of the metrics, as link_metric_sums computes them (bit for bit: same order), or none
     for got, want in zip(
         (intra, cost, flows),
-        link_metric_sums(seller, dest, f.economy, region_of, rev, tau, wedge, f.capacity, n_c, fw),
+        link_metric_sums(links, rev, tau, wedge, arrays, region_of, cap=f.capacity, n_c=n_c),
         strict=True,
     ):
         np.testing.assert_array_equal(got, want)
     without = seller_accounts(
-        seller, dest, rows, f.economy, link_delta, tab, model.local_price, rev, nm, sigma, f.capacity, n_c,
-        region_of, False, fw,
-    )  # fmt: skip
+        links, rev, arrays, tab, model.local_price, region_of, sigma=sigma, cap=f.capacity, n_c=n_c, link_metrics=False
+    )
     for got, want in zip(without[:8], acc[:8], strict=True):
         np.testing.assert_array_equal(got, want)
     assert all(x.size == 0 for x in without[8:])
@@ -376,8 +407,10 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
     rev[[7, 11, 2500]] = [np.inf, np.nan, np.inf]  # non-finite revenue on wedge-free links and one other
     region_of = rng.integers(0, 5, n_c)
     fw = rng.lognormal(0.0, 1.0, cap)  # agent weights: destination-hosting revenue and flows are weighted aggregates
+    links = trade_links(seller, dest, nm, rows, delta[seller])
+    arrays = firm_arrays(cap, economy=economy, weight=fw)
     got = seller_accounts(
-        seller, dest, rows, economy, delta[seller], tab, local_price, rev, nm, sigma, cap, n_c, region_of, True, fw
+        links, rev, arrays, tab, local_price, region_of, sigma=sigma, cap=cap, n_c=n_c, link_metrics=True
     )
     core, comp_var, payment, dest_host, exports, n_foreign, local_rev, served, intra, cost, flows = got
 
@@ -407,7 +440,7 @@ def test_seller_accounts_zero_wedge_links_exact(seed):
     wedge = comp + pay + dh
     for g, w in zip(
         (intra, cost, flows),
-        link_metric_sums(seller, dest, economy, region_of, rev, tau, wedge, cap, n_c, fw),
+        link_metric_sums(links, rev, tau, wedge, arrays, region_of, cap=cap, n_c=n_c),
         strict=True,
     ):
         np.testing.assert_array_equal(g, w)
@@ -440,7 +473,7 @@ def test_link_metric_sums_match_numpy(model):
     same = model.region_of[o] == model.region_of[d]
     gross = tr.sales_tau * (1.0 + tr.sales_wedge) - 1.0
     intra, cost, flows = link_metric_sums(
-        seller, d, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge, f.capacity, n_c, f.weight
+        tr.links, tr.sales_revenue, tr.sales_tau, tr.sales_wedge, f.arrays(), model.region_of, cap=f.capacity, n_c=n_c
     )
     # per-seller sums are per real firm; the economy × economy flows weigh each link by its seller's agent weight
     # (bit for bit: the oracle's extra terms on the links off the selection are +0, which leave a sum unchanged)
@@ -464,10 +497,18 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
     f, c, net, p = model.firms, model.costs, model.network, model.params
     n_c, _, n_s = c.tau.shape
     terms = trade_terms(
-        net.mk_firm, net.mk_dest, net.sup, f.alive, f.economy, f.sector, f.delta, model.unit_cost,
-        _trade_table(c.packed, trade_cols()), model.local_price, n_c, n_s, p["ban_dependence_threshold"],
-        p["sigma"],
-    )  # fmt: skip
+        net.mk_firm,
+        net.mk_dest,
+        net.sup,
+        f.arrays(),
+        model.unit_cost,
+        _trade_table(c.packed, trade_cols()),
+        model.local_price,
+        n_c=n_c,
+        n_s=n_s,
+        ban_threshold=p["ban_dependence_threshold"],
+        sigma=p["sigma"],
+    )
     nm = net.mk_firm.size
     feas, price, q, op = terms[4][nm:], terms[5][nm:], terms[6], terms[7]
     np.testing.assert_array_equal(q, oracles.slot_matrix(net.sup, f.alive, np.where(feas, price, np.inf), np.inf))
@@ -485,12 +526,28 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
     conn_pow = np.maximum(c.connectivity, np.finfo(float).tiny)[f.economy] ** (
         p["connectivity_supply_elasticity"] * f.delta
     )
+    options = HostingOptions(
+        move=c.home_move,
+        copy=c.home_copy * p["copy_hosting_share"],
+        transfer=c.home_transfer,
+        local_price=hosting.local_price(depth, c, p),
+        local_quality=hosting.local_quality(depth),
+        cloud_price=p["h_cloud"] * c.telecom,
+        inhouse_price=p["h_inhouse"] * c.telecom,
+    )
+    for got, want in zip(hosting.hosting_options(c, options.local_price, depth, p), options, strict=True):
+        np.testing.assert_array_equal(got, want)  # the model's options
     h, share, fixed, home_comp, unit_cost = hosting_step(
-        f.alive, f.alive, f.economy, f.sector, f.delta, f.revenue, f.phi, mode, access, c.home_move,
-        c.home_copy * p["copy_hosting_share"], c.home_transfer, hosting.local_price(depth, c, p),
-        hosting.local_quality(depth), p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
-        p["inhouse_fixed"] * model.money_scale, p["zeta"], p["sigma"], conn_pow, model.wage,
-    )  # fmt: skip
+        f.arrays()._replace(hosting=mode, access=access),
+        f.alive,
+        options,
+        conn_pow,
+        model.wage,
+        inhouse_quality=p["inhouse_quality"],
+        inhouse_fixed=p["inhouse_fixed"] * model.money_scale,
+        zeta=p["zeta"],
+        sigma=p["sigma"],
+    )
     np.testing.assert_array_equal(mode[idx], chosen)
     rows = np.arange(idx.size)
     np.testing.assert_array_equal(h[idx], f.delta[idx] * opts.cost[rows, chosen])
@@ -772,10 +829,17 @@ def test_metric_cells_match_numpy(model):
     rng = np.random.default_rng(4)
     try:
         model.exiting = f.alive & (rng.random(f.capacity) < 0.1)  # some firms exiting
+        tr = model.trade
         links = link_metric_sums(
-            model.trade.sales_seller, model.trade.sales_dest, f.economy, model.region_of, model.trade.sales_revenue,
-            model.trade.sales_tau, model.trade.sales_wedge, f.capacity, n_c, f.weight,
-        )  # fmt: skip
+            tr.links,
+            tr.sales_revenue,
+            tr.sales_tau,
+            tr.sales_wedge,
+            f.arrays(),
+            model.region_of,
+            cap=f.capacity,
+            n_c=n_c,
+        )
         phi_eff = model.effective_productivity()
         want, want_econ = _metric_cells_numpy(model, links, phi_eff)
         table, by_economy = metrics.cell_tables(model, links)
@@ -794,15 +858,37 @@ def test_metric_cells_match_numpy(model):
         try:
             f.weight = rng.lognormal(0.0, 1.0, f.capacity)
             phi_rand = rng.lognormal(0.0, 0.5, f.capacity)
+            a = model.accounts
+            slots = SlotQuantities(
+                exiting=model.exiting,
+                phi_eff=phi_rand,
+                growth=metrics.log_growth(model),
+                revenue=a.revenue,
+                exports=a.exports,
+                n_foreign=a.n_foreign_markets,
+                compliance=a.compliance,
+                variable_cost=a.variable_cost,
+                fixed=a.fixed,
+                hosting=a.hosting,
+                inhouse_capex=a.inhouse_capex,
+                value_added=a.value_added,
+                local_hosting=a.local_hosting,
+                rd=model.innovation.rd,
+                innovated=model.innovation.innovated,
+                withdrawals=model.withdrawals,
+                intra=links[0],
+                trade_cost=links[1],
+            )
             got = metric_cells(
-                f.economy, f.sector, f.size, n_c, n_s, n_z, f.alive, model.exiting, f.born, model.steps, phi_rand,
-                f.delta, f.access, f.withdrew, model.collector.services, metrics.log_growth(model),
-                model.accounts.revenue, model.accounts.exports, model.accounts.n_foreign_markets,
-                model.accounts.compliance, model.accounts.variable_cost, model.accounts.fixed, model.accounts.hosting,
-                model.accounts.inhouse_capex, model.accounts.value_added, model.accounts.local_hosting,
-                model.innovation.rd, model.innovation.innovated, model.withdrawals, links[0], links[1],
-                model.network.sup, f.weight,
-            )  # fmt: skip
+                f.arrays(),
+                slots,
+                model.network.sup,
+                model.collector.services,
+                step=model.steps,
+                n_c=n_c,
+                n_s=n_s,
+                n_z=n_z,
+            )
             want = _metric_cells_numpy(model, links, phi_rand)
             np.testing.assert_array_equal(got[0], want[0])
             np.testing.assert_array_equal(got[1], want[1])
@@ -834,10 +920,27 @@ def test_account_totals_match_numpy(model):
     sigma, export_fixed = 4.0, 0.37
     local_rev = dest_by_dest.copy()
     fw = rng.lognormal(0.0, 1.0, cap)  # agent weights: only the hosting revenue per economy (an aggregate) reads them
+    sums = SellerCosts(
+        core=core,
+        compliance=comp_var,
+        dest_hosting=dest_host,
+        n_foreign=n_foreign,
+        fixed_compliance=fix_comp,
+        rule_first=g_first,
+    )
+    hosted = FirmHosting(cost=hosting_cost, compliance=home_comp, local_share=share, fixed=hosting_fixed)
     got = account_totals(
-        f.alive, f.economy, f.sector, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp,
-        share, hosting_fixed, fix_comp, f.delta, g_first, operating_cell, entry, export_fixed, sigma, local_rev, fw,
-    )  # fmt: skip
+        f.arrays()._replace(weight=fw),
+        revenue,
+        purchases,
+        sums,
+        hosted,
+        operating_cell,
+        entry,
+        local_rev,
+        export_fixed=export_fixed,
+        sigma=sigma,
+    )
     hosting = core * (hosting_cost - home_comp) / (1.0 + hosting_cost)
     compliance_home = core * home_comp / (1.0 + hosting_cost)
     fixed_compliance = fix_comp + f.delta * g_first
@@ -887,10 +990,20 @@ def test_market_drops_match_numpy(model, seed):
         c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], p["source_code_cost"] * model.money_scale
     )
     got = market_drops(
-        firm, dest, f.economy, f.sector, f.delta, ftab, p["fixed_export_cost"] * model.money_scale,
-        model.accounts.firm_rule_first, model.accounts.firm_rule_second, revenue, feasible, reconsider, sigma, n_c,
-        n_s,
-    )  # fmt: skip
+        firm,
+        dest,
+        f.arrays(),
+        ftab,
+        revenue,
+        feasible,
+        reconsider,
+        rule_first=model.accounts.firm_rule_first,
+        rule_second=model.accounts.firm_rule_second,
+        export_fixed=p["fixed_export_cost"] * model.money_scale,
+        sigma=sigma,
+        n_c=n_c,
+        n_s=n_s,
+    )
     np.testing.assert_array_equal(got, want)
     assert want.any() and not want.all()
 
@@ -954,9 +1067,22 @@ def test_drop_foreign_buyers_matches_numpy(model, seed):
     sup, withdrawals, withdrew = net.sup.copy(), np.zeros(cap), np.zeros(cap, bool)
     ftab = _fixed_table(c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], sc)
     n_drop = drop_foreign_buyers(
-        sup, f.alive, reconsider, f.economy, f.sector, f.delta, flow, mk_firm, mk_dest, ftab, fe, first, second, sigma,
-        withdrawals, withdrew, n_c, n_s, fw,
-    )  # fmt: skip
+        sup,
+        flow,
+        mk_firm,
+        mk_dest,
+        f.arrays()._replace(withdrew=withdrew),
+        ftab,
+        reconsider,
+        withdrawals,
+        rule_first=first,
+        rule_second=second,
+        fw=fw,
+        export_fixed=fe,
+        sigma=sigma,
+        n_c=n_c,
+        n_s=n_s,
+    )
     assert 0 < n_drop == want_w.sum() < len(sales)
     assert any(key in markets for key in sales)
     np.testing.assert_array_equal(sup, want_sup)
@@ -982,7 +1108,8 @@ def test_innovation_kernels_match_numpy(seed):
     rd_want = rho * np.maximum(profit, 0.0) * ret * alive
     intensity = np.divide(rd_want, revenue, out=np.zeros_like(rd_want), where=revenue > 0)
     x_want = -theta * intensity * absorb
-    rd, x = rd_success_exponent(profit, revenue, alive, ret, conn_factor, economy, access, rho, theta)
+    arrays = firm_arrays(n, revenue=revenue, alive=alive, economy=economy)
+    rd, x = rd_success_exponent(profit, arrays, ret, conn_factor, access, rho=rho, theta=theta)
     np.testing.assert_array_equal(rd, rd_want)
     np.testing.assert_array_equal(x, x_want)
     phi = rng.lognormal(0.0, 1.0, n)
@@ -1086,7 +1213,8 @@ def test_firm_update_and_loss_streaks_match_numpy():
     knowledge, rd, phi_new, phi = (rng.lognormal(0.0, 1.0, n) for _ in range(4))
     profit, revenue = rng.normal(0.0, 1.0, n), rng.lognormal(0.0, 1.0, n)
     keep = 1.0 - 0.15
-    k, ph, pr, rev = firm_update(alive, knowledge, keep, rd, phi_new, phi, profit, revenue)
+    arrays = firm_arrays(n, alive=alive, knowledge=knowledge, phi=phi)
+    k, ph, pr, rev = firm_update(arrays, rd, phi_new, profit, revenue, keep=keep)
     np.testing.assert_array_equal(k, keep * knowledge + rd)
     np.testing.assert_array_equal(ph, np.where(alive, phi_new, phi))
     np.testing.assert_array_equal(pr, profit - rd)
@@ -1160,10 +1288,21 @@ def test_market_entries_match_numpy(model, seed):
         c.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], p["source_code_cost"] * model.money_scale
     )
     got = market_entries(
-        firm, dest, f.economy, f.sector, f.delta, ftab, p["fixed_export_cost"] * model.money_scale,
-        model.accounts.firm_rule_first, x, lt.feasible, tr.open_mass.ravel(), model.demand.ravel(), model.tradability,
-        sigma, n_c, n_s, fw,
-    )  # fmt: skip
+        firm,
+        dest,
+        f.arrays()._replace(weight=fw),
+        ftab,
+        x,
+        lt.feasible,
+        rule_first=model.accounts.firm_rule_first,
+        open_mass=tr.open_mass.ravel(),
+        demand=model.demand.ravel(),
+        tradability=model.tradability,
+        export_fixed=p["fixed_export_cost"] * model.money_scale,
+        sigma=sigma,
+        n_c=n_c,
+        n_s=n_s,
+    )
     np.testing.assert_array_equal(got, want)
     assert want.any() and not want.all()
 
@@ -1238,8 +1377,7 @@ def test_modularity_is_bit_identical_to_the_numpy_form():
 
 
 @np.errstate(all="ignore")
-def _metric_values_numpy(cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, cpi, income,
-                         by_economy, flows):  # fmt: skip
+def _metric_values_numpy(cell, layout, host, cpi, income, by_economy, flows):
     """The numpy form of ``metric_values``.
 
     Per economy: nominal income, real income = income / P (P the exact price index relative to the reference), real
@@ -1247,6 +1385,7 @@ def _metric_values_numpy(cell, region_of, n_r, num, den, level, order, c_dds, c_
     or the world sums its economies' levels (regions with ``np.bincount`` in economy order, the world with numpy's
     pairwise ``sum``) and its price index is Σ income / Σ real income (NaN where that is not positive).
     """
+    region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms = layout
     econ_cells = cell.sum(axis=(1, 2))
     groups = np.concatenate(
         [econ_cells.sum(axis=0, keepdims=True), _sum_rows(region_of, econ_cells, n_r), econ_cells,
@@ -1322,7 +1461,8 @@ def test_metric_values_are_bit_identical_to_numpy(seed):
         income[:] = 0.0  # no income anywhere: every place's price index NaN
     by_economy = rng.normal(0.0, 10.0, (n_c, 2))
     flows = rng.lognormal(0.0, 3.0, n_c * n_c)
-    args = (cell, region_of, n_r, num, den, level, order, 0, 1, 2, host, cpi, income, by_economy, flows)
+    layout = ValueLayout(region_of, n_r, num, den, level, order, c_dds=0, c_phi=1, c_firms=2)
+    args = (cell, layout, host, cpi, income, by_economy, flows)
     values, extra = metric_values(*args)
     want_values, want_extra = _metric_values_numpy(*args)
     np.testing.assert_array_equal(values, want_values)
@@ -1346,11 +1486,20 @@ def test_metric_values_match_numpy_on_a_model(model):
     table, by_economy = metrics.cell_tables(model, links, col.services)
     c = col._col
     cpi = model.relative_price_index()
-    args = (
-        table.reshape(col.n_c, col.n_s, col.n_z, len(metrics.QUANTITIES)), col._region_of64, len(col.region_names),
-        col._num, col._den, col._level_of, col._level_order, c["dds_exports"], c["phi_output"], c["output_weight"],
-        model.accounts.local_hosting_revenue, cpi, model.income, by_economy, links[2],
-    )  # fmt: skip
+    layout = ValueLayout(
+        region_of=col._region_of64,
+        n_r=len(col.region_names),
+        num=col._num,
+        den=col._den,
+        level=col._level_of,
+        order=col._level_order,
+        c_dds=c["dds_exports"],
+        c_phi=c["phi_output"],
+        c_firms=c["output_weight"],
+    )
+    assert layout == col._layout  # the collector's layout
+    table = table.reshape(col.n_c, col.n_s, col.n_z, len(metrics.QUANTITIES))
+    args = (table, layout, model.accounts.local_hosting_revenue, cpi, model.income, by_economy, links[2])
     values, extra = metric_values(*args)
     want_values, want_extra = _metric_values_numpy(*args)
     np.testing.assert_array_equal(values, want_values)

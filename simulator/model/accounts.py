@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,6 +21,36 @@ from simulator.model.costs import LinkCosts, fixed_table
 from simulator.model.numerics import jit
 from simulator.model.population import Firms
 from simulator.model.trade import TradeResult
+
+
+class SellerCosts(NamedTuple):
+    """Per-seller sums of the step's links that ``account_totals`` turns into accounts (arrays per firm slot)."""
+
+    core: np.ndarray
+    """Core variable cost vc / (1 + W)."""
+    compliance: np.ndarray
+    """Variable compliance vc · δ κ / (1 + W)."""
+    dest_hosting: np.ndarray
+    """Destination hosting vc · δ f H / (1 + W)."""
+    n_foreign: np.ndarray
+    """Number of foreign market links."""
+    fixed_compliance: np.ndarray
+    """Fixed data compliance δ (F + source code) over the served foreign destinations."""
+    rule_first: np.ndarray
+    """The strictest per-firm rule G over the served foreign destinations."""
+
+
+class FirmHosting(NamedTuple):
+    """Hosting of each firm slot as the accounts take it (from ``hosting.hosting_step``)."""
+
+    cost: np.ndarray
+    """δ_i · cost of the firm's mode, per unit of core cost."""
+    compliance: np.ndarray
+    """The part of ``cost`` that is transfer-condition compliance (booked as compliance, not hosting)."""
+    local_share: np.ndarray
+    """Share of the hosting spend paid to local providers."""
+    fixed: np.ndarray
+    """Fixed hosting capex (in-house)."""
 
 
 @dataclass
@@ -88,20 +119,36 @@ def firm_accounts(
     """
     cap = firms.capacity
     sigma = params["sigma"]
-    seller = tr.sales_seller
     n_c = costs.trust.size
-    nm = tr.n_market_links
+    arrays = firms.arrays()
     # one compiled pass over the links: per-seller sums (as np.bincount in link order), the foreign destinations each
     # seller serves (bit masks), and (when asked) the link sums of the metrics
     link_metrics = region_of is not None
     regions = region_of if link_metrics else np.zeros(n_c, np.int64)
     (
-        core, compliance_var, payment, dest_host, exports, n_foreign, dest_host_by_dest, served, intra, trade_cost,
+        core,
+        compliance_var,
+        payment,
+        dest_host,
+        exports,
+        n_foreign,
+        dest_host_by_dest,
+        served,
+        intra,
+        trade_cost,
         flows,
     ) = seller_accounts(
-        seller, tr.sales_dest, tr.sales_row, firms.economy, tr.sales_delta, tr.table, tr.local_price,
-        tr.sales_revenue, nm, sigma, cap, n_c, regions, link_metrics, firms.weight,
-    )  # fmt: skip
+        tr.links,
+        tr.sales_revenue,
+        arrays,
+        tr.table,
+        tr.local_price,
+        regions,
+        sigma=sigma,
+        cap=cap,
+        n_c=n_c,
+        link_metrics=link_metrics,
+    )
     home_comp = np.zeros(cap) if hosting_compliance is None else hosting_compliance
 
     # fixed data-compliance costs: once per foreign destination economy a firm serves, whether it sells there to
@@ -116,13 +163,29 @@ def firm_accounts(
     # hosting = core (h − h_comp) / (1 + h), fixed = operating · alive + F_x · n_foreign + fixed compliance + capex
     # + entry charges, compliance = variable + fixed + destination hosting + home, profit = r / σ − fixed, ...)
     local_rev = dest_host_by_dest
+    sums = SellerCosts(
+        core=core,
+        compliance=compliance_var,
+        dest_hosting=dest_host,
+        n_foreign=n_foreign,
+        fixed_compliance=fix_comp,
+        rule_first=g_first,
+    )
+    hosted = FirmHosting(cost=hosting_cost, compliance=home_comp, local_share=hosting_local_share, fixed=hosting_fixed)
     hosting, fixed_compliance, fixed, compliance, profit, value_added, variable_cost, local_hosting, capex = (
         account_totals(
-            firms.alive, firms.economy, firms.sector, tr.revenue, tr.purchases, core, compliance_var, dest_host,
-            n_foreign, hosting_cost, home_comp, hosting_local_share, hosting_fixed, fix_comp, firms.delta, g_first,
-            operating_cost, entry_charges, params["fixed_export_cost"] * money_scale, sigma, local_rev, firms.weight,
+            arrays,
+            tr.revenue,
+            tr.purchases,
+            sums,
+            hosted,
+            operating_cost,
+            entry_charges,
+            local_rev,
+            export_fixed=params["fixed_export_cost"] * money_scale,
+            sigma=sigma,
         )
-    )  # fmt: skip
+    )
     revenue = tr.revenue
     return Accounts(
         revenue=revenue,
@@ -150,13 +213,12 @@ def firm_accounts(
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
-def seller_accounts(
-    seller, dest, rows, economy, delta, tab, local_price, revenue, n_market, sigma, cap, n_c, region_of, link_metrics,
-    fw,
-):  # fmt: skip
+def seller_accounts(links, revenue, firms, tab, local_price, region_of, sigma, cap, n_c, link_metrics):
     """Per-seller sums of one pass over the links (as ``np.bincount`` in link order).
 
-    ``rows`` and ``delta`` are each link's ``tab`` row and seller's δ, as ``trade_terms`` returns them: the cost terms
+    ``links`` is the step's ``TradeLinks`` and ``revenue`` its revenue per link; ``firms`` a ``FirmArrays`` (each
+    seller's economy and agent weight ``fw`` are read). The links' ``row`` and ``delta`` are each link's ``tab`` row
+    and seller's δ, as ``trade_terms`` returns them: the cost terms
     are computed again with its expressions (the same numbers bit for bit): τ = tab[row, 0], compliance
     δ · tab[row, 1], payment tab[row, 4], destination hosting δ · tab[row, 2] · local_price[d], and the wedge their
     sum in that order (as ``TradeResult.sales_wedge``).
@@ -170,6 +232,8 @@ def seller_accounts(
     per-economy sums (destination-hosting revenue, economy flows) are aggregates, each link weighted by its seller's
     agent weight ``fw``.
     """
+    seller, dest, rows, delta, n_market = links.seller, links.dest, links.row, links.delta, links.n_market
+    economy, fw = firms.economy, firms.weight
     core = np.zeros(cap)
     comp_var = np.zeros(cap)
     payment = np.zeros(cap)
@@ -231,18 +295,27 @@ def seller_accounts(
 
 @jit
 def account_totals(
-    alive, economy, sector, revenue, purchases, core, comp_var, dest_host, n_foreign, hosting_cost, home_comp,
-    local_share, hosting_fixed, fix_comp, delta, g_first, operating_cost, entry_charges, export_fixed, sigma, local_rev,
-    fw,
-):  # fmt: skip
+    firms, revenue, purchases, sums, hosted, operating_cost, entry_charges, local_rev, export_fixed, sigma
+):
     """Firm accounts from the per-seller link sums, element by element as the numpy expressions of ``firm_accounts``.
 
+    ``firms`` is a ``FirmArrays``, ``sums`` the ``SellerCosts`` and ``hosted`` the ``FirmHosting`` of the step;
+    ``revenue`` and ``purchases`` are per firm slot.
     ``operating_cost`` is per economy × sector cell, ``(C, S)``: each slot pays its cell's (the numpy form gathers
     ``operating_cost[economy, sector]``). Returns per slot: hosting, fixed compliance, fixed cost, compliance,
     profit, value added, variable cost, local hosting spend and in-house capex; ``local_rev`` (destination-hosting
     revenue per economy) gets each slot's local hosting spend on home hosting added in slot order
     (``np.bincount(economy, weights=...)`` then ``+``).
     """
+    alive, economy, sector, delta, fw = firms.alive, firms.economy, firms.sector, firms.delta, firms.weight
+    core, comp_var, dest_host, n_foreign = sums.core, sums.compliance, sums.dest_hosting, sums.n_foreign
+    fix_comp, g_first = sums.fixed_compliance, sums.rule_first
+    hosting_cost, home_comp, local_share, hosting_fixed = (
+        hosted.cost,
+        hosted.compliance,
+        hosted.local_share,
+        hosted.fixed,
+    )
     cap = alive.size
     hosting = np.empty(cap)
     fixed_compliance = np.empty(cap)
@@ -279,8 +352,16 @@ def account_totals(
     for d in range(local_rev.size):
         local_rev[d] = home_local[d] + local_rev[d]
     return (
-        hosting, fixed_compliance, fixed, compliance, profit, value_added, variable_cost, local_hosting, inhouse_capex
-    )  # fmt: skip
+        hosting,
+        fixed_compliance,
+        fixed,
+        compliance,
+        profit,
+        value_added,
+        variable_cost,
+        local_hosting,
+        inhouse_capex,
+    )
 
 
 _DEBRUIJN = 0x03F79D71B4CB0A89

@@ -174,24 +174,42 @@ def government_scheduled(model: DataFlowModel) -> tuple[Adoption, ...]:
 
 RECIPROCITY_PARAMETERS = (
     Parameter(
-        "partners_required", "k", "economies", 2.0, 1.0, 20.0,
+        "partners_required",
+        "k",
+        "economies",
+        2.0,
+        1.0,
+        20.0,
         "A government adopts a contingent rule once at least this many of its largest trading partners have it",
         "assumption: a hypothetical illustration (see scenarios/reciprocal_localisation.yaml)",
-        "government_policy", integer=True,
+        "government_policy",
+        integer=True,
     ),
     Parameter(
-        "largest_partners", "n", "economies", 5.0, 1.0, 20.0,
+        "largest_partners",
+        "n",
+        "economies",
+        5.0,
+        1.0,
+        20.0,
         "How many of its largest trading partners (exports plus imports over the last step) a government looks at",
         "assumption: a hypothetical illustration (see scenarios/reciprocal_localisation.yaml)",
-        "government_policy", integer=True,
+        "government_policy",
+        integer=True,
     ),
     Parameter(
-        "review_every", "r", "steps", 1.0, 1.0, 40.0,
+        "review_every",
+        "r",
+        "steps",
+        1.0,
+        1.0,
+        40.0,
         "Governments review their policy at the start of every step that is a multiple of this",
         "assumption: a quarterly review (one step) by default",
-        "government_policy", integer=True,
+        "government_policy",
+        integer=True,
     ),
-)  # fmt: skip
+)
 
 
 def _reciprocity_constraints(values: dict[str, float]) -> list[tuple[str, str]]:

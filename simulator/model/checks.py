@@ -58,8 +58,21 @@ if TYPE_CHECKING:
     from simulator.world import World
 
 CHECK_ECONOMIES: tuple[str, ...] = (
-    "BRA", "ARG", "MEX", "CHL", "KEN", "NGA", "ZAF", "EGY", "GHA", "RWA", "USA", "EUU", "CHN", "IND",
-)  # fmt: skip
+    "BRA",
+    "ARG",
+    "MEX",
+    "CHL",
+    "KEN",
+    "NGA",
+    "ZAF",
+    "EGY",
+    "GHA",
+    "RWA",
+    "USA",
+    "EUU",
+    "CHN",
+    "IND",
+)
 """Economies of the world the checks run on (a subset of the shipped world)."""
 
 CHECK_FIRMS = 200

@@ -42,6 +42,40 @@ class HostingMarket:
     revenue: np.ndarray
 
 
+class HostingOptions(NamedTuple):
+    """Prices, quality and home rules of the hosting modes, per economy or economy × sector (``hosting_step``)."""
+
+    move: np.ndarray
+    """Share of a firm's data storage rules force onto local hosting, ``(c, s)``."""
+    copy: np.ndarray
+    """Share of local copies required, × the copy hosting share, ``(c, s)``."""
+    transfer: np.ndarray
+    """Transfer-condition compliance κ_T on data kept on a foreign cloud, ``(c, s)``."""
+    local_price: np.ndarray
+    """Local hosting price, ``(c,)``."""
+    local_quality: np.ndarray
+    """Frontier quality of local hosting, ``(c,)``."""
+    cloud_price: np.ndarray
+    """Foreign cloud price, ``(c,)``."""
+    inhouse_price: np.ndarray
+    """In-house hosting price, ``(c,)``."""
+
+
+def hosting_options(
+    costs: LinkCosts, price: np.ndarray, depth: np.ndarray, params: Mapping[str, float]
+) -> HostingOptions:
+    """The hosting options of a step given the local price (``local_price``) and the depth in force."""
+    return HostingOptions(
+        move=costs.home_move,
+        copy=costs.home_copy * params["copy_hosting_share"],
+        transfer=costs.home_transfer,
+        local_price=price,
+        local_quality=local_quality(depth),
+        cloud_price=params["h_cloud"] * costs.telecom,
+        inhouse_price=params["h_inhouse"] * costs.telecom,
+    )
+
+
 def initial_market(world: World, params: Mapping[str, float]) -> HostingMarket:
     """Return the initial hosting market: depth0 = log(1 + secure servers per million / S_ref).
 
@@ -118,27 +152,39 @@ def least_cost(model: DataFlowModel, reconsider: np.ndarray) -> HostingChoice:
     lp = local_price(depth, c, p)
     # hosting options, choice (reconsidering firms) and unit costs in one compiled pass
     cost, local_share, fixed, compliance, unit_cost = hosting_step(
-        f.alive, reconsider, f.economy, f.sector, f.delta, f.revenue, f.phi, f.hosting, f.access, c.home_move,
-        c.home_copy * p["copy_hosting_share"], c.home_transfer, lp, local_quality(depth),
-        p["h_cloud"] * c.telecom, p["h_inhouse"] * c.telecom, p["inhouse_quality"],
-        p["inhouse_fixed"] * model.money_scale, p["zeta"], p["sigma"], model.supply_capability(), model.wage,
-    )  # fmt: skip
+        f.arrays(),
+        reconsider,
+        hosting_options(c, lp, depth, p),
+        model.supply_capability(),
+        model.wage,
+        inhouse_quality=p["inhouse_quality"],
+        inhouse_fixed=p["inhouse_fixed"] * model.money_scale,
+        zeta=p["zeta"],
+        sigma=p["sigma"],
+    )
     return HostingChoice(cost, local_share, fixed, compliance, unit_cost, lp)
 
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
-def hosting_step(
-    alive, reconsider, economy, sector, delta, revenue, phi, hosting, access, move_cs, copy_cs, transfer_cs, loc_c,
-    qloc_c, cloud_c, inhouse_c, inhouse_quality, inhouse_fixed, zeta, sigma, conn_pow, wage,
-):  # fmt: skip
+def hosting_step(firms, reconsider, options, conn_pow, wage, inhouse_quality, inhouse_fixed, zeta, sigma):
     """Hosting options, choice and unit costs of every firm alive, in one pass (numpy form: ``tests/model_oracles.py``).
 
-    Updates ``hosting`` (firms in ``reconsider`` choose the mode of least first-order loss, first on ties as
-    ``np.argmin``) and ``access`` in place. ``copy_cs`` is already × the copy hosting share; ``conn_pow`` is
+    ``firms`` is a ``FirmArrays``, ``options`` the ``HostingOptions`` of the step. Updates ``firms.hosting`` (firms
+    in ``reconsider`` choose the mode of least first-order loss, first on ties as ``np.argmin``) and
+    ``firms.access`` in place. ``options.copy`` is already × the copy hosting share; ``conn_pow`` is
     conn_c^(χ δ_i) per firm slot. Returns per slot (0 for free slots): δ · cost of the mode, its local share, fixed
     capex, δ · home transfer compliance, and the unit cost w_c (1 + δ h) / φ̃.
     """
+    alive, economy, sector, delta = firms.alive, firms.economy, firms.sector, firms.delta
+    revenue, phi, hosting, access = firms.revenue, firms.phi, firms.hosting, firms.access
+    move_cs, copy_cs, transfer_cs = options.move, options.copy, options.transfer
+    loc_c, qloc_c, cloud_c, inhouse_c = (
+        options.local_price,
+        options.local_quality,
+        options.cloud_price,
+        options.inhouse_price,
+    )
     cap = alive.size
     h = np.zeros(cap)
     local_share = np.zeros(cap)

@@ -90,9 +90,8 @@ def schumpeterian(model: DataFlowModel) -> InnovationResult:
     access = access_factor(model)
     ret = access ** p["rd_access_elasticity"]
     rd, x = rd_success_exponent(
-        model.accounts.profit, f.revenue, f.alive, ret, connectivity_factor(model), f.economy, access, p["rho"],
-        p["theta"],
-    )  # fmt: skip
+        model.accounts.profit, f.arrays(), ret, connectivity_factor(model), access, rho=p["rho"], theta=p["theta"]
+    )
     np.exp(x, out=x)
     u = model.rng.random(f.capacity)
     draws = model.rng.exponential(1.0, f.capacity)
@@ -114,14 +113,16 @@ def spillovers_only(model: DataFlowModel) -> InnovationResult:
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
-def rd_success_exponent(profit, revenue, alive, ret, conn_factor, economy, access, rho, theta):
+def rd_success_exponent(profit, firms, ret, conn_factor, access, rho, theta):
     """R&D spending and the exponent of the innovation success probability, per slot (``innovation.schumpeterian``).
 
-    Element by element the numpy expressions: R = ρ · max(π, 0) · ret · alive (``np.maximum``: NaN stays NaN) and
-    x = −θ · (R / r if r > 0 else 0) · A with the absorptive capacity A = ``conn_factor[economy] * access`` (the
-    connectivity factor per economy gathered per slot, times the access factor); P(success) = 1 − exp(x) is left to
-    numpy (vectorised exp).
+    ``firms`` is a ``FirmArrays`` (revenue, alive and economy are read); ``access`` is the access factor of
+    ``access_factor``, ``profit`` the accounts' profit of the step. Element by element the numpy expressions: R = ρ ·
+    max(π, 0) · ret · alive (``np.maximum``: NaN stays NaN) and x = −θ · (R / r if r > 0 else 0) · A with the absorptive
+    capacity A = ``conn_factor[economy] * access`` (the connectivity factor per economy gathered per slot, times the
+    access factor); P(success) = 1 − exp(x) is left to numpy (vectorised exp).
     """
+    revenue, alive, economy = firms.revenue, firms.alive, firms.economy
     n = profit.size
     rd = np.empty(n)
     x = np.empty(n)
@@ -179,12 +180,13 @@ def _spillover_gain(sup, flow, openness, logphi, beta):
 
 
 @jit
-def firm_update(alive, knowledge, keep, rd, phi_new, phi, acc_profit, acc_revenue):
+def firm_update(firms, rd, phi_new, acc_profit, acc_revenue, keep):
     """The firm arrays after a step's trade and innovation (``DataFlowModel.step``), as new arrays.
 
-    Element by element the numpy expressions: knowledge ``keep · K + rd``, φ ``np.where(alive, φ_new, φ)``, profit
-    ``π − rd`` and a copy of the revenue.
+    ``firms`` is a ``FirmArrays`` (alive, knowledge and φ are read). Element by element the numpy expressions: knowledge
+    ``keep · K + rd``, φ ``np.where(alive, φ_new, φ)``, profit ``π − rd`` and a copy of the revenue.
     """
+    alive, knowledge, phi = firms.alive, firms.knowledge, firms.phi
     n = alive.size
     k_out = np.empty(n)
     phi_out = np.empty(n)

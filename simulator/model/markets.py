@@ -42,10 +42,20 @@ def update_markets(model: DataFlowModel, reconsider: np.ndarray) -> None:
     # the per-firm rule saved by leaving (δ (G_first − G_second) where the link's G is the strictest), and the drop
     # rule, in one compiled pass
     drop = market_drops(
-        firm, net.mk_dest, f.economy, f.sector, f.delta, model.tables.fixed,
-        p["fixed_export_cost"] * model.money_scale, first, second, tr.market_revenue, tr.market_feasible, reconsider,
-        sigma, model.n_economies, model.costs.tau.shape[2],
-    )  # fmt: skip
+        firm,
+        net.mk_dest,
+        f.arrays(),
+        model.tables.fixed,
+        tr.market_revenue,
+        tr.market_feasible,
+        reconsider,
+        rule_first=first,
+        rule_second=second,
+        export_fixed=p["fixed_export_cost"] * model.money_scale,
+        sigma=sigma,
+        n_c=model.n_economies,
+        n_s=model.costs.tau.shape[2],
+    )
     if drop.any():
         # withdrawals counted and flagged, links compacted, in one compiled pass (``withdrawals`` holds whole
         # numbers: +1 per dropped link is the same sum as adding ``np.bincount(firm[drop])``)
@@ -67,10 +77,21 @@ def update_markets(model: DataFlowModel, reconsider: np.ndarray) -> None:
     # expected revenue r̂ = e_open x / (open mass + x) against the entry cost (export cost + δ (F + source code) +
     # the per-firm rule added, δ max(G − G_first, 0)), and the entry rule, in one compiled pass
     enter = market_entries(
-        cand_firms, cand_dest, f.economy, f.sector, f.delta, model.tables.fixed,
-        p["fixed_export_cost"] * model.money_scale, first, x, lt.feasible, tr.open_mass.ravel(),
-        model.demand.ravel(), model.tradability, sigma, model.n_economies, model.costs.tau.shape[2], f.weight,
-    )  # fmt: skip
+        cand_firms,
+        cand_dest,
+        f.arrays(),
+        model.tables.fixed,
+        x,
+        lt.feasible,
+        rule_first=first,
+        open_mass=tr.open_mass.ravel(),
+        demand=model.demand.ravel(),
+        tradability=model.tradability,
+        export_fixed=p["fixed_export_cost"] * model.money_scale,
+        sigma=sigma,
+        n_c=model.n_economies,
+        n_s=model.costs.tau.shape[2],
+    )
     if enter.any():
         net.add_markets(cand_firms[enter], cand_dest[enter], model.steps)
         cost = p["market_entry_cost"] * p["fixed_export_cost"] * model.money_scale
@@ -88,11 +109,22 @@ def withdraw_from_foreign_buyers(model: DataFlowModel, reconsider: np.ndarray) -
     p, f, net, tr, a = model.params, model.firms, model.network, model.trade, model.accounts
     # one compiled pass (pair grouping, market-link look-up and the rule above); the slots are emptied in place
     drop_foreign_buyers(
-        net.sup, f.alive, reconsider, f.economy, f.sector, f.delta, tr.supplier_flow, net.mk_firm, net.mk_dest,
-        model.tables.fixed, p["fixed_export_cost"] * model.money_scale,
-        fit_to_capacity(a.firm_rule_first, f.capacity), fit_to_capacity(a.firm_rule_second, f.capacity), p["sigma"],
-        model.withdrawals, f.withdrew, model.n_economies, model.costs.tau.shape[2], tr.weight,
-    )  # fmt: skip
+        net.sup,
+        tr.supplier_flow,
+        net.mk_firm,
+        net.mk_dest,
+        f.arrays(),
+        model.tables.fixed,
+        reconsider,
+        model.withdrawals,
+        rule_first=fit_to_capacity(a.firm_rule_first, f.capacity),
+        rule_second=fit_to_capacity(a.firm_rule_second, f.capacity),
+        fw=tr.weight,
+        export_fixed=p["fixed_export_cost"] * model.money_scale,
+        sigma=p["sigma"],
+        n_c=model.n_economies,
+        n_s=model.costs.tau.shape[2],
+    )
 
 
 def update_suppliers(model: DataFlowModel, reconsider: np.ndarray) -> None:
@@ -135,16 +167,29 @@ def fill_suppliers(model: DataFlowModel, buyers: np.ndarray) -> None:
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
 def market_drops(
-    mk_firm, mk_dest, economy, sector, delta, ftab, export_fixed, rule_first, rule_second, market_revenue, feasible,
-    reconsider, sigma, n_c, n_s,
-):  # fmt: skip
+    mk_firm,
+    mk_dest,
+    firms,
+    ftab,
+    market_revenue,
+    feasible,
+    reconsider,
+    rule_first,
+    rule_second,
+    export_fixed,
+    sigma,
+    n_c,
+    n_s,
+):
     """Which market links the market rule of ``update_markets`` drops, in one pass over the links.
 
+    ``firms`` is a ``FirmArrays`` (its economy, sector and δ are read).
     Element by element the numpy form: profit = r / σ − (export_fixed + δ_i (F_ods + sc_amount · source_code_ods))
     − δ_i (G_first − G_second if G_ods ≥ G_first else 0) on foreign links (F + sc_amount · source_code and G from
     ``ftab``, ``fixed_table``); a foreign link is dropped when it is not
     ``feasible`` or when its firm reconsiders and the profit is negative. Home links are never dropped.
     """
+    economy, sector, delta = firms.economy, firms.sector, firms.delta
     n = mk_firm.size
     drop = np.zeros(n, np.bool_)
     for k in range(n):
@@ -165,18 +210,32 @@ def market_drops(
 
 @jit
 def market_entries(
-    cand_firm, cand_dest, economy, sector, delta, ftab, export_fixed, rule_first, x, feasible, open_mass, demand,
-    tradability, sigma, n_c, n_s, fw,
-):  # fmt: skip
+    cand_firm,
+    cand_dest,
+    firms,
+    ftab,
+    x,
+    feasible,
+    rule_first,
+    open_mass,
+    demand,
+    tradability,
+    export_fixed,
+    sigma,
+    n_c,
+    n_s,
+):
     """Which candidate export markets of ``update_markets`` are entered, in one pass.
 
-    Element by element the numpy form, given the candidates' offers ``x`` (p^(1−σ), 0 where infeasible): with cell
-    d · S + s, mass = open_mass[cell] + fw_i x (the candidate agent's real firms join the pool), expected revenue per
-    real firm r̂ = e_open x / mass (0 where mass ≤ 0) with e_open = demand[cell] · tradability[s], entry cost =
-    export_fixed + δ_i (F_ods + sc_amount · source_code_ods) + δ_i max(G_ods − G_first, 0) (the market's fixed cost
-    and the per-firm rule added), and entry where the link is feasible and r̂ / σ − entry cost > 0 (F + sc_amount ·
-    source_code and G from ``ftab``, ``fixed_table``). ``open_mass`` and ``demand`` are flat ``(C · S,)``.
+    ``firms`` is a ``FirmArrays`` (its economy, sector, δ and agent weight ``fw`` are read). Element by element the
+    numpy form, given the candidates' offers ``x`` (p^(1−σ), 0 where infeasible): with cell d · S + s, mass =
+    open_mass[cell] + fw_i x (the candidate agent's real firms join the pool), expected revenue per real firm r̂ =
+    e_open x / mass (0 where mass ≤ 0) with e_open = demand[cell] · tradability[s], entry cost = export_fixed + δ_i
+    (F_ods + sc_amount · source_code_ods) + δ_i max(G_ods − G_first, 0) (the market's fixed cost and the per-firm rule
+    added), and entry where the link is feasible and r̂ / σ − entry cost > 0 (F + sc_amount · source_code and G from
+    ``ftab``, ``fixed_table``). ``open_mass`` and ``demand`` are flat ``(C · S,)``.
     """
+    economy, sector, delta, fw = firms.economy, firms.sector, firms.delta, firms.weight
     n = cand_firm.size
     enter = np.empty(n, np.bool_)
     for k in range(n):
@@ -213,18 +272,32 @@ def markets_exist(mk_firm, mk_dest, cand_firm, cand_dest, cap):
 
 @jit
 def drop_foreign_buyers(
-    sup, alive, reconsider, economy, sector, delta, flow, mk_firm, mk_dest, ftab, export_fixed, rule_first, rule_second,
-    sigma, withdrawals, withdrew, n_c, n_s, fw,
-):  # fmt: skip
+    sup,
+    flow,
+    mk_firm,
+    mk_dest,
+    firms,
+    ftab,
+    reconsider,
+    withdrawals,
+    rule_first,
+    rule_second,
+    fw,
+    export_fixed,
+    sigma,
+    n_c,
+    n_s,
+):
     """Reconsidering suppliers withdraw from foreign buyer economies whose sales do not pay the fixed cost (in place).
 
-    The compiled form of ``withdraw_from_foreign_buyers``: per (supplier j, buyer economy d ≠ home of j) pair
-    without a market link of j in d, the sales per real firm of j, Σ ``flow`` · fw_b / fw_j (``flow`` is per real
-    buyer firm; in row-major slot order) / σ, are compared with
-    δ_j (F_ods + source code) + the per-firm rule saved by leaving d (both from ``ftab``, ``fixed_table``); a dropped
-    pair empties its slots in ``sup``, adds 1 to ``withdrawals[j]`` and sets ``withdrew[j]``. Returns the number of
-    pairs dropped.
+    ``firms`` is a ``FirmArrays`` (alive, economy, sector and δ are read, ``withdrew`` is written); ``fw`` the agent
+    weights trade ran with (``TradeResult.weight``). The compiled form of ``withdraw_from_foreign_buyers``: per
+    (supplier j, buyer economy d ≠ home of j) pair without a market link of j in d, the sales per real firm of j, Σ
+    ``flow`` · fw_b / fw_j (``flow`` is per real buyer firm; in row-major slot order) / σ, are compared with δ_j (F_ods
+    + source code) + the per-firm rule saved by leaving d (both from ``ftab``, ``fixed_table``); a dropped pair empties
+    its slots in ``sup``, adds 1 to ``withdrawals[j]`` and sets ``withdrew[j]``. Returns the number of pairs dropped.
     """
+    alive, economy, sector, delta, withdrew = firms.alive, firms.economy, firms.sector, firms.delta, firms.withdrew
     cap, m = sup.shape
     # foreign slots of reconsidering suppliers (flat slot b · m + j, row-major), listed in one pass without
     # data-dependent branches (an empty slot stands for the buyer itself, never foreign), then grouped by supplier

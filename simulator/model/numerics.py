@@ -6,7 +6,11 @@ compilation, a few seconds), ``nogil=True``, and every kernel is sequential (``p
 depend on the thread count. A kernel computes what a numpy expression computes, in one pass and without temporaries,
 and sums in the same order as ``np.bincount`` (link or slot order), so results agree with the numpy form bit for bit
 or up to floating-point reassociation at most (``tests/test_model_kernels.py`` checks each kernel against a numpy
-oracle on random inputs). Kernels are plain functions of arrays: they know nothing of the model's classes.
+oracle on random inputs). Kernels are plain functions of arrays, and of named tuples of arrays where many travel
+together (``population.FirmArrays``, ``trade.TradeLinks``, ...): they know nothing of the model's classes. A call
+passes at most 8 arguments by position, scalars by keyword (``tests/test_model_house.py``). A named tuple's class
+name is part of numba's argument fingerprint: two classes of the same name and items would share it, so keep them
+distinct.
 
 ``DLSIM_NO_JIT=1`` in the environment before the package is imported leaves every kernel a plain Python function (for
 a debugger or a profiler; far slower): what numba's own ``NUMBA_DISABLE_JIT`` does, for the model's kernels only.

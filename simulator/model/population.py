@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from enum import IntEnum
+from typing import NamedTuple
 
 import numpy as np
 
@@ -52,6 +53,32 @@ class HostingMode(IntEnum):
     """A local hosting provider."""
     IN_HOUSE = 2
     """The firm's own servers."""
+
+
+class FirmArrays(NamedTuple):
+    """The per-firm arrays of a ``Firms`` table as one argument of the compiled kernels (the same arrays, not copies).
+
+    A kernel reads ``firms.economy[i]`` etc. and writes in place into the arrays it updates (``hosting``, ``access``,
+    ``withdrew``). Built by ``Firms.arrays()`` at each call: the table's attributes are replaced by new arrays as a step
+    goes on, so a view is not kept across steps. Fields as the attributes of ``Firms``.
+    """
+
+    uid: np.ndarray
+    alive: np.ndarray
+    economy: np.ndarray
+    sector: np.ndarray
+    size: np.ndarray
+    phi: np.ndarray
+    delta: np.ndarray
+    hosting: np.ndarray
+    access: np.ndarray
+    revenue: np.ndarray
+    profit: np.ndarray
+    loss_streak: np.ndarray
+    knowledge: np.ndarray
+    born: np.ndarray
+    withdrew: np.ndarray
+    weight: np.ndarray
 
 
 @dataclass
@@ -103,6 +130,27 @@ class Firms:
     def n_alive(self) -> int:
         """Number of firms alive."""
         return int(self.alive.sum())
+
+    def arrays(self) -> FirmArrays:
+        """The table's arrays as a ``FirmArrays`` (for the compiled kernels)."""
+        return FirmArrays(
+            uid=self.uid,
+            alive=self.alive,
+            economy=self.economy,
+            sector=self.sector,
+            size=self.size,
+            phi=self.phi,
+            delta=self.delta,
+            hosting=self.hosting,
+            access=self.access,
+            revenue=self.revenue,
+            profit=self.profit,
+            loss_streak=self.loss_streak,
+            knowledge=self.knowledge,
+            born=self.born,
+            withdrew=self.withdrew,
+            weight=self.weight,
+        )
 
     def grow(self, extra: int) -> None:
         """Append ``extra`` free slots to every array."""

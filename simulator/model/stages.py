@@ -183,7 +183,7 @@ def firm_update(model: DataFlowModel) -> None:
     p, f, inn, acc = model.params, model.firms, model.innovation, model.accounts
     keep = 1.0 - p["knowledge_depreciation"]
     f.knowledge, f.phi, f.profit, f.revenue = firm_update_kernel(
-        f.alive, f.knowledge, keep, inn.rd, inn.phi, f.phi, acc.profit, acc.revenue
+        f.arrays(), inn.rd, inn.phi, acc.profit, acc.revenue, keep=keep
     )
     f.size = size_class_compiled(f.revenue, model.money_scale, p)
 

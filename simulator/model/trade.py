@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -36,6 +36,26 @@ from simulator.model.population import Firms
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
+
+
+class TradeLinks(NamedTuple):
+    """The links of one trade pass, per link: market links first, then the filled supplier slots of buyers alive.
+
+    One argument of the compiled kernels that read the links (``trade_flows``, ``accounts.seller_accounts``,
+    ``metrics.cells.link_metric_sums``); ``trade_step`` builds it from ``trade_terms``, ``TradeResult.links`` from a
+    step's result.
+    """
+
+    seller: np.ndarray
+    """Selling firm slot, ``int64``."""
+    dest: np.ndarray
+    """Destination economy (the buyer's economy on a supplier link), ``int64``."""
+    row: np.ndarray
+    """Row of the trade table (``trade_table``), ``int32``."""
+    delta: np.ndarray
+    """The seller's δ as trade read it."""
+    n_market: int
+    """Number of market links (the first ``n_market`` links)."""
 
 
 @dataclass
@@ -67,9 +87,16 @@ def link_terms(
     """Gather the cost terms of links ``seller → dest`` from the compiled tables."""
     n_c, _, n_s = costs.tau.shape
     tau, compliance, payment, dest_hosting, feasible = _link_terms(
-        seller, dest, firms.economy, firms.sector, firms.delta, costs.packed, TRADE_COLS, local_price, n_c, n_s,
-        params["ban_dependence_threshold"],
-    )  # fmt: skip
+        seller,
+        dest,
+        firms.arrays(),
+        costs.packed,
+        TRADE_COLS,
+        local_price,
+        n_c=n_c,
+        n_s=n_s,
+        ban_threshold=params["ban_dependence_threshold"],
+    )
     return LinkTerms(
         seller=seller,
         dest=dest,
@@ -121,9 +148,13 @@ def market_option(firms: Firms, unit_cost: np.ndarray, n_c: int, params: Mapping
     prices rise against the home price level, and a country whose prices fall buys more of its inputs at home.
     """
     return market_option_weight(
-        firms.alive, firms.economy, unit_cost, firms.weight, n_c, params["sigma"], params["mu"],
-        params["market_sourcing_weight"],
-    )  # fmt: skip
+        firms.arrays(),
+        unit_cost,
+        n_c=n_c,
+        sigma=params["sigma"],
+        mu=params["mu"],
+        nu=params["market_sourcing_weight"],
+    )
 
 
 def final_demand(spending: np.ndarray, shares: np.ndarray) -> np.ndarray:
@@ -173,6 +204,17 @@ class TradeResult:
     """The trade table the rows index (``trade_table``)."""
     local_price: np.ndarray
     """Local hosting price per economy (destination storage fees)."""
+
+    @property
+    def links(self) -> TradeLinks:
+        """The step's links (seller, destination, table row, seller's δ) as the kernels take them."""
+        return TradeLinks(
+            seller=self.sales_seller,
+            dest=self.sales_dest,
+            row=self.sales_row,
+            delta=self.sales_delta,
+            n_market=self.n_market_links,
+        )
 
     @property
     def sales_final(self) -> np.ndarray:
@@ -246,10 +288,21 @@ def trade_step(
     # pass 1 (compiled): table row, seller's δ and delivered price of every link, market links then filled supplier
     # slots (the supplier links' delivered prices and openness go straight into their slot matrices)
     tab = trade_table(costs) if table is None else table
+    arrays = firms.arrays()
     seller, dest, rows, link_delta, feas, price, q_slots, open_slots = trade_terms(
-        net.mk_firm, net.mk_dest, net.sup, firms.alive, firms.economy, firms.sector, firms.delta, unit_cost, tab,
-        local_price, n_c, n_s, params["ban_dependence_threshold"], sigma,
-    )  # fmt: skip
+        net.mk_firm,
+        net.mk_dest,
+        net.sup,
+        arrays,
+        unit_cost,
+        tab,
+        local_price,
+        n_c=n_c,
+        n_s=n_s,
+        ban_threshold=params["ban_dependence_threshold"],
+        sigma=sigma,
+    )
+    links = TradeLinks(seller=seller, dest=dest, row=rows, delta=link_delta, n_market=nm)
     # offers p^(1−σ) on market links and logit weights q^(−1/μ) on supplier links (vectorised exp/log, in place in
     # the price array, which nothing else reads); −ln q / μ is computed as ln q / (−μ), the same number bit for bit
     # (division rounds symmetrically in sign) in one pass instead of two
@@ -262,9 +315,21 @@ def trade_step(
     # pass 2 (compiled): infeasible links' weights to 0, CES pools by destination cell, shares, intermediate spending
     # intermediate_share_s · (σ − 1)/σ · previous revenue of buyers alive and its flows, revenue per firm
     rev, mass_open, mass_home, flow_slots, purchases, revenue, exports_c, imports_c, unplaced_c = trade_flows(
-        seller, dest, firms.economy, firms.sector, weight, feas, nm, net.sup, firms.alive, n_c, n_s, e_open, e_home,
-        intermediate_share, prev_revenue, sigma, cap, firms.weight, np.zeros(n_c) if market is None else market,
-    )  # fmt: skip
+        links,
+        weight,
+        feas,
+        arrays,
+        net.sup,
+        prev_revenue,
+        e_open=e_open,
+        e_home=e_home,
+        inter_share=intermediate_share,
+        market=np.zeros(n_c) if market is None else market,
+        n_c=n_c,
+        n_s=n_s,
+        sigma=sigma,
+        cap=cap,
+    )
     sold = (mass_open > 0) * e_open + (mass_home > 0) * e_home
     with np.errstate(divide="ignore"):
         p_index = np.where(mass_open > 0, mass_open, np.nan) ** (1.0 / (1.0 - sigma))
@@ -304,19 +369,30 @@ def ces_logit(model: DataFlowModel) -> TradeResult:
     """
     p, f, hc = model.params, model.firms, model.hosting_choice
     return trade_step(
-        f, model.network, model.costs, model.demand, hc.unit_cost, hc.local_price, model.tradability,
-        model.intermediate_share, f.revenue, p,
-        table=model.tables.trade, market=market_option(f, hc.unit_cost, model.n_economies, p),
-    )  # fmt: skip
+        f,
+        model.network,
+        model.costs,
+        model.demand,
+        hc.unit_cost,
+        hc.local_price,
+        tradability=model.tradability,
+        intermediate_share=model.intermediate_share,
+        prev_revenue=f.revenue,
+        params=p,
+        table=model.tables.trade,
+        market=market_option(f, hc.unit_cost, model.n_economies, p),
+    )
 
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
-def _link_terms(seller, dest, economy, sector, delta, packed, cols, local_price, n_c, n_s, ban_threshold):
+def _link_terms(seller, dest, firms, packed, cols, local_price, n_c, n_s, ban_threshold):
     """Cost terms of links seller → dest: tau, compliance, payment, destination hosting, feasible.
 
-    ``cols`` holds the ``packed`` columns of tau, kappa, dest_storage, ban, payment (in that order).
+    ``firms`` is a ``FirmArrays``; ``cols`` holds the ``packed`` columns of tau, kappa, dest_storage, ban, payment (in
+    that order).
     """
+    economy, sector, delta = firms.economy, firms.sector, firms.delta
     n = seller.size
     tau = np.empty(n)
     comp = np.empty(n)
@@ -353,21 +429,20 @@ def _trade_table(packed, cols):
 
 
 @jit
-def trade_terms(
-    mk_firm, mk_dest, sup, alive, economy, sector, delta, unit_cost, tab, local_price, n_c, n_s, ban_threshold, sigma,
-):  # fmt: skip
+def trade_terms(mk_firm, mk_dest, sup, firms, unit_cost, tab, local_price, n_c, n_s, ban_threshold, sigma):
     """Cost terms and delivered prices of every trade link of a step (first of the two trade passes).
 
-    Links are the market links followed by the filled supplier slots of buyers alive (row-major, as ``np.nonzero``).
-    ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, ``tab`` row (int32: the table has far fewer than
-    2³¹ rows), seller's δ, feasible and price of every link, and two ``sup``-shaped matrices of the supplier links:
-    the delivered price (∞ where infeasible or empty) and the openness (0 where empty). The price uses τ = tab[row, 0]
-    and the wedge compliance δ · tab[row, 1] + payment tab[row, 4] + destination hosting δ · tab[row, 2] ·
-    local_price[d], added in that order, as numpy does. The four cost terms are not stored (writing four more link
-    arrays set this pass's speed): ``seller_accounts`` and ``TradeResult`` compute them again from the row and δ with
-    these expressions, so they are the same numbers bit for bit. The offers p^(1−σ) and logit weights q^(−1/μ) are
-    left to numpy (vectorised exp/log), then ``trade_flows`` clears the markets.
+    ``firms`` is a ``FirmArrays``. Links are the market links followed by the filled supplier slots of buyers alive
+    (row-major, as ``np.nonzero``). ``tab`` is ``trade_table(packed, cols)``. Returns seller, dest, ``tab`` row (int32:
+    the table has far fewer than 2³¹ rows), seller's δ, feasible and price of every link, and two ``sup``-shaped
+    matrices of the supplier links: the delivered price (∞ where infeasible or empty) and the openness (0 where empty).
+    The price uses τ = tab[row, 0] and the wedge compliance δ · tab[row, 1] + payment tab[row, 4] + destination hosting
+    δ · tab[row, 2] · local_price[d], added in that order, as numpy does. The four cost terms are not stored (writing
+    four more link arrays set this pass's speed): ``seller_accounts`` and ``TradeResult`` compute them again from the
+    row and δ with these expressions, so they are the same numbers bit for bit. The offers p^(1−σ) and logit weights
+    q^(−1/μ) are left to numpy (vectorised exp/log), then ``trade_flows`` clears the markets.
     """
+    alive, economy, sector, delta = firms.alive, firms.economy, firms.sector, firms.delta
     markup = sigma / (sigma - 1.0)
     cap, m = sup.shape
     n_mk = mk_firm.size
@@ -451,29 +526,31 @@ def trade_terms(
 
 @jit
 def trade_flows(
-    seller, dest, economy, sector, weight, feasible, n_mk, sup, alive, n_c, n_s, e_open, e_home, inter_share,
-    prev_revenue, sigma, cap, fw, market,
-):  # fmt: skip
+    links, weight, feasible, firms, sup, prev_revenue, e_open, e_home, inter_share, market, n_c, n_s, sigma, cap
+):
     """Clear final markets (CES over open and home pools) and split buyers' spending over suppliers (logit).
 
-    ``weight`` is p^(1−σ) on market links and q^(−1/μ) on supplier links, in the link order of ``trade_terms``; it is
-    set to 0 in place where the link is not ``feasible``. ``fw`` is each slot's agent weight (real firms it stands
-    for): a seller adds fw · p^(1−σ) to its pool's CES mass, and earns per real firm E · p^(1−σ) / mass. A buyer alive
-    spends, per real firm, inter_share_s · (σ − 1)/σ · its previous revenue on its suppliers, split in proportion to
-    fw_j · q_j^(−1/μ) (a logit over the real firms its supplier agents stand for, as final demand's CES mass is
-    weighted); all fw_b of its firms buy from supplier j's fw_j firms, so j earns fw_b / fw_j times the buyer's
-    per-firm flow per real firm. Returns
-    revenue per link (per real firm of the seller), mass_open and mass_home per destination cell, the supplier flow
-    slot matrix (per real firm of the buyer), purchases and revenue per firm slot (per real firm), and each economy's
-    cross-border sales (exports) and purchases (imports), final and intermediate, as weighted aggregates, and the
-    intermediate spending no supplier could take per economy (a buyer without a feasible supplier still pays for its
-    inputs: it counts as a purchase, and the money is spent by its economy the next step).
+    ``links`` is the ``TradeLinks`` of ``trade_terms`` (its seller, dest and ``n_market`` are read), ``firms`` a
+    ``FirmArrays``. ``weight`` is p^(1−σ) on market links and q^(−1/μ) on supplier links, in the link order of
+    ``trade_terms``; it is set to 0 in place where the link is not ``feasible``. ``fw`` (``firms.weight``) is each
+    slot's agent weight (real firms it stands for): a seller adds fw · p^(1−σ) to its pool's CES mass, and earns per
+    real firm E · p^(1−σ) / mass. A buyer alive spends, per real firm, inter_share_s · (σ − 1)/σ · its previous revenue
+    on its suppliers, split in proportion to fw_j · q_j^(−1/μ) (a logit over the real firms its supplier agents stand
+    for, as final demand's CES mass is weighted); all fw_b of its firms buy from supplier j's fw_j firms, so j earns
+    fw_b / fw_j times the buyer's per-firm flow per real firm. Returns revenue per link (per real firm of the seller),
+    mass_open and mass_home per destination cell, the supplier flow slot matrix (per real firm of the buyer), purchases
+    and revenue per firm slot (per real firm), and each economy's cross-border sales (exports) and purchases (imports),
+    final and intermediate, as weighted aggregates, and the intermediate spending no supplier could take per economy (a
+    buyer without a feasible supplier still pays for its inputs: it counts as a purchase, and the money is spent by its
+    economy the next step).
 
     ``market`` is the logit weight of the buyer economy's market at large, per economy (``market_option_weight``):
     the buyer's choice set is its suppliers plus that option, and the share it takes, spend · W_d / (Σ_j fw_j
     q_j^(−1/μ) + W_d), is bought on the market at large — a purchase whose money joins the economy's spending of the
     next step, like inputs no supplier could take. With W = 0 the split is over the suppliers alone.
     """
+    seller, dest, n_mk = links.seller, links.dest, links.n_market
+    economy, sector, alive, fw = firms.economy, firms.sector, firms.alive, firms.weight
     n_cells = n_c * n_s
     exports_c = np.zeros(n_c)
     imports_c = np.zeros(n_c)
@@ -565,14 +642,15 @@ def trade_flows(
 
 
 @jit
-def market_option_weight(alive, economy, unit_cost, fw, n_c, sigma, mu, nu):
+def market_option_weight(firms, unit_cost, n_c, sigma, mu, nu):
     """Logit weight W_d of each economy's market at large in its buyers' input choice (``trade.market_option``).
 
     W_d = ν · w̄_d · p̄_d^(−1/μ): ν typical suppliers' worth of weight (w̄_d the mean agent weight of d's firms
     alive) at p̄_d = σ/(σ − 1) · (Σ fw u^(1−σ) / Σ fw)^(1/(1−σ)), the CES mean of d's firms' prices at home. 0 where
     the economy has no firm alive or ν = 0. Slots without a positive finite unit cost (an entrant that has not been
-    priced yet) are left out.
+    priced yet) are left out. ``firms`` is a ``FirmArrays`` (``fw`` its agent weights).
     """
+    alive, economy, fw = firms.alive, firms.economy, firms.weight
     mass = np.zeros(n_c)
     real = np.zeros(n_c)
     agents = np.zeros(n_c)

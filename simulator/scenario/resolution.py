@@ -516,21 +516,34 @@ def _tidy(policy: ResolvedPolicy) -> list[TidyRow]:
         for name in sorted(change.effects):
             rows.append(
                 TidyRow(
-                    name, target, ALL, ALL, _value_text(change.effects[name]),
-                    _fmt(change.start), _fmt(change.end), _fmt(change.phase_in_years) if change.phase_in_years else "",
-                    "", change.origin.label,
+                    lever=name,
+                    target=target,
+                    data_category=ALL,
+                    sector=ALL,
+                    value=_value_text(change.effects[name]),
+                    start_year=_fmt(change.start),
+                    end_year=_fmt(change.end),
+                    phase_in_years=_fmt(change.phase_in_years) if change.phase_in_years else "",
+                    announce_year="",
+                    source=change.origin.label,
                 )
-            )  # fmt: skip
-        for code in change.members:
-            rows.append(
-                TidyRow(MEMBER_OF, code, ALL, ALL, change.key, _fmt(change.start), _fmt(change.end), "", "",
-                        change.origin.label)
-            )  # fmt: skip
-        for code in change.joiners:
-            rows.append(
-                TidyRow(JOINS, code, ALL, ALL, change.key, _fmt(change.start), _fmt(change.end), "", "",
-                        change.origin.label)
-            )  # fmt: skip
+            )
+        for lever, codes in ((MEMBER_OF, change.members), (JOINS, change.joiners)):
+            for code in codes:
+                rows.append(
+                    TidyRow(
+                        lever=lever,
+                        target=code,
+                        data_category=ALL,
+                        sector=ALL,
+                        value=change.key,
+                        start_year=_fmt(change.start),
+                        end_year=_fmt(change.end),
+                        phase_in_years="",
+                        announce_year="",
+                        source=change.origin.label,
+                    )
+                )
     for rule in policy.contingent:
         sector_text = [ALL] if set(rule.sectors) == set(policy.sectors) else list(rule.sectors)
         cats = [ALL] if set(rule.data) == {str(c) for c in DataCategory} else sorted(rule.data)
@@ -538,12 +551,32 @@ def _tidy(policy: ResolvedPolicy) -> list[TidyRow]:
             for k in cats:
                 for s in sector_text:
                     rows.append(
-                        TidyRow(REGIME, code, k, s, rule.regime, ON_DECISION, "",
-                                _fmt(rule.phase_in_years) if rule.phase_in_years else "", "", rule.origin.label)
-                    )  # fmt: skip
+                        TidyRow(
+                            lever=REGIME,
+                            target=code,
+                            data_category=k,
+                            sector=s,
+                            value=rule.regime,
+                            start_year=ON_DECISION,
+                            end_year="",
+                            phase_in_years=_fmt(rule.phase_in_years) if rule.phase_in_years else "",
+                            announce_year="",
+                            source=rule.origin.label,
+                        )
+                    )
     for prog in policy.connectivity:
         rows.append(
-            TidyRow(INTERNET, prog.economy, ALL, ALL, f"+{_value_text(prog.points)}", _fmt(prog.starts), "",
-                    _fmt(prog.by - prog.starts), "", prog.origin.label)
-        )  # fmt: skip
+            TidyRow(
+                lever=INTERNET,
+                target=prog.economy,
+                data_category=ALL,
+                sector=ALL,
+                value=f"+{_value_text(prog.points)}",
+                start_year=_fmt(prog.starts),
+                end_year="",
+                phase_in_years=_fmt(prog.by - prog.starts),
+                announce_year="",
+                source=prog.origin.label,
+            )
+        )
     return rows

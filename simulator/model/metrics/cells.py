@@ -8,7 +8,7 @@ trade-cost sums, economy × economy flows) come from the accounts pass of the st
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -20,14 +20,73 @@ if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
 
 METRIC_QUANTITIES = (
-    "access_weighted", "compliance", "compliance_facing", "data_management_facing", "dds_exports", "delta", "entrants",
-    "exits", "exporter", "exports", "firms", "foreign_partners", "foreign_suppliers", "innovated",
-    "intra_region_exports", "investment", "local_hosting", "log_growth", "output_weight", "phi_output", "rd",
-    "revenue", "suppliers", "total_cost_facing", "trade_cost", "value_added", "withdrawals", "withdrew",
-)  # fmt: skip
+    "access_weighted",
+    "compliance",
+    "compliance_facing",
+    "data_management_facing",
+    "dds_exports",
+    "delta",
+    "entrants",
+    "exits",
+    "exporter",
+    "exports",
+    "firms",
+    "foreign_partners",
+    "foreign_suppliers",
+    "innovated",
+    "intra_region_exports",
+    "investment",
+    "local_hosting",
+    "log_growth",
+    "output_weight",
+    "phi_output",
+    "rd",
+    "revenue",
+    "suppliers",
+    "total_cost_facing",
+    "trade_cost",
+    "value_added",
+    "withdrawals",
+    "withdrew",
+)
 """Columns of ``metric_cells`` (the per-firm quantities of ``QUANTITIES``, sorted by name)."""
 
 assert QUANTITIES == METRIC_QUANTITIES, "metric_cells must cover the metrics' quantities in order"
+
+
+class SlotQuantities(NamedTuple):
+    """The per-slot quantities of a step that ``metric_cells`` sums besides the firm table's own arrays.
+
+    From the accounts (``revenue`` … ``local_hosting``), the innovation rule (``rd``, ``innovated``), the link sums
+    (``intra``, ``trade_cost``) and the model (``exiting``, ``phi_eff``, ``growth``, ``withdrawals``).
+    """
+
+    exiting: np.ndarray
+    """Whether the firm exits at the end of the step."""
+    phi_eff: np.ndarray
+    """Effective productivity φ̃."""
+    growth: np.ndarray
+    """ln(φ / φ_prev) (0 where undefined)."""
+    revenue: np.ndarray
+    exports: np.ndarray
+    n_foreign: np.ndarray
+    """Number of foreign market links."""
+    compliance: np.ndarray
+    variable_cost: np.ndarray
+    fixed: np.ndarray
+    hosting: np.ndarray
+    """Hosting cost of the step (the accounts'), not the hosting mode."""
+    inhouse_capex: np.ndarray
+    value_added: np.ndarray
+    local_hosting: np.ndarray
+    rd: np.ndarray
+    innovated: np.ndarray
+    withdrawals: np.ndarray
+    """Withdrawals from foreign markets this step."""
+    intra: np.ndarray
+    """Intra-regional exports."""
+    trade_cost: np.ndarray
+    """Σ sales × (τ(1 + W) − 1) on cross-border links."""
 
 
 def link_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -43,9 +102,8 @@ def link_sums(model: DataFlowModel) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     if done is not None and done.size == f.capacity and a.economy_flows.size == n_c * n_c:
         return done, a.trade_cost, a.economy_flows
     return link_metric_sums(
-        tr.sales_seller, tr.sales_dest, f.economy, model.region_of, tr.sales_revenue, tr.sales_tau, tr.sales_wedge,
-        f.capacity, n_c, f.weight,
-    )  # fmt: skip
+        tr.links, tr.sales_revenue, tr.sales_tau, tr.sales_wedge, f.arrays(), model.region_of, cap=f.capacity, n_c=n_c
+    )
 
 
 def log_growth(model: DataFlowModel) -> np.ndarray:
@@ -78,12 +136,30 @@ def cell_tables(
     if services is None:
         services = model.world.sectors["kind"].to_numpy() == "services"
     phi_eff, growth = per_firm if per_firm is not None else (model.effective_productivity(), log_growth(model))
+    firms = f.arrays() if size is None else f.arrays()._replace(size=size)
+    slots = SlotQuantities(
+        exiting=model.exiting,
+        phi_eff=phi_eff,
+        growth=growth,
+        revenue=a.revenue,
+        exports=a.exports,
+        n_foreign=a.n_foreign_markets,
+        compliance=a.compliance,
+        variable_cost=a.variable_cost,
+        fixed=a.fixed,
+        hosting=a.hosting,
+        inhouse_capex=a.inhouse_capex,
+        value_added=a.value_added,
+        local_hosting=a.local_hosting,
+        rd=inn.rd,
+        innovated=inn.innovated,
+        withdrawals=model.withdrawals,
+        intra=intra,
+        trade_cost=trade_cost,
+    )
     return metric_cells(
-        f.economy, f.sector, f.size if size is None else size, n_c, n_s, len(SizeClass), f.alive, model.exiting,
-        f.born, model.steps, phi_eff, f.delta, f.access, f.withdrew, services, growth, a.revenue, a.exports,
-        a.n_foreign_markets, a.compliance, a.variable_cost, a.fixed, a.hosting, a.inhouse_capex, a.value_added,
-        a.local_hosting, inn.rd, inn.innovated, model.withdrawals, intra, trade_cost, model.network.sup, f.weight,
-    )  # fmt: skip
+        firms, slots, model.network.sup, services, step=model.steps, n_c=n_c, n_s=n_s, n_z=len(SizeClass)
+    )
 
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
@@ -98,11 +174,14 @@ def phi_ratio(phi, prev_phi, alive):
 
 
 @jit
-def link_metric_sums(seller, dest, economy, region_of, revenue, tau, wedge, cap, n_c, fw):
+def link_metric_sums(links, revenue, tau, wedge, firms, region_of, cap, n_c):
     """Per-seller intra-regional exports and trade-cost-weighted exports, and the economy × economy export flows.
 
-    The flows are aggregates: each link's sales times its seller's agent weight ``fw``.
+    ``links`` is a ``TradeLinks`` (seller and dest are read) with ``revenue``, ``tau`` and ``wedge`` per link;
+    ``firms`` a ``FirmArrays``. The flows are aggregates: each link's sales times its seller's agent weight ``fw``.
     """
+    seller, dest = links.seller, links.dest
+    economy, fw = firms.economy, firms.weight
     intra = np.zeros(cap)
     cost = np.zeros(cap)
     flows = np.zeros(n_c * n_c)
@@ -120,15 +199,13 @@ def link_metric_sums(seller, dest, economy, region_of, revenue, tau, wedge, cap,
 
 
 @jit
-def metric_cells(
-    economy, sector, size, n_c, n_s, n_z, alive, exiting, born, step, phi_eff, delta, access, withdrew, services,
-    growth, revenue, exports, n_foreign, compliance, variable_cost, fixed, hosting, inhouse_capex, value_added,
-    local_hosting, rd, innovated, withdrawals, intra, trade_cost, sup, fw,
-):  # fmt: skip
+def metric_cells(firms, slots, sup, services, step, n_c, n_s, n_z):
     """Every per-firm metric quantity of the firms alive or exiting, summed by economy × sector × size cell.
 
     Returns ``(C · S · Z, 28)``, columns ``METRIC_QUANTITIES``: the sums per cell of the per-firm quantities (as
     ``np.bincount`` by cell over the firms alive or exiting), each computed per firm in one pass (in slot order).
+    ``firms`` is a ``FirmArrays`` (its economy, sector, size class, alive, born, δ, access, withdrew and agent weight
+    ``fw`` are read) and ``slots`` the ``SlotQuantities`` of the step.
     Every firm's quantities are per real firm and are added times its agent weight ``fw`` (counts are counts of real
     firms). ``services`` is per sector,
     ``growth`` is ln(φ / φ_prev) per slot (0 where undefined), ``phi_eff`` the effective productivity φ̃ (every
@@ -138,6 +215,19 @@ def metric_cells(
     supplier are counted per slot. Also returns, per economy and over every slot (in slot order), weighted value added
     and investment (R&D + in-house hosting capex), ``(C, 2)``.
     """
+    economy, sector, size, alive, born = firms.economy, firms.sector, firms.size, firms.alive, firms.born
+    delta, access, withdrew, fw = firms.delta, firms.access, firms.withdrew, firms.weight
+    exiting, phi_eff, growth, revenue, exports = (
+        slots.exiting,
+        slots.phi_eff,
+        slots.growth,
+        slots.revenue,
+        slots.exports,
+    )
+    n_foreign, compliance, variable_cost, fixed = slots.n_foreign, slots.compliance, slots.variable_cost, slots.fixed
+    hosting, inhouse_capex, value_added = slots.hosting, slots.inhouse_capex, slots.value_added
+    local_hosting, rd, innovated, withdrawals = slots.local_hosting, slots.rd, slots.innovated, slots.withdrawals
+    intra, trade_cost = slots.intra, slots.trade_cost
     out = np.zeros((np.int64(n_c) * n_s * n_z, 28))
     by_economy = np.zeros((n_c, 2))
     cap = alive.size

@@ -14,7 +14,7 @@ import pandas as pd
 
 from simulator.model.metrics.cells import cell_tables, link_sums, log_growth
 from simulator.model.metrics.definitions import LEVELS, METRICS, PLACE_METRICS, QUANTITIES
-from simulator.model.metrics.values import bloc_onehot, metric_values, modularity, regime_bloc
+from simulator.model.metrics.values import ValueLayout, bloc_onehot, metric_values, modularity, regime_bloc
 from simulator.model.population import SizeClass
 
 if TYPE_CHECKING:
@@ -51,6 +51,17 @@ class MetricsCollector:
         for lv, sel in enumerate(self._level_sel):
             self._level_of[sel] = lv
         self._level_order = np.concatenate(self._level_sel).astype(np.int64)
+        self._layout = ValueLayout(
+            region_of=self._region_of64,
+            n_r=len(self.region_names),
+            num=self._num,
+            den=self._den,
+            level=self._level_of,
+            order=self._level_order,
+            c_dds=col["dds_exports"],
+            c_phi=col["phi_output"],
+            c_firms=col["output_weight"],
+        )
         self.extra_labels = self._extra_labels()
         self._size_groups = self._level_sel[LEVELS.index("size")]
         self._size_extra = np.flatnonzero(self.extra_labels[1] == "size")
@@ -119,24 +130,17 @@ class MetricsCollector:
         per_firm = (model.effective_productivity(), log_growth(model))
         table, by_economy = cell_tables(model, links, self.services, per_firm=per_firm)
         self.last_cells = (step, table)
-        col = self._col
-        values, extra = metric_values(
-            table.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64, len(self.region_names),
-            self._num, self._den, self._level_of, self._level_order, col["dds_exports"], col["phi_output"],
-            col["output_weight"], model.accounts.local_hosting_revenue, model.relative_price_index(), model.income,
-            by_economy, links[2],
-        )  # fmt: skip
+        shape = (self.n_c, self.n_s, self.n_z, len(QUANTITIES))
+        host, cpi = model.accounts.local_hosting_revenue, model.relative_price_index()
+        values, extra = metric_values(table.reshape(shape), self._layout, host, cpi, model.income, by_economy, links[2])
         extra[-1] = modularity(links[2].reshape(self.n_c, self.n_c), *self._regime_bloc(model))
         if self.fixed_size is not None:
             # the size level again from a cell table with the fixed classes; the other levels keep the table of the
             # step's classes (their sums, and so their rounding, do not change)
             fixed = cell_tables(model, links, self.services, self.fixed_classes(model), per_firm)[0]
             f_values, f_extra = metric_values(
-                fixed.reshape(self.n_c, self.n_s, self.n_z, len(QUANTITIES)), self._region_of64,
-                len(self.region_names), self._num, self._den, self._level_of, self._level_order, col["dds_exports"],
-                col["phi_output"], col["output_weight"], model.accounts.local_hosting_revenue,
-                model.relative_price_index(), model.income, by_economy, links[2],
-            )  # fmt: skip
+                fixed.reshape(shape), self._layout, host, cpi, model.income, by_economy, links[2]
+            )
             values[:, self._size_groups] = f_values[:, self._size_groups]
             extra[self._size_extra] = f_extra[self._size_extra]
         self.blocks.append((step, values))

@@ -8,7 +8,7 @@ The bloc modularity (``modularity``) stays in numpy: its matrix products sum in 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -18,6 +18,29 @@ from simulator.world.policy import REGIME_ORDER
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
+
+
+class ValueLayout(NamedTuple):
+    """What ``metric_values`` needs to know of the metrics and groups: fixed for a model (``MetricsCollector``)."""
+
+    region_of: np.ndarray
+    """Region of each economy, ``int64``."""
+    n_r: int
+    """Number of regions."""
+    num: np.ndarray
+    """Each metric's numerator column of the cell table."""
+    den: np.ndarray
+    """Each metric's denominator column (-1: a plain sum)."""
+    level: np.ndarray
+    """Each group's level (index into ``LEVELS``)."""
+    order: np.ndarray
+    """The groups in the order of the extra values (level by level)."""
+    c_dds: int
+    """Column of the dds exports."""
+    c_phi: int
+    """Column of productivity times output weight."""
+    c_firms: int
+    """Column of the output weight (the mean productivity's denominator)."""
 
 
 def regime_bloc(model: DataFlowModel) -> np.ndarray:
@@ -106,11 +129,11 @@ def offdiag_sums(flows):
 
 
 @jit
-def metric_values(
-    cell, region_of, n_r, num, den, level, order, c_dds, c_phi, c_firms, host, cpi, income, by_economy, flows,
-):  # fmt: skip
+def metric_values(cell, layout, host, cpi, income, by_economy, flows):
     """The metric values of one step from the ``(c, s, z, q)`` cell table, bit for bit as the numpy form.
 
+    ``layout`` is the collector's ``ValueLayout`` (``region_of``, ``n_r``, ``num``, ``den``, ``level``, ``order``,
+    ``c_dds``, ``c_phi`` and ``c_firms`` below are its fields).
     ``groups = level_sums(cell, region_of, n_r)`` (rows world, regions, economies, sectors, sizes). Returns:
 
     - ``values``, ``(metrics, groups)``: metric ``i`` is ``groups[:, num[i]]`` where ``den[i] < 0`` (a plain sum),
@@ -129,6 +152,8 @@ def metric_values(
     World sums are numpy's pairwise sums (``numpy_sum``), region sums add the economies in economy order
     (``np.bincount``).
     """
+    region_of, n_r, num, den = layout.region_of, layout.n_r, layout.num, layout.den
+    level, order, c_dds, c_phi, c_firms = layout.level, layout.order, layout.c_dds, layout.c_phi, layout.c_firms
     groups = level_sums(cell, region_of, n_r)
     n_g = groups.shape[0]
     n_m = num.size
