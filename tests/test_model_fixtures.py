@@ -32,6 +32,7 @@ def open_state(world: World) -> PolicyState:
     st.regime[:] = regime_code(Regime.OPEN)
     st.transfer_waiver[:] = 0.0
     st.localisation_waiver[:] = 0.0
+    st.ban_waiver[:] = 0.0
     return st
 
 

@@ -29,41 +29,72 @@ def costs_of(world, state, params):
     return compile_costs(world, state, params, exposure_matrix(world), 1.0)
 
 
-def test_ban_zeroes_data_intensive_cross_border_flows(world):
-    ken = world.index_of("BRA")
+def test_a_ban_stops_only_transfer_dependent_services_sold_into_the_implementer(world):
+    """BRA bans the transfer of every data category: foreign firms whose service is the cross-border processing of
+    the data (δ_i · banned share · transfer dependence ≥ b*) stop selling to BRA; the rest, goods included, keep
+    serving it, and BRA's own firms keep exporting (its ban keeps their own data at home, it does not forbid their
+    sales)."""
+    bra = world.index_of("BRA")
     ict = world.sector_codes.index("ict_digital")
-    events = regime_events(world, "BRA", Regime.STORAGE_BAN, step=1, sectors=("ict_digital",))
-    m = DataFlowModel(world, schedule(open_state(world), events), n_firms=1500, rng=5)
+    events = regime_events(world, "BRA", Regime.STORAGE_BAN, step=1)
+    m = DataFlowModel(world, schedule(open_state(world), events), n_firms=3000, rng=5)
     f = m.firms
-    before = m.trade
-    seller = before.sales_seller
-    o, d = f.economy[seller], before.sales_dest
-    hit = (o != d) & ((o == ken) | (d == ken)) & (f.sector[seller] == ict)
-    assert before.sales_revenue[hit].sum() > 0  # there was such trade before the ban
+    threshold = m.params["ban_dependence_threshold"]
+    dependence = world.sectors["transfer_dependence"].to_numpy(dtype=float)
+
+    def sales_into_bra(tr):
+        seller, d = tr.sales_seller, tr.sales_dest
+        into = (f.economy[seller] != d) & (d == bra) & (tr.sales_revenue > 0)
+        return seller[into], tr.sales_revenue[into]
+
+    seller, _ = sales_into_bra(m.trade)
+    dependent = f.delta[seller] * dependence[f.sector[seller]] >= threshold
+    assert dependent.any() and (~dependent).any()  # both kinds of sellers served BRA before the ban
     m.step()
+    others = np.arange(len(world.iso3)) != bra
+    np.testing.assert_allclose(m.costs.ban[others, bra], np.broadcast_to(dependence, (others.sum(), dependence.size)))
+    after, revenue = sales_into_bra(m.trade)
+    assert not np.isin(after, seller[dependent]).any()  # they stopped
+    assert revenue[~np.isin(after, seller[dependent])].sum() > 0  # the others serve BRA from a local presence
     tr = m.trade
-    # the seller's economy, sector and δ as trade read them (entrants may reuse a slot later in the step)
     n_c, _, n_s = m.costs.tau.shape
     row = tr.sales_row.astype(np.int64)
     sector, o, d = row % n_s, row // n_s // n_c, tr.sales_dest
-    hit = (o != d) & ((o == ken) | (d == ken)) & (sector == ict)
-    ban_share = m.costs.ban[o, d, sector]
-    dependent = hit & (tr.sales_delta * ban_share >= m.params["ban_dependence_threshold"])
-    assert dependent.any()
-    assert tr.sales_revenue[dependent].sum() == 0.0
-    # other sectors' links with KEN are untouched by feasibility
-    other = (o != d) & ((o == ken) | (d == ken)) & (sector != ict)
-    assert tr.sales_revenue[other].sum() > 0
+    out_of = (o != d) & (o == bra) & (sector == ict)
+    assert tr.sales_revenue[out_of].sum() > 0
+    assert (m.costs.ban[bra, :, ict] == 0).all()  # the exporter's own ban does not touch its links
 
 
-def test_ban_infeasible_only_on_links_of_implementer(world, params):
+def test_a_ban_obliges_local_hosting_and_presence_on_links_into_the_implementer(world, params):
     st = open_state(world)
     k = world.index_of("KEN")
     st.regime[k] = regime_code(Regime.STORAGE_BAN)
     c = costs_of(world, st, params)
-    assert (c.ban[k, :, :][np.arange(len(world.iso3)) != k] > 0).all()
-    others = [i for i in range(len(world.iso3)) if i != k]
-    assert (c.ban[np.ix_(others, others)] == 0).all()
+    others = np.array([i for i in range(len(world.iso3)) if i != k])
+    dependence = world.sectors["transfer_dependence"].to_numpy(dtype=float)
+    goods = world.sectors["kind"].to_numpy() == "goods"
+    # every category banned: the whole of each link's data stays in KEN
+    np.testing.assert_allclose(c.ban[others, k, :], np.broadcast_to(dependence, (others.size, dependence.size)))
+    assert (c.ban[others, k][:, goods] == 0).all()  # goods trade is never stopped
+    assert (c.ban[k] == 0).all() and (c.ban[np.ix_(others, others)] == 0).all()
+    assert (c.dest_storage[others, k, :] >= 1.0 - 1e-12).all()  # hosted in KEN
+    free = costs_of(world, st, {**params, "ban_presence_cost": 0.0})
+    np.testing.assert_allclose(c.fixed[others, k, :] - free.fixed[others, k, :], params["ban_presence_cost"])
+    np.testing.assert_array_equal(c.fixed[np.ix_(others, others)], free.fixed[np.ix_(others, others)])
+
+
+def test_a_ban_is_waived_only_where_an_agreement_says_so(world, params):
+    st = open_state(world)
+    k, a = world.index_of("KEN"), world.index_of("BRA")
+    st.regime[k] = regime_code(Regime.STORAGE_BAN)
+    st.localisation_waiver[a, k] = 1.0  # a localisation waiver does not waive the ban
+    c = costs_of(world, st, params)
+    assert (c.ban[a, k] > 0).any() and (c.dest_storage[a, k] > 0).all()
+    st.ban_waiver[a, k] = 1.0
+    w = costs_of(world, st, params)
+    assert (w.ban[a, k] == 0).all() and (w.dest_storage[a, k] == 0).all() and (w.kappa[a, k] == 0).all()
+    b = world.index_of("ARG")
+    np.testing.assert_array_equal(w.ban[b, k], c.ban[b, k])  # only the waived pair
 
 
 def test_cloud_region_lowers_local_hosting_cost(world, params):

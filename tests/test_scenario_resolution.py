@@ -219,3 +219,26 @@ def test_reimposing_the_regime_in_force_does_not_restart_its_phase_in(tmp_path, 
     sched = compile_text(tmp_path, world, body)
     assert sched_initial == sched.initial.regime[c, k, f]
     assert all(sched.state_at(n).regime_strength[c, k, f] == 1.0 for n in range(0, 20))
+
+
+def test_a_ban_is_waived_only_where_an_agreement_says_so(tmp_path, world):
+    """``waive: {bans: …}`` sets the ban waiver; a localisation waiver alone leaves bans in force; a bloc whose
+    computing-facility article covers bans waives them in the baseline (data/agreement_effects.csv), and a scenario
+    can set that aside."""
+    sched = compile_text(
+        tmp_path,
+        world,
+        """\
+        agreements:
+          - {club: c1, members: [BRA, CHL], waive: {localisation: 1}, timing: 2027}
+          - {club: c2, members: [KEN, NGA], waive: {localisation: 1, bans: 0.5}, timing: 2027}
+          - {bloc: DEPA, waive: {bans: 0}, timing: 2027}
+          - {bloc: CPTPP, waive: {bans: 0}, timing: 2027}
+        """,
+    )
+    i = world.index_of
+    start, end = sched.initial, sched.state_at(40)
+    assert end.localisation_waiver[i("BRA"), i("CHL")] == 1.0 and end.ban_waiver[i("BRA"), i("CHL")] == 0.0
+    assert end.ban_waiver[i("KEN"), i("NGA")] == pytest.approx(0.5)
+    assert start.ban_waiver[i("SGP"), i("CHL")] == pytest.approx(0.8) and end.ban_waiver[i("SGP"), i("CHL")] == 0.0
+    assert end.localisation_waiver[i("SGP"), i("CHL")] == pytest.approx(0.8)

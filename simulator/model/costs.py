@@ -10,10 +10,18 @@ For each data category k, a regime R applied by a *rule owner* h towards a forei
 
 with κ_T the transfer-condition part (κ[conditional] for regimes with transfer conditions, else 0), κ_S the storage
 part (the rest of κ[R]), tw the transfer waiver for data flowing from h to p and lw the waiver of h's localisation
-rule for firms of p. On a link o → d both the exporter's rule (owner o) and the importer's rule (owner d) apply; the
-stricter counts per category, and categories add up with the sector's exposure shares e_sk:
+rule for firms of p (for a storage ban, the ban waiver bw instead: an agreement waives a ban only where it says
+so). On a link o → d both the exporter's rule (owner o) and the importer's rule (owner d) apply; the stricter counts
+per category, and categories add up with the sector's exposure shares e_sk:
 
     κ_ods = Σ_k e_sk · max(c_o(R_oks), c_d(R_dks))      (firm pays δ_i · κ_ods)
+
+A storage ban obliges; it does not forbid. The data of the link that d's bans cover (share b_ods = Σ_k e_sk ·
+ban_dks · (1 − bw_od)) must stay in d: a foreign firm hosts it there (``dest_storage``, at d's local price) and pays
+a local presence F_ban per step (in ``fixed``, × δ_i), or leaves when that does not pay (the market rules). Only the
+activities that are the cross-border processing of the data stop: the service of firm i on the link is infeasible
+when δ_i · b_ods · transfer_dependence_s ≥ b* (``ban``; goods sectors have dependence 0). The exporter's own bans
+keep its firms' own data at home (``home_move``), not the link's.
 """
 
 from __future__ import annotations
@@ -84,12 +92,17 @@ class LinkCosts:
     Attributes:
         tau: Iceberg trade cost τ_ods ≥ 1 (1 at home).
         kappa: Data-compliance wedge per unit of data intensity κ_ods (0 at home).
-        fixed: Fixed compliance cost per unit of data intensity, in model money per step, F_ods.
+        fixed: Fixed compliance cost per unit of data intensity, in model money per step, F_ods: the transfer and
+            storage rules' F₀ · κ_ods / κ[conditional], plus the local presence F_ban · money_scale · b_ods that the
+            destination's storage bans require.
         firm_fixed: Per-firm fixed compliance cost per unit of data intensity a rule on this link implies, in model
             money per step, G_ods = F₁ · money_scale · κ_ods / κ[conditional]; a firm pays the largest G over the
             foreign destinations it serves, once (legal basis, data-protection officer, contract templates).
-        ban: Exposure share of banned data b_ods on the link.
-        dest_storage: Share of the data that must be hosted in d for foreign firms, f_ods (before δ_i).
+        ban: Share of the link's activity that cannot run under the destination's storage bans even with a local
+            presence, b_ods · transfer_dependence_s, with b_ods the exposure share of the data d's bans (not waived
+            for o) keep in d; a firm's service on the link stops when δ_i × this ≥ ``ban_dependence_threshold``.
+        dest_storage: Share of the data that must be hosted in d for foreign firms, f_ods (before δ_i): d's storage
+            mandates not waived for o, and the data its bans keep in d (b_ods).
         openness: Share of knowledge spillovers that pass the link, ``open_ods`` in [0, 1].
         payment: Cross-border payment cost π_od, ``(o, d)``.
         crypto: Extra ad-valorem compliance per unit of δ from cryptography restrictions at d, ``(o, d)``.
@@ -186,33 +199,49 @@ def compile_costs(
     st = policy.regime_strength
     tw = policy.transfer_waiver  # [h, p]: data from h to p
     lw = policy.localisation_waiver  # [o, d]: d's localisation waived for firms of o
+    bw = policy.ban_waiver  # [o, d]: d's storage bans waived for firms of o (only where an agreement says so)
+    is_ban = tab["ban"][reg]  # (c, k, s): 1 where the regime is a storage ban
     kt, ks = tab["kappa_t"][reg] * st, tab["kappa_s"][reg] * st  # (c, k, s)
-    # exporter's rule (owner o, partner d): tw[o, d], lw[d, o]
-    c_o = kt[:, None] * (1 - tw)[:, :, None, None] + ks[:, None] * (1 - lw.T)[:, :, None, None]
-    # importer's rule (owner d, partner o): tw[d, o], lw[o, d]
-    c_d = kt[None, :] * (1 - tw.T)[:, :, None, None] + ks[None, :] * (1 - lw)[:, :, None, None]
+    ks_rule, ks_ban = ks * (1 - is_ban), ks * is_ban  # a ban's storage part is waived by ban waivers only
+    # exporter's rule (owner o, partner d): tw[o, d], lw[d, o], bw[d, o]
+    c_o = (
+        kt[:, None] * (1 - tw)[:, :, None, None]
+        + ks_rule[:, None] * (1 - lw.T)[:, :, None, None]
+        + ks_ban[:, None] * (1 - bw.T)[:, :, None, None]
+    )
+    # importer's rule (owner d, partner o): tw[d, o], lw[o, d], bw[o, d]
+    c_d = (
+        kt[None, :] * (1 - tw.T)[:, :, None, None]
+        + ks_rule[None, :] * (1 - lw)[:, :, None, None]
+        + ks_ban[None, :] * (1 - bw)[:, :, None, None]
+    )
     per_k = np.maximum(c_o, c_d)  # (o, d, k, s)
     kappa = np.einsum("odks,sk->ods", per_k, exposure) * off[:, :, None]
 
-    ban_k = tab["ban"][reg] * st
-    ban_o = ban_k[:, None] * (1 - lw.T)[:, :, None, None]
-    ban_d = ban_k[None, :] * (1 - lw)[:, :, None, None]
-    ban = np.einsum("odks,sk->ods", np.maximum(ban_o, ban_d), exposure) * off[:, :, None]
+    # the destination's storage bans: the share of the link's data that must stay in d (hosted there, with a local
+    # presence); the exporter's own bans keep its own data at home (``home_move``) and do not touch the link
+    banned = np.einsum("dks,sk->ds", is_ban * st, exposure)[None, :, :] * (1 - bw)[:, :, None] * off[:, :, None]
+    dependence = world.sectors["transfer_dependence"].to_numpy(dtype=float)
+    ban = banned * dependence[None, None, :]
 
-    loc_d = (params["copy_hosting_share"] * tab["copy"] + tab["move"])[reg] * st  # (c, k, s): a copy costs less
-    dest_storage = np.einsum("dks,sk->ds", loc_d, exposure)[None, :, :] * (1 - lw)[:, :, None] * off[:, :, None]
+    # storage mandates short of a ban (a copy costs less), waived by localisation waivers
+    loc_rule = (params["copy_hosting_share"] * tab["copy"] + tab["move"] * (1 - tab["ban"]))[reg] * st
+    dest_storage = (np.einsum("dks,sk->ds", loc_rule, exposure)[None, :, :] * (1 - lw)[:, :, None] + banned) * off[
+        :, :, None
+    ]
 
     closed_k = tab["closed"][reg] * st
     is_t = tab["transfer_rule"][reg]
-    w_o = is_t[:, None] * (1 - tw)[:, :, None, None] + (1 - is_t[:, None]) * (1 - lw.T)[:, :, None, None]
-    w_d = is_t[None, :] * (1 - tw.T)[:, :, None, None] + (1 - is_t[None, :]) * (1 - lw)[:, :, None, None]
+    w_o = is_t[:, None] * (1 - tw)[:, :, None, None] + (1 - is_t[:, None]) * (1 - bw.T)[:, :, None, None]
+    w_d = is_t[None, :] * (1 - tw.T)[:, :, None, None] + (1 - is_t[None, :]) * (1 - bw)[:, :, None, None]
     closed = np.maximum(closed_k[:, None] * w_o, closed_k[None, :] * w_d)
     openness = 1.0 - np.einsum("odks,sk->ods", closed, exposure) * off[:, :, None]
 
     kref = params["kappa_conditional"]
     unit_fixed = params["fixed_compliance"] * money_scale
     rule_scale = kappa / kref if kref > 0 else (kappa > 0).astype(float)
-    fixed = unit_fixed * rule_scale
+    # a local presence where the destination's bans cover the data (× δ_i when charged, like F)
+    fixed = unit_fixed * rule_scale + params["ban_presence_cost"] * money_scale * banned
     # per-firm part (paid once per firm, at the strictest rule among the foreign destinations it serves)
     firm_fixed = params["firm_fixed_compliance"] * money_scale * rule_scale
 

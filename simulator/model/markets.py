@@ -142,6 +142,8 @@ def update_suppliers(model: DataFlowModel, reconsider: np.ndarray) -> None:
         return
     dup = duplicate_candidates(sup, buyers, cand)
     buyers, cand = buyers[~dup], cand[~dup]
+    keep = ~declines(model, buyers, cand)
+    buyers, cand = buyers[keep], cand[keep]
     lt = link_terms(cand, f.economy[buyers], f, model.costs, model.local_price, p)
     sigma = p["sigma"]
     q = sigma / (sigma - 1) * model.unit_cost[cand] * lt.tau * (1 + lt.wedge)
@@ -151,12 +153,45 @@ def update_suppliers(model: DataFlowModel, reconsider: np.ndarray) -> None:
     switch_suppliers(sup, tr.supplier_price, buyers, cand, q, 1 - p["switching_cost"])
 
 
+def declines(model: DataFlowModel, buyers: np.ndarray, cand: np.ndarray) -> np.ndarray:
+    """Whether each candidate supplier declines to serve its buyer (bool per pair).
+
+    A supplier that does not serve the buyer's economy yet (no sale there in the last trade pass, final or to
+    buyers) would owe that economy's fixed cost δ_j (F_ods + source code), a local presence included where the
+    destination's bans require one (``costs``); it declines when the buyer's expected purchases from it, a slot's
+    share of the buyer's input spending X_b / m, do not pay that cost at the margin 1/σ: X_b / (m σ) < δ_j F. The rule
+    mirrors the entry rule of markets; without it buyers kept drawing foreign suppliers that served them at a loss
+    until their next reconsideration.
+    """
+    p, f, tr = model.params, model.firms, model.trade
+    n_c, n_s = model.n_economies, model.n_sectors
+    dest = f.economy[buyers].astype(np.int64)
+    origin = f.economy[cand].astype(np.int64)
+    foreign = origin != dest
+    row = (origin * n_c + dest) * n_s + f.sector[cand]
+    need = f.delta[cand] * model.tables.fixed[row, 0]
+    sigma, m = p["sigma"], model.network.sup.shape[1]
+    spend = model.intermediate_share[f.sector[buyers]] * (sigma - 1) / sigma * np.maximum(f.revenue[buyers], 0.0)
+    short = foreign & (spend / (m * sigma) < need)
+    if not short.any():
+        return short
+    served = np.unique(tr.sales_seller.astype(np.int64) * n_c + tr.sales_dest)
+    key = cand.astype(np.int64) * n_c + dest
+    return short & ~np.isin(key, served, assume_unique=False)
+
+
 def fill_suppliers(model: DataFlowModel, buyers: np.ndarray) -> None:
     """Give ``buyers`` a set of suppliers from m candidate draws each (construction and entry)."""
     m = model.network.sup.shape[1]
     rep = np.repeat(buyers, m)
     cand = model.rules["supplier_search"](model, rep).reshape(buyers.size, m)
     cand = np.where(cand == buyers[:, None], -1, cand)
+    if getattr(model, "trade", None) is not None:
+        flat = cand.ravel()
+        ok = flat >= 0
+        no = np.zeros(flat.size, bool)
+        no[ok] = declines(model, rep[ok], flat[ok])
+        cand = np.where(no.reshape(cand.shape), -1, cand)
     srt = np.sort(cand, axis=1)
     dup_sorted = np.zeros_like(srt, dtype=bool)
     dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]

@@ -266,7 +266,14 @@ def _plausibility(docs: Mapping[str, SourceDocument], scenario: Scenario, log: I
     for sourced in scenario.agreements:
         item = sourced.item
         w = item.waive
-        changes = (w.transfer_conditions, w.localisation, w.payment_friction, item.trade_agreement, item.harmonise)
+        changes = (
+            w.transfer_conditions,
+            w.localisation,
+            w.bans,
+            w.payment_friction,
+            item.trade_agreement,
+            item.harmonise,
+        )
         if item.bloc is not None and all(v is None for v in changes) and item.join is None:
             log.add(warning_at(docs, sourced.origin, (), f"agreement on {item.key} changes nothing"))
     origin_file = str(scenario.chain[-1])

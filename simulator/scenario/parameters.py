@@ -453,8 +453,14 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "ban_dependence_threshold", "b*", "1", 0.15, 0.0, 1.0,
-            "A firm's service on a link is infeasible under a ban when δ_i × (exposure share of banned categories) ≥ b*",
-            A + "firms whose product depends on the banned data cannot serve the market from abroad",
+            "A firm's service on a link is infeasible under the destination's storage ban when δ_i × (exposure share of banned categories) × the sector's transfer dependence ≥ b*",
+            A + "only activities that are the cross-border processing of the banned data stop (sector column transfer_dependence of data/sectors.csv); the rest is hosted locally with a local presence",
+            "compliance",
+        ),
+        Parameter(
+            "ban_presence_cost", "F_ban", "share of median initial revenue per market per step", 0.4, 0.0, 5.0,
+            "Fixed cost per step of the local presence (local entity or processing facility) a foreign firm needs to serve a market whose storage ban covers its data, per unit of data intensity × banned exposure share (× δ_i, like every fixed compliance cost)",
+            A + "of the order of the fixed cost of serving a foreign market (f_x): a ban turns serving from abroad into establishing locally; no published per-market cost was found; fitted by the evidence issue's calibration",
             "compliance",
         ),
         Parameter(

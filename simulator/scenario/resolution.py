@@ -48,7 +48,13 @@ SOURCE_CODE = "source_code_disclosure"
 CRYPTO = "crypto_restriction"
 TELECOM = "telecom_cost_factor"
 INTERNET = "internet_users_pct"
-PAIR_FIELDS: tuple[str, ...] = ("trade_agreement", "transfer_waiver", "localisation_waiver", "payment_interop")
+PAIR_FIELDS: tuple[str, ...] = (
+    "trade_agreement",
+    "transfer_waiver",
+    "localisation_waiver",
+    "ban_waiver",
+    "payment_interop",
+)
 """Pairwise ``PolicyState`` fields set by blocs, agreements and payment arrangements."""
 JOINS = "joins"
 MEMBER_OF = "member_of"
@@ -423,6 +429,7 @@ def _bloc_change(
         named = {
             "transfer_waiver": w.transfer_conditions,
             "localisation_waiver": w.localisation,
+            "ban_waiver": w.bans,
             "payment_interop": w.payment_friction,
         }
         if item.trade_agreement is not None:

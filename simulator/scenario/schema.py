@@ -266,7 +266,14 @@ class Waivers(Section):
     """Shares of a cost waived between members (omitted: unchanged for a bloc, 0 for a new club)."""
 
     transfer_conditions: Share | None = Field(None, description="Share of transfer-condition compliance waived.")
-    localisation: Share | None = Field(None, description="Share of localisation requirements waived.")
+    localisation: Share | None = Field(
+        None, description="Share of localisation requirements (storage and processing mandates short of a ban) waived."
+    )
+    bans: Share | None = Field(
+        None,
+        description="Share of storage bans waived (only what the agreement's text covers: a computing-facility "
+        "article that forbids requiring local facilities covers bans; a transfer provision does not).",
+    )
     payment_friction: Share | None = Field(
         None, description="Payment interoperability between members (share of friction removed, × interop_effect)."
     )

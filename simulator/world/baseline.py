@@ -101,6 +101,7 @@ def baseline_state(world: World, year: float = 2025.0) -> PolicyState:
     trade = np.zeros((n, n), dtype=bool)
     transfer = np.zeros((n, n))
     localisation = np.zeros((n, n))
+    bans = np.zeros((n, n))
     interop = np.zeros((n, n))
     for bloc, row in world.agreement_effects.iterrows():
         pairs = bloc_pairs(world, str(bloc), year=year)
@@ -108,6 +109,7 @@ def baseline_state(world: World, year: float = 2025.0) -> PolicyState:
             trade |= pairs
         transfer = np.where(pairs, np.maximum(transfer, float(row["transfer_waiver"])), transfer)
         localisation = np.where(pairs, np.maximum(localisation, float(row["localisation_waiver"])), localisation)
+        bans = np.where(pairs, np.maximum(bans, float(row["ban_waiver"])), bans)
         interop = np.where(pairs, np.maximum(interop, float(row["payment_interop"])), interop)
     safeguard_level = world.safeguards["safeguards"].reindex(world.iso3).map(lambda s: Safeguards(s).level)
     since = world.economies["cloud_region_since"]
@@ -117,6 +119,7 @@ def baseline_state(world: World, year: float = 2025.0) -> PolicyState:
         safeguards=safeguard_level.to_numpy(dtype=float),
         transfer_waiver=transfer,
         localisation_waiver=localisation,
+        ban_waiver=bans,
         trade_agreement=trade,
         payment_friction=payment_friction(world),
         payment_interop=interop,

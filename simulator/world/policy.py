@@ -35,6 +35,8 @@ class PolicyState:
             flowing from o (row) to d (column) by agreements, adequacy decisions or clubs.
         localisation_waiver: ``float (c, c)`` in [0, 1]: share of d's localisation requirement waived for firms of o
             (e.g. computing-facility location articles of DEPA/CPTPP between members).
+        ban_waiver: ``float (c, c)`` in [0, 1]: share of d's storage bans waived for firms of o (only where an
+            agreement says so: computing-facility articles that cover bans, or a scenario's ``waive: bans``).
         trade_agreement: ``bool (c, c)``: o and d share a trade agreement or bloc (distance cost reduced by ``rta``).
         payment_friction: ``float (c, c)`` in [0, 1]: correspondent-banking friction on payments between o and d.
         payment_interop: ``float (c, c)`` in [0, 1]: strength of payment interoperability between o and d.
@@ -52,6 +54,7 @@ class PolicyState:
     safeguards: np.ndarray
     transfer_waiver: np.ndarray
     localisation_waiver: np.ndarray
+    ban_waiver: np.ndarray
     trade_agreement: np.ndarray
     payment_friction: np.ndarray
     payment_interop: np.ndarray

@@ -249,6 +249,13 @@ SECTORS = TableSpec(
             minimum=0,
             maximum=1,
         ),
+        Column(
+            "transfer_dependence",
+            "float",
+            "Share of the sector's data-dependent activity that cannot be served under a storage ban even locally",
+            minimum=0,
+            maximum=1,
+        ),
     ),
 )
 
@@ -315,6 +322,13 @@ AGREEMENT_EFFECTS = TableSpec(
             "localisation_waiver",
             "float",
             "Share of localisation requirements waived between members (computing-facility location articles)",
+            minimum=0,
+            maximum=1,
+        ),
+        Column(
+            "ban_waiver",
+            "float",
+            "Share of members' storage bans waived between members (only where the agreement's text covers bans)",
             minimum=0,
             maximum=1,
         ),
