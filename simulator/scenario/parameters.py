@@ -264,7 +264,7 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "theta", "θ", "1", 5.0, 0.0, 50.0,
-            "Efficiency of R&D in the success probability 1 − exp(−θ · R/r · A)",
+            "Efficiency of R&D in the success probability 1 − exp(−θ · E/r · A) (E: R&D input, see knowledge_stock_weight)",
             A + "tuned so that a minority of firms innovate each year",
             "innovation",
         ),
