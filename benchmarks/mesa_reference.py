@@ -389,13 +389,16 @@ class FirmAgent(mesa.Agent):
 
     # --------------------------------------------------------------------------------------- innovation stages
     def innovate(self) -> None:
-        """Stage 7: R&D from profit and one success draw (rule ``schumpeterian``)."""
+        """Stage 7: R&D from profit and one success draw from R&D and the knowledge stock (rule ``schumpeterian``)."""
         m, p = self.model, self.model.params
         self.prev_phi = self.phi
         w = p["absorb_cloud_weight"]
         ret = (1.0 - w + w * self.access) ** p["rd_access_elasticity"]
         self.rd = p["rho"] * max(self.acc_profit, 0.0) * ret
-        intensity = self.rd / self.revenue if self.revenue > 0 else 0.0
+        # the R&D input: this step's R&D and the knowledge stock after it, E = (1 − γ_K) R + γ_K δ_K ((1 − δ_K) K + R)
+        dep, gamma = p["knowledge_depreciation"], p["knowledge_stock_weight"]
+        effective = (1.0 - gamma) * self.rd + gamma * dep * ((1.0 - dep) * self.knowledge + self.rd)
+        intensity = effective / self.revenue if self.revenue > 0 else 0.0
         conn = max(m.connectivity[self.economy], TINY)
         absorb = conn ** p["absorb_connectivity"] * (1.0 - w + w * self.access)
         prob = 1.0 - math.exp(-p["theta"] * intensity * absorb)

@@ -1092,7 +1092,7 @@ def test_drop_foreign_buyers_matches_numpy(model, seed):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_innovation_kernels_match_numpy(seed):
-    """R&D, the success exponent, the success draws and own-innovation productivity as the numpy expressions."""
+    """R&D, the success exponent (R&D and knowledge stock), the success draws and own-innovation φ as numpy computes."""
     rng = np.random.default_rng(seed)
     n = 2000
     profit = rng.normal(0.0, 1.0, n)
@@ -1104,12 +1104,16 @@ def test_innovation_kernels_match_numpy(seed):
     economy = rng.integers(0, 7, n).astype(np.int32)
     access = rng.uniform(0.2, 1.0, n)
     absorb = conn_factor[economy] * access
-    rho, theta, gbar = 0.05, 3.0, 0.1
+    knowledge = np.where(rng.random(n) < 0.2, 0.0, rng.lognormal(0.0, 1.0, n))
+    rho, theta, gbar, dep, gamma = 0.05, 3.0, 0.1, 0.07, 0.6
     rd_want = rho * np.maximum(profit, 0.0) * ret * alive
-    intensity = np.divide(rd_want, revenue, out=np.zeros_like(rd_want), where=revenue > 0)
+    effective = (1.0 - gamma) * rd_want + gamma * dep * ((1.0 - dep) * knowledge + rd_want)
+    intensity = np.divide(effective, revenue, out=np.zeros_like(rd_want), where=revenue > 0)
     x_want = -theta * intensity * absorb
-    arrays = firm_arrays(n, revenue=revenue, alive=alive, economy=economy)
-    rd, x = rd_success_exponent(profit, arrays, ret, conn_factor, access, rho=rho, theta=theta)
+    arrays = firm_arrays(n, revenue=revenue, alive=alive, economy=economy, knowledge=knowledge)
+    rd, x = rd_success_exponent(
+        profit, arrays, ret, conn_factor, access, rho=rho, theta=theta, depreciation=dep, stock_weight=gamma
+    )
     np.testing.assert_array_equal(rd, rd_want)
     np.testing.assert_array_equal(x, x_want)
     phi = rng.lognormal(0.0, 1.0, n)

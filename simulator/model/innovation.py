@@ -3,9 +3,16 @@
 Default rule (``schumpeterian``), per firm i and step:
 
     R_i = ρ · max(π_i, 0) · (1 − w_A + w_A · access_i)^ε_R   (R&D from profit, scaled by its expected return)
+    K̃_i = (1 − δ_K) K_i + R_i                               (the knowledge stock after this step's R&D)
+    E_i = (1 − γ_K) R_i + γ_K · δ_K · K̃_i                    (R&D input of the knowledge production function)
     A_i = conn_c^a_A · (1 − w_A + w_A · access_i)            (absorptive capacity)
-    P(success) = 1 − exp(−θ · R_i / r_i · A_i),   success: φ_i ← φ_i (1 + g), g ~ Exp(ḡ)
+    P(success) = 1 − exp(−θ · E_i / r_i · A_i),   success: φ_i ← φ_i (1 + g), g ~ Exp(ḡ)
     ln φ_i ← ln φ_i + β · Σ_j w_ij · max(ln φ_j − ln φ_i, 0) · open_ij   (w_ij: i's purchase share from j)
+
+The knowledge stock feeds productivity through E_i: a distributed lag of R&D (Pakes & Griliches 1984; Hall, Griliches
+& Hausman 1986), weight 1 − γ_K + γ_K δ_K on this step's R&D and γ_K δ_K (1 − δ_K)^s on the R&D of s steps ago (the
+weights sum to 1 when δ_K > 0). With constant R&D, K̃ tends to R/δ_K and E to R: the steady state is the flow rule's;
+a firm that cuts R&D keeps innovating from its stock for a while, a young firm with little stock innovates less.
 
 ``open_ij`` is 1 where data flows freely, ``open_conditional`` under transfer conditions, 0 under a ban.
 Frontier inputs enter the price through φ̃_i = φ_i (1 + ζ δ_i access_i) (see ``hosting``).
@@ -83,14 +90,23 @@ def schumpeterian(model: DataFlowModel) -> InnovationResult:
 
     The arithmetic between the vectorised powers, exponentials and logarithms (which stay numpy) is done in two
     compiled passes (``rd_success_exponent``, ``innovation_success``), element by element the numpy
-    expressions: R = ρ · max(π, 0) · ret · alive, then x = −θ · (R / r) · A with A = conn^a_A[economy] · access
-    factor, P(success) = 1 − exp(x), success = (u < P) & alive and φ (1 + ḡ g · success).
+    expressions: R = ρ · max(π, 0) · ret · alive, E = (1 − γ_K) R + γ_K δ_K ((1 − δ_K) K + R), then x = −θ · (E / r)
+    · A with A = conn^a_A[economy] · access factor, P(success) = 1 − exp(x), success = (u < P) & alive and φ (1 + ḡ g
+    · success).
     """
     p, f = model.params, model.firms
     access = access_factor(model)
     ret = access ** p["rd_access_elasticity"]
     rd, x = rd_success_exponent(
-        model.accounts.profit, f.arrays(), ret, connectivity_factor(model), access, rho=p["rho"], theta=p["theta"]
+        model.accounts.profit,
+        f.arrays(),
+        ret,
+        connectivity_factor(model),
+        access,
+        rho=p["rho"],
+        theta=p["theta"],
+        depreciation=p["knowledge_depreciation"],
+        stock_weight=p["knowledge_stock_weight"],
     )
     np.exp(x, out=x)
     u = model.rng.random(f.capacity)
@@ -113,16 +129,18 @@ def spillovers_only(model: DataFlowModel) -> InnovationResult:
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
-def rd_success_exponent(profit, firms, ret, conn_factor, access, rho, theta):
+def rd_success_exponent(profit, firms, ret, conn_factor, access, rho, theta, depreciation, stock_weight):
     """R&D spending and the exponent of the innovation success probability, per slot (``innovation.schumpeterian``).
 
-    ``firms`` is a ``FirmArrays`` (revenue, alive and economy are read); ``access`` is the access factor of
+    ``firms`` is a ``FirmArrays`` (revenue, alive, economy and knowledge are read); ``access`` is the access factor of
     ``access_factor``, ``profit`` the accounts' profit of the step. Element by element the numpy expressions: R = ρ ·
-    max(π, 0) · ret · alive (``np.maximum``: NaN stays NaN) and x = −θ · (R / r if r > 0 else 0) · A with the absorptive
+    max(π, 0) · ret · alive (``np.maximum``: NaN stays NaN), the R&D input E = (1 − γ_K) R + γ_K δ_K ((1 − δ_K) K + R)
+    (``stock_weight`` γ_K, ``depreciation`` δ_K) and x = −θ · (E / r if r > 0 else 0) · A with the absorptive
     capacity A = ``conn_factor[economy] * access`` (the connectivity factor per economy gathered per slot, times the
     access factor); P(success) = 1 − exp(x) is left to numpy (vectorised exp).
     """
-    revenue, alive, economy = firms.revenue, firms.alive, firms.economy
+    revenue, alive, economy, knowledge = firms.revenue, firms.alive, firms.economy, firms.knowledge
+    keep = 1.0 - depreciation
     n = profit.size
     rd = np.empty(n)
     x = np.empty(n)
@@ -131,8 +149,9 @@ def rd_success_exponent(profit, firms, ret, conn_factor, access, rho, theta):
         pos = pi if (pi >= 0.0 or pi != pi) else 0.0
         r = rho * pos * ret[i] * (1.0 if alive[i] else 0.0)
         rd[i] = r
+        effective = (1.0 - stock_weight) * r + stock_weight * depreciation * (keep * knowledge[i] + r)
         rv = revenue[i]
-        intensity = r / rv if rv > 0 else 0.0
+        intensity = effective / rv if rv > 0 else 0.0
         x[i] = -theta * intensity * (conn_factor[economy[i]] * access[i])
     return rd, x
 

@@ -264,7 +264,7 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "theta", "θ", "1", 5.0, 0.0, 50.0,
-            "Efficiency of R&D in the success probability 1 − exp(−θ · R/r · A)",
+            "Efficiency of R&D in the success probability 1 − exp(−θ · E/r · A) (E: R&D input, see knowledge_stock_weight)",
             A + "tuned so that a minority of firms innovate each year",
             "innovation",
         ),
@@ -548,6 +548,12 @@ PARAMETERS = ParameterSet(
             "knowledge_depreciation", "δ_K", "1 per step", 0.03, 0.0, 1.0,
             "Depreciation of the R&D knowledge stock per step",
             A + "about 12 % a year, within the 10–20 % range used for R&D capital",
+            "innovation",
+        ),
+        Parameter(
+            "knowledge_stock_weight", "γ_K", "1", 0.5, 0.0, 1.0,
+            "Weight of the knowledge stock in the R&D input of the success probability: E = (1 − γ_K) R + γ_K δ_K K̃ (K̃ = (1 − δ_K) K + R; 0: this step's R&D alone)",
+            A + "a geometric distributed lag of R&D as in the knowledge production function of Pakes & Griliches (1984); Hall, Griliches & Hausman (1986, International Economic Review 27(2)) find a significant effect of R&D on patenting with most of it in the first year and no strong evidence of a long lag; γ_K = 0.5 with δ_K = 0.03 puts 56 % of the weight in the first year (1 − γ_K (1 − δ_K)^4)",
             "innovation",
         ),
     )

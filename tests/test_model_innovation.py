@@ -1,0 +1,245 @@
+"""Innovation that responds (issue 14, item 6): the knowledge stock feeds productivity; R&D and innovation respond to
+data and cloud access and to market size.
+
+- **Rule** (``innovation.schumpeterian``): the success probability's R&D input E = (1 − γ_K) R + γ_K δ_K K̃, with K̃ =
+  (1 − δ_K) K + R the knowledge stock after this step's R&D, so two firms equal but for their stock have different
+  expected productivity growth; at the stock's steady state (K̃ = R / δ_K) the rule is the flow rule's.
+- **Data access** (paired runs, common random numbers): a reform that forces local storage of every data category in
+  a set of economies with thin local hosting markets (storage + conditional transfers, so that no cross-border sale
+  is banned and the access channel is isolated) lowers their R&D intensity, innovating share and productivity growth;
+  the same economies under ``storage_ban`` (storage and a transfer ban) lower innovation too, but not R&D intensity
+  (xfail below, with the measured value).
+- **R&D moves innovation**: halving the share of profit spent on R&D lowers the innovating share.
+- **Market size**: R&D rises with revenue, and R&D intensity is higher for larger firms and for exporters.
+
+Paired runs: ``N_FIRMS`` agents, ``REPS`` pairs, ``STEPS`` steps after the 40-step burn-in, the reform at step 1 and
+the window steps 2..``STEPS``; an effect holds when the two-sided 95 % t interval of the paired mean % change lies
+below zero. Seeds 30000+, apart from every other test's.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+import numpy as np
+import pytest
+from scipy import stats
+from test_model_fixtures import full_world, regime_events, schedule, small_world
+
+from simulator.model import DataFlowModel
+from simulator.model.innovation import schumpeterian
+from simulator.scenario.taxonomy import Regime
+from simulator.world.baseline import baseline_state
+
+N_FIRMS = 5000
+REPS = 8
+STEPS = 12
+SEED0 = 30_000
+IMPLEMENTERS = ("KEN", "NGA", "GHA", "PER", "COL", "CHL")
+"""Economies with thin local hosting markets in Africa and Latin America (the reform's implementers)."""
+INNOVATION = ("rd_intensity", "innovating_share", "productivity_growth")
+
+
+# ------------------------------------------------------------------------------------------------------- the rule
+@pytest.fixture(scope="module")
+def stepped():
+    """A small model after one step (accounts, profit and a knowledge stock exist)."""
+    model = DataFlowModel(small_world(), schedule(baseline_state(small_world()), horizon=4), n_firms=800, rng=3)
+    model.step()
+    return model
+
+
+def _rule_with_knowledge(model: DataFlowModel, knowledge: np.ndarray, stock_weight: float):
+    """The default rule's result with the firms' knowledge stock replaced, from the same random state."""
+    f = model.firms
+    saved_k, saved_rng = f.knowledge.copy(), model.rng.bit_generator.state
+    saved_w = model.params["knowledge_stock_weight"]
+    try:
+        f.knowledge[:] = knowledge
+        model.params["knowledge_stock_weight"] = stock_weight
+        return schumpeterian(model)
+    finally:
+        f.knowledge[:] = saved_k
+        model.rng.bit_generator.state = saved_rng
+        model.params["knowledge_stock_weight"] = saved_w
+
+
+def _expected_growth(model: DataFlowModel, knowledge: np.ndarray, stock_weight: float) -> np.ndarray:
+    """Expected own-innovation log growth P(success) · ḡ per slot, from the rule's exponent (no draws)."""
+    from simulator.model.innovation import access_factor, connectivity_factor, rd_success_exponent
+
+    p, f = model.params, model.firms
+    access = access_factor(model)
+    arrays = f.arrays()._replace(knowledge=knowledge)
+    _, x = rd_success_exponent(
+        model.accounts.profit,
+        arrays,
+        access ** p["rd_access_elasticity"],
+        connectivity_factor(model),
+        access,
+        rho=p["rho"],
+        theta=p["theta"],
+        depreciation=p["knowledge_depreciation"],
+        stock_weight=stock_weight,
+    )
+    return (1.0 - np.exp(x)) * p["gbar"] * f.alive
+
+
+def test_knowledge_stock_raises_expected_productivity_growth(stepped):
+    """Two otherwise equal firms: the one with the larger knowledge stock has the higher expected φ growth."""
+    m, f = stepped, stepped.firms
+    gamma = m.params["knowledge_stock_weight"]
+    assert gamma > 0
+    rd_firm = f.alive & (m.accounts.profit > 0) & (f.revenue > 0)
+    assert rd_firm.sum() > 100
+    low = np.zeros(f.capacity)
+    high = 5.0 * f.revenue * f.alive
+    g_low, g_high = _expected_growth(m, low, gamma), _expected_growth(m, high, gamma)
+    assert np.all(g_high[rd_firm] > g_low[rd_firm])
+    # without R&D this step (no profit), the stock alone still gives a chance of success
+    no_rd = f.alive & (m.accounts.profit <= 0) & (f.revenue > 0)
+    assert no_rd.any() and np.all(g_high[no_rd] > 0) and np.all(g_low[no_rd] == 0)
+    # the stock has no effect when its weight is 0
+    np.testing.assert_array_equal(_expected_growth(m, low, 0.0), _expected_growth(m, high, 0.0))
+
+
+def test_rule_draws_more_successes_with_more_knowledge(stepped):
+    """The same draws: a larger stock turns some failures into successes and none the other way; R&D is unchanged."""
+    m, f = stepped, stepped.firms
+    low = _rule_with_knowledge(m, np.zeros(f.capacity), m.params["knowledge_stock_weight"])
+    high = _rule_with_knowledge(m, 5.0 * f.revenue * f.alive, m.params["knowledge_stock_weight"])
+    np.testing.assert_array_equal(low.rd, high.rd)
+    assert not np.any(low.innovated & ~high.innovated)
+    assert high.innovated.sum() > low.innovated.sum()
+    a = f.alive
+    assert np.log(high.phi[a] / f.phi[a]).mean() > np.log(low.phi[a] / f.phi[a]).mean()
+
+
+def test_steady_state_stock_gives_the_flow_rule(stepped):
+    """With K̃ = (1 − δ_K) K + R = R / δ_K the R&D input is R: the success probability is the flow rule's (γ_K = 0)."""
+    m, f = stepped, stepped.firms
+    dep = m.params["knowledge_depreciation"]
+    rd = _rule_with_knowledge(m, np.zeros(f.capacity), 0.0).rd
+    steady = rd * (1.0 / dep - 1.0) / (1.0 - dep)
+    np.testing.assert_allclose(
+        _expected_growth(m, steady, m.params["knowledge_stock_weight"]),
+        _expected_growth(m, steady, 0.0),
+        rtol=1e-12,
+        atol=1e-15,
+    )
+
+
+# -------------------------------------------------------------------------------------------------- paired runs
+@cache
+def _window_means(events: tuple, seed: int, params: tuple = ()) -> dict[tuple[str, str], float]:
+    """Window means (steps 2..STEPS) of the innovation metrics per implementer economy, one run."""
+    world = full_world()
+    model = DataFlowModel(
+        world,
+        schedule(baseline_state(world), events, horizon=STEPS),
+        params=dict(params) or None,
+        n_firms=N_FIRMS,
+        rng=np.random.SeedSequence(seed),
+    )
+    for _ in range(STEPS):
+        model.step()
+    df = model.metrics_frame()
+    sel = df[(df["level"] == "economy") & df["group"].isin(IMPLEMENTERS) & (df["step"] >= 2)]
+    sel = sel[sel["metric"].isin((*INNOVATION, "cloud_ai_access", "rd"))]
+    return {k: float(v) for k, v in sel.groupby(["metric", "group"])["value"].mean().items()}
+
+
+def _paired_pct(events: tuple, metric: str, params: tuple = ()) -> np.ndarray:
+    """Per pair: the implementers' mean % change of ``metric`` (reform or params against the paired baseline)."""
+    out = []
+    for s in range(REPS):
+        base = _window_means((), SEED0 + s)
+        reform = _window_means(events, SEED0 + s, params)
+        out.append(np.mean([100.0 * (reform[(metric, c)] / base[(metric, c)] - 1.0) for c in IMPLEMENTERS]))
+    return np.asarray(out)
+
+
+def _interval(d: np.ndarray) -> tuple[float, float, float]:
+    mean, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
+    half = float(stats.t.ppf(0.975, d.size - 1)) * se
+    return mean, mean - half, mean + half
+
+
+def _events(regime: Regime) -> tuple:
+    world = full_world()
+    return tuple(e for c in IMPLEMENTERS for e in regime_events(world, c, regime, step=1))
+
+
+def _describe(d: np.ndarray) -> str:
+    mean, lo, hi = _interval(d)
+    return f"{mean:+.2f} % [{lo:+.2f}, {hi:+.2f}], {int((d > 0).sum())}/{d.size} pairs > 0"
+
+
+@pytest.mark.parametrize("metric", [*INNOVATION, "cloud_ai_access"])
+def test_local_storage_cuts_data_access_and_innovation(metric):
+    """Storage + conditional transfers at home (no ban): access, R&D intensity, innovating share and growth fall."""
+    d = _paired_pct(_events(Regime.STORAGE_CONDITIONAL), metric)
+    _, _, hi = _interval(d)
+    assert hi < 0, f"{metric}: {_describe(d)}"
+
+
+@pytest.mark.parametrize(
+    "metric",
+    [
+        pytest.param(
+            "rd_intensity",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured +5.12 % [+3.32, +6.92], 8/8 pairs > 0 (5,000 agents, seeds 30000-30007): under a "
+                "transfer ban the implementers' R&D falls (−12.8 % [−20.5, −5.2]) but their revenue falls more; R&D "
+                "is a share of profit, so profit falls less than revenue (not diagnosed further: fewer market fixed "
+                "costs after dropped export markets is one candidate)",
+            ),
+        ),
+        pytest.param(
+            "innovating_share",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="measured −0.15 % [−8.00, +7.70], 4/8 pairs > 0 (5,000 agents, seeds 30000-30007): the R&D "
+                "input per unit of revenue rises (see rd_intensity) about as much as absorptive capacity falls "
+                "(cloud/AI access −16.0 %)",
+            ),
+        ),
+        "productivity_growth",
+    ],
+)
+def test_storage_ban_lowers_innovation(metric):
+    """Storage + a transfer ban at home: innovation metrics fall (spillovers are blocked, access falls)."""
+    d = _paired_pct(_events(Regime.STORAGE_BAN), metric)
+    _, _, hi = _interval(d)
+    assert hi < 0, f"{metric}: {_describe(d)}"
+
+
+def test_innovating_share_moves_with_rd():
+    """Halving the share of profit spent on R&D (ρ) lowers R&D intensity and the innovating share."""
+    params = (("rho", 0.05),)
+    for metric in ("rd_intensity", "innovating_share"):
+        d = _paired_pct((), metric, params)
+        _, _, hi = _interval(d)
+        assert hi < 0, f"{metric}: {_describe(d)}"
+
+
+def test_rd_rises_with_market_size():
+    """R&D rises with revenue; larger firms and exporters spend a larger share of revenue on R&D."""
+    world = full_world()
+    model = DataFlowModel(world, schedule(baseline_state(world), horizon=STEPS), n_firms=N_FIRMS, rng=SEED0)
+    for _ in range(4):
+        model.step()
+    f, acc = model.firms, model.accounts
+    a = f.alive & (acc.revenue > 0)
+    rd, rev, w = model.innovation.rd[a], acc.revenue[a], f.weight[a]
+    exporter = acc.exports[a] > 0
+    assert stats.spearmanr(rev, rd).statistic > 0.5
+    top = rev >= np.quantile(rev, 0.8)
+    bottom = rev <= np.quantile(rev, 0.2)
+
+    def intensity(mask: np.ndarray) -> float:
+        return float((rd[mask] * w[mask]).sum() / (rev[mask] * w[mask]).sum())
+
+    assert intensity(top) > 1.5 * intensity(bottom)
+    assert exporter.any() and intensity(exporter) > intensity(~exporter)
