@@ -519,6 +519,8 @@ class FirmAgent(mesa.Agent):
         cand = m.draw_supplier(self.economy)
         if cand is None or cand is self or cand in self.suppliers:
             return
+        if cand.declines(self):
+            return
         tau, *_, wedge, feasible, _row = cand.terms(self.economy)
         q = m.markup * cand.unit_cost * tau * (1.0 + wedge) if feasible else math.inf
         if None in self.suppliers:
@@ -533,12 +535,26 @@ class FirmAgent(mesa.Agent):
             self.suppliers[worst] = cand
 
     def fill_suppliers(self) -> None:
-        """Draw m candidate suppliers (construction and entry); a duplicate or oneself leaves the slot empty."""
+        """Draw m candidate suppliers (construction and entry); a duplicate, oneself or a candidate that declines
+        (``declines``) leaves the slot empty."""
         chosen: list[FirmAgent | None] = []
         for _ in range(self.model.m):
             cand = self.model.draw_supplier(self.economy)
-            chosen.append(None if cand is None or cand is self or cand in chosen else cand)
+            ok = cand is not None and cand is not self and not cand.declines(self)
+            chosen.append(cand if ok and cand not in chosen else None)
         self.suppliers = chosen
+
+    def declines(self, buyer: FirmAgent) -> bool:
+        """Whether this firm, drawn as a supplier, declines ``buyer``: it does not serve the buyer's economy yet and
+        the buyer's expected purchases (its input spending over m slots) do not pay that economy's fixed cost at the
+        margin 1/σ (the vectorised ``markets.declines``)."""
+        m, p = self.model, self.model.params
+        served = getattr(self, "served", None)
+        if served is None or self.economy == buyer.economy or buyer.economy in served:
+            return False
+        need = self.market_fixed(buyer.economy) - p["fixed_export_cost"] * m.money_scale
+        spend = m.intermediate_share[buyer.sector] * (m.sigma - 1.0) / m.sigma * max(buyer.revenue, 0.0)
+        return spend / (m.m * m.sigma) < need
 
     def forget_exited(self) -> None:
         """Empty the supplier slots of firms that exited."""
@@ -718,6 +734,14 @@ class MesaReferenceModel(mesa.Model):
         self.firms.shuffle_do("sell")
         self.firms.shuffle_do("source")
         self.firms.shuffle_do("settle")
+        # the economies each firm served in this pass (its market links and its buyers' economies): a supplier
+        # declines new buyers elsewhere whose purchases would not pay the fixed cost (``FirmAgent.declines``)
+        for f in self.firms:
+            f.served = set(f.markets)
+        for b in self.firms:
+            for s in b.suppliers:
+                if s is not None:
+                    s.served.add(b.economy)
 
     def home_market_weights(self) -> list[float]:
         """W_d per economy: the logit weight of d's market at large in its buyers' choice of inputs.
