@@ -24,12 +24,13 @@ def baseline_targets() -> pd.DataFrame:
 
 
 REFIT_AFTER_CLOSURE = {
-    "africa_dds_share": "≈ 3.2 % (1.3-4.4 over the 8 seeds) against [0.5, 2] %",
-    "lac_dds_share": "≈ 5.5 % (3.1-8.3) against [1, 4] %",
-    "intra_africa_share": "≈ 8.2 % (6.0-10.8) against [12, 22] %",
+    "africa_dds_share": "≈ 3.2 % (2.2-4.3 over the 8 seeds) against [0.5, 2] %",
+    "lac_dds_share": "≈ 5.3 % (2.8-8.0) against [1, 4] %",
+    "intra_africa_share": "≈ 8.6 % (5.5-12.1) against [12, 22] %",
 }
 """Targets that the income closure moved out of their bands (measured at the shipped defaults with `dlsim calibrate`,
-after buyers could buy inputs on their home market)."""
+after χ_s was set to the causal connectivity evidence and K_AFR, K_LAC re-set to hold the DDS shares: before, at
+χ_s = 2, 3.2 % (1.3-4.4), 5.5 % (3.1-8.3), 8.2 % (6.0-10.8))."""
 
 
 def _target_param(t):

@@ -255,7 +255,8 @@ def test_entrant_in_a_reused_slot_does_not_inherit_final_sales(world):
 
 
 def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, params):
-    # K_LAC^δ scales the supply-side capability of LAC services firms only; LAC DDS exports fall when it is lowered
+    # K_LAC^δ scales the supply-side capability of LAC services firms only (K_AFR^δ those of Africa); LAC DDS exports
+    # fall when K_LAC is lowered
     low = dict(params, dds_capability_lac=0.5)
     region = world.economies["region"].astype(str).to_numpy()
     shares = []
@@ -264,7 +265,10 @@ def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, p
         f = m.firms
         services = (world.sectors["kind"].to_numpy() == "services")[f.sector]
         lac = (region[f.economy] == "LAC") & services & f.alive
-        expected = np.where(lac, p["dds_capability_lac"] ** f.delta, 1.0)
+        afr = (region[f.economy] == "AFR") & services & f.alive
+        expected = np.where(
+            lac, p["dds_capability_lac"] ** f.delta, np.where(afr, p["dds_capability_africa"] ** f.delta, 1.0)
+        )
         conn = np.maximum(m.costs.connectivity, np.finfo(float).tiny)[f.economy]
         base = conn ** (p["connectivity_supply_elasticity"] * f.delta) * m.broadband[f.economy] ** (
             p["broadband_supply_elasticity"] * f.delta

@@ -440,10 +440,17 @@ def test_fact1_storage_only_already_costs_the_implementers(fact1):
     assert fact1[Regime.STORAGE_COPY].positive(), str(fact1[Regime.STORAGE_COPY])
 
 
-FACT1_FAILING: dict[tuple[Regime, Regime], str] = {}
-"""Fact 1 steps that fail, with their measured values (none since margin⁰ is the burn-in's settling-phase margin:
-storage + conditional minus conditional +0.51 pp [+0.25, +0.77], storage + ban minus storage + conditional +2.32 pp
-[+1.27, +3.37])."""
+FACT1_FAILING: dict[tuple[Regime, Regime], str] = {
+    (Regime.CONDITIONAL, Regime.STORAGE_CONDITIONAL): (
+        "storage + conditional minus conditional +0.39 pp [-0.01, +0.79], 12/16 pairs > 0 at χ_s = 0.3 (connectivity "
+        "held to causal evidence, docs/evidence.md, Connectivity); +0.51 pp [+0.25, +0.77] at χ_s = 2. At the edge "
+        "of detection: with K_LAC 0.7 instead of 0.62 this step holds (+0.45 pp [+0.09, +0.82]) and the ban step "
+        "fails instead (+0.89 pp [-0.32, +2.09])"
+    ),
+}
+"""Fact 1 steps that fail, with their measured values (none between margin⁰ as the settling-phase margin and the
+causal connectivity calibration: storage + conditional minus conditional was +0.51 pp [+0.25, +0.77], storage + ban
+minus storage + conditional +2.32 pp [+1.27, +3.37]; now +1.57 pp [+0.52, +2.63])."""
 
 
 def _fact1_pairs():
@@ -467,8 +474,19 @@ def fact2():
     return fact2_effects()
 
 
-# measured +0.75 % [+0.26, +1.25], 13/16 pairs > 0 (seeds 20000-20015); real investment -1.74 % [-2.34, -1.13], real
-# output -0.75 % [-1.25, -0.26] (before margin⁰ was the settling-phase margin: +0.33 % [-0.04, +0.70], an xfail)
+# measured +0.75 % [+0.26, +1.25], 13/16 pairs > 0 at χ_s = 2 (seeds 20000-20015); real investment -1.74 %
+# [-2.34, -1.13], real output -0.75 % [-1.25, -0.26] (before margin⁰ was the settling-phase margin: +0.33 % [-0.04,
+# +0.70], an xfail)
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "measured +0.05 % [-0.21, +0.31], 10/16 pairs > 0 (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21) at "
+        "χ_s = 0.3 (connectivity held to causal evidence, docs/evidence.md, Connectivity; K_AFR 0.78, K_LAC 0.62); "
+        "+0.75 % [+0.26, +1.25] at χ_s = 2; +0.10 % [-0.25, +0.45] with K_LAC 0.7. Real investment still falls "
+        "(-0.98 % [-1.34, -0.62]); local storage in three sectors of a conditional-transfer economy moves its real "
+        "income by less than the paired noise"
+    ),
+)
 def test_fact2_partial_localisation_costs_the_implementer_0_1_to_2_percent(fact2):
     assert fact2["loss"].within(BAND_FACT2_LOSS), str(fact2["loss"])
 
@@ -483,8 +501,18 @@ def fact3():
     return fact3_effects()
 
 
-# measured +5.61 pp [+1.93, +9.30], 13/16 pairs > 0 (seeds 20000-20015; +4.56 pp [-0.43, +9.56] before margin⁰ was the
-# settling-phase margin; -9.66 pp with the USA as implementer at an earlier model): not robust to the implementers
+# measured +5.61 pp [+1.93, +9.30], 13/16 pairs > 0 at χ_s = 2 (seeds 20000-20015; +4.56 pp [-0.43, +9.56] before
+# margin⁰ was the settling-phase margin; -9.66 pp with the USA as implementer at an earlier model): not robust to the
+# implementers
+@pytest.mark.xfail(
+    strict=False,
+    reason=(
+        "measured +3.04 pp [-2.78, +8.86], 10/16 pairs > 0 (seeds 20000-20015) at χ_s = 0.3 (connectivity held to "
+        "causal evidence, docs/evidence.md, Connectivity; K_AFR 0.78, K_LAC 0.62); +5.61 pp [+1.93, +9.30] at "
+        "χ_s = 2 and +6.82 pp [+1.82, +11.81] with K_LAC 0.7: positive in mean, not robust to the implementers "
+        "or the calibration"
+    ),
+)
 def test_fact3_effects_concentrate_in_data_intensive_sectors(fact3):
     assert fact3["sectors"].positive(), str(fact3["sectors"])
 
@@ -512,7 +540,8 @@ def test_fact4_adequacy_raises_bilateral_dds_trade(fact4):
 @pytest.mark.xfail(
     strict=False,
     reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21): EU-BRA/MEX/COL/CHL/PER dds trade "
-    "+20.8 % [+9.6, +32.0], 15/16 pairs > 0 (+31.2 % [+14.0, +48.5] before buyers could buy inputs at home), "
+    "+39.9 % [+23.7, +56.2], 16/16 pairs > 0 at χ_s = 0.3 (+20.8 % [+9.6, +32.0] at χ_s = 2, +31.2 % [+14.0, "
+    "+48.5] before buyers could buy inputs at home), "
     "against +6-14 %: "
     "kappa_conditional is set so that adequacy cuts digital trade costs by ~9 % (the CITP paper's cost equivalent), "
     "and with sigma = 5 (trade elasticity 4) a 9 % cost cut raises trade by ~25-40 %; the paper's 6-14 % and 'up to "
@@ -530,8 +559,9 @@ def fact5():
 @pytest.mark.xfail(
     strict=False,
     reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, by step 21; CHL, XEA, QAT adopt conditional "
-    "transfers): excess share of exposed firms that withdrew from a market, exited or changed hosting +0.70 pp "
-    "[-0.78, +2.17], 9/16 pairs > 0 (withdrew +0.37, exited +0.33, rehosted 0.00), against 10-15 %: about 93 % of "
+    "transfers): excess share of exposed firms that withdrew from a market, exited or changed hosting +0.10 pp "
+    "[-1.19, +1.40], 9/16 pairs > 0 at χ_s = 0.3 (withdrew +0.05, exited -0.10, rehosted +0.12; +0.70 pp [-0.78, "
+    "+2.17] at χ_s = 2), against 10-15 %: about 93 % of "
     "the exposed firms already sell to a market with transfer conditions at step 0 (the status quo is conditional "
     "almost everywhere), a transfer condition never makes a firm change its hosting, and the baseline's own churn "
     "(about 10 % withdraw and 16 % exit in five years) swamps the rest; with the USA as implementer -0.83 pp "
@@ -543,7 +573,8 @@ def test_fact5_just_over_10_percent_of_exposed_firms_limit_services_leave_or_cha
 
 @pytest.mark.xfail(
     strict=False,
-    reason="measured (same runs): responses other than exit +0.36 pp [-1.31, +2.04], 8/16 pairs > 0: the response "
+    reason="measured (same runs): responses other than exit +0.20 pp [-1.16, +1.57], 11/16 pairs > 0 at χ_s = 0.3 "
+    "(+0.36 pp [-1.31, +2.04] at χ_s = 2): the response "
     "is too small to split (see the fact 5 share test)",
 )
 def test_fact5_exits_are_only_part_of_the_response(fact5):
@@ -558,8 +589,9 @@ def fact6():
 @pytest.mark.xfail(
     strict=False,
     reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21): response of intra-African dds trade "
-    "to an African transfer-waiver club +11.0 % [+5.3, +16.7] in the status quo and +15.2 % [+12.1, +18.3] with 90 % "
-    "internet use and full payment interoperability; difference +4.2 pp [-1.2, +9.6], 11/16 pairs > 0 (before "
+    "to an African transfer-waiver club +11.5 % [+8.8, +14.1] in the status quo and +14.8 % [+10.7, +19.0] with 90 % "
+    "internet use and full payment interoperability; difference +3.4 pp [-1.9, +8.7], 10/16 pairs > 0 at χ_s = 0.3 "
+    "(+4.2 pp [-1.2, +9.6] at χ_s = 2; before "
     "buyers could buy inputs at home: -1.3 pp [-7.1, +4.4]; each channel alone lowered the response: where "
     "intra-African trade is already larger, the waiver raises it proportionally less); not yet diagnosed",
 )
