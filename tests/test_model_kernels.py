@@ -15,6 +15,7 @@ from simulator.model.costs import COL, _fixed_table
 from simulator.model.entry_exit import cell_profit_revenue, loss_streaks
 from simulator.model.hosting import HostingOptions, hosting_step
 from simulator.model.innovation import _spillover_gain, firm_update, innovation_success, rd_success_exponent
+from simulator.model.link_terms import _link_terms, _trade_table
 from simulator.model.markets import (
     clear_infeasible_slots,
     drop_foreign_buyers,
@@ -36,7 +37,7 @@ from simulator.model.network import (
 )
 from simulator.model.numerics import _pairwise_from, alive_sums
 from simulator.model.population import FirmArrays, count_edges_at_or_below, empty_firms
-from simulator.model.trade import TradeLinks, _link_terms, _trade_table, market_option_weight, trade_flows, trade_terms
+from simulator.model.trade import TradeLinks, market_option_weight, trade_flows, trade_terms
 from simulator.world.baseline import baseline_state
 
 RTOL = 1e-12
@@ -73,7 +74,7 @@ def trade_cols() -> np.ndarray:
 
 
 def test_link_terms_match_numpy(model):
-    from simulator.model.trade import link_terms
+    from simulator.model.link_terms import link_terms
 
     f, c, net = model.firms, model.costs, model.network
     n_c, _, n_s = c.tau.shape
@@ -131,7 +132,7 @@ def numpy_trade(model, fw, market):
     of each economy's market at large: a buyer's suppliers share spend · fw_j q_j^(−1/μ) / (Σ + W_d), and the rest
     is bought on the market (a purchase, and unplaced input spending of the economy).
     """
-    from simulator.model.trade import link_terms
+    from simulator.model.link_terms import link_terms
 
     f, c, net, p = model.firms, model.costs, model.network, model.params
     sigma, demand, tradability = p["sigma"], model.demand, model.tradability
@@ -1268,7 +1269,7 @@ def test_level_sums_are_bit_identical_to_numpy(seed):
 
 @pytest.mark.parametrize("seed", [0, 1])
 def test_market_entries_match_numpy(model, seed):
-    from simulator.model.trade import link_terms
+    from simulator.model.link_terms import link_terms
 
     f, c, tr, p = model.firms, model.costs, model.trade, model.params
     n_c, _, n_s = c.tau.shape

@@ -286,7 +286,8 @@ def test_tables_kept_between_policy_events_follow_the_cost_tables(world):
     """Spending shares and the trade and fixed-cost tables are kept while the cost tables are the same, and rebuilt
     with them."""
     from simulator.model.costs import fixed_table
-    from simulator.model.trade import final_demand, spending_shares, trade_table
+    from simulator.model.link_terms import trade_table
+    from simulator.model.trade import final_demand, spending_shares
 
     events = regime_events(world, "BRA", Regime.STORAGE_BAN, step=2)
     m = DataFlowModel(world, schedule(baseline_state(world), events, horizon=6), n_firms=400, rng=5)

@@ -286,7 +286,7 @@ def fixed_table(costs: LinkCosts, source_code_amount: float) -> np.ndarray:
     """The fixed-cost terms of ``costs.packed`` per row (``_fixed_table``): ``(rows, 2)``.
 
     The columns are F + source code amount × source code, and the per-firm rule G. ``source_code_amount`` is the
-    source-code cost in model money. Like ``trade.trade_table``, a model builds it when its cost tables are set
+    source-code cost in model money. Like ``link_terms.trade_table``, a model builds it when its cost tables are set
     (``DataFlowModel.tables``).
     """
     return _fixed_table(costs.packed, COL["fixed"], COL["source_code"], COL["firm_fixed"], source_code_amount)

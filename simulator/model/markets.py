@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from simulator.model.link_terms import link_terms
 from simulator.model.network import apply_drops
 from simulator.model.numerics import jit
 from simulator.model.population import fit_to_capacity
-from simulator.model.trade import link_terms
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel

@@ -18,6 +18,7 @@ from simulator.model.connectivity import SupplyCapability
 from simulator.model.costs import LinkCosts, compile_costs, exposure_matrix, fixed_table
 from simulator.model.government import Government
 from simulator.model.innovation import InnovationResult
+from simulator.model.link_terms import trade_table
 from simulator.model.network import Network, empty_network
 from simulator.model.population import (
     Firms,
@@ -34,7 +35,7 @@ from simulator.model.population import (
     gdp_per_capita_index,
     size_class,
 )
-from simulator.model.trade import spending_shares, trade_table
+from simulator.model.trade import spending_shares
 from simulator.scenario.parameters import PARAMETERS
 from simulator.world.policy import PolicySchedule, PolicyState
 from simulator.world.world import World
@@ -77,7 +78,7 @@ class LinkTables(NamedTuple):
     """Tables derived from the cost tables in force, rebuilt whenever they change (``DataFlowModel.costs``).
 
     Attributes:
-        trade: ``trade.trade_table``: the trade columns of each link row side by side.
+        trade: ``link_terms.trade_table``: the trade columns of each link row side by side.
         fixed: ``costs.fixed_table``: the fixed-cost terms of each link row (source-code cost in model money).
         spending: ``trade.spending_shares``: each economy's final spending shares by sector, ``(c, s)``.
     """
