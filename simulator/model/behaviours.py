@@ -92,7 +92,7 @@ class SupplierSearchGravity:
 
     def __call__(self, model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
         f = model.firms
-        n_c = _n_economies(model)
+        n_c = model.n_economies
         raw, powered = self.market_sales(model, model.params["supplier_size_exponent"])
         # weight = powered · alive where the sales (0 for slots born since the trade pass) are positive, and its sum
         # per economy (``np.bincount``), in one compiled pass; each agent stands for ``weight`` real firms: its
@@ -130,12 +130,6 @@ class SupplierSearchGravity:
         self.sales_key = (weakref.ref(tr), cap, alpha)
         self.sales = (sales, sales**alpha)
         return self.sales
-
-
-def _n_economies(model: DataFlowModel) -> int:
-    """Number of economies (the model's cached count when it has one)."""
-    n_c = getattr(model, "n_economies", None)
-    return len(model.world.iso3) if n_c is None else n_c
 
 
 def final_sales(model: DataFlowModel) -> np.ndarray:

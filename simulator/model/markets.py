@@ -186,12 +186,12 @@ def fill_suppliers(model: DataFlowModel, buyers: np.ndarray) -> None:
     rep = np.repeat(buyers, m)
     cand = model.rules["supplier_search"](model, rep).reshape(buyers.size, m)
     cand = np.where(cand == buyers[:, None], -1, cand)
-    if getattr(model, "trade", None) is not None:
-        flat = cand.ravel()
-        ok = flat >= 0
-        no = np.zeros(flat.size, bool)
-        no[ok] = declines(model, rep[ok], flat[ok])
-        cand = np.where(no.reshape(cand.shape), -1, cand)
+    # every fill follows a trade pass (construction's first pass, or the step's): the decline rule can read it
+    flat = cand.ravel()
+    ok = flat >= 0
+    no = np.zeros(flat.size, bool)
+    no[ok] = declines(model, rep[ok], flat[ok])
+    cand = np.where(no.reshape(cand.shape), -1, cand)
     srt = np.sort(cand, axis=1)
     dup_sorted = np.zeros_like(srt, dtype=bool)
     dup_sorted[:, 1:] = srt[:, 1:] == srt[:, :-1]

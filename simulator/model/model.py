@@ -272,6 +272,16 @@ class DataFlowModel(mesa.Model):
         self.collecting = t % self.metrics_every == 0 or t == self._run_end
         stages.run(self, self.step_stages)
 
+    @property
+    def local_price(self) -> np.ndarray:
+        """Local hosting price per economy in the step's hosting choice (``hosting.HostingChoice``)."""
+        return self.hosting_choice.local_price
+
+    @property
+    def unit_cost(self) -> np.ndarray:
+        """Unit cost per firm slot in the step's hosting choice (``hosting.HostingChoice``)."""
+        return self.hosting_choice.unit_cost
+
     def labour_demand(self) -> np.ndarray:
         """Labour demand per economy (``closure.labour_demand``)."""
         return closure.labour_demand(self)

@@ -136,10 +136,7 @@ def absorption(model: DataFlowModel) -> None:
 
 def hosting_choice(model: DataFlowModel) -> None:
     """Reconsidering firms choose a hosting mode; every firm's unit cost follows (behaviour ``hosting_choice``)."""
-    choice = model.rules["hosting_choice"](model, model.reconsider)
-    model.hosting_choice = choice
-    model.local_price = choice.local_price
-    model.unit_cost = choice.unit_cost
+    model.hosting_choice = model.rules["hosting_choice"](model, model.reconsider)
 
 
 def trade(model: DataFlowModel) -> None:
