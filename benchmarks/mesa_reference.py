@@ -165,6 +165,8 @@ class FirmAgent(mesa.Agent):
         self.weight = model.cell_weight[economy][sector]
         self.phi = (1.0 - self.random.random()) ** (-1.0 / p["pareto_shape"]) * model.tfp_scale[economy]
         self.delta = min(model.delta_s[sector] * math.exp(self.random.gauss(0.0, 1.0) * p["sigma_delta"]), 1.0)
+        u = self.random.random()  # the preference for hosting at home: Logistic(0, s_h) by the inverse CDF
+        self.local_affinity = p["hosting_taste_scale"] * math.log(max(u, TINY) / max(1.0 - u, TINY))
         self.hosting = CLOUD
         self.access = 1.0
         self.revenue = revenue
@@ -237,9 +239,10 @@ class FirmAgent(mesa.Agent):
         fixed = (0.0, 0.0, p["inhouse_fixed"] * m.money_scale)
         if self.reconsider:
             var = self.delta * self.revenue * (m.sigma - 1) / m.sigma
+            home = m.home_preference[c] + self.local_affinity  # lowers the loss of hosting at home
             best, best_loss = 0, math.inf
             for k in range(3):
-                loss = var * (cost[k] - p["zeta"] * quality[k]) + fixed[k]
+                loss = var * (cost[k] - p["zeta"] * quality[k] - (home if k != CLOUD else 0.0)) + fixed[k]
                 if loss < best_loss:
                     best, best_loss = k, loss
             self.hosting = best
@@ -641,7 +644,9 @@ class MesaReferenceModel(mesa.Model):
         self.trade_volume = np.zeros(self.n_c)
         self.omega = 1.0
         self.market_cdf = gravity_cdf(self.gdp_usd, world.distance_km, p["gamma"], exclude_home=True).tolist()
-        self.hosting_market = hosting.initial_market(world, p)
+        # the preference for hosting at home is set at the initial cost tables (the money unit does not enter it)
+        self.hosting_market = hosting.initial_market(world, compile_costs(world, self.policy, p, self.exposure, 1.0), p)
+        self.home_preference = self.hosting_market.preference.tolist()
         self.markets = [MarketAgent(self, d, s) for d in range(self.n_c) for s in range(self.n_s)]
 
         self.cell_target = allocate(world, n_firms, p)
@@ -712,7 +717,7 @@ class MesaReferenceModel(mesa.Model):
         """
         p = self.params
         depth = hosting.effective_depth(self.hosting_market, self.costs, p)
-        self.local_price = hosting.local_price(depth, self.costs, p).tolist()
+        self.local_price = hosting.market_price(self.hosting_market, self.costs, p).tolist()
         self.local_quality = hosting.local_quality(depth).tolist()
         self.local_revenue = [0.0] * self.n_c
         self.exports_c = [0.0] * self.n_c

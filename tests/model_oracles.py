@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from simulator.model.costs import COL, LinkCosts
-from simulator.model.hosting import local_price, local_quality
+from simulator.model.hosting import HostingMarket, effective_depth, local_quality, market_price
 from simulator.model.population import Firms, HostingMode, fit_to_capacity
 
 
@@ -38,22 +38,25 @@ class HostingOptions:
     quality: np.ndarray
     fixed: np.ndarray
     compliance: np.ndarray
+    home: np.ndarray
+    """The firm's preference for each mode (β_c + a_i for a local provider and in-house, 0 for the cloud)."""
 
 
 def options(
     firms_idx: np.ndarray,
     firms: Firms,
     costs: LinkCosts,
-    depth: np.ndarray,
+    market: HostingMarket,
     params: Mapping[str, float],
     money_scale: float,
 ) -> HostingOptions:
-    """Return the hosting options of the firms ``firms_idx`` under the rules in force."""
+    """Return the hosting options of the firms ``firms_idx`` under the rules and the hosting market in force."""
     c = firms.economy[firms_idx]
     s = firms.sector[firms_idx]
+    depth = effective_depth(market, costs, params)
     move = costs.home_move[c, s]
     copy = costs.home_copy[c, s] * params["copy_hosting_share"]
-    loc = local_price(depth, costs, params)[c]
+    loc = market_price(market, costs, params)[c]
     q_loc = local_quality(depth)[c]
     cloud = params["h_cloud"] * costs.telecom[c]
     inhouse = params["h_inhouse"] * costs.telecom[c]
@@ -77,14 +80,18 @@ def options(
     quality[:, HostingMode.IN_HOUSE] = params["inhouse_quality"]
     fixed = np.zeros((n, 3))
     fixed[:, HostingMode.IN_HOUSE] = params["inhouse_fixed"] * money_scale
-    return HostingOptions(cost=cost, local_share=local_share, quality=quality, fixed=fixed, compliance=compliance)
+    home = np.zeros((n, 3))
+    home[:, HostingMode.LOCAL] = home[:, HostingMode.IN_HOUSE] = market.preference[c] + firms.local_affinity[firms_idx]
+    return HostingOptions(
+        cost=cost, local_share=local_share, quality=quality, fixed=fixed, compliance=compliance, home=home
+    )
 
 
 def choose(opts: HostingOptions, delta: np.ndarray, revenue: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-    """Choose the mode minimising δ · r · (σ − 1)/σ · (cost − ζ · quality) + fixed (first-order profit loss)."""
+    """Choose the mode minimising δ r (σ − 1)/σ · (cost − ζ · quality − preference) + fixed (first-order loss)."""
     sigma = params["sigma"]
     var = (delta * revenue * (sigma - 1) / sigma)[:, None]
-    loss = var * (opts.cost - params["zeta"] * opts.quality) + opts.fixed
+    loss = var * (opts.cost - params["zeta"] * opts.quality - opts.home) + opts.fixed
     return np.argmin(loss, axis=1).astype(np.int8)
 
 

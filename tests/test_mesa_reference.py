@@ -172,7 +172,7 @@ def transplant(world, sched, reconsider):
         vec.withdrawals = np.zeros(f.capacity)
     f.alive[:] = False
     f.alive[:n] = True
-    for col in ("economy", "sector", "phi", "delta", "hosting", "revenue", "weight"):
+    for col in ("economy", "sector", "phi", "delta", "hosting", "revenue", "weight", "local_affinity"):
         getattr(f, col)[:n] = [getattr(x, col) for x in firms]
     assert np.ptp(f.weight[:n]) > 0  # agents of different cells stand for different numbers of firms
     start = np.arange(n) % 3
@@ -195,6 +195,9 @@ def transplant(world, sched, reconsider):
     vec.log_price_ref_cells = ref.log_price_ref_cells.copy()
     vec.log_price_ref = ref.log_price_ref
     vec.market.depth[:] = ref.hosting_market.depth
+    vec.market.capacity[:] = ref.hosting_market.capacity
+    vec.market.revenue[:] = ref.hosting_market.revenue
+    vec.market.demand[:] = ref.hosting_market.demand
     vec.policy = ref.policy.copy()
     vec.costs = compile_costs(world, vec.policy, vec.params, vec.exposure, vec.money_scale)
     vec.entry_charges[:] = 0.0
@@ -328,12 +331,16 @@ def test_step0_firm_distributions_agree(reference_runs, vectorised_runs, column)
 
 
 # ------------------------------------------------------------------------------------------------------ power
-class NoHomeTransfer(MesaReferenceModel):
-    """Rule changed: a firm's own data on a foreign cloud pays no transfer-condition compliance."""
+class NoHomePreference(MesaReferenceModel):
+    """Rule changed: no economy-wide preference for hosting at home (β_c = 0; firms keep their own affinity).
+
+    (The former variant, no transfer compliance on own data on a foreign cloud, is too small to detect since that
+    compliance is only the share ``cloud_transfer_share`` of the wedge: z = −1.8 on compliance_cost_share.)
+    """
 
     def _compile(self) -> None:
         super()._compile()
-        self.home_transfer = [[0.0] * self.n_s for _ in range(self.n_c)]
+        self.home_preference = [0.0] * self.n_c
 
 
 class NoSpilloverFirm(FirmAgent):
@@ -362,11 +369,11 @@ class AgentIncome(MesaReferenceModel):
 @pytest.mark.parametrize(
     ("variant", "metric"),
     [
-        (NoHomeTransfer, "compliance_cost_share"),
+        (NoHomePreference, "local_hosting_spend"),
         (NoSpillover, "productivity_growth"),
         (AgentIncome, "income"),
     ],
-    ids=["no_home_transfer", "no_spillover", "agent_income"],
+    ids=["no_home_preference", "no_spillover", "agent_income"],
 )
 def test_comparison_detects_a_changed_rule(world, sched, vectorised_runs, variant, metric):
     runs = [run_reference(world, sched, s, cls=variant) for s in SEEDS]

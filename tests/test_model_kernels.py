@@ -521,7 +521,7 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
     # hosting: options + choice (every firm reconsiders) as the numpy form
     depth = hosting.effective_depth(model.market, c, p)
     idx = np.flatnonzero(f.alive)
-    opts = oracles.options(idx, f, c, depth, p, model.money_scale)
+    opts = oracles.options(idx, f, c, model.market, p, model.money_scale)
     chosen = oracles.choose(opts, f.delta[idx], f.revenue[idx], p)
     mode, access = f.hosting.copy(), f.access.copy()
     conn_pow = np.maximum(c.connectivity, np.finfo(float).tiny)[f.economy] ** (
@@ -531,12 +531,16 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
         move=c.home_move,
         copy=c.home_copy * p["copy_hosting_share"],
         transfer=c.home_transfer,
-        local_price=hosting.local_price(depth, c, p),
+        local_price=hosting.market_price(model.market, c, p),
         local_quality=hosting.local_quality(depth),
         cloud_price=p["h_cloud"] * c.telecom,
         inhouse_price=p["h_inhouse"] * c.telecom,
+        home_preference=model.market.preference,
     )
-    for got, want in zip(hosting.hosting_options(c, options.local_price, depth, p), options, strict=True):
+    assert np.ptp(hosting.utilisation(model.market)) > 0  # the scarcity term is exercised
+    for got, want in zip(
+        hosting.hosting_options(c, options.local_price, depth, model.market.preference, p), options, strict=True
+    ):
         np.testing.assert_array_equal(got, want)  # the model's options
     h, share, fixed, home_comp, unit_cost = hosting_step(
         f.arrays()._replace(hosting=mode, access=access),
@@ -550,6 +554,7 @@ def test_supplier_slot_matrices_and_hosting_step_match_numpy(model):
         sigma=p["sigma"],
     )
     np.testing.assert_array_equal(mode[idx], chosen)
+    assert np.unique(chosen).size >= 2  # the preference for hosting at home splits the firms
     rows = np.arange(idx.size)
     np.testing.assert_array_equal(h[idx], f.delta[idx] * opts.cost[rows, chosen])
     np.testing.assert_array_equal(share[idx], opts.local_share[rows, chosen])

@@ -101,7 +101,7 @@ def test_cloud_region_lowers_local_hosting_cost(world, params):
     st = open_state(world)
     i = world.index_of("KEN")
     st.cloud_region[i] = False
-    market = hosting_mod.initial_market(world, params)
+    market = hosting_mod.initial_market(world, costs_of(world, st, params), params)
     without = hosting_mod.local_price(
         hosting_mod.effective_depth(market, costs_of(world, st, params), params), costs_of(world, st, params), params
     )
@@ -115,7 +115,7 @@ def test_cloud_region_lowers_local_hosting_cost(world, params):
 
 
 def test_localisation_demand_deepens_local_hosting_market(world, params):
-    market = hosting_mod.initial_market(world, params)
+    market = hosting_mod.initial_market(world, costs_of(world, open_state(world), params), params)
     before = market.depth.copy()
     revenue = np.zeros_like(before)
     revenue[world.index_of("NGA")] = 10.0

@@ -251,8 +251,9 @@ def compile_costs(
 
     home_move = np.einsum("cks,sk->cs", tab["move"][reg] * st, exposure)
     home_copy = np.einsum("cks,sk->cs", tab["copy"][reg] * st, exposure)
-    # a firm's own data sent to a cloud abroad is a cross-border transfer: transfer conditions apply to it too
-    home_transfer = np.einsum("cks,sk->cs", tab["kappa_t"][reg] * st, exposure)
+    # a firm's own data sent to a cloud abroad is a transfer to a processor under the provider's standard terms: only
+    # a share of the transfer wedge (the wedge proper is charged on the data that crosses for a sale, ``kappa``)
+    home_transfer = params["cloud_transfer_share"] * np.einsum("cks,sk->cs", tab["kappa_t"][reg] * st, exposure)
 
     personal = CATEGORIES.index(DataCategory.PERSONAL)
     none_share = tab["none"][reg[:, personal, :]].mean(axis=1)

@@ -192,7 +192,7 @@ class DataFlowModel(mesa.Model):
         self.money_scale = 1.0
         self.cell_scale: np.ndarray | None = None
         self.costs = compile_costs(world, self.policy, p, self.exposure, self.money_scale)
-        self.market = hosting.initial_market(world, p)
+        self.market = hosting.initial_market(world, self.costs, p)
         # per-step state of the stages (``stages``), sized with the firm slots
         self.entry_charges = np.zeros(n)
         """One-off market entry costs charged this step, per firm slot (``markets.update_markets``)."""
@@ -334,6 +334,7 @@ class DataFlowModel(mesa.Model):
         f.sector[slots] = sect
         f.phi[slots] = draw_productivity(self.rng, econ, self.tfp_scale, p["pareto_shape"])
         f.delta[slots] = draw_delta(self.rng, sect, self.delta_s, p["sigma_delta"])
+        f.local_affinity[slots] = self.rng.logistic(0.0, p["hosting_taste_scale"], size=k)
         f.hosting[slots] = HostingMode.FOREIGN_CLOUD
         f.access[slots] = 1.0
         # an entrant's first intermediate purchases follow the median initial revenue of its own economy × sector

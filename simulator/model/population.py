@@ -79,6 +79,7 @@ class FirmArrays(NamedTuple):
     born: np.ndarray
     withdrew: np.ndarray
     weight: np.ndarray
+    local_affinity: np.ndarray
 
 
 @dataclass
@@ -102,6 +103,8 @@ class Firms:
         born: Step at which the firm entered (0 for the initial population).
         withdrew: Whether the firm has ever withdrawn from a foreign market (cumulative).
         weight: Number of real firms the agent stands for (relative; see the module docstring), ``float``.
+        local_affinity: The firm's own preference a_i for hosting at home (a local provider or its own servers),
+            per unit of variable cost, drawn at birth from Logistic(0, s_h) (``hosting``).
     """
 
     uid: np.ndarray
@@ -120,6 +123,7 @@ class Firms:
     born: np.ndarray
     withdrew: np.ndarray
     weight: np.ndarray
+    local_affinity: np.ndarray
 
     @property
     def capacity(self) -> int:
@@ -150,6 +154,7 @@ class Firms:
             born=self.born,
             withdrew=self.withdrew,
             weight=self.weight,
+            local_affinity=self.local_affinity,
         )
 
     def grow(self, extra: int) -> None:
@@ -181,6 +186,7 @@ def empty_firms(n: int) -> Firms:
         born=np.zeros(n, dtype=np.int32),
         withdrew=np.zeros(n, dtype=bool),
         weight=np.zeros(n),
+        local_affinity=np.zeros(n),
     )
 
 

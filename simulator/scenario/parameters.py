@@ -129,6 +129,12 @@ PARAMETERS = ParameterSet(
             "compliance",
         ),
         Parameter(
+            "cloud_transfer_share", "s_cl", "1", 0.1, 0.0, 1.0,
+            "Share of the transfer-condition wedge κ_T a firm pays on its own data kept on a foreign cloud (a transfer to a processor), against the whole wedge on the data that crosses the border for a sale",
+            A + "hyperscale providers offer standard contractual clauses and data-processing terms with the service, so the firm's own increment (a transfer-impact assessment, records) is a small part of what a transfer to a trading partner costs; no published figure was found; fitted by the evidence issue's calibration",
+            "compliance",
+        ),
+        Parameter(
             "kappa_storage_copy", "κ[storage_copy]", "1 (ad valorem)", 0.03, 0.0, 0.5,
             "Variable compliance cost for a fully data-intensive flow under a local-copy rule (hosting is extra)",
             A + "storage-only rules are the mildest (stylised fact 1)",
@@ -522,6 +528,36 @@ PARAMETERS = ParameterSet(
             "inhouse_quality", "q_ih", "1", 0.5, 0.0, 1.0,
             "Access to frontier cloud/AI inputs when hosting in-house (1 = hyperscale cloud)",
             A + "own servers give partial access to frontier tools",
+            "hosting",
+        ),
+        Parameter(
+            "local_hosting_share", "L", "1", 0.2, 0.01, 0.6,
+            "Share of firms that prefer a local hosting provider to the foreign cloud at rules-free prices (sets each economy's preference for hosting at home, β_c)",
+            A + "the same share in every economy; Synergy Research Group (27 Oct 2022): Amazon, Microsoft and Google had 66 % of worldwide spending on cloud infrastructure services in Q3 2022 and all other providers 34 %, among them global ones (Alibaba, IBM, Oracle), so local providers hold less than a third of spending; a share of firms, not of spending",
+            "hosting",
+        ),
+        Parameter(
+            "hosting_taste_scale", "s_h", "1 (ad valorem)", 0.05, 0.005, 0.5,
+            "Dispersion of firms' own preference for hosting at home: a_i ~ Logistic(0, s_h), per unit of variable cost (latency, language, support, sovereignty)",
+            A + "a fifth of the gap between the local and the cloud price in a thin market (≈ 0.2): a mandate that moves data home moves many firms across their thresholds, a small price change few",
+            "hosting",
+        ),
+        Parameter(
+            "hosting_price_elasticity", "ξ", "1", 0.5, 0.0, 3.0,
+            "Inverse elasticity of local hosting supply in the short run: the local price × (demand / capacity)^ξ",
+            A + "data-centre capacity takes years to build, so demand beyond it raises prices until capacity follows (at the speed ν_h)",
+            "hosting",
+        ),
+        Parameter(
+            "hosting_capital_ratio", "k_h", "steps of revenue", 10.0, 0.0, 40.0,
+            "Capital of local hosting providers per unit of capacity (local hosting revenue per step it serves)",
+            A + "data centres are capital-intensive: about two and a half years of revenue at quarterly steps",
+            "hosting",
+        ),
+        Parameter(
+            "hosting_depreciation", "d_h", "1 per step", 0.025, 0.0, 0.25,
+            "Depreciation of local hosting providers' capital per step (replacement investment at rest: d_h k_h of revenue)",
+            A + "about 10 % a year, between servers (3–5 years) and buildings; with k_h = 10 replacement capex is a quarter of revenue",
             "hosting",
         ),
         Parameter(

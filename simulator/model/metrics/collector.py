@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from simulator.model import hosting
 from simulator.model.metrics.cells import cell_tables, link_sums, log_growth
 from simulator.model.metrics.definitions import LEVELS, METRICS, PLACE_METRICS, QUANTITIES
 from simulator.model.metrics.values import ValueLayout, bloc_onehot, metric_values, modularity, regime_bloc
@@ -132,6 +133,8 @@ class MetricsCollector:
         self.last_cells = (step, table)
         shape = (self.n_c, self.n_s, self.n_z, len(QUANTITIES))
         host, cpi = model.accounts.local_hosting_revenue, model.relative_price_index()
+        # investment: the firms' (R&D, in-house capex) and the local hosting providers' capital
+        by_economy[:, 1] += hosting.capital_investment(model.market, host, model.params)
         values, extra = metric_values(table.reshape(shape), self._layout, host, cpi, model.income, by_economy, links[2])
         extra[-1] = modularity(links[2].reshape(self.n_c, self.n_c), *self._regime_bloc(model))
         if self.fixed_size is not None:

@@ -118,7 +118,15 @@ METRICS: tuple[Metric, ...] = (
         "Digitally delivered services exports: services-sector exports × firm data intensity",
         1,
     ),
-    Metric("investment", "economy", "investment", None, "R&D + in-house hosting capex (money/step)", 1),
+    Metric(
+        "investment",
+        "economy",
+        "investment",
+        None,
+        "Firms' investment: R&D + in-house hosting capex (money/step; local hosting providers' capital is in "
+        "real_investment)",
+        1,
+    ),
     Metric("rd", "economy", "rd", None, "R&D spending (money/step)", 1),
     Metric(
         "compliance_cost",
@@ -178,7 +186,8 @@ EXTRA_METRICS: dict[str, tuple[str, int]] = {
     ),
     "real_output": ("Value added deflated by the price index (economy, region, world)", 1),
     "real_investment": (
-        "Investment (R&D + in-house hosting capex) deflated by the price index (economy, region, world)",
+        "Investment (R&D + in-house hosting capex + local hosting providers' capital investment) deflated by the price "
+        "index (economy, region, world)",
         1,
     ),
     "income": ("Nominal income: value added of the economy's firms (money/step; economy, region, world)", 1),
