@@ -102,7 +102,7 @@ def test_a_storage_mandate_raises_the_local_providers_investment(mandate):
 def test_capacity_and_investment_rules():
     """Capacity moves toward demand by ν_h and is set at first sight; investment is k_h (K' − (1 − d_h) K) ≥ 0."""
     p = {
-        "hosting_capacity_growth": 0.1,
+        "hosting_build_rate": 0.1,
         "hosting_price_elasticity": 0.5,
         "hosting_capital_ratio": 10.0,
         "hosting_depreciation": 0.02,

@@ -6,7 +6,7 @@ Prices per economy c, ad valorem per unit of data intensity (× the telecom cost
 
 with u_c the utilisation of local capacity (last step's local hosting demand, its revenue at unscarce prices, over
 the capacity installed; 1 in a market at rest): demand that outruns capacity raises the local price, and capacity
-follows demand at the speed ν_h.
+follows demand at the build rate ν_k.
 Quality (access to frontier cloud/AI inputs): cloud 1, local depth/(1 + depth), in-house ``inhouse_quality``.
 Storage rules at home force a share ``move`` of a firm's data onto local hosting and require a local copy of a share
 ``copy``; a cloud user pays local prices for those shares and loses part of the quality on the moved share.
@@ -183,9 +183,9 @@ def local_demand(market: HostingMarket, local_revenue: np.ndarray, params: Mappi
 
 
 def next_capacity(market: HostingMarket, demand: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-    """Capacity after this step: it moves toward the local hosting demand by ν_h (set to it where still unset)."""
+    """Capacity after this step: it moves toward the local hosting demand by ν_k (set to it where still unset)."""
     cap = market.capacity
-    grown = cap + params["hosting_capacity_growth"] * (demand - cap)
+    grown = cap + params["hosting_build_rate"] * (demand - cap)
     return np.where(cap > 0, grown, demand)
 
 

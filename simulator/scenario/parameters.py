@@ -549,6 +549,12 @@ PARAMETERS = ParameterSet(
             "hosting",
         ),
         Parameter(
+            "hosting_build_rate", "ν_k", "1 per step", 0.25, 0.0, 1.0,
+            "Share of the gap between local hosting demand and capacity that providers close per step",
+            A + "a data centre takes about 12–24 months to build and colocation or modular capacity less, so most of a gap closes within a year of quarterly steps; capacity that lagged at ν_h = 0.05 left utilisation ≈ 1.1 in the baseline (demand grows) and ≈ 1.4 five years after an economy-wide mandate, a markup no longer transitional",
+            "hosting",
+        ),
+        Parameter(
             "hosting_capital_ratio", "k_h", "steps of revenue", 10.0, 0.0, 40.0,
             "Capital of local hosting providers per unit of capacity (local hosting revenue per step it serves)",
             A + "data centres are capital-intensive: about two and a half years of revenue at quarterly steps",
