@@ -92,7 +92,8 @@ def test_link_terms_match_numpy(model):
         n_s=n_s,
         ban_threshold=model.params["ban_dependence_threshold"],
     )
-    for r, g in zip((ref.tau, ref.compliance, ref.payment, ref.dest_hosting, ref.feasible, ref.trust), got, strict=True):
+    expected = (ref.tau, ref.compliance, ref.payment, ref.dest_hosting, ref.feasible, ref.trust)
+    for r, g in zip(expected, got, strict=True):
         np.testing.assert_array_equal(r, g)
     np.testing.assert_array_equal(ref.trust, c.trust_price[f.economy[net.mk_firm], net.mk_dest, f.sector[net.mk_firm]])
     assert np.ptp(ref.trust) > 0  # trust differs across the links (the shipped η > 0)

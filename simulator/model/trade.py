@@ -81,9 +81,7 @@ def spending_shares(
     return raw / raw.sum(axis=1, keepdims=True)
 
 
-def market_option(
-    firms: Firms, unit_cost: np.ndarray, costs: LinkCosts, params: Mapping[str, float]
-) -> np.ndarray:
+def market_option(firms: Firms, unit_cost: np.ndarray, costs: LinkCosts, params: Mapping[str, float]) -> np.ndarray:
     """Return W_d, the logit weight of economy d's market at large in its buyers' choice of inputs, ``(c,)``.
 
     A buyer chooses among its suppliers (weights fw_j q̃_j^(−1/μ)) and its economy's market at large, which weighs
