@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 from test_model_fixtures import CATEGORIES, open_state, pair_events, regime_events, schedule, small_world
@@ -257,11 +259,13 @@ def test_entrant_in_a_reused_slot_does_not_inherit_final_sales(world):
 def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, params):
     # K_LAC^δ scales the supply-side capability of LAC services firms only (K_AFR^δ those of Africa); LAC DDS exports
     # fall when K_LAC is lowered
+    # LAC's share at 1,500 agents after 4 steps rests on a few firms: one seed's ratio ranged 0.39-0.96 over seeds 11-13
+    # (0.65-0.80 before trust moved demand among origins), so the shares are summed over three seeds
     low = dict(params, dds_capability_lac=0.5)
     region = world.economies["region"].astype(str).to_numpy()
     shares = []
-    for p in (params, low):
-        m = DataFlowModel(world, schedule(baseline_state(world)), params=p, n_firms=1500, rng=11)
+    for p, seed in itertools.product((params, low), (11, 12, 13)):
+        m = DataFlowModel(world, schedule(baseline_state(world)), params=p, n_firms=1500, rng=seed)
         f = m.firms
         services = (world.sectors["kind"].to_numpy() == "services")[f.sector]
         lac = (region[f.economy] == "LAC") & services & f.alive
@@ -279,7 +283,8 @@ def test_dds_capability_scales_data_intensive_supply_of_its_region_only(world, p
         shares.append(sel.set_index("group")["value"])
     # LAC's own share falls; other regions' shares are not signed under the income closure (the burn-in re-solves
     # LAC's wages so that its income share is its GDP share, which moves every region's competitiveness)
-    assert shares[1]["LAC"] < 0.8 * shares[0]["LAC"], shares
+    lac = [sum(sh["LAC"] for sh in shares[:3]), sum(sh["LAC"] for sh in shares[3:])]
+    assert lac[1] < 0.8 * lac[0], shares
 
 
 def test_tables_kept_between_policy_events_follow_the_cost_tables(world):
