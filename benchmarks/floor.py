@@ -178,7 +178,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
             e_open=e_open,
             e_home=e_home,
             inter_share=model.intermediate_share,
-            market=market_option(f, model.unit_cost, model.n_economies, p),
+            market=market_option(f, model.unit_cost, model.costs, p),
             n_c=n_c,
             n_s=n_s,
             sigma=sigma,
@@ -190,7 +190,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
     # the cached per-link cost factor, from the terms of the model's trade pass above (the same links; infeasible
     # links priced at +inf, so their weight is exactly 0)
     tr = model.trade
-    factor = np.where(feas, tr.sales_tau * (1.0 + tr.sales_wedge), np.inf)
+    factor = np.where(feas, tr.sales_tau * (1.0 + tr.sales_wedge) * tr.sales_trust, np.inf)
     offer_base = sigma / (sigma - 1.0) * model.unit_cost
     nm = int(net.mk_firm.size)
     n_links = factor.size
@@ -201,7 +201,7 @@ def measure_floor(n_firms: int, steps: int, seed: int, repeats: int) -> dict[str
     weight = np.empty(n_links)
     mass_open, mass_home = np.zeros(n_c * n_s), np.zeros(n_c * n_s)
     revenue = np.zeros(f.capacity)
-    market = market_option(f, model.unit_cost, n_c, p)
+    market = market_option(f, model.unit_cost, model.costs, p)
 
     def prices():
         floor_prices(net.mk_firm, net.sup, f.alive, offer_base, factor, price)

@@ -68,7 +68,7 @@ TINY = float(np.finfo(float).tiny)
 CLOUD, LOCAL, IN_HOUSE = int(HostingMode.FOREIGN_CLOUD), int(HostingMode.LOCAL), int(HostingMode.IN_HOUSE)
 C_TAU, C_KAPPA, C_DEST = COL["tau"], COL["kappa"], COL["dest_storage"]
 C_BAN, C_PAY, C_OPEN = COL["ban"], COL["payment"], COL["openness"]
-C_FIXED, C_SC, C_FF = COL["fixed"], COL["source_code"], COL["firm_fixed"]
+C_FIXED, C_SC, C_FF, C_TRUST = COL["fixed"], COL["source_code"], COL["firm_fixed"], COL["trust"]
 
 WORLD_METRICS: tuple[str, ...] = (
     "firm_count",
@@ -270,8 +270,9 @@ class FirmAgent(mesa.Agent):
         m = self.model
         sigma = m.sigma
         for dest in self.markets:
-            tau, comp, pay, dh, wedge, feasible, _row = self.terms(dest)
-            price = m.markup * self.unit_cost * tau * (1.0 + wedge)
+            tau, comp, pay, dh, wedge, feasible, row = self.terms(dest)
+            # buyers in dest compare the price adjusted for their trust in this firm's economy (× θ_ods)
+            price = m.markup * self.unit_cost * tau * (1.0 + wedge) * row[C_TRUST]
             x = price ** (1.0 - sigma) if feasible else 0.0
             home = dest == self.economy
             market = m.markets[dest * m.n_s + self.sector]
@@ -324,7 +325,7 @@ class FirmAgent(mesa.Agent):
                 weights.append(None)
                 continue
             tau, comp, pay, dh, wedge, feasible, row = sup.terms(self.economy)
-            q = m.markup * sup.unit_cost * tau * (1.0 + wedge)
+            q = m.markup * sup.unit_cost * tau * (1.0 + wedge) * row[C_TRUST]  # trust-adjusted
             w = math.exp(-math.log(q) / m.mu) * sup.weight if feasible else 0.0
             self.slot_price[k] = q if feasible else math.inf
             self.slot_open[k] = row[C_OPEN]
@@ -475,10 +476,10 @@ class FirmAgent(mesa.Agent):
         dest = min(bisect_left(cdf, self.random.random()), m.n_c - 1)
         if dest in self.markets:
             return
-        tau, *_, wedge, feasible, _row = self.terms(dest)
+        tau, *_, wedge, feasible, row = self.terms(dest)
         if not feasible:
             return
-        x = (m.markup * self.unit_cost * tau * (1.0 + wedge)) ** (1.0 - m.sigma)
+        x = (m.markup * self.unit_cost * tau * (1.0 + wedge) * row[C_TRUST]) ** (1.0 - m.sigma)
         market = m.markets[dest * m.n_s + self.sector]
         mass = market.mass_open + x * self.weight
         r_hat = market.e_open * x / mass if mass > 0 else 0.0
@@ -524,8 +525,8 @@ class FirmAgent(mesa.Agent):
             return
         if cand.declines(self):
             return
-        tau, *_, wedge, feasible, _row = cand.terms(self.economy)
-        q = m.markup * cand.unit_cost * tau * (1.0 + wedge) if feasible else math.inf
+        tau, *_, wedge, feasible, row = cand.terms(self.economy)
+        q = m.markup * cand.unit_cost * tau * (1.0 + wedge) * row[C_TRUST] if feasible else math.inf
         if None in self.suppliers:
             if q < math.inf:
                 self.suppliers[self.suppliers.index(None)] = cand
@@ -751,14 +752,16 @@ class MesaReferenceModel(mesa.Model):
     def home_market_weights(self) -> list[float]:
         """W_d per economy: the logit weight of d's market at large in its buyers' choice of inputs.
 
-        ν typical suppliers' worth (mean agent weight of d's firms) at the CES mean of d's firms' prices at home.
+        ν typical suppliers' worth (mean agent weight of d's firms) at the CES mean of d's firms' prices at home,
+        adjusted for the trust of d's buyers in them (× θ_dds).
         """
         nu, sigma = self.params["market_sourcing_weight"], self.sigma
         mass, real, agents = [0.0] * self.n_c, [0.0] * self.n_c, [0] * self.n_c
         for f in self.firms:
             if not 0.0 < f.unit_cost < math.inf:
                 continue  # not priced yet
-            mass[f.economy] += f.weight * f.unit_cost ** (1.0 - sigma)
+            theta = self.cost_rows[(f.economy * self.n_c + f.economy) * self.n_s + f.sector][C_TRUST]
+            mass[f.economy] += f.weight * (f.unit_cost * theta) ** (1.0 - sigma)
             real[f.economy] += f.weight
             agents[f.economy] += 1
         out = [0.0] * self.n_c

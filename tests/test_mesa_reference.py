@@ -34,7 +34,7 @@ import pytest
 from scipy import stats
 from test_model_fixtures import full_world, regime_events, schedule
 
-from benchmarks.mesa_reference import FirmAgent, MesaReferenceModel
+from benchmarks.mesa_reference import C_TRUST, FirmAgent, MesaReferenceModel
 from simulator.model import DataFlowModel, closure, markets, stages
 from simulator.model.costs import compile_costs
 from simulator.scenario.taxonomy import Regime
@@ -257,6 +257,19 @@ def test_trade_pass_matches_exactly(world, sched, reconsider):
     # the labour-market rule of the next step, from the same state (profits after R&D of the firms alive)
     f.profit[:n] = [x.profit for x in firms]
     np.testing.assert_allclose(ref.labour_demand(), vec.labour_demand(), rtol=1e-9, err_msg="labour demand")
+
+
+def test_exact_check_sees_the_trust_rule(world, sched):
+    """The exact comparison covers trust among origins: the reference with every trust price factor θ set to 1 (the
+    rule before trust moved demand among origins) no longer matches the model's trade pass."""
+    ref, vec, firms, n = transplant(world, sched, reconsider=False)
+    assert np.ptp(vec.costs.trust_price) > 0  # trust differs across this world's links at the shipped η
+    for row in ref.cost_rows:
+        row[C_TRUST] = 1.0
+    ref._trade(draw=False)
+    stages.trade_pass(vec, np.zeros(vec.firms.capacity, bool))
+    mine = np.array([x.acc_revenue for x in firms])
+    assert not np.allclose(mine, vec.accounts.revenue[:n], rtol=1e-6)
 
 
 def test_withdrawal_rules_match_exactly(world, sched):

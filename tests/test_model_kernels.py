@@ -70,7 +70,9 @@ def trade_links(seller, dest, n_market: int = 0, row=None, delta=None) -> TradeL
 
 
 def trade_cols() -> np.ndarray:
-    return np.array([COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "payment", "openness")], dtype=np.int64)
+    return np.array(
+        [COL[c] for c in ("tau", "kappa", "dest_storage", "ban", "payment", "openness", "trust")], dtype=np.int64
+    )
 
 
 def test_link_terms_match_numpy(model):
@@ -90,8 +92,11 @@ def test_link_terms_match_numpy(model):
         n_s=n_s,
         ban_threshold=model.params["ban_dependence_threshold"],
     )
-    for r, g in zip((ref.tau, ref.compliance, ref.payment, ref.dest_hosting, ref.feasible), got, strict=True):
+    expected = (ref.tau, ref.compliance, ref.payment, ref.dest_hosting, ref.feasible, ref.trust)
+    for r, g in zip(expected, got, strict=True):
         np.testing.assert_array_equal(r, g)
+    np.testing.assert_array_equal(ref.trust, c.trust_price[f.economy[net.mk_firm], net.mk_dest, f.sector[net.mk_firm]])
+    assert np.ptp(ref.trust) > 0  # trust differs across the links (the shipped η > 0)
 
 
 def agent_weights(model, kind: str) -> np.ndarray:
@@ -105,12 +110,20 @@ def agent_weights(model, kind: str) -> np.ndarray:
     return np.random.default_rng(17).lognormal(0.0, 1.0, model.firms.capacity)
 
 
+def home_trust_factor(model) -> np.ndarray:
+    """θ_dds of each slot's firm at home: the trust price factor of its economy's buyers in it."""
+    f = model.firms
+    return model.costs.trust_price[f.economy, f.economy, f.sector]
+
+
 def numpy_market_option(model, fw):
-    """The numpy form of ``market_option_weight``: W_d = ν · w̄_d · p̄_d^(−1/μ) per economy."""
+    """The numpy form of ``market_option_weight``: W_d = ν · w̄_d · p̄_d^(−1/μ) per economy, with p̄_d the CES mean of
+    d's firms' trust-adjusted home prices (u · θ_dds)."""
     f, p = model.firms, model.params
     sigma, n_c = p["sigma"], model.n_economies
     a = f.alive & (model.unit_cost > 0) & np.isfinite(model.unit_cost)
-    mass = np.bincount(f.economy[a], weights=fw[a] * model.unit_cost[a] ** (1.0 - sigma), minlength=n_c)
+    u = model.unit_cost * home_trust_factor(model)
+    mass = np.bincount(f.economy[a], weights=fw[a] * u[a] ** (1.0 - sigma), minlength=n_c)
     real = np.bincount(f.economy[a], weights=fw[a], minlength=n_c)
     agents = np.bincount(f.economy[a], minlength=n_c)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -140,7 +153,7 @@ def numpy_trade(model, fw, market):
     n_c, n_s = demand.shape
     cap = f.capacity
     mk = link_terms(net.mk_firm, net.mk_dest, f, c, model.local_price, p)
-    price = markup * model.unit_cost[mk.seller] * mk.tau * (1.0 + mk.wedge)
+    price = markup * model.unit_cost[mk.seller] * mk.tau * (1.0 + mk.wedge) * mk.trust  # trust-adjusted
     x = np.where(mk.feasible, np.exp((1.0 - sigma) * np.log(price)), 0.0)
     home = f.economy[mk.seller] == mk.dest
     cell = mk.dest.astype(np.int64) * n_s + f.sector[mk.seller]
@@ -156,7 +169,7 @@ def numpy_trade(model, fw, market):
     buyer, slot = np.nonzero((net.sup >= 0) & f.alive[:, None])
     supplier = net.sup[buyer, slot]
     sl = link_terms(supplier, f.economy[buyer], f, c, model.local_price, p)
-    q = markup * model.unit_cost[supplier] * sl.tau * (1.0 + sl.wedge)
+    q = markup * model.unit_cost[supplier] * sl.tau * (1.0 + sl.wedge) * sl.trust
     w = np.where(sl.feasible, np.exp(-np.log(q) / p["mu"]), 0.0)
     ww = w * fw[supplier]
     w_sum = np.bincount(buyer, weights=ww, minlength=cap)
@@ -235,14 +248,23 @@ def test_trade_kernels_match_numpy(model, weights, some_buyers_without_suppliers
     fw = agent_weights(model, weights)
     arrays = f.arrays()._replace(weight=fw)
     market = market_option_weight(
-        arrays, model.unit_cost, n_c=model.n_economies, sigma=sigma, mu=p["mu"], nu=p["market_sourcing_weight"]
+        arrays,
+        model.unit_cost * home_trust_factor(model),
+        n_c=model.n_economies,
+        sigma=sigma,
+        mu=p["mu"],
+        nu=p["market_sourcing_weight"],
     )
     np.testing.assert_allclose(market, numpy_market_option(model, fw), rtol=1e-12, atol=0.0)
+    if weights == "model":
+        from simulator.model.trade import market_option
+
+        np.testing.assert_array_equal(market, market_option(f, model.unit_cost, c, p))
     assert (market > 0).all()
     ref = numpy_trade(model, fw, market)
     nm = ref["n_market"]
     tab = _trade_table(c.packed, trade_cols())
-    np.testing.assert_array_equal(tab[:, :6], c.packed[:, trade_cols()])
+    np.testing.assert_array_equal(tab[:, :7], c.packed[:, trade_cols()])
     seller, dest, rows, link_delta, feas, price, q_slots, open_slots = trade_terms(
         net.mk_firm,
         net.mk_dest,

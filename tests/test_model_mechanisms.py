@@ -173,12 +173,22 @@ def test_storage_rules_force_local_hosting_and_lower_access(world):
     st = open_state(world)
     ev = regime_events(world, "NGA", Regime.STORAGE_CONDITIONAL, step=1)
     m = DataFlowModel(world, schedule(st, ev), params={"psi": 1.0}, n_firms=800, rng=3)
-    nga = m.firms.economy == world.index_of("NGA")
-    before = m.firms.access[nga & m.firms.alive].mean()
+    f = m.firms
+    nga = (f.economy == world.index_of("NGA")) & f.alive
+    revenue0 = m.accounts.local_hosting_revenue[world.index_of("NGA")]
+    quality0 = hosting_mod.local_quality(hosting_mod.effective_depth(m.market, m.costs, m.params))
+    cloud, local = nga & (f.hosting == 0), nga & (f.hosting == 1)
+    assert cloud.any() and local.any()  # the hosting market binds: both modes in use before the rule
+    before = f.access.copy()
     m.run(2)
-    after = m.firms.access[nga & m.firms.alive].mean()
-    assert after < before
-    assert m.accounts.local_hosting_revenue[world.index_of("NGA")] > 0
+    # the firms on the foreign cloud lose frontier access on the data the rule moves home (or by moving)
+    assert f.access[cloud & f.alive].mean() < before[cloud & f.alive].mean()
+    assert m.accounts.local_hosting_revenue[world.index_of("NGA")] > revenue0
+    # the demand deepens the local market: the firms already hosting locally gain access (the mean over all of
+    # NGA's firms may rise: 0.827 -> 0.842 at 800 agents, seed 3)
+    quality = hosting_mod.local_quality(hosting_mod.effective_depth(m.market, m.costs, m.params))
+    assert quality[world.index_of("NGA")] > quality0[world.index_of("NGA")]
+    assert f.access[local & f.alive & (f.hosting == 1)].mean() > before[local & f.alive & (f.hosting == 1)].mean()
 
 
 def test_trust_rises_with_safeguards_and_falls_under_none(world, params):

@@ -16,9 +16,9 @@ hosting         dest_storage, home_move, home_copy, cloud_region          data f
                                                                           hosting; hyperscale cloud regions
 payments        payment                                                   cross-border payment costs (friction,
                                                                           interoperability)
-trust           trust                                                     consumer trust from safeguards and the
-                                                                          ``none`` regime (demand for data-intensive
-                                                                          output)
+trust           trust, trust_link, trust_price                            buyers' trust from safeguards, adequacy and
+                                                                          agreements and the ``none`` regime (demand
+                                                                          among origins and data-intensive output)
 connectivity    connectivity, telecom                                     internet use; telecom cost factors
 trade_costs     tau                                                       distance costs cut by trade agreements,
                                                                           goods border costs (paperless trading)
@@ -48,7 +48,7 @@ CHANNELS: dict[str, tuple[str, ...]] = {
     "data_access": ("ban", "openness"),
     "hosting": ("dest_storage", "home_move", "home_copy", "cloud_region"),
     "payments": ("payment",),
-    "trust": ("trust",),
+    "trust": ("trust", "trust_link", "trust_price"),
     "connectivity": ("connectivity", "telecom"),
     "trade_costs": ("tau",),
 }
@@ -60,8 +60,8 @@ CHANNEL_DEFINITIONS: dict[str, str] = {
     "data_access": "services made infeasible by bans, and knowledge spillovers blocked where data cannot flow",
     "hosting": "data forced onto (or copied to) local hosting, and hyperscale cloud regions",
     "payments": "cross-border payment costs (correspondent-banking friction, payment interoperability)",
-    "trust": "consumer trust from data-protection safeguards (and the 'none' regime) on demand for data-intensive "
-    "output",
+    "trust": "buyers' trust from data-protection safeguards, adequacy and agreements (and the 'none' regime): demand "
+    "among origins and for data-intensive output",
     "connectivity": "internet use and telecom cost factors",
     "trade_costs": "distance trade costs cut by trade agreements, and goods border costs (paperless trading)",
 }

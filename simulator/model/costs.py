@@ -22,6 +22,18 @@ a local presence F_ban per step (in ``fixed``, × δ_i), or leaves when that doe
 activities that are the cross-border processing of the data stop: the service of firm i on the link is infeasible
 when δ_i · b_ods · transfer_dependence_s ≥ b* (``ban``; goods sectors have dependence 0). The exporter's own bans
 keep its firms' own data at home (``home_move``), not the link's.
+
+Trust moves demand, it does not create it. With g_c = safeguards_c · (1 − p_none · none_c) the protection an
+economy's own rules give personal data (``none_c`` the share of sectors whose personal data is under the ``none``
+regime), buyers in d trust a supplier from o by
+
+    T_od = T₀ + (1 − T₀) · g_d · a_od,   a_dd = 1,   a_od = max(g_o, tw_do)   (o ≠ d),
+
+rising with d's own safeguards and with whether the data sent from d to o is safeguarded there: by o's own rules, or
+by an adequacy decision, agreement or club that waives d's transfer conditions towards o (tw_do). At home T_dd is
+d's own level (``trust``). Trust is a quality shifter in the buyers' choice among suppliers: a supplier's delivered
+price counts as p · θ_ods, θ_ods = T_od^(−η w_s/(σ − 1)) (``trust_price``), with w_s = δ_s · e_s,personal the
+sector's personal-data intensity, so its CES weight is p^(1−σ) · T_od^(η w_s).
 """
 
 from __future__ import annotations
@@ -111,7 +123,10 @@ class LinkCosts:
         home_copy: Share that needs a local copy (hosted twice), ``(c, s)``.
         home_transfer: Transfer-condition compliance per unit of δ on an economy's firms' own data kept on a
             foreign cloud, Σ_k e_sk · κ_T[R_cks] · strength, ``(c, s)``.
-        trust: Consumer trust T_d, ``(c,)``.
+        trust: Consumer trust at home T_d = T_dd, ``(c,)`` (shifts spending between sectors, ``trade``).
+        trust_link: Trust of buyers in d in suppliers from o, T_od, ``(o, d)``.
+        trust_price: Trust price factor θ_ods = T_od^(−η w_s/(σ − 1)) ≥ 1 (1 with η = 0): a supplier's delivered
+            price times θ is the quality-adjusted price buyers compare (CES weights and the buyers' logit).
         connectivity: Internet users share, ``(c,)``.
         cloud_region: Whether a hyperscale region operates, ``(c,)``.
         telecom: Multiplier on hosting and connectivity costs, ``(c,)``.
@@ -133,6 +148,8 @@ class LinkCosts:
     home_copy: np.ndarray
     home_transfer: np.ndarray
     trust: np.ndarray
+    trust_link: np.ndarray
+    trust_price: np.ndarray
     connectivity: np.ndarray
     cloud_region: np.ndarray
     telecom: np.ndarray
@@ -152,6 +169,7 @@ class LinkCosts:
             "fixed": self.fixed,
             "source_code": od(self.source_code),
             "firm_fixed": self.firm_fixed,
+            "trust": self.trust_price,
         }
         self.packed = np.ascontiguousarray(np.stack([cols[c].reshape(-1) for c in PACKED], axis=1))
 
@@ -166,6 +184,7 @@ PACKED: tuple[str, ...] = (
     "fixed",
     "source_code",
     "firm_fixed",
+    "trust",
 )
 """Columns of ``LinkCosts.packed``."""
 COL: dict[str, int] = {c: i for i, c in enumerate(PACKED)}
@@ -258,7 +277,16 @@ def compile_costs(
     personal = CATEGORIES.index(DataCategory.PERSONAL)
     none_share = tab["none"][reg[:, personal, :]].mean(axis=1)
     t_min = params["trust_min"]
-    trust = t_min + (1 - t_min) * policy.safeguards * (1 - params["trust_none_penalty"] * none_share)
+    protection = policy.safeguards * (1 - params["trust_none_penalty"] * none_share)  # g_c
+    # data sent from d to o is safeguarded by o's own rules or by a waiver of d's transfer conditions towards o
+    safe_at = np.where(off, np.maximum(protection[:, None], tw.T), 1.0)  # a_od
+    own = (1 - t_min) * policy.safeguards * (1 - params["trust_none_penalty"] * none_share)  # (1 − T₀) g_d
+    trust_link = t_min + own[None, :] * safe_at  # T_od
+    trust = t_min + own  # T_dd, the same numbers as the diagonal of T_od
+    personal_intensity = world.sectors["data_intensity"].to_numpy(dtype=float) * exposure[:, personal]  # w_s
+    trust_price = np.maximum(trust_link, np.finfo(float).tiny)[:, :, None] ** (
+        -params["eta"] * personal_intensity[None, None, :] / (params["sigma"] - 1.0)
+    )
 
     out = LinkCosts(
         tau=tau,
@@ -275,6 +303,8 @@ def compile_costs(
         home_copy=np.clip(home_copy, 0.0, 1.0),
         home_transfer=home_transfer,
         trust=trust,
+        trust_link=trust_link,
+        trust_price=trust_price,
         connectivity=np.clip(policy.internet_users_pct / 100.0, 0.0, 1.0),
         cloud_region=policy.cloud_region.astype(bool),
         telecom=policy.telecom_cost_factor.astype(float),

@@ -72,7 +72,7 @@ def update_markets(model: DataFlowModel, reconsider: np.ndarray) -> None:
     new = ~markets_exist(net.mk_firm, net.mk_dest, cand_firms, cand_dest, f.capacity)
     cand_firms, cand_dest = cand_firms[new], cand_dest[new]
     lt = link_terms(cand_firms, cand_dest, f, model.costs, model.local_price, p)
-    price = sigma / (sigma - 1) * model.unit_cost[cand_firms] * lt.tau * (1 + lt.wedge)
+    price = sigma / (sigma - 1) * model.unit_cost[cand_firms] * lt.tau * (1 + lt.wedge) * lt.trust  # trust-adjusted
     x = np.where(lt.feasible, price ** (1 - sigma), 0.0)
     # expected revenue r̂ = e_open x / (open mass + x) against the entry cost (export cost + δ (F + source code) +
     # the per-firm rule added, δ max(G − G_first, 0)), and the entry rule, in one compiled pass
@@ -146,7 +146,7 @@ def update_suppliers(model: DataFlowModel, reconsider: np.ndarray) -> None:
     buyers, cand = buyers[keep], cand[keep]
     lt = link_terms(cand, f.economy[buyers], f, model.costs, model.local_price, p)
     sigma = p["sigma"]
-    q = sigma / (sigma - 1) * model.unit_cost[cand] * lt.tau * (1 + lt.wedge)
+    q = sigma / (sigma - 1) * model.unit_cost[cand] * lt.tau * (1 + lt.wedge) * lt.trust  # trust-adjusted, as trade's
     q = np.where(lt.feasible, q, np.inf)
     # fill the first empty slot, or replace the dearest supplier when the candidate is cheaper by more than the
     # switching cost (one compiled pass over the buyers' rows)

@@ -14,11 +14,15 @@ only d's own firms compete). A seller i on link i → d charges
     p_id = σ/(σ − 1) · u_i · τ_ods · (1 + δ_i (κ_ods + crypto_d) + π_od + δ_i f_ods H_d),
     u_i  = w_c (1 + δ_i h_i) / φ̃_i,
 
-and earns r_id = E_pool · p_id^(1−σ) / Σ_j p_jd^(1−σ) (CES; the sums are segment sums by np.bincount). A link on
-which a ban makes the firm's service infeasible carries nothing. Buyers spend
-X_b = intermediate_share_s · (σ − 1)/σ · r_b(t − 1) over their suppliers with weights q^(−1/μ) (a logit over log
-delivered prices) and their economy's market at large (``market_option``: what is bought there is spent by the
-economy the next step), so sales to buyers equal buyers' purchases link by link.
+and earns r_id = E_pool · p̃_id^(1−σ) / Σ_j p̃_jd^(1−σ) (CES; the sums are segment sums by np.bincount), where
+p̃_id = p_id · θ_ods is the trust-adjusted price: θ_ods = T_od^(−η w_s/(σ − 1)) (``costs``), so a supplier's CES
+weight is p^(1−σ) · T_od^(η w_s). Trust is a quality shifter: it moves the pool's spending among origins and never
+changes the pool's total; the pools' price indices (``TradeResult.price_index``) are the exact CES indices of
+quality-adjusted prices. A link on which a ban makes the firm's service infeasible carries nothing. Buyers spend
+X_b = intermediate_share_s · (σ − 1)/σ · r_b(t − 1) over their suppliers with weights q̃^(−1/μ) (a logit over log
+trust-adjusted delivered prices q̃ = q · θ) and their economy's market at large (``market_option``: what is bought
+there is spent by the economy the next step), so sales to buyers equal buyers' purchases link by link. The firm
+still charges and is paid p (revenue = spending); θ only steers where the spending goes.
 """
 
 from __future__ import annotations
@@ -65,7 +69,9 @@ def spending_shares(
     """Return α_ds, the share of economy d's final spending that goes to sector s, ``(c, s)``; rows sum to 1.
 
     α_ds ∝ share_s · T_d^(η δ_s) · conn_d^(χ_d δ_s): trust and connectivity shift spending toward data-intensive
-    sectors within the budget.
+    sectors within the budget. T_d = T_dd is the trust of d's buyers in suppliers at home (d's own safeguards):
+    the sector tier answers to the protection d's own rules give; which origins get the sector's spending answers to
+    the bilateral T_od inside the pools (``trade_terms``).
     """
     trust = costs.trust[:, None] ** (params["eta"] * delta_s[None, :])
     conn = np.maximum(costs.connectivity, np.finfo(float).tiny)[:, None] ** (
@@ -75,19 +81,22 @@ def spending_shares(
     return raw / raw.sum(axis=1, keepdims=True)
 
 
-def market_option(firms: Firms, unit_cost: np.ndarray, n_c: int, params: Mapping[str, float]) -> np.ndarray:
+def market_option(firms: Firms, unit_cost: np.ndarray, costs: LinkCosts, params: Mapping[str, float]) -> np.ndarray:
     """Return W_d, the logit weight of economy d's market at large in its buyers' choice of inputs, ``(c,)``.
 
-    A buyer chooses among its suppliers (weights fw_j q_j^(−1/μ)) and its economy's market at large, which weighs
-    as ν typical suppliers at the economy's typical home price: W_d = ν · w̄_d · p̄_d^(−1/μ), with
-    p̄_d = σ/(σ − 1) · (Σ_{i∈d} fw_i u_i^(1−σ) / Σ_{i∈d} fw_i)^(1/(1−σ)) and w̄_d the mean agent weight of d's
-    firms (ν = ``market_sourcing_weight``). What a buyer spends on that option is spent by its economy the next step
+    A buyer chooses among its suppliers (weights fw_j q̃_j^(−1/μ)) and its economy's market at large, which weighs
+    as ν typical suppliers at the economy's typical trust-adjusted home price: W_d = ν · w̄_d · p̄_d^(−1/μ), with
+    p̄_d = σ/(σ − 1) · (Σ_{i∈d} fw_i (u_i θ_dds_i)^(1−σ) / Σ_{i∈d} fw_i)^(1/(1−σ)) (θ_dds the trust price factor of
+    d's firms at home, ``costs.LinkCosts.trust_price``; 1 with η = 0) and w̄_d the mean agent weight of d's firms
+    (ν = ``market_sourcing_weight``). What a buyer spends on that option is spent by its economy the next step
     (through final demand's CES, at the prices then), so input spending leaves foreign suppliers whose delivered
     prices rise against the home price level, and a country whose prices fall buys more of its inputs at home.
     """
+    n_c = costs.trust.size
+    home = costs.trust_price[np.arange(n_c), np.arange(n_c)]  # θ_dds, (c, s)
     return market_option_weight(
         firms.arrays(),
-        unit_cost,
+        unit_cost * home[firms.economy, firms.sector],
         n_c=n_c,
         sigma=params["sigma"],
         mu=params["mu"],
@@ -119,12 +128,15 @@ class TradeResult:
     market_revenue: np.ndarray
     market_feasible: np.ndarray
     supplier_price: np.ndarray
+    """Trust-adjusted delivered price q · θ of each supplier slot (∞ where infeasible or empty), ``(cap, m)``."""
     supplier_flow: np.ndarray
     supplier_open: np.ndarray
     price_index: np.ndarray
-    """CES price index of each destination cell's open pool (every seller present), ``(c, s)``; NaN if empty."""
+    """CES price index of each destination cell's open pool (every seller present), ``(c, s)``; NaN if empty. It is
+    the exact index of the trust-adjusted prices p · θ (trust is a quality shifter)."""
     home_price_index: np.ndarray
-    """CES price index of each destination cell's home pool (its own firms only), ``(c, s)``; NaN if empty."""
+    """CES price index of each destination cell's home pool (its own firms only, trust-adjusted), ``(c, s)``; NaN if
+    empty."""
     exports_by_economy: np.ndarray
     """Cross-border sales (final + intermediate) by origin economy, weighted aggregates, ``(c,)``."""
     imports_by_economy: np.ndarray
@@ -168,6 +180,11 @@ class TradeResult:
     def sales_compliance(self) -> np.ndarray:
         """Variable compliance δ_i κ_ods of each link (the packed κ column includes the cryptography term)."""
         return self.sales_delta * self.table[self.sales_row, 1]
+
+    @property
+    def sales_trust(self) -> np.ndarray:
+        """Trust price factor θ_ods of each link (the price buyers compare is the delivered price × θ)."""
+        return self.table[self.sales_row, 6]
 
     @property
     def sales_payment(self) -> np.ndarray:
@@ -318,7 +335,7 @@ def ces_logit(model: DataFlowModel) -> TradeResult:
         prev_revenue=f.revenue,
         params=p,
         table=model.tables.trade,
-        market=market_option(f, hc.unit_cost, model.n_economies, p),
+        market=market_option(f, hc.unit_cost, model.costs, p),
     )
 
 
@@ -334,8 +351,10 @@ def trade_terms(mk_firm, mk_dest, sup, firms, unit_cost, tab, local_price, n_c, 
     The price uses τ = tab[row, 0] and the wedge compliance δ · tab[row, 1] + payment tab[row, 4] + destination hosting
     δ · tab[row, 2] · local_price[d], added in that order, as numpy does. The four cost terms are not stored (writing
     four more link arrays set this pass's speed): ``seller_accounts`` and ``TradeResult`` compute them again from the
-    row and δ with these expressions, so they are the same numbers bit for bit. The offers p^(1−σ) and logit weights
-    q^(−1/μ) are left to numpy (vectorised exp/log), then ``trade_flows`` clears the markets.
+    row and δ with these expressions, so they are the same numbers bit for bit. The price of a link is the
+    trust-adjusted price p · θ (θ = tab[row, 6], ``costs.LinkCosts.trust_price``): buyers compare it; the seller is
+    paid the revenue the pool gives it. The offers p̃^(1−σ) and logit weights q̃^(−1/μ) are left to numpy
+    (vectorised exp/log), then ``trade_flows`` clears the markets.
     """
     alive, economy, sector, delta = firms.alive, firms.economy, firms.sector, firms.delta
     markup = sigma / (sigma - 1.0)
@@ -379,7 +398,7 @@ def trade_terms(mk_firm, mk_dest, sup, firms, unit_cost, tab, local_price, n_c, 
         rows[k] = row
         link_delta[k] = dl
         feas[k] = dl * tab[row, 3] < ban_threshold
-        price[k] = rec[i, 2] * tt * (1.0 + w)
+        price[k] = rec[i, 2] * tt * (1.0 + w) * tab[row, 6]
         k += 1
     # Supplier links: the same per-link terms as the market-link loop above, written out again on purpose. A shared
     # @njit helper taking these arrays costs ≈ 2 ms per step at 100k firms (numba touches the reference count of every
@@ -411,7 +430,7 @@ def trade_terms(mk_firm, mk_dest, sup, firms, unit_cost, tab, local_price, n_c, 
             link_delta[k] = dl
             ok = dl * tab[row, 3] < ban_threshold
             feas[k] = ok
-            pr = rec[i, 2] * tt * (1.0 + w)
+            pr = rec[i, 2] * tt * (1.0 + w) * tab[row, 6]
             price[k] = pr
             q_slots[b, j] = pr if ok else np.inf
             open_slots[b, j] = tab[row, 5]

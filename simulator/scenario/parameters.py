@@ -203,7 +203,7 @@ PARAMETERS = ParameterSet(
         # --- trust --------------------------------------------------------------------------------------------------
         Parameter(
             "eta", "η", "1", 0.3, 0.0, 2.0,
-            "Elasticity of demand for data-intensive output to consumer trust T_d",
+            "Elasticity of demand to buyers' trust: a supplier from o weighs T_od^(η w_s) in d's CES pools and buyers' logit (w_s = δ_s × the sector's personal-data exposure share), and spending shifts between sectors by T_d^(η δ_s); 0 turns trust off",
             A + "OECD–WTO (2025) model a trust channel; magnitude uncertain",
             "trust",
         ),
@@ -495,7 +495,7 @@ PARAMETERS = ParameterSet(
         # --- trust (continued) --------------------------------------------------------------------------------------
         Parameter(
             "trust_min", "T₀", "1", 0.5, 0.0, 1.0,
-            "Consumer trust with no safeguards: T_d = T₀ + (1 − T₀) · safeguards_d · (1 − p_none · none_d)",
+            "Trust with no safeguards: T_od = T₀ + (1 − T₀) · g_d · a_od, g_c = safeguards_c · (1 − p_none · none_c), a_dd = 1, a_od = max(g_o, transfer waiver d→o)",
             A + "without any data protection, demand for data-intensive services is lower but not nil",
             "trust",
         ),

@@ -1,0 +1,128 @@
+"""Stylised fact 7 of ``docs/evidence.md``: a trust channel exists (OECD–WTO 2025; Ferracane & van der Marel 2025).
+
+With the trust channel on (the shipped defaults), "no rules at all" (``scenarios/no_rules.yaml``) is not the best of
+the shipped scenarios for world real income; with it off (η = 0), removing every rule never lowers world real income.
+
+Design (as ``test_model_stylised.py``, at a smaller size so that both facts cost well under a minute and a half):
+
+- World and parameters: ``load_world()`` and the shipped defaults (only η is set, to 0, for the trust-off fact).
+- Runs: ``REPS`` replicates, seeds ``SEED0`` … ``SEED0 + REPS − 1`` (a block of their own). Per replicate one model is
+  built under ``scenarios/baseline.yaml`` (burn-in included) and every shipped scenario branches from it
+  (``branching.branch``: common random numbers, the same burn-in and step 0), then runs ``STEPS`` quarterly steps.
+- Measure: world real income, mean of the last ``WINDOW`` steps (years 5–7 after 2025; every shipped scenario's
+  rules are in force by then), as the paired % difference between two scenarios of the same replicate.
+- A fact holds when the 95 % t interval of the paired mean excludes zero on the stated side; one that fails at
+  these settings is ``xfail(strict=True)`` with its measured value.
+
+The numbers behind the reasons come from ``fact_table()``:
+``python -c "import sys; sys.path.insert(0, 'tests'); import test_model_stylised_trust as t; print(t.fact_table())"``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+import pytest
+from closure_support import shipped_schedule, shipped_world
+from test_model_stylised import Effect
+
+from simulator.model import DataFlowModel
+from simulator.model.branching import branch
+
+N_FIRMS = 3000
+REPS = 4
+SEED0 = 24_000
+STEPS = 28
+WINDOW = 8
+SCENARIOS = tuple(sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml")))
+"""Every shipped scenario (``scenarios/*.yaml``)."""
+NO_RULES = "no_rules"
+BASELINE = "baseline"
+
+
+def _world_real_income(model: DataFlowModel) -> float:
+    df = model.metrics_frame()
+    sel = df[(df["metric"] == "real_income") & (df["level"] == "world") & (df["step"] > STEPS - WINDOW)]
+    assert sel["step"].nunique() == WINDOW
+    return float(sel["value"].mean())
+
+
+@cache
+def world_real_income(trust: bool, names: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Scenario → world real income of each replicate (window mean), trust on (defaults) or off (η = 0)."""
+    world = shipped_world()
+    params = None if trust else {"eta": 0.0}
+    out: dict[str, list[float]] = {n: [] for n in names}
+    for r in range(REPS):
+        built = DataFlowModel(
+            world, shipped_schedule(BASELINE), params=params, n_firms=N_FIRMS, rng=np.random.SeedSequence(SEED0 + r)
+        )
+        for n in names:
+            out[n].append(_world_real_income(branch(built, shipped_schedule(n)).run(STEPS)))
+    return {n: np.array(v) for n, v in out.items()}
+
+
+def pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
+    return 100.0 * (new / old - 1.0)
+
+
+def with_trust() -> dict[str, Effect]:
+    """Trust on: each other shipped scenario's world real income against no_rules' (paired %; > 0 beats it)."""
+    real = world_real_income(True, SCENARIOS)
+    return {n: Effect(pct(real[n], real[NO_RULES])) for n in SCENARIOS if n != NO_RULES}
+
+
+def without_trust() -> Effect:
+    """Trust off (η = 0): no_rules' world real income against the baseline's (paired %)."""
+    real = world_real_income(False, (BASELINE, NO_RULES))
+    return Effect(pct(real[NO_RULES], real[BASELINE]))
+
+
+def fact_table() -> str:
+    """Every measured effect of fact 7, one line each."""
+    lines = [
+        f"{N_FIRMS} agents, {REPS} pairs, seeds {SEED0}-{SEED0 + REPS - 1}, window steps {STEPS - WINDOW + 1}-{STEPS}"
+    ]
+    real = world_real_income(True, SCENARIOS)
+    lines.append(f"trust on, no_rules vs baseline: {Effect(pct(real[NO_RULES], real[BASELINE]))}")
+    lines += [f"trust on, {n} vs no_rules: {eff}" for n, eff in with_trust().items()]
+    lines.append(f"trust off (eta 0), no_rules vs baseline: {without_trust()}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------------------- tests
+@pytest.fixture(scope="module")
+def fact7_on() -> dict[str, Effect]:
+    return with_trust()
+
+
+@pytest.fixture(scope="module")
+def fact7_off() -> Effect:
+    return without_trust()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured (3,000 agents, 4 pairs, seeds 24000-24003, steps 21-28): no_rules is the best shipped scenario for "
+        "world real income; the closest, wto_jsi_data_flows, is -2.56 % [-2.91, -2.21] below it, 0/4 pairs > 0 "
+        "(no_rules vs baseline +4.17 % [+3.13, +5.20] with trust on, +4.67 % [+3.66, +5.68] with eta = 0). At the "
+        "shipped eta 0.3 and T0 0.5 the trust channel takes about 0.6-0.7 pp off the gain of removing every rule, "
+        "against about 4 pp of compliance, storage and transfer costs removed: the channel works but is too weak "
+        "(eta, trust_min and the personal-data weights are assumptions awaiting calibration)"
+    ),
+)
+def test_fact7_with_trust_no_rules_is_not_the_best_shipped_scenario(fact7_on):
+    """Some shipped scenario beats no_rules in world real income: its paired % difference has a 95 % interval above
+    zero."""
+    assert len(fact7_on) == len(SCENARIOS) - 1 >= 2
+    best = max(fact7_on, key=lambda n: fact7_on[n].mean)
+    assert any(eff.positive() for eff in fact7_on.values()), f"best against no_rules: {best} {fact7_on[best]}"
+
+
+def test_fact7_without_trust_removing_rules_never_lowers_world_real_income(fact7_off):
+    """η = 0: no_rules' world real income is above the baseline's in every pair, and the 95 % interval of the paired
+    % difference lies above zero."""
+    assert (fact7_off.values > 0).all() and fact7_off.positive(), str(fact7_off)
