@@ -175,9 +175,15 @@ def declines(model: DataFlowModel, buyers: np.ndarray, cand: np.ndarray) -> np.n
     short = foreign & (spend / (m * sigma) < need)
     if not short.any():
         return short
-    served = np.unique(tr.sales_seller.astype(np.int64) * n_c + tr.sales_dest)
-    key = cand.astype(np.int64) * n_c + dest
-    return short & ~np.isin(key, served, assume_unique=False)
+    # the sales of the short candidates only (a mask over the links, not a sort of all of them)
+    asked = np.zeros(f.capacity, bool)
+    asked[cand[short]] = True
+    mine = asked[tr.sales_seller]
+    served = tr.sales_seller[mine].astype(np.int64) * n_c + tr.sales_dest[mine]
+    key = cand[short].astype(np.int64) * n_c + dest[short]
+    out = short.copy()
+    out[short] = ~np.isin(key, served)
+    return out
 
 
 def fill_suppliers(model: DataFlowModel, buyers: np.ndarray) -> None:
