@@ -244,6 +244,13 @@ PARAMETERS = ParameterSet(
             "network",
         ),
         Parameter(
+            "input_price_pass_through", "ρ_in", "1", 1.0, 0.0, 1.0,
+            "How far the delivered prices of a firm's inputs enter its unit cost: u' = u · (P_in / (κ w))^(ρ_in θ_s), "
+            "θ_s the sector's input share (0 = inputs' prices never reach costs, 1 = Cobb–Douglas in labour and inputs)",
+            A + "placeholder, set from the gains-from-trade measurement",
+            "network",
+        ),
+        Parameter(
             "switching_cost", "s", "1 (share of price)", 0.05, 0.0, 0.5,
             "Delivered-price gain needed before a buyer switches supplier",
             A + "switching frictions of a few percent",
