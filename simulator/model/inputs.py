@@ -17,12 +17,17 @@ spend θ_s of their variable cost on inputs (trade's X_b = θ_s (σ − 1)/σ r_
 Cobb–Douglas one whatever ρ_in. Prices are in numeraire units (the world wage bill at the endowments,
 ``closure.clear_labour_markets``), so P_in of different steps and R_cs are comparable.
 
-P_in,i is the unit value of what the buyer bought in the last trade pass: its purchases over their quantities,
+P_in,i is the buyer's input price index in the last trade pass: the inclusive value of its logit choice among its
+suppliers and its economy's market at large (trade's sourcing, ``trade.trade_flows``),
 
-    P_in,i = (Σ_j x_ij + x_i0) / (Σ_j x_ij / q_ij + x_i0 / p̄_c),
+    P_in,i = V_i^(−μ),   V_i = Σ_j fw_j q_ij^(−1/μ) + W_c,
 
-with x_ij its flows to suppliers at their delivered prices q_ij and x_i0 what it bought on its economy's market at
-large (or could place nowhere) at that economy's typical home price p̄_c (``trade.market_option``). A firm that did
+the welfare-consistent index of a logit (removing an option, or raising its price, never lowers it), computed from
+what the buyer bought: its share spent on the market at large is x_i0 / X_i = W_c / V_i, so
+P_in,i = (W_c X_i / x_i0)^(−μ) = p̄_c (ν w̄_c)^(−μ) (x_i0 / X_i)^μ with W_c = ν w̄_c p̄_c^(−1/μ) the option's weight in
+that pass (``trade.market_option``), X_i its purchases and x_i0 what it bought on the market at large (or could place
+nowhere). Where there is no market option (ν = 0) the index is the spending-weighted geometric mean of its delivered
+prices q_ij (not a welfare index; documented fallback). A firm that did
 not buy in the last pass (an entrant, a slot reused, no revenue) takes its cell's mean factor (geometric, agent
 weights); before any pass, and in a cell without a reference, F = 1. The loop through the chain is lagged one step:
 a price shock upstream reaches buyers next step, their buyers the step after, and a lasting shock is multiplied by up
@@ -40,6 +45,7 @@ from typing import TYPE_CHECKING, NamedTuple
 import numpy as np
 
 from simulator.model.numerics import jit
+from simulator.model.trade import market_option
 
 if TYPE_CHECKING:
     from simulator.model.model import DataFlowModel
@@ -49,11 +55,11 @@ class InputPrices(NamedTuple):
     """The input side of one step's unit costs (per firm slot unless noted)."""
 
     index: np.ndarray
-    """P_in of each slot (the unit value of its last purchases; NaN when it did not buy in the last pass)."""
+    """P_in of each slot (the price index of its last purchases; NaN when it did not buy in the last pass)."""
     factor: np.ndarray
     """F = (P_in / R_cs)^(ρ_in θ_s), the factor on the core unit cost (1 for free slots)."""
-    home_price: np.ndarray
-    """p̄_c of this step's unit costs, ``(c,)``: the price of the market-at-large option in the trade that follows."""
+    market_weight: np.ndarray
+    """W_c of this step's unit costs, ``(c,)``: the market-at-large option's weight in the trade that follows."""
     log_reference: np.ndarray
     """ln R_cs, ``(c, s)`` (NaN where the cell has no firm with a known P_in)."""
     frozen: bool
@@ -73,7 +79,9 @@ def input_prices(model: DataFlowModel) -> InputPrices:
         same = np.zeros(f.capacity, bool)
         n = min(prev.uid.size, f.capacity, tr.purchases.size)
         same[:n] = f.alive[:n] & (f.uid[:n] == prev.uid[:n])
-        index = unit_value(tr.supplier_price, tr.supplier_flow, tr.purchases, same, f.economy, prev.home_price)
+        index = inclusive_price(
+            tr.supplier_price, tr.supplier_flow, tr.purchases, same, f.economy, prev.market_weight, mu=p["mu"]
+        )
     cell = f.economy.astype(np.int64) * n_s + f.sector
     known = f.alive & np.isfinite(index) & (index > 0)
     log_index = np.log(np.where(known, index, 1.0))
@@ -93,7 +101,7 @@ def input_prices(model: DataFlowModel) -> InputPrices:
     return InputPrices(
         index=np.where(known, index, np.nan),
         factor=factor,
-        home_price=home_price(f.arrays(), full, n_c=n_c, sigma=p["sigma"]),
+        market_weight=market_option(f, full, n_c, p),
         log_reference=log_ref,
         frozen=False if prev is None else prev.frozen,
         uid=f.uid.copy(),
@@ -115,14 +123,15 @@ def cell_log_mean(values: np.ndarray, use: np.ndarray, cell: np.ndarray, weight:
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
-def unit_value(sup_price, sup_flow, purchases, same, economy, home_price):
-    """P_in per slot: (Σ_j x_j + x_0) / (Σ_j x_j / q_j + x_0 / p̄_c) over the last trade pass (NaN if unknown).
+def inclusive_price(sup_price, sup_flow, purchases, same, economy, market_weight, mu):
+    """P_in per slot over the last trade pass (``inputs`` module docstring), NaN if unknown.
 
-    ``sup_price`` and ``sup_flow`` are the pass's supplier-slot matrices (delivered price, ∞ where infeasible or
-    empty; flow per real firm of the buyer), ``purchases`` its purchases per slot; x_0 = purchases − Σ_j x_j is
-    what was bought on the market at large (or placed nowhere), priced at ``home_price`` of the buyer's economy
-    (left out where that price is not positive and finite). Only slots with ``same`` (the same firm as in the pass)
-    are read; slots beyond the pass's arrays are NaN.
+    ``sup_price`` and ``sup_flow`` are the pass's supplier-slot matrices (delivered price q_j, ∞ where infeasible or
+    empty; flow x_j per real firm of the buyer), ``purchases`` its purchases X per slot and ``market_weight`` the
+    market option's weight W of each economy in that pass. With x_0 = X − Σ_j x_j > 0 and W > 0:
+    P = exp(−μ ln(W X / x_0)); otherwise, where the buyer bought from suppliers, the spending-weighted geometric mean
+    exp(Σ_j x_j ln q_j / Σ_j x_j). Only slots with ``same`` (the same firm as in the pass) are read; slots beyond the
+    pass's arrays are NaN.
     """
     cap = same.size
     n = min(cap, sup_price.shape[0])
@@ -131,41 +140,19 @@ def unit_value(sup_price, sup_flow, purchases, same, economy, home_price):
     for b in range(n):
         if not same[b]:
             continue
+        x_tot = purchases[b]
         spend = 0.0
-        qty = 0.0
+        acc = 0.0
         for j in range(m):
             x = sup_flow[b, j]
             q = sup_price[b, j]
             if x > 0 and q > 0 and q < np.inf:
                 spend += x
-                qty += x / q
-        rest = purchases[b] - spend
-        p0 = home_price[economy[b]]
-        if rest > 1e-12 * purchases[b] and p0 > 0 and p0 < np.inf:
-            spend += rest
-            qty += rest / p0
-        if qty > 0:
-            out[b] = spend / qty
-    return out
-
-
-@jit
-def home_price(firms, unit_cost, n_c, sigma):
-    """p̄_c = σ/(σ − 1) · (Σ fw u^(1−σ) / Σ fw)^(1/(1−σ)) over c's firms alive with a positive finite unit cost.
-
-    The typical home price of ``trade.market_option_weight`` (the price of the market-at-large option); NaN where
-    the economy has no such firm. ``firms`` is a ``FirmArrays``.
-    """
-    alive, economy, fw = firms.alive, firms.economy, firms.weight
-    mass = np.zeros(n_c)
-    real = np.zeros(n_c)
-    for i in range(alive.size):
-        if alive[i] and unit_cost[i] > 0 and unit_cost[i] < np.inf:
-            e = economy[i]
-            mass[e] += fw[i] * unit_cost[i] ** (1.0 - sigma)
-            real[e] += fw[i]
-    out = np.full(n_c, np.nan)
-    for e in range(n_c):
-        if real[e] > 0 and mass[e] > 0:
-            out[e] = sigma / (sigma - 1.0) * (mass[e] / real[e]) ** (1.0 / (1.0 - sigma))
+                acc += x * np.log(q)
+        rest = x_tot - spend
+        w0 = market_weight[economy[b]]
+        if x_tot > 0 and rest > 1e-12 * x_tot and w0 > 0:
+            out[b] = np.exp(-mu * np.log(w0 * x_tot / rest))
+        elif spend > 0:
+            out[b] = np.exp(acc / spend)
     return out
