@@ -157,3 +157,31 @@ def top_two(group: np.ndarray, value: np.ndarray, size: int) -> tuple[np.ndarray
     ok = (nxt < g.size) & (g[np.minimum(nxt, g.size - 1)] == g[start])
     second[g[start][ok]] = v[nxt[ok]]
     return first, second
+
+
+# ----------------------------------------------------------------------------------------------------- supply chains
+def inclusive_price(
+    sup_price: np.ndarray,
+    sup_flow: np.ndarray,
+    purchases: np.ndarray,
+    same: np.ndarray,
+    economy: np.ndarray,
+    market_weight: np.ndarray,
+    mu: float,
+) -> np.ndarray:
+    """``inputs.inclusive_price``: (W X / x_0)^(−μ), else the spending-weighted geometric mean of q; NaN if unknown."""
+    cap = same.size
+    n = min(cap, sup_price.shape[0])
+    q, x = sup_price[:n], sup_flow[:n]
+    ok = (x > 0) & (q > 0) & np.isfinite(q)
+    spend = np.where(ok, x, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geo = np.exp(np.where(ok, x * np.log(np.where(ok, q, 1.0)), 0.0).sum(axis=1) / spend)
+        rest = purchases[:n] - spend
+        w0 = market_weight[economy[:n]]
+        logit = np.exp(-mu * np.log(w0 * purchases[:n] / rest))
+    use_logit = (purchases[:n] > 0) & (rest > 1e-12 * purchases[:n]) & (w0 > 0)
+    out = np.full(cap, np.nan)
+    out[:n] = np.where(use_logit, logit, np.where(spend > 0, geo, np.nan))
+    out[:n] = np.where(same[:n], out[:n], np.nan)
+    return out
