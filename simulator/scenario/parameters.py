@@ -230,7 +230,8 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "supplier_size_exponent", "α_s", "1", 0.5, 0.0, 1.0,
-            "Candidate suppliers are drawn ∝ (sales to final demand)^α_s (their economy ∝ the summed weights × dist^−γ)",
+            "Candidate suppliers are drawn ∝ (sales to final demand)^α_s (their economy × sector cell ∝ the summed "
+            "weights × dist^−γ × input affinity a_ss')",
             A + "α_s = 1 on total revenue was preferential attachment (one firm held a fifth of all buyers); α_s < 1 keeps a heavy-tailed in-degree while price-driven switching decides which suppliers stay",
             "network",
         ),
@@ -245,7 +246,7 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "input_price_pass_through", "ρ_in", "1", 0.5, 0.0, 1.0,
-            "How far the delivered prices of a firm's inputs enter its unit cost: u' = u · (P_in / (κ w))^(ρ_in θ_s), "
+            "How far the delivered prices of a firm's inputs enter its unit cost: u' = u · (P_in / R_cs)^(ρ_in θ_s), "
             "θ_s the sector's input share (0 = inputs' prices never reach costs, 1 = Cobb–Douglas in labour and inputs)",
             A + "calibrated so that input–output links multiply the gains from trade by about 1.5–2, the range of "
             "Costinot and Rodríguez-Clare (2014, Handbook of International Economics vol. 4) for models with "
