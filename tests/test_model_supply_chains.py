@@ -155,3 +155,21 @@ def test_supplier_search_follows_input_affinity(world):
         w = decay[f.economy[draws]][:, :, None] * mass[None, :, :] * a[s][None, None, :]
         expected = (w / w.sum(axis=(1, 2), keepdims=True)).sum(axis=(0, 1)) / draws.size
         np.testing.assert_allclose(share, expected, atol=0.02)
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_input_factor_matches_numpy(world, frozen):
+    m = DataFlowModel(world, schedule(open_state(world)), n_firms=800, rng=6)
+    f = m.firms
+    rng = np.random.default_rng(8)
+    index = rng.lognormal(0.0, 0.5, f.capacity)
+    index[rng.random(f.capacity) < 0.15] = np.nan  # entrants and firms that did not buy
+    n_c, n_s = m.n_economies, m.n_sectors
+    log_ref = rng.normal(0.0, 0.3, (n_c, n_s))
+    log_ref[0, 1] = np.nan  # a cell without a reference
+    exponent = 0.5 * m.intermediate_share
+    got = inputs.input_factor(f.arrays(), index, log_ref, exponent, frozen=frozen, n_c=n_c, n_s=n_s)
+    want = model_oracles.input_factor(f, index, log_ref, exponent, frozen, n_c, n_s)
+    np.testing.assert_allclose(got[0], want[0], rtol=1e-12)
+    np.testing.assert_allclose(got[1], want[1], rtol=1e-12)
+    assert (got[0][~f.alive] == 1.0).all() and np.ptp(got[0][f.alive]) > 0

@@ -74,7 +74,6 @@ def input_prices(model: DataFlowModel) -> InputPrices:
     n_c, n_s = model.n_economies, model.n_sectors
     prev: InputPrices | None = model.input_prices
     tr = model.trade
-    index = np.full(f.capacity, np.nan)
     if prev is not None and tr is not None:
         same = np.zeros(f.capacity, bool)
         n = min(prev.uid.size, f.capacity, tr.purchases.size)
@@ -82,28 +81,18 @@ def input_prices(model: DataFlowModel) -> InputPrices:
         index = inclusive_price(
             tr.supplier_price, tr.supplier_flow, tr.purchases, same, f.economy, prev.market_weight, mu=p["mu"]
         )
-    cell = f.economy.astype(np.int64) * n_s + f.sector
-    known = f.alive & np.isfinite(index) & (index > 0)
-    log_index = np.log(np.where(known, index, 1.0))
-    if prev is not None and prev.frozen:
-        log_ref = prev.log_reference
     else:
-        log_ref = cell_log_mean(log_index, known, cell, f.weight, n_c * n_s).reshape(n_c, n_s)
-    exponent = p["input_price_pass_through"] * model.intermediate_share[f.sector]
-    ref = log_ref.ravel()[cell]
-    log_factor = np.where(known & np.isfinite(ref), exponent * (log_index - np.where(np.isfinite(ref), ref, 0.0)), 0.0)
-    # firms without a known P_in take their cell's mean log factor (0 while the reference follows the cells)
-    has = known & np.isfinite(ref)
-    mean_cell = np.nan_to_num(cell_log_mean(log_factor, has, cell, f.weight, n_c * n_s), nan=0.0)
-    log_factor = np.where(has, log_factor, np.where(f.alive, mean_cell[cell], 0.0))
-    factor = np.exp(log_factor)
-    full = model.hosting_choice.unit_cost * factor
+        index = np.full(f.capacity, np.nan)
+    frozen = prev is not None and prev.frozen
+    log_ref = prev.log_reference if frozen else np.full((n_c, n_s), np.nan)
+    exponent = p["input_price_pass_through"] * model.intermediate_share
+    factor, log_ref = input_factor(f.arrays(), index, log_ref, exponent, frozen=frozen, n_c=n_c, n_s=n_s)
     return InputPrices(
-        index=np.where(known, index, np.nan),
+        index=index,
         factor=factor,
-        market_weight=market_option(f, full, n_c, p),
+        market_weight=market_option(f, model.hosting_choice.unit_cost * factor, n_c, p),
         log_reference=log_ref,
-        frozen=False if prev is None else prev.frozen,
+        frozen=frozen,
         uid=f.uid.copy(),
     )
 
@@ -111,14 +100,6 @@ def input_prices(model: DataFlowModel) -> InputPrices:
 def freeze(prices: InputPrices | None) -> InputPrices | None:
     """``prices`` with its reference R_cs fixed from now on (the end of the burn-in)."""
     return None if prices is None else prices._replace(frozen=True)
-
-
-def cell_log_mean(values: np.ndarray, use: np.ndarray, cell: np.ndarray, weight: np.ndarray, n: int) -> np.ndarray:
-    """Weighted mean of ``values`` over the slots in ``use`` per cell, ``(n,)``; NaN where a cell has none."""
-    w = np.where(use, weight, 0.0)
-    total = np.bincount(cell, weights=w, minlength=n)
-    summed = np.bincount(cell, weights=w * np.where(use, values, 0.0), minlength=n)
-    return np.divide(summed, total, out=np.full(n, np.nan), where=total > 0)
 
 
 # ----------------------------------------------------------------------------------------------------- compiled kernels
@@ -142,17 +123,79 @@ def inclusive_price(sup_price, sup_flow, purchases, same, economy, market_weight
             continue
         x_tot = purchases[b]
         spend = 0.0
-        acc = 0.0
         for j in range(m):
             x = sup_flow[b, j]
             q = sup_price[b, j]
             if x > 0 and q > 0 and q < np.inf:
                 spend += x
-                acc += x * np.log(q)
         rest = x_tot - spend
         w0 = market_weight[economy[b]]
         if x_tot > 0 and rest > 1e-12 * x_tot and w0 > 0:
             out[b] = np.exp(-mu * np.log(w0 * x_tot / rest))
         elif spend > 0:
+            acc = 0.0
+            for j in range(m):
+                x = sup_flow[b, j]
+                q = sup_price[b, j]
+                if x > 0 and q > 0 and q < np.inf:
+                    acc += x * np.log(q)
             out[b] = np.exp(acc / spend)
     return out
+
+
+@jit
+def input_factor(firms, index, log_ref, exponent, frozen, n_c, n_s):
+    """F = exp(ρ_in θ_s (ln P_in − ln R_cs)) per slot, and ln R_cs (``inputs`` module docstring).
+
+    ``firms`` is a ``FirmArrays``; ``index`` is P_in per slot (NaN unknown); ``exponent`` is ρ_in θ_s per sector.
+    Unless ``frozen``, ln R_cs is the agent-weighted mean of ln P_in over each cell's firms alive with a known index
+    (NaN for a cell without one; ``log_ref`` is then not read); a firm alive without a known index, or in a cell
+    without a reference, takes its cell's weighted mean log factor (0 if none). Free slots get F = 1. Sums per cell
+    in slot order (as ``np.bincount``). Returns (F, ln R_cs as a (c, s) array).
+    """
+    alive, economy, sector, fw = firms.alive, firms.economy, firms.sector, firms.weight
+    cap = alive.size
+    n_cells = n_c * n_s
+    ref = np.empty(n_cells)
+    if frozen:
+        for k in range(n_cells):
+            ref[k] = log_ref[k // n_s, k % n_s]
+    else:
+        w_sum = np.zeros(n_cells)
+        l_sum = np.zeros(n_cells)
+        for i in range(cap):
+            x = index[i]
+            if alive[i] and x > 0 and x < np.inf:
+                c = economy[i] * n_s + sector[i]
+                w_sum[c] += fw[i]
+                l_sum[c] += fw[i] * np.log(x)
+        for k in range(n_cells):
+            ref[k] = l_sum[k] / w_sum[k] if w_sum[k] > 0 else np.nan
+    log_f = np.zeros(cap)
+    has = np.zeros(cap, np.bool_)
+    m_w = np.zeros(n_cells)
+    m_l = np.zeros(n_cells)
+    for i in range(cap):
+        x = index[i]
+        if not alive[i] or not (x > 0 and x < np.inf):
+            continue
+        c = economy[i] * n_s + sector[i]
+        r = ref[c]
+        if r == r:
+            v = exponent[sector[i]] * (np.log(x) - r)
+            log_f[i] = v
+            has[i] = True
+            m_w[c] += fw[i]
+            m_l[c] += fw[i] * v
+    factor = np.ones(cap)
+    for i in range(cap):
+        if has[i]:
+            factor[i] = np.exp(log_f[i])
+        elif alive[i]:
+            c = economy[i] * n_s + sector[i]
+            if m_w[c] > 0:
+                factor[i] = np.exp(m_l[c] / m_w[c])
+    out_ref = np.empty((n_c, n_s))
+    for k in range(n_cells):
+        out_ref[k // n_s, k % n_s] = ref[k]
+    return factor, out_ref
