@@ -81,9 +81,10 @@ class SupplierSearchGravity:
     buyers) is preferential attachment, and let one firm collect a fifth of all buyers in the world whatever its
     productivity.
 
-    The behaviour (one per model) keeps the distance decay × affinity (it depends only on the world and γ) and the
-    market sales of the last trade pass with their power α (the search runs twice a step: supplier revision,
-    entrants' first draws).
+    The cell is drawn in two steps with the same joint law: the sector s' ∝ a_ss' Σ_o M_os' dist_do^−γ, then the
+    economy o ∝ M_os' dist_do^−γ. The behaviour (one per model) keeps the distance decay (it depends only on the
+    world and γ) and the market sales of the last trade pass with their power α (the search runs twice a step:
+    supplier revision, entrants' first draws).
     """
 
     def __init__(self) -> None:
@@ -112,14 +113,18 @@ class SupplierSearchGravity:
             or (self.decay_key[1] is not model.world)
         ):
             self.decay_key = (gamma, model.world)
-            # decay_do · a_ss' on the (buyer cell, supplier cell) axes: (d, s, o, s') flattened
-            decay = gravity_decay(model.world.distance_km, gamma)
-            affinity = model.world.input_matrix
-            self.decay = (decay[:, None, :, None] * affinity[None, :, None, :]).reshape(n_cells, n_cells)
-        w = self.decay * mass[None, :]
-        total = w.sum(axis=1, keepdims=True)
-        cdf = np.cumsum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), axis=1)
-        drawn = sample_rows(model.rng, cdf, cell[buyers])
+            self.decay = gravity_decay(model.world.distance_km, gamma)
+        affinity = model.world.input_matrix
+        # the cell (o, s') in two draws with the same joint law: the sector s' ∝ a_ss' · Σ_o dist_do^−γ M_os', then
+        # the economy o ∝ dist_do^−γ M_os' (small tables: (d, s) × s' and (d, s') × o)
+        m_cs = mass.reshape(n_c, n_s)
+        reach = self.decay @ m_cs  # (d, s'): Σ_o decay_do M_os'
+        by_sector = (affinity[None, :, :] * reach[:, None, :]).reshape(n_cells, n_s)
+        by_economy = (self.decay[:, None, :] * m_cs.T[None, :, :]).reshape(n_cells, n_c)
+        econ = f.economy[buyers].astype(np.int64)
+        s_drawn = sample_rows(model.rng, row_cdf(by_sector), econ * n_s + f.sector[buyers])
+        o_drawn = sample_rows(model.rng, row_cdf(by_economy), econ * n_s + np.maximum(s_drawn, 0))
+        drawn = np.where((s_drawn >= 0) & (o_drawn >= 0), o_drawn * n_s + s_drawn, -1)
         # a firm of each drawn cell ∝ its weight among the firms alive (every cell index and draw is below n_cells)
         return sample_by_group(cell, weight, f.alive, drawn, model.rng.random(drawn.size), n_cells)
 
@@ -139,6 +144,12 @@ class SupplierSearchGravity:
         self.sales_key = (weakref.ref(tr), cap, alpha)
         self.sales = (sales, sales**alpha)
         return self.sales
+
+
+def row_cdf(w: np.ndarray) -> np.ndarray:
+    """Each row of ``w`` over its sum, summed cumulatively (0 where the row sum is not positive: an empty row)."""
+    total = w.sum(axis=1, keepdims=True)
+    return np.cumsum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), axis=1)
 
 
 def final_sales(model: DataFlowModel) -> np.ndarray:
