@@ -51,7 +51,7 @@ from simulator.model import hosting  # noqa: E402
 from simulator.model.costs import COL, compile_costs, exposure_matrix  # noqa: E402
 from simulator.model.government import Government  # noqa: E402
 from simulator.model.model import MONEY_PER_USD, balance_shares, resolve_params  # noqa: E402
-from simulator.model.network import gravity_cdf  # noqa: E402
+from simulator.model.network import gravity_cdf, gravity_decay  # noqa: E402
 from simulator.model.population import (  # noqa: E402
     HostingMode,
     allocate,
@@ -192,6 +192,10 @@ class FirmAgent(mesa.Agent):
         self.value_added = self.compliance = self.hosting_cost = self.hosting_fixed = self.fixed = 0.0
         self.acc_profit = self.local_hosting = 0.0
         self.conn_pow = 1.0
+        self.core_cost = 0.0
+        # the input price index of the last purchases (``source``): none before a firm first buys
+        self.input_price: float | None = None
+        self.input_factor = 1.0
         self._reset_accounts()
 
     # ------------------------------------------------------------------------------------------- trade stages
@@ -263,7 +267,22 @@ class FirmAgent(mesa.Agent):
         )
         self.conn_pow = conn_pow
         phi_eff = self.phi * (1.0 + p["zeta"] * self.delta * self.access) * conn_pow
-        self.unit_cost = m.wage[c] * (1.0 + self.h) / phi_eff
+        self.core_cost = m.wage[c] * (1.0 + self.h) / phi_eff
+
+    def input_log_factor(self) -> float | None:
+        """ρ_in θ_s (ln P_in − ln R_cs) from the last purchases, or ``None`` without a known index or reference."""
+        m = self.model
+        ref = m.input_log_ref[self.economy][self.sector]
+        if self.input_price is None or not self.input_price > 0 or ref is None:
+            return None
+        theta = m.params["input_price_pass_through"] * m.intermediate_share[self.sector]
+        return theta * (math.log(self.input_price) - ref)
+
+    def price_inputs(self, cell_mean: list[list[float]]) -> None:
+        """Stage 1b: the unit cost is the core cost times the input factor (the cell's mean factor when unknown)."""
+        x = self.input_log_factor()
+        self.input_factor = math.exp(cell_mean[self.economy][self.sector] if x is None else x)
+        self.unit_cost = self.core_cost * self.input_factor
 
     def offer(self) -> None:
         """Stage 2: price every market served and post the offer p^(1−σ) to its ``MarketAgent``."""
@@ -333,6 +352,7 @@ class FirmAgent(mesa.Agent):
             weights.append((sup, w, comp, pay, dh))
         market = m.market_weight[self.economy]
         total = sum(x[1] for x in weights if x is not None) + market
+        self.input_price = self.inclusive_price(total, market, weights, spend)
         if not total > 0:
             # no supplier can deliver: the inputs are still paid for, and the money is spent by the economy next step
             if spend > 0:
@@ -352,6 +372,19 @@ class FirmAgent(mesa.Agent):
             bought = spend * market / total
             self.purchases += bought
             m.unplaced_c[self.economy] += bought * self.weight
+
+    def inclusive_price(self, total: float, market: float, weights: list, spend: float) -> float | None:
+        """The input price index of this purchase: the logit's inclusive value total^(−μ) when the market option is
+        there; else the spending-weighted geometric mean of the delivered prices (``None`` if nothing is bought)."""
+        m = self.model
+        if spend <= 0:
+            return None
+        if market > 0:
+            return math.exp(-m.mu * math.log(total))
+        if not total > 0:
+            return None
+        acc = sum(w * math.log(self.slot_price[k]) for k, item in enumerate(weights) if item and (w := item[1]) > 0)
+        return math.exp(acc / total)
 
     def settle(self) -> None:
         """Stage 6: firm accounts of the step (fixed costs, compliance, profit, value added, hosting)."""
@@ -520,7 +553,7 @@ class FirmAgent(mesa.Agent):
                 self.suppliers[k] = None
         if not self.reconsider:
             return
-        cand = m.draw_supplier(self.economy)
+        cand = m.draw_supplier(self.economy, self.sector)
         if cand is None or cand is self or cand in self.suppliers:
             return
         if cand.declines(self):
@@ -543,7 +576,7 @@ class FirmAgent(mesa.Agent):
         (``declines``) leaves the slot empty."""
         chosen: list[FirmAgent | None] = []
         for _ in range(self.model.m):
-            cand = self.model.draw_supplier(self.economy)
+            cand = self.model.draw_supplier(self.economy, self.sector)
             ok = cand is not None and cand is not self and not cand.declines(self)
             chosen.append(cand if ok and cand not in chosen else None)
         self.suppliers = chosen
@@ -623,6 +656,14 @@ class MesaReferenceModel(mesa.Model):
         self.demand_share = sectors["demand_share"].to_numpy(dtype=float)
         self.tradability = sectors["tradability"].to_numpy(dtype=float).tolist()
         self.intermediate_share = sectors["intermediate_share"].to_numpy(dtype=float).tolist()
+        # supplier search: dist_do^−γ · a_ss' on the (buyer cell, supplier cell) axes (a table of the world, reused)
+        decay = gravity_decay(world.distance_km, p["gamma"])
+        n_cells = len(world.iso3) * len(world.sector_codes)
+        self.supplier_affinity = (decay[:, None, :, None] * world.input_matrix[None, :, None, :]).reshape(
+            n_cells, n_cells
+        )
+        self.input_log_ref: list[list[float | None]] = [[None] * len(world.sector_codes) for _ in world.iso3]
+        self.input_ref_frozen = False
         self.gdp_usd = world.economies["gdp_usd"].to_numpy(dtype=float)
         self.gdp_share = self.gdp_usd / self.gdp_usd.sum()
         self.balance_share = balance_shares(world)
@@ -696,6 +737,7 @@ class MesaReferenceModel(mesa.Model):
         self._close_income()
         self.margin0 = self._cell_margin(default_nonpositive=True)
         self._burn_in()
+        self.input_ref_frozen = True  # the reference input prices are fixed from step 0 on (``inputs.freeze``)
         self.datacollector = mesa.DataCollector(model_reporters={k: _reporter(k) for k in WORLD_METRICS})
         self._collect()
 
@@ -733,6 +775,7 @@ class MesaReferenceModel(mesa.Model):
             for f in self.firms:
                 f.reconsider = True
         self.firms.shuffle_do("choose_hosting", draw)
+        self._price_inputs()
         self.firms.shuffle_do("offer")
         self.market_weight = self.home_market_weights()
         for market in self.markets:
@@ -748,6 +791,30 @@ class MesaReferenceModel(mesa.Model):
             for s in b.suppliers:
                 if s is not None:
                     s.served.add(b.economy)
+
+    def _price_inputs(self) -> None:
+        """Inputs' prices enter unit costs: u' = u (P_in / R_cs)^(ρ_in θ_s) (``simulator.model.inputs``).
+
+        R_cs, the weighted geometric mean of P_in over the cell's firms, follows the cells until the end of the
+        burn-in and is then fixed; a firm without a known P_in takes its cell's mean factor.
+        """
+        cells = [[[0.0, 0.0] for _ in range(self.n_s)] for _ in range(self.n_c)]
+        if not self.input_ref_frozen:
+            for f in self.firms:
+                if f.input_price is not None and f.input_price > 0:
+                    acc = cells[f.economy][f.sector]
+                    acc[0] += f.weight * math.log(f.input_price)
+                    acc[1] += f.weight
+            self.input_log_ref = [[a[0] / a[1] if a[1] > 0 else None for a in row] for row in cells]
+        mean = [[[0.0, 0.0] for _ in range(self.n_s)] for _ in range(self.n_c)]
+        for f in self.firms:
+            x = f.input_log_factor()
+            if x is not None:
+                acc = mean[f.economy][f.sector]
+                acc[0] += f.weight * x
+                acc[1] += f.weight
+        cell_mean = [[a[0] / a[1] if a[1] > 0 else 0.0 for a in row] for row in mean]
+        self.firms.do("price_inputs", cell_mean)
 
     def home_market_weights(self) -> list[float]:
         """W_d per economy: the logit weight of d's market at large in its buyers' choice of inputs.
@@ -783,30 +850,36 @@ class MesaReferenceModel(mesa.Model):
         return self.params["fixed_operating_cost"] * self.cell_scale[c][firm.sector] * (self.wage[c] / self.wage0[c])
 
     def _build_supplier_index(self) -> None:
-        """Per economy, the firms with final sales and their cumulative weights ω (final sales)^α_s; gravity CDF.
+        """Per economy × sector cell, the firms with final sales and their cumulative weights ω (final sales)^α_s;
+        per buyer cell (d, s), the CDF over supplier cells (o, s') ∝ M_os' · dist_do^−γ · a_ss' (input affinity).
 
         Firms born after the current step count as having no sales (the model's ``supplier_weights`` rule; it matters
         only in the burn-in, whose entrants are born at step 1 while the step counter stays at 0).
         """
         alpha = self.params["supplier_size_exponent"]
         t = self.steps
-        members: list[list[FirmAgent]] = [[] for _ in range(self.n_c)]
-        weights: list[list[float]] = [[] for _ in range(self.n_c)]
+        n_cells = self.n_c * self.n_s
+        members: list[list[FirmAgent]] = [[] for _ in range(n_cells)]
+        weights: list[list[float]] = [[] for _ in range(n_cells)]
         for f in self.firms:
             if f.alive and f.final_sales > 0 and f.born <= t:
-                members[f.economy].append(f)
-                weights[f.economy].append(f.final_sales**alpha * f.weight)
+                cell = f.economy * self.n_s + f.sector
+                members[cell].append(f)
+                weights[cell].append(f.final_sales**alpha * f.weight)
         self.sup_members = members
         self.sup_cum = [list(accumulate(w)) for w in weights]
         mass = np.array([cum[-1] if cum else 0.0 for cum in self.sup_cum])
-        self.sup_cdf = gravity_cdf(mass, self.world.distance_km, self.params["gamma"], exclude_home=False).tolist()
+        w = self.supplier_affinity * mass[None, :]
+        total = w.sum(axis=1, keepdims=True)
+        self.sup_cdf = np.cumsum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), axis=1).tolist()
 
-    def draw_supplier(self, economy: int) -> FirmAgent | None:
-        """One candidate supplier for a buyer in ``economy``: an economy by gravity, then a firm ∝ weight."""
-        cdf = self.sup_cdf[economy]
+    def draw_supplier(self, economy: int, sector: int) -> FirmAgent | None:
+        """One candidate supplier for a buyer of ``sector`` in ``economy``: a cell by gravity × input affinity, then
+        a firm ∝ weight."""
+        cdf = self.sup_cdf[economy * self.n_s + sector]
         if cdf[-1] <= 0:
             return None
-        src = min(bisect_left(cdf, self.random.random()), self.n_c - 1)
+        src = min(bisect_left(cdf, self.random.random()), len(cdf) - 1)
         cum = self.sup_cum[src]
         if not cum:
             return None

@@ -164,3 +164,54 @@ def top_two(group: np.ndarray, value: np.ndarray, size: int) -> tuple[np.ndarray
     ok = (nxt < g.size) & (g[np.minimum(nxt, g.size - 1)] == g[start])
     second[g[start][ok]] = v[nxt[ok]]
     return first, second
+
+
+# ----------------------------------------------------------------------------------------------------- supply chains
+def inclusive_price(
+    sup_price: np.ndarray,
+    sup_flow: np.ndarray,
+    purchases: np.ndarray,
+    same: np.ndarray,
+    economy: np.ndarray,
+    market_weight: np.ndarray,
+    mu: float,
+) -> np.ndarray:
+    """``inputs.inclusive_price``: (W X / x_0)^(−μ), else the spending-weighted geometric mean of q; NaN if unknown."""
+    cap = same.size
+    n = min(cap, sup_price.shape[0])
+    q, x = sup_price[:n], sup_flow[:n]
+    ok = (x > 0) & (q > 0) & np.isfinite(q)
+    spend = np.where(ok, x, 0.0).sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geo = np.exp(np.where(ok, x * np.log(np.where(ok, q, 1.0)), 0.0).sum(axis=1) / spend)
+        rest = purchases[:n] - spend
+        w0 = market_weight[economy[:n]]
+        logit = np.exp(-mu * np.log(w0 * purchases[:n] / rest))
+    use_logit = (purchases[:n] > 0) & (rest > 1e-12 * purchases[:n]) & (w0 > 0)
+    out = np.full(cap, np.nan)
+    out[:n] = np.where(use_logit, logit, np.where(spend > 0, geo, np.nan))
+    out[:n] = np.where(same[:n], out[:n], np.nan)
+    return out
+
+
+def input_factor(
+    firms: Firms, index: np.ndarray, log_ref: np.ndarray, exponent: np.ndarray, frozen: bool, n_c: int, n_s: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``inputs.input_factor``: F = exp(ρ θ_s (ln P_in − ln R_cs)), R_cs the weighted cell mean unless ``frozen``."""
+    n = n_c * n_s
+    cell = firms.economy.astype(np.int64) * n_s + firms.sector
+
+    def cell_mean(values: np.ndarray, use: np.ndarray) -> np.ndarray:
+        w = np.where(use, firms.weight, 0.0)
+        total = np.bincount(cell, weights=w, minlength=n)
+        summed = np.bincount(cell, weights=w * np.where(use, values, 0.0), minlength=n)
+        return np.divide(summed, total, out=np.full(n, np.nan), where=total > 0)
+
+    known = firms.alive & np.isfinite(index) & (index > 0)
+    log_index = np.log(np.where(known, index, 1.0))
+    ref = log_ref.ravel() if frozen else cell_mean(log_index, known)
+    has = known & np.isfinite(ref[cell])
+    log_f = np.where(has, exponent[firms.sector] * (log_index - np.where(has, ref[cell], 0.0)), 0.0)
+    mean = np.nan_to_num(cell_mean(log_f, has), nan=0.0)
+    log_f = np.where(has, log_f, np.where(firms.alive, mean[cell], 0.0))
+    return np.exp(log_f), ref.reshape(n_c, n_s)

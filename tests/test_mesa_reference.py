@@ -27,6 +27,7 @@ correlated); the fixed set passes with the smallest margin printed by ``-s`` (``
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -35,7 +36,7 @@ from scipy import stats
 from test_model_fixtures import full_world, regime_events, schedule
 
 from benchmarks.mesa_reference import C_TRUST, FirmAgent, MesaReferenceModel
-from simulator.model import DataFlowModel, closure, markets, stages
+from simulator.model import DataFlowModel, closure, inputs, markets, stages
 from simulator.model.costs import compile_costs
 from simulator.scenario.taxonomy import Regime
 from simulator.world.baseline import baseline_state
@@ -202,6 +203,25 @@ def transplant(world, sched, reconsider):
     vec.costs = compile_costs(world, vec.policy, vec.params, vec.exposure, vec.money_scale)
     vec.entry_charges[:] = 0.0
     vec.entry_charges[:n] = [x.entry_charge for x in firms]
+    # the input side: the reference's last purchases (delivered prices, flows, purchases, market option weights) and
+    # its frozen reference input prices, so that both price inputs from the same pass (``inputs.input_prices``)
+    m = vec.network.sup.shape[1]
+    price = np.full((f.capacity, m), np.inf)
+    flow = np.zeros((f.capacity, m))
+    bought = np.zeros(f.capacity)
+    price[:n] = [x.slot_price for x in firms]
+    flow[:n] = [x.slot_flow for x in firms]
+    bought[:n] = [x.purchases for x in firms]
+    vec.trade = dataclasses.replace(vec.trade, supplier_price=price, supplier_flow=flow, purchases=bought)
+    log_ref = np.array([[np.nan if v is None else v for v in row] for row in ref.input_log_ref])
+    vec.input_prices = inputs.InputPrices(
+        index=np.full(f.capacity, np.nan),
+        factor=np.ones(f.capacity),
+        market_weight=np.array(ref.market_weight),
+        log_reference=log_ref,
+        frozen=True,
+        uid=f.uid.copy(),
+    )
     return ref, vec, firms, n
 
 
@@ -220,6 +240,10 @@ def test_trade_pass_matches_exactly(world, sched, reconsider):
     stages.trade_pass(vec, f.alive.copy() if reconsider else np.zeros(f.capacity, bool))
     acc = vec.accounts
     assert np.array_equal(f.hosting[:n], [x.hosting for x in firms])
+    factor = np.array([x.input_factor for x in firms])
+    assert np.ptp(factor) > 0  # inputs' prices moved unit costs apart
+    np.testing.assert_allclose(factor, vec.input_prices.factor[:n], rtol=1e-9, err_msg="input factor")
+    np.testing.assert_allclose([x.unit_cost for x in firms], vec.unit_cost[:n], rtol=1e-9, err_msg="unit cost")
     pairs = {
         "revenue": "acc_revenue",
         "exports": "exports",

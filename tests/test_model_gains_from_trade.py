@@ -39,48 +39,39 @@ def test_closing_the_world_lowers_world_real_income(case, request):
     assert len(sel) == 1 and (sel["hi"] < 0).all(), sel.round(2)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="measured (20,000 agents, 16 pairs, seeds 7000-7015, last 8 of 28 steps) with bans that oblige, the "
-    "knowledge stock and connectivity held to causal evidence: AFR -3.2 [-3.6, -2.7], EAP -1.0 [-1.5, -0.6], LAC -2.6 "
-    "[-3.0, -2.2], NAM -3.6 [-5.4, -1.9], SAS -2.7 [-3.6, -1.9], but MEA -0.46 [-0.96, +0.03] (it was -1.05 [-1.60, "
-    "-0.50] before those changes): Qatar and the UAE gain from closing, which saves the per-market fixed export costs "
-    "(f_x, fitted by the evidence issue's calibration; see the every-economy test)",
-)
 def test_prohibitive_trade_costs_lower_real_income_of_every_region(prohibitive):
+    """Measured (20,000 agents, 16 pairs, seeds 7000-7015, last 8 of 28 steps) with inputs' prices in unit costs
+    (supply chains, ρ_in = 0.5): world -7.5 [-8.4, -6.7], AFR -19.9, EAP -3.9 [-6.1, -1.7], EUR -7.9, LAC -14.1, MEA
+    -8.2, NAM -6.0, SAS -11.1. Before supply chains MEA was -0.46 [-0.96, +0.03] (an xfail): Qatar and the UAE gained
+    from closing, which saved the per-market fixed export costs; dearer inputs now outweigh that saving."""
     sel = _level(prohibitive, "region")
     assert len(sel) == 7 and (sel["hi"] < 0).all(), sel.round(2)
 
 
 def test_full_data_autarky_lowers_real_income_of_every_region(autarky):
     """Measured (20,000 agents, 16 pairs, seeds 7000-7015, last 8 of 28 steps; bans oblige local hosting and a local
-    presence): world -7.0 [-7.2, -6.9], AFR -11.8, EAP -4.6, EUR -6.0, LAC -8.8, MEA -5.3 [-6.1, -4.4], NAM -9.4,
-    SAS -9.5 (MEA was -0.1 [-1.1, 0.9] while bans were embargoes)."""
+    presence; inputs' prices in unit costs, ρ_in = 0.5): world -10.0 [-10.4, -9.7], AFR -23.8, EAP -7.5, EUR -8.1,
+    LAC -17.1, MEA -11.0, NAM -9.8, SAS -12.6 (without supply chains: world -7.0 [-7.2, -6.9], AFR -11.8, EAP -4.6,
+    EUR -6.0, LAC -8.8, MEA -5.3, NAM -9.4, SAS -9.5; MEA was -0.1 [-1.1, 0.9] while bans were embargoes)."""
     sel = _level(autarky, "region")
     assert len(sel) == 7 and (sel["hi"] < 0).all(), sel.round(2)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="measured (20,000 agents, 16 pairs, seeds 7000-7015, bans oblige local hosting and a local presence): "
-    "full data autarky lowers every economy's mean real income, but 3 of 58 have a 95 % CI upper bound >= 0: NZL "
-    "-0.5 [-1.8, 0.9], SGP -1.2 [-3.1, 0.8], URY -2.2 [-4.7, 0.3] (19 of 58, four above zero, while bans were "
-    "embargoes). Small open economies whose exports are data-light; their replicate spread is large at 20,000 agents "
-    "(a few agents each)",
-)
 def test_full_data_autarky_lowers_real_income_of_every_economy(autarky):
+    """Measured with supply chains (ρ_in = 0.5): every one of the 58 economies' 95 % upper bounds is below zero.
+    Without them (an xfail) NZL -0.5 [-1.8, 0.9], SGP -1.2 [-3.1, 0.8] and URY -2.2 [-4.7, 0.3] were not."""
     sel = _level(autarky, "economy")
     assert (sel["hi"] < 0).all(), sel[sel["hi"] >= 0].round(2)
 
 
 @pytest.mark.xfail(
     strict=False,
-    reason="measured (20,000 agents, 16 pairs, seeds 7000-7015): world -2.5 [-2.8, -2.2], every region below zero, "
-    "but 14 of 58 economies have a CI upper bound >= 0, five above zero: QAT +2.6 [1.1, 4.1], SGP +1.9 [1.1, 2.8], NZL "
-    "+1.9 [1.0, 2.7], URY +1.6 [0.3, 2.9], ARE +1.1 [0.2, 2.1]. Closing saves the per-market fixed export costs "
-    "(f_x = 0.4 median initial revenues per foreign market and step, labour), which fund entry (Qatar: +16 % firms, "
-    "home price index -4 % against its wage): with f_x = 0, as a diagnostic only, every economy loses (world -8.7 "
-    "[-8.8, -8.5], all 58 upper bounds < 0). f_x awaits the evidence issue's calibration (exporter share of firms)",
+    reason="measured (20,000 agents, 16 pairs, seeds 7000-7015) with inputs' prices in unit costs (ρ_in = 0.5): "
+    "world -7.5 [-8.4, -6.7], every region below zero, but 1 of 58 economies has a CI upper bound >= 0: CHN -0.5 "
+    "[-5.2, +4.1] (a wide replicate spread, not investigated). Before supply chains 14 of 58 were, five above zero "
+    "(QAT +2.6 [1.1, 4.1], SGP +1.9, NZL +1.9, URY +1.6, ARE +1.1): closing saved the per-market fixed export costs "
+    "(f_x = 0.4 median initial revenues per foreign market and step); with f_x = 0, as a diagnostic only, every "
+    "economy lost. f_x awaits the evidence issue's calibration (exporter share of firms)",
 )
 def test_prohibitive_trade_costs_lower_real_income_of_every_economy(prohibitive):
     sel = _level(prohibitive, "economy")

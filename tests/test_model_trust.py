@@ -28,7 +28,7 @@ DEST, SAFE, UNSAFE = "EUU", "BRA", "IND"
 @pytest.fixture(scope="module")
 def model() -> DataFlowModel:
     world = small_world()
-    return DataFlowModel(world, schedule(baseline_state(world), horizon=4), n_firms=600, rng=11).run(2)
+    return DataFlowModel(world, schedule(baseline_state(world), horizon=4), n_firms=1500, rng=11).run(2)
 
 
 def idx(code: str) -> int:
@@ -53,10 +53,12 @@ def compile_for(model: DataFlowModel, state: PolicyState, **params):
     return compile_costs(model.world, state, {**model.params, **params}, model.exposure, model.money_scale)
 
 
-def trade_with(model: DataFlowModel, costs):
+def trade_with(model: DataFlowModel, costs, **params):
     """One trade pass (hosting choice with nobody reconsidering, trade, accounts) on a copy of the model's state
-    (firms, network, final demand, wages) under ``costs``; returns the copy."""
+    (firms, network, final demand, wages) under ``costs`` and the model's parameters with ``params``; returns the
+    copy."""
     m = copy.deepcopy(model)
+    m.params = {**m.params, **params}
     m.costs = costs
     stages.trade_pass(m, np.zeros(m.firms.capacity, bool))
     return m
@@ -111,7 +113,7 @@ def test_a_supplier_from_an_economy_with_safeguards_takes_a_larger_share(model):
     sales = {}
     for eta in (model.params["eta"], 0.0):
         for name, st in (("without", without), ("with", with_safeguards)):
-            sales[name, eta] = final_sales(model, trade_with(model, compile_for(model, st, eta=eta)).trade)
+            sales[name, eta] = final_sales(model, trade_with(model, compile_for(model, st, eta=eta), eta=eta).trade)
     eta = model.params["eta"]
     assert eta > 0
     before, after = sales["without", eta][:, d], sales["with", eta][:, d]

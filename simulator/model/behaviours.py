@@ -17,7 +17,6 @@ from simulator.model import entry_exit, hosting, innovation, metrics, trade
 from simulator.model.government import Adoption
 from simulator.model.network import (
     gravity_cdf,
-    gravity_cdf_from_decay,
     gravity_decay,
     sample_rows,
 )
@@ -71,17 +70,21 @@ def market_search_uniform(model: DataFlowModel, firms: np.ndarray) -> np.ndarray
 
 @register("supplier_search", "gravity")
 class SupplierSearchGravity:
-    """Candidate supplier: economy ∝ firms' final sales there × dist^−γ, then a firm ∝ its final sales.
+    """Candidate supplier: a cell ∝ its firms' final sales × dist^−γ × input affinity, then a firm ∝ its final sales.
 
-    Sizes are (final sales)^α_s times the agent's weight (the real firms it stands for).
+    A buyer of sector s in economy d draws the economy × sector cell (o, s') of its candidate with probability
+    ∝ M_os' · dist_do^−γ · a_ss', where M_os' is the summed size of the cell's firms and a_ss' the share of sector s's
+    inputs bought from sector s' (``World.input_matrix``, from ``data/input_output.csv``), then a firm of that cell
+    ∝ its size. Sizes are (final sales)^α_s times the agent's weight (the real firms it stands for).
 
     Size is measured by sales to final demand, not total revenue: drawing ∝ total revenue (which includes sales to
     buyers) is preferential attachment, and let one firm collect a fifth of all buyers in the world whatever its
     productivity.
 
-    The behaviour (one per model) keeps the distance decay (it depends only on the world and γ) and the market sales
-    of the last trade pass with their power α (the search runs twice a step: supplier revision, entrants' first
-    draws).
+    The cell is drawn in two steps with the same joint law: the sector s' ∝ a_ss' Σ_o M_os' dist_do^−γ, then the
+    economy o ∝ M_os' dist_do^−γ. The behaviour (one per model) keeps the distance decay (it depends only on the
+    world and γ) and the market sales of the last trade pass with their power α (the search runs twice a step:
+    supplier revision, entrants' first draws).
     """
 
     def __init__(self) -> None:
@@ -92,13 +95,15 @@ class SupplierSearchGravity:
 
     def __call__(self, model: DataFlowModel, buyers: np.ndarray) -> np.ndarray:
         f = model.firms
-        n_c = model.n_economies
+        n_c, n_s = model.n_economies, model.n_sectors
+        n_cells = n_c * n_s
         raw, powered = self.market_sales(model, model.params["supplier_size_exponent"])
+        cell = f.economy.astype(np.int64) * n_s + f.sector
         # weight = powered · alive where the sales (0 for slots born since the trade pass) are positive, and its sum
-        # per economy (``np.bincount``), in one compiled pass; each agent stands for ``weight`` real firms: its
-        # chance to be drawn scales with the firms it stands for
+        # per economy × sector cell (``np.bincount``), in one compiled pass; each agent stands for ``weight`` real
+        # firms: its chance to be drawn scales with the firms it stands for
         weight, mass = supplier_weights(
-            raw, powered * f.weight[: raw.size], f.born[: raw.size], model.steps, f.alive, f.economy, n_c
+            raw, powered * f.weight[: raw.size], f.born[: raw.size], model.steps, f.alive, cell, n_cells
         )
         gamma = model.params["gamma"]
         if (
@@ -109,10 +114,19 @@ class SupplierSearchGravity:
         ):
             self.decay_key = (gamma, model.world)
             self.decay = gravity_decay(model.world.distance_km, gamma)
-        cdf = gravity_cdf_from_decay(mass, self.decay, exclude_home=False)
-        econ = sample_rows(model.rng, cdf, f.economy[buyers])
-        # a firm of each drawn economy ∝ its weight among the firms alive (every economy index and draw is below n_c)
-        return sample_by_group(f.economy, weight, f.alive, econ, model.rng.random(econ.size), n_c)
+        affinity = model.world.input_matrix
+        # the cell (o, s') in two draws with the same joint law: the sector s' ∝ a_ss' · Σ_o dist_do^−γ M_os', then
+        # the economy o ∝ dist_do^−γ M_os' (small tables: (d, s) × s' and (d, s') × o)
+        m_cs = mass.reshape(n_c, n_s)
+        reach = self.decay @ m_cs  # (d, s'): Σ_o decay_do M_os'
+        by_sector = (affinity[None, :, :] * reach[:, None, :]).reshape(n_cells, n_s)
+        by_economy = (self.decay[:, None, :] * m_cs.T[None, :, :]).reshape(n_cells, n_c)
+        econ = f.economy[buyers].astype(np.int64)
+        s_drawn = sample_rows(model.rng, row_cdf(by_sector), econ * n_s + f.sector[buyers])
+        o_drawn = sample_rows(model.rng, row_cdf(by_economy), econ * n_s + np.maximum(s_drawn, 0))
+        drawn = np.where((s_drawn >= 0) & (o_drawn >= 0), o_drawn * n_s + s_drawn, -1)
+        # a firm of each drawn cell ∝ its weight among the firms alive (every cell index and draw is below n_cells)
+        return sample_by_group(cell, weight, f.alive, drawn, model.rng.random(drawn.size), n_cells)
 
     def market_sales(self, model: DataFlowModel, alpha: float) -> tuple[np.ndarray, np.ndarray]:
         """Market sales per slot of the last trade pass and their power ``alpha`` (kept while both are the same).
@@ -130,6 +144,12 @@ class SupplierSearchGravity:
         self.sales_key = (weakref.ref(tr), cap, alpha)
         self.sales = (sales, sales**alpha)
         return self.sales
+
+
+def row_cdf(w: np.ndarray) -> np.ndarray:
+    """Each row of ``w`` over its sum, summed cumulatively (0 where the row sum is not positive: an empty row)."""
+    total = w.sum(axis=1, keepdims=True)
+    return np.cumsum(np.divide(w, total, out=np.zeros_like(w), where=total > 0), axis=1)
 
 
 def final_sales(model: DataFlowModel) -> np.ndarray:
@@ -249,7 +269,7 @@ def government_reciprocity(model: DataFlowModel, params: dict[str, float]) -> tu
 # ----------------------------------------------------------------------------------------------------- compiled kernels
 @jit
 def supplier_weights(sales, powered, born, step, alive, economy, n_c):
-    """Supplier-draw weight per slot and its sum per economy (``behaviours.supplier_search_gravity``).
+    """Supplier-draw weight per slot and its sum per group ``economy`` (``SupplierSearchGravity``: per cell).
 
     The sales of slots born after ``step`` count as 0; weight = powered · alive where those sales are positive, else
     0, and the sums per economy are taken in slot order (``np.bincount``).

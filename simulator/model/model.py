@@ -11,13 +11,14 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from simulator.model import closure, entry_exit, hosting, markets, metrics, stages
+from simulator.model import closure, entry_exit, hosting, inputs, markets, metrics, stages
 from simulator.model.behaviours import resolve
 from simulator.model.closure import balance_shares, cancel_imbalances
 from simulator.model.connectivity import SupplyCapability
 from simulator.model.costs import LinkCosts, compile_costs, exposure_matrix, fixed_table
 from simulator.model.government import Government
 from simulator.model.innovation import InnovationResult
+from simulator.model.inputs import InputPrices
 from simulator.model.link_terms import trade_table
 from simulator.model.network import Network, empty_network
 from simulator.model.population import (
@@ -35,7 +36,7 @@ from simulator.model.population import (
     gdp_per_capita_index,
     size_class,
 )
-from simulator.model.trade import spending_shares
+from simulator.model.trade import TradeResult, spending_shares
 from simulator.scenario.parameters import PARAMETERS
 from simulator.world.policy import PolicySchedule, PolicyState
 from simulator.world.world import World
@@ -202,6 +203,10 @@ class DataFlowModel(mesa.Model):
         self.prev_phi = np.zeros(n)
         self.collecting = False
         """Whether the current step collects metrics (its accounts pass then also sums the links)."""
+        self.trade: TradeResult | None = None
+        """The last trade pass (``stages.trade``); none before the first."""
+        self.input_prices: InputPrices | None = None
+        """The input side of the last unit costs (``stages.input_costs``); none before the first pass."""
         self.add_firms(np.repeat(econ, counts), np.repeat(sect, counts), with_suppliers=False)
         self.log_price_ref_cells = self._reference_log_price()
         self.log_price_ref = self.log_price_ref_cells @ self.demand_share
@@ -237,6 +242,8 @@ class DataFlowModel(mesa.Model):
         self.exiting = np.zeros(self.firms.capacity, bool)
         self._run_end = -1
         closure.burn_in(self)
+        # the reference input prices of the unit costs are fixed from here on (``inputs``): policy-free
+        self.input_prices = inputs.freeze(self.input_prices)
         self.collector = metrics.MetricsCollector(self)
         self.collector.collect(self)
         t_end = time.perf_counter()

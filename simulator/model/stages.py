@@ -11,6 +11,7 @@ every behaviour relies on. Read top to bottom, the list below is the model's ste
     reconsideration     which firms revise their choices this step    (here)
     spending            spending from last step's income              closure.py
     hosting_choice      hosting mode and unit costs (behaviour)       hosting.py
+    input_costs         inputs' delivered prices enter unit costs     inputs.py
     trade               prices and flows (behaviour trade_choice)     trade.py
     accounts            firm accounts from the flows                  accounts.py
     income              income from value added, money carried        closure.py
@@ -30,7 +31,7 @@ wages and endowments around it, and ``BURN_IN_WAGES`` (absorption instead of inc
 A subclass may run other stages: ``with_stage`` inserts one (``simulator.experiment.channels.MaskedModel``).
 
 State a stage leaves for the next ones is public on the model: ``reconsider``, ``hosting_choice``, ``demand``,
-``trade``, ``accounts``, ``innovation``, ``exiting``, ``entry_charges`` and ``withdrawals``.
+``input_prices``, ``trade``, ``accounts``, ``innovation``, ``exiting``, ``entry_charges`` and ``withdrawals``.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulator.model import closure, hosting, markets
+from simulator.model import closure, hosting, inputs, markets
 from simulator.model.accounts import firm_accounts
 from simulator.model.costs import compile_costs
 from simulator.model.innovation import firm_update as firm_update_kernel
@@ -137,6 +138,13 @@ def absorption(model: DataFlowModel) -> None:
 def hosting_choice(model: DataFlowModel) -> None:
     """Reconsidering firms choose a hosting mode; every firm's unit cost follows (behaviour ``hosting_choice``)."""
     model.hosting_choice = model.rules["hosting_choice"](model, model.reconsider)
+
+
+def input_costs(model: DataFlowModel) -> None:
+    """Inputs' delivered prices of the last trade pass enter every firm's unit cost (``inputs``)."""
+    model.input_prices = ip = inputs.input_prices(model)
+    hc = model.hosting_choice
+    model.hosting_choice = hc._replace(unit_cost=hc.unit_cost * ip.factor)
 
 
 def trade(model: DataFlowModel) -> None:
@@ -245,6 +253,7 @@ ECONOMY: tuple[Stage, ...] = (
     Stage("reconsideration", reconsideration),
     Stage("spending", spending),
     Stage("hosting_choice", hosting_choice, "hosting_choice"),
+    Stage("input_costs", input_costs),
     Stage("trade", trade, "trade_choice"),
     Stage("accounts", accounts),
     Stage("income", income),
@@ -269,8 +278,11 @@ BURN_IN_WAGES: tuple[Stage, ...] = tuple(
 )
 """The economy's stages with spending at the published absorption (first third of the burn-in)."""
 
-TRADE_PASS: tuple[Stage, ...] = tuple(s for s in ECONOMY if s.name in ("hosting_choice", "trade", "accounts"))
-"""Hosting choice, trade and accounts: one pass of the markets without the rest of a step (construction)."""
+TRADE_PASS: tuple[Stage, ...] = tuple(
+    s for s in ECONOMY if s.name in ("hosting_choice", "input_costs", "trade", "accounts")
+)
+"""Hosting choice, input costs, trade and accounts: one pass of the markets without the rest of a step
+(construction)."""
 
 
 def trade_pass(model: DataFlowModel, reconsider: np.ndarray) -> None:

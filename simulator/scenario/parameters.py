@@ -236,7 +236,8 @@ PARAMETERS = ParameterSet(
         ),
         Parameter(
             "supplier_size_exponent", "α_s", "1", 0.5, 0.0, 1.0,
-            "Candidate suppliers are drawn ∝ (sales to final demand)^α_s (their economy ∝ the summed weights × dist^−γ)",
+            "Candidate suppliers are drawn ∝ (sales to final demand)^α_s (their economy × sector cell ∝ the summed "
+            "weights × dist^−γ × input affinity a_ss')",
             A + "α_s = 1 on total revenue was preferential attachment (one firm held a fifth of all buyers); α_s < 1 keeps a heavy-tailed in-degree while price-driven switching decides which suppliers stay",
             "network",
         ),
@@ -247,6 +248,19 @@ PARAMETERS = ParameterSet(
             A + "buyers can always buy inputs on their home market; one option among a buyer's m = 4 suppliers keeps "
             "most inputs with named suppliers while a foreign supplier whose price rises against home prices loses "
             "custom (the logit's price response, μ, governs how fast)",
+            "network",
+        ),
+        Parameter(
+            "input_price_pass_through", "ρ_in", "1", 0.5, 0.0, 1.0,
+            "How far the delivered prices of a firm's inputs enter its unit cost: u' = u · (P_in / R_cs)^(ρ_in θ_s), "
+            "θ_s the sector's input share (0 = inputs' prices never reach costs, 1 = Cobb–Douglas in labour and inputs)",
+            A + "calibrated so that input–output links multiply the gains from trade by about 1.5–2, the range of "
+            "Costinot and Rodríguez-Clare (2014, Handbook of International Economics vol. 4) for models with "
+            "intermediate goods: full data autarky costs the world −11.5 % [−11.9, −11.0] of real income at 0.5 "
+            "against −7.0 % without the channel (1.6×; 6,000 agents, 8 paired seeds, last 8 of 28 steps; −10.0 % "
+            "against −7.0 %, 1.4×, at 20,000 agents and 16 seeds); full pass-through (1, Caliendo and Parro 2015) gave "
+            "−18.5 % (2.7×, AFR −39 %) through the logit's option value of foreign suppliers (μ) compounding along "
+            "chains",
             "network",
         ),
         Parameter(

@@ -25,6 +25,7 @@ from simulator.world.tables import (
     AGREEMENT_EFFECTS,
     BLOCS,
     ECONOMIES,
+    INPUT_OUTPUT,
     MEMBERSHIPS,
     REGIMES,
     SAFEGUARDS,
@@ -260,7 +261,8 @@ def load_world(data_dir: Path | str | None = None) -> World:
         raise WorldDataError(root, "data directory not found")
     paths = {spec.name: root / spec.file_name for spec in (ECONOMIES, WORLD_TOTALS, BLOCS, MEMBERSHIPS)}
     paths |= {
-        spec.name: root / spec.file_name for spec in (SECTORS, SECTOR_DATA, REGIMES, SAFEGUARDS, AGREEMENT_EFFECTS)
+        spec.name: root / spec.file_name
+        for spec in (SECTORS, SECTOR_DATA, INPUT_OUTPUT, REGIMES, SAFEGUARDS, AGREEMENT_EFFECTS)
     }
 
     economies = read_table(paths["economies"], ECONOMIES)
@@ -269,6 +271,7 @@ def load_world(data_dir: Path | str | None = None) -> World:
     memberships = read_table(paths["memberships"], MEMBERSHIPS)
     sectors = read_table(paths["sectors"], SECTORS)
     sector_data = read_table(paths["sector_data"], SECTOR_DATA)
+    input_output = read_table(paths["input_output"], INPUT_OUTPUT)
     regimes = read_table(paths["regimes"], REGIMES)
     safeguards = read_table(paths["safeguards"], SAFEGUARDS)
     effects = read_table(paths["agreement_effects"], AGREEMENT_EFFECTS)
@@ -279,6 +282,8 @@ def load_world(data_dir: Path | str | None = None) -> World:
     _check_reference(paths["memberships"], memberships, "iso3", iso3, "economy in economies.csv")
     _check_reference(paths["memberships"], memberships, "bloc", list(blocs["bloc"]), "bloc in blocs.csv")
     _check_reference(paths["sector_data"], sector_data, "sector", sector_codes, "sector in sectors.csv")
+    for col in ("sector", "supplier"):
+        _check_reference(paths["input_output"], input_output, col, sector_codes, "sector in sectors.csv")
     _check_reference(paths["regimes"], regimes, "iso3", iso3, "economy in economies.csv")
     _check_reference(paths["regimes"], regimes, "sector", sector_codes, "sector in sectors.csv", allow=("*",))
     _check_reference(paths["safeguards"], safeguards, "iso3", iso3, "economy in economies.csv")
@@ -287,6 +292,7 @@ def load_world(data_dir: Path | str | None = None) -> World:
         _check_paired(paths["economies"], economies, value, year)
     _check_shares(paths["sectors"], sectors, None, "demand_share")
     _check_shares(paths["sector_data"], sector_data, "sector", "exposure")
+    _check_shares(paths["input_output"], input_output, "sector", "coefficient")
     _check_complete(paths, iso3, regimes, safeguards)
 
     return World(
@@ -296,6 +302,7 @@ def load_world(data_dir: Path | str | None = None) -> World:
         memberships=memberships,
         sectors=sectors.set_index("sector", drop=False).rename_axis(None),
         sector_data=sector_data,
+        input_output=input_output,
         regimes=regimes,
         safeguards=safeguards.set_index("iso3", drop=False).rename_axis(None),
         agreement_effects=effects.set_index("bloc", drop=False).rename_axis(None),

@@ -276,6 +276,23 @@ SECTOR_DATA = TableSpec(
     ),
 )
 
+INPUT_OUTPUT = TableSpec(
+    name="input_output",
+    description="Where each sector buys its intermediate inputs: one row per (buying sector, supplying sector).",
+    key=("sector", "supplier"),
+    columns=(
+        Column("sector", "str", "Buying sector (must exist in sectors.csv)"),
+        Column("supplier", "str", "Supplying sector (must exist in sectors.csv)"),
+        Column(
+            "coefficient",
+            "float",
+            "Share of the buying sector's intermediate inputs bought from the supplying sector",
+            minimum=0,
+            maximum=1,
+        ),
+    ),
+)
+
 REGIMES = TableSpec(
     name="regimes",
     description="Baseline data regime: one row per (economy, data category, sector or '*' for all sectors).",
@@ -350,6 +367,7 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     MEMBERSHIPS,
     SECTORS,
     SECTOR_DATA,
+    INPUT_OUTPUT,
     REGIMES,
     SAFEGUARDS,
     AGREEMENT_EFFECTS,

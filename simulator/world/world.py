@@ -27,6 +27,7 @@ class World:
         memberships: One row per (economy, bloc).
         sectors: One row per sector, indexed by ``sector``.
         sector_data: One row per (sector, data category): exposure shares.
+        input_output: One row per (buying sector, supplying sector): input coefficients (``input_matrix``).
         regimes: Baseline regimes: one row per (economy, data category, sector or ``*``).
         safeguards: One row per economy, indexed by ``iso3``.
         agreement_effects: What each bloc changes between its members in the status quo, indexed by ``bloc``.
@@ -39,6 +40,7 @@ class World:
     memberships: pd.DataFrame
     sectors: pd.DataFrame
     sector_data: pd.DataFrame
+    input_output: pd.DataFrame
     regimes: pd.DataFrame
     safeguards: pd.DataFrame
     agreement_effects: pd.DataFrame
@@ -58,6 +60,20 @@ class World:
     def distance_km(self) -> np.ndarray:
         """Great-circle distance between capitals (or representative places), km, shape (c, c)."""
         return great_circle_km(self.economies["lat"].to_numpy(), self.economies["lon"].to_numpy())
+
+    @cached_property
+    def input_matrix(self) -> np.ndarray:
+        """Input coefficients a[s, s'] on the model's sector axis: share of sector s's inputs bought from sector s'.
+
+        Shape (s, s); each row sums to 1 (``input_output.csv``; pairs without a row are 0).
+        """
+        codes = self.sector_codes
+        pos = {c: i for i, c in enumerate(codes)}
+        out = np.zeros((len(codes), len(codes)))
+        io = self.input_output
+        for buyer, supplier, a in zip(io["sector"], io["supplier"], io["coefficient"], strict=True):
+            out[pos[buyer], pos[supplier]] = float(a)
+        return out
 
     def index_of(self, iso3: str) -> int:
         """Return the position of economy ``iso3`` on the economy axis."""
@@ -102,6 +118,7 @@ class World:
             memberships=self.memberships[self.memberships["iso3"].isin(keep)].reset_index(drop=True),
             sectors=self.sectors,
             sector_data=self.sector_data,
+            input_output=self.input_output,
             regimes=self.regimes[self.regimes["iso3"].isin(keep)].reset_index(drop=True),
             safeguards=self.safeguards.loc[[c for c in keep if c in self.safeguards.index]],
             agreement_effects=self.agreement_effects,
