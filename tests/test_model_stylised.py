@@ -441,21 +441,19 @@ def test_fact1_storage_only_already_costs_the_implementers(fact1):
 
 
 FACT1_FAILING: dict[tuple[Regime, Regime], str] = {
-    (Regime.CONDITIONAL, Regime.STORAGE_CONDITIONAL): (
-        "storage + conditional minus conditional -0.19 pp [-1.03, +0.65], 10/16 pairs > 0 with bans that oblige, "
-        "the knowledge stock and connectivity held to causal evidence (chi_s 0.3); +0.39 pp [-0.01, +0.79] before "
-        "bans obliged; +0.51 pp [+0.25, +0.77] at chi_s = 2. At the edge of detection"
-    ),
-    (Regime.STORAGE_CONDITIONAL, Regime.STORAGE_BAN): (
-        "storage + ban minus storage + conditional -0.20 pp [-1.51, +1.11], 8/16 pairs > 0 once a ban obliges local "
-        "hosting and a local presence instead of forbidding sales (loss of the ban +5.22 % [+4.59, +5.85], of storage "
-        "+ conditional +5.42 % [+4.43, +6.41]); +1.57 pp [+0.52, +2.63] while bans were embargoes. The implementers' "
-        "own bans now touch only their own data; the presence cost (ban_presence_cost) and transfer dependence are "
-        "assumptions awaiting the evidence issue's fit"
+    (Regime.STORAGE_COPY, Regime.CONDITIONAL): (
+        "conditional minus storage copy -1.52 pp [-1.84, -1.21], 0/16 pairs > 0 (loss of storage copy +2.65 % "
+        "[+2.27, +3.03], of conditional +1.12 % [+0.71, +1.53]) once the transfer wedge falls on the data that "
+        "crosses for a sale (a firm's own data on a foreign cloud pays cloud_transfer_share = 0.1 of it) and the "
+        "hosting market binds (a local copy raises local demand and prices); +3.92 pp [+3.52, +4.33] while the whole "
+        "wedge was charged on all own data on a foreign cloud. The evidence ranks storage-only rules mildest by "
+        "restrictiveness; in cost terms a mandatory local copy of every data category now costs more than "
+        "conditional transfers"
     ),
 }
-"""Fact 1 steps that fail, with their measured values (6,000 agents, 16 pairs; loss of storage_copy +1.69 %, of
-conditional +5.61 %; conditional minus storage_copy +3.92 pp [+3.52, +4.33] passes)."""
+"""Fact 1 steps that fail, with their measured values (6,000 agents, 16 pairs; storage + conditional minus
+conditional +6.72 pp [+6.28, +7.16] and storage ban minus storage + conditional +5.58 pp [+5.09, +6.07] pass, with
+trust among origins, the hosting market and supply chains; they were xfail at -0.19 and -0.20 pp before)."""
 
 
 def _fact1_pairs():
@@ -479,23 +477,22 @@ def fact2():
     return fact2_effects()
 
 
-# measured +0.75 % [+0.26, +1.25], 13/16 pairs > 0 at χ_s = 2 (seeds 20000-20015); real investment -1.74 %
-# [-2.34, -1.13], real output -0.75 % [-1.25, -0.26] (before margin⁰ was the settling-phase margin: +0.33 % [-0.04,
-# +0.70], an xfail)
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "measured +0.19 % [-0.04, +0.42], 12/16 pairs > 0 (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21) "
-        "with bans that oblige, the knowledge stock and connectivity held to causal evidence (chi_s 0.3, K_AFR 0.78, "
-        "K_LAC 0.62); +0.05 % [-0.21, +0.31] before bans obliged; +0.75 % [+0.26, +1.25] at chi_s = 2. Real "
-        "investment still falls (-1.05 % [-1.33, -0.78]); local storage in three sectors of a conditional-transfer "
-        "economy moves its real income by about the paired noise"
-    ),
-)
+# measured +1.03 % [+0.76, +1.30], 16/16 pairs > 0 (6,000 agents, seeds 20000-20015, steps 2-21) with trust among
+# origins, the hosting market and supply chains; +0.19 % [-0.04, +0.42] (an xfail) before them; +0.75 % [+0.26, +1.25]
+# at χ_s = 2
 def test_fact2_partial_localisation_costs_the_implementer_0_1_to_2_percent(fact2):
     assert fact2["loss"].within(BAND_FACT2_LOSS), str(fact2["loss"])
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason="measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21) with the hosting market that binds: "
+    "Brazil's real investment rises +26.1 % [+22.4, +29.8] while real output falls -1.03 % [-1.30, -0.76] (gap "
+    "-27.1 pp [-30.9, -23.3]): the local providers' capital built for the mandated demand (k_h = 10 steps of "
+    "revenue) outweighs the fall of R&D and in-house capex. Before hosting capital counted, real investment fell "
+    "-1.05 % [-1.33, -0.78], more than output. A finding to report (localisation does build local hosting "
+    "capital, in the model at an assumed capital intensity), not to tune away (issue 14, item 4)",
+)
 def test_fact2_investment_falls_more_than_output(fact2):
     assert Effect(-fact2["real_investment"].values).positive(), str(fact2["real_investment"])
     assert fact2["investment_gap"].positive(), (str(fact2["real_output"]), str(fact2["real_investment"]))
@@ -506,26 +503,19 @@ def fact3():
     return fact3_effects()
 
 
-# measured +5.61 pp [+1.93, +9.30], 13/16 pairs > 0 at χ_s = 2 (seeds 20000-20015; +4.56 pp [-0.43, +9.56] before
-# margin⁰ was the settling-phase margin; -9.66 pp with the USA as implementer at an earlier model): not robust to the
-# implementers
-@pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "measured +3.59 pp [-0.66, +7.84], 10/16 pairs > 0 (seeds 20000-20015) with bans that oblige, the knowledge "
-        "stock and connectivity held to causal evidence; +3.04 pp [-2.78, +8.86] before bans obliged (chi_s 0.3, "
-        "K_AFR 0.78, K_LAC 0.62); +5.61 pp [+1.93, +9.30] at "
-        "χ_s = 2 and +6.82 pp [+1.82, +11.81] with K_LAC 0.7: positive in mean, not robust to the implementers "
-        "or the calibration"
-    ),
-)
+# measured +3.34 pp [+0.88, +5.80], 14/16 pairs > 0 (seeds 20000-20015) with trust among origins, the hosting
+# market and supply chains; +3.59 pp [-0.66, +7.84] (an xfail) before them; +5.61 pp [+1.93, +9.30] at χ_s = 2;
+# -9.66 pp with the USA as implementer at an earlier model: not robust to the implementers
 def test_fact3_effects_concentrate_in_data_intensive_sectors(fact3):
     assert fact3["sectors"].positive(), str(fact3["sectors"])
 
 
-# measured +1.33 pp [+0.45, +2.21], 12/16 pairs > 0 (6,000 agents, seeds 20000-20015, by step 21) with bans that
-# oblige, the knowledge stock and connectivity held to causal evidence; +0.62 pp [-0.17, +1.42] (an xfail) with the
-# knowledge stock alone, +0.68 pp [+0.33, +1.03] with the flow rule: at the edge of detection
+@pytest.mark.xfail(
+    strict=False,
+    reason="measured +0.61 pp [-0.42, +1.65], 11/16 pairs > 0 (6,000 agents, seeds 20000-20015, by step 21) with "
+    "trust among origins, the hosting market and supply chains; +1.33 pp [+0.45, +2.21] before them, +0.62 pp "
+    "[-0.17, +1.42] with the knowledge stock alone: at the edge of detection",
+)
 def test_fact3_effects_concentrate_in_small_firms(fact3):
     assert fact3["size"].positive(), str(fact3["size"])
 
@@ -541,7 +531,8 @@ def test_fact4_adequacy_raises_bilateral_dds_trade(fact4):
 
 @pytest.mark.xfail(
     strict=False,
-    reason="now +37.3 % [+27.6, +47.0], 15/16 pairs > 0 (bans that oblige, knowledge stock, chi_s 0.3); earlier: "
+    reason="now +26.0 % [+15.1, +37.0], 16/16 pairs > 0 (trust among origins, hosting market, supply chains); "
+    "+37.3 % [+27.6, +47.0] with bans that oblige, knowledge stock, chi_s 0.3; earlier: "
     "measured (6,000 agents, 16 pairs, seeds 20000-20015, steps 2-21): EU-BRA/MEX/COL/CHL/PER dds trade "
     "+39.9 % [+23.7, +56.2], 16/16 pairs > 0 at χ_s = 0.3 (+20.8 % [+9.6, +32.0] at χ_s = 2, +31.2 % [+14.0, "
     "+48.5] before buyers could buy inputs at home), "
@@ -561,7 +552,9 @@ def fact5():
 
 @pytest.mark.xfail(
     strict=False,
-    reason="now +0.05 pp [-1.75, +1.85], 9/16 pairs > 0 (bans that oblige, knowledge stock, chi_s 0.3); "
+    reason="now +0.28 pp [-1.87, +2.42], 9/16 pairs > 0 (trust among origins, hosting market, supply chains; "
+    "rehosted +0.32 pp [-0.09, +0.74] now that a transfer condition can move a firm's hosting); +0.05 pp [-1.75, "
+    "+1.85] with bans that oblige, knowledge stock, chi_s 0.3; "
     "earlier: measured (6,000 agents, 16 pairs, seeds 20000-20015, by step 21; CHL, XEA, QAT adopt conditional "
     "transfers): excess share of exposed firms that withdrew from a market, exited or changed hosting +0.10 pp "
     "[-1.19, +1.40], 9/16 pairs > 0 at χ_s = 0.3 (withdrew +0.05, exited -0.10, rehosted +0.12; +0.70 pp [-0.78, "
@@ -577,7 +570,8 @@ def test_fact5_just_over_10_percent_of_exposed_firms_limit_services_leave_or_cha
 
 @pytest.mark.xfail(
     strict=False,
-    reason="measured (same runs): responses other than exit +0.20 pp [-1.16, +1.57], 11/16 pairs > 0 at χ_s = 0.3 "
+    reason="measured (same runs): responses other than exit +0.49 pp [-1.53, +2.51], 10/16 pairs > 0 with trust, "
+    "the hosting market and supply chains; +0.20 pp [-1.16, +1.57], 11/16 pairs > 0 at χ_s = 0.3 "
     "(+0.36 pp [-1.31, +2.04] at χ_s = 2): the response "
     "is too small to split (see the fact 5 share test)",
 )
@@ -592,8 +586,9 @@ def fact6():
 
 @pytest.mark.xfail(
     strict=False,
-    reason="now -9.1 pp [-19.1, +0.9], 6/16 pairs > 0 (status quo +14.6 %, connected +5.5 %; bans "
-    "that oblige, knowledge stock, chi_s 0.3); earlier: measured (6,000 agents, 16 pairs, seeds 20000-20015, "
+    reason="now -7.06 pp [-13.71, -0.42], 5/16 pairs > 0 (status quo +21.2 %, connected +14.2 %; trust among "
+    "origins, hosting market, supply chains); -9.1 pp [-19.1, +0.9] with bans that oblige, knowledge stock, chi_s "
+    "0.3; earlier: measured (6,000 agents, 16 pairs, seeds 20000-20015, "
     "steps 2-21): "
     "response of intra-African dds trade "
     "to an African transfer-waiver club +11.5 % [+8.8, +14.1] in the status quo and +14.8 % [+10.7, +19.0] with 90 % "
