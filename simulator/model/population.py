@@ -137,25 +137,7 @@ class Firms:
 
     def arrays(self) -> FirmArrays:
         """The table's arrays as a ``FirmArrays`` (for the compiled kernels)."""
-        return FirmArrays(
-            uid=self.uid,
-            alive=self.alive,
-            economy=self.economy,
-            sector=self.sector,
-            size=self.size,
-            phi=self.phi,
-            delta=self.delta,
-            hosting=self.hosting,
-            access=self.access,
-            revenue=self.revenue,
-            profit=self.profit,
-            loss_streak=self.loss_streak,
-            knowledge=self.knowledge,
-            born=self.born,
-            withdrew=self.withdrew,
-            weight=self.weight,
-            local_affinity=self.local_affinity,
-        )
+        return FirmArrays(**{f.name: getattr(self, f.name) for f in fields(self)})
 
     def grow(self, extra: int) -> None:
         """Append ``extra`` free slots to every array."""
