@@ -24,7 +24,7 @@ def setup():
     out = {}
     for name in ("baseline", "data_autarky", "storage_ban_nigeria"):
         sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml", vocab)
-        out[name] = (compile_scenario(world, sc), sc.parameter_values())
+        out[name] = (compile_scenario(world, sc), sc.parameter_values(world.calibration))
     return world, out
 
 

@@ -36,7 +36,7 @@ def test_catalogue_covers_every_declared_metric_once() -> None:
 def test_catalogue_levels_match_a_run() -> None:
     world = load_world()
     sc = load_scenario(ROOT / "scenarios" / "baseline.yaml", vocabulary(world))
-    spec = ScenarioSpec(sc.name, compile_scenario(world, sc), sc.parameter_values())
+    spec = ScenarioSpec(sc.name, compile_scenario(world, sc), sc.parameter_values(world.calibration))
     (out,) = run_replicate(ReplicateTask(0, np.random.SeedSequence(1), (spec,), spec, 300, 1, world))
     frame = out.frame
     seen = frame.groupby("metric", observed=True)["level"].unique()

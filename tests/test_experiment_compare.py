@@ -160,7 +160,9 @@ def test_replicates_needed_scales_with_the_square_of_the_half_width() -> None:
 def test_grouped_levels_reproduce_the_model_region_level() -> None:
     world = load_world()
     sc = load_scenario(BASE, vocabulary(world))
-    model = DataFlowModel(world, compile_scenario(world, sc), params=sc.parameter_values(), n_firms=400, rng=5)
+    model = DataFlowModel(
+        world, compile_scenario(world, sc), params=sc.parameter_values(world.calibration), n_firms=400, rng=5
+    )
     sums = keep_economy_sums(model)
     model.run(2)
     regions = world.economies.loc[list(world.iso3), "region"].astype(str).to_numpy()
@@ -179,7 +181,9 @@ def test_grouped_place_metrics_sum_the_economies_whatever_the_row_order() -> Non
 
     world = load_world()
     sc = load_scenario(BASE, vocabulary(world))
-    model = DataFlowModel(world, compile_scenario(world, sc), params=sc.parameter_values(), n_firms=300, rng=3)
+    model = DataFlowModel(
+        world, compile_scenario(world, sc), params=sc.parameter_values(world.calibration), n_firms=300, rng=3
+    )
     frame = metrics_table(model.run(3))
     groupings = economy_groupings(world)
     fast = grouped_place_metrics(frame, groupings, world.iso3)  # rows in the model's order: laid side by side

@@ -227,10 +227,17 @@ def test_active_channels_are_those_whose_tables_the_reform_changes(world, scenar
     vocab = vocabulary(world)
     b = load_scenario(scenario_dir / "baseline.yaml", vocab)
     r = load_scenario(scenario_dir / "two.yaml", vocab)
-    got = active_channels(world, compile_scenario(world, b), compile_scenario(world, r), r.parameter_values())
+    got = active_channels(
+        world, compile_scenario(world, b), compile_scenario(world, r), r.parameter_values(world.calibration)
+    )
     assert "payments" in got and "data_access" in got and "hosting" in got
     assert "connectivity" not in got and "trade_costs" not in got
-    assert active_channels(world, compile_scenario(world, b), compile_scenario(world, b), b.parameter_values()) == []
+    assert (
+        active_channels(
+            world, compile_scenario(world, b), compile_scenario(world, b), b.parameter_values(world.calibration)
+        )
+        == []
+    )
 
 
 # --- levers ---------------------------------------------------------------------------------------------------------
@@ -267,7 +274,7 @@ def test_replaced_dropped_and_parameter_levers_neutralise_back_to_the_baseline(w
         assert got.events == want.events
         for f in fields(got.initial):
             assert np.array_equal(getattr(got.initial, f.name), getattr(want.initial, f.name)), f.name
-    assert p0["eta"] == b.parameter_values()["eta"] and p1["eta"] == 0.5
+    assert p0["eta"] == b.parameter_values(world.calibration)["eta"] and p1["eta"] == 0.5
     # the replaced rule neutralised: Ghana back to the baseline's conditional regime, the rest as in the reform
     only_change_off, _ = schedule([False, True, True, True])
     gha, nga, zaf = (world.iso3.index(c) for c in ("GHA", "NGA", "ZAF"))

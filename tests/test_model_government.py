@@ -235,7 +235,15 @@ def shipped():
 
 def _run(shipped):
     world, scenario, sched, behaviours = shipped
-    return run_model(world, sched, scenario.parameter_values(), n_firms=1000, n_steps=9, seed=11, behaviours=behaviours)
+    return run_model(
+        world,
+        sched,
+        scenario.parameter_values(world.calibration),
+        n_firms=1000,
+        n_steps=9,
+        seed=11,
+        behaviours=behaviours,
+    )
 
 
 def test_the_shipped_scenario_cascades_from_its_initial_adopter(shipped):

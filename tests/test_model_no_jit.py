@@ -36,7 +36,8 @@ from simulator.world.compile import compile_scenario, vocabulary
 firms, steps, seed, scenario, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 world = load_world()
 s = load_scenario(Path("scenarios") / f"{scenario}.yaml", vocabulary(world))
-result = run_model(world, compile_scenario(world, s), s.parameter_values(), n_firms=firms, n_steps=steps, seed=seed)
+params = s.parameter_values(world.calibration)
+result = run_model(world, compile_scenario(world, s), params, n_firms=firms, n_steps=steps, seed=seed)
 # every kernel of every module of the model: numba dispatchers when compiled, plain functions under the switch
 modules = [m for name, m in list(sys.modules.items()) if name.startswith("simulator.model")]
 compiled = {id(v) for m in modules for v in vars(m).values() if hasattr(v, "py_func")}

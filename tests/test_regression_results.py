@@ -81,7 +81,13 @@ def results_text(world, path: Path) -> str:
     schedule = compile_scenario(world, scenario)
     behaviours = scenario_behaviours(scenario)  # the rules the scenario chooses (e.g. its governments' policy)
     metrics = run_model(
-        world, schedule, scenario.parameter_values(), n_firms=FIRMS, n_steps=STEPS, seed=SEED, behaviours=behaviours
+        world,
+        schedule,
+        scenario.parameter_values(world.calibration),
+        n_firms=FIRMS,
+        n_steps=STEPS,
+        seed=SEED,
+        behaviours=behaviours,
     ).metrics
     rows = metrics[metrics["level"].isin(LEVELS)].astype({"metric": str, "level": str, "group": str})
     rows = rows.sort_values(["level", "group", "metric", "step"], kind="stable")

@@ -1,4 +1,4 @@
-"""``dlsim calibrate``: the baseline's calibration targets, at the defaults or over a grid of one parameter."""
+"""``dlsim calibrate``: the calibration targets at the defaults, over one parameter, or fitted by SMM (``--fit``)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,23 @@ from rich.progress import Progress
 
 from simulator.cli.app import app
 from simulator.cli.output import console, fail, frame_table
-from simulator.experiment.calibration import DEFAULT_FIRMS, DEFAULT_SEEDS, DEFAULT_STEPS, TARGETS, measure, summarise
+from simulator.experiment.calibration import (
+    DEFAULT_FIRMS,
+    DEFAULT_SEEDS,
+    DEFAULT_STEPS,
+    FIT_FIRMS,
+    FIT_SEEDS,
+    FITTED,
+    TARGETS,
+    calibration_document,
+    fit,
+    measure,
+    summarise,
+    write_calibration,
+)
 from simulator.scenario.parameters import PARAMETERS
 from simulator.world import WorldDataError, load_world
+from simulator.world.loader import CALIBRATION_FILE, default_data_dir
 
 
 def _values(spec: str) -> tuple[str, list[float]]:
@@ -44,16 +58,38 @@ def calibrate(
     firms: int = typer.Option(DEFAULT_FIRMS, "--firms", min=100, help="Firms per replicate."),
     steps: int = typer.Option(DEFAULT_STEPS, "--steps", min=1, help="Steps per replicate."),
     data_dir: Path | None = typer.Option(None, "--data", help="Directory with the world data (default: data/)."),
+    do_fit: bool = typer.Option(
+        False,
+        "--fit",
+        help="Fit the calibrated parameters by simulated method of moments and write DATA/calibration.yaml "
+        "(with --firms default 10,000 and 8 common-random-number seeds).",
+    ),
+    max_evaluations: int = typer.Option(120, "--max-evaluations", min=1, help="--fit: objective evaluations in all."),
+    design_points: int = typer.Option(16, "--design-points", min=0, help="--fit: points of the initial Sobol' design."),
+    out: Path | None = typer.Option(
+        None, "--out", help="--fit: where to write the calibration (default: DATA/calibration.yaml)."
+    ),
+    force: bool = typer.Option(False, "--force", help="--fit: replace an existing calibration file."),
 ) -> None:
-    """Run the status-quo baseline and compare it with the calibration targets of docs/evidence.md.
+    """Run the status-quo baseline and compare it with the calibration targets of docs/evidence.md, or fit them.
 
     Shows, per target (and per value of the varied parameter), the mean over replicates with its range and the
-    tolerance band that tests/test_model_calibration.py enforces at the defaults.
+    tolerance band that tests/test_model_calibration.py enforces at the defaults. The baseline runs at the world's
+    calibration (DATA/calibration.yaml) unless --vary overrides a parameter.
+
+    With --fit, the parameters listed in simulator/experiment/calibration.py (FITTED) are fitted to the targets whose
+    role is "fit" by simulated method of moments with common random numbers (docs/calibration.md); the held-out
+    targets are reported, never fitted. The result is written to DATA/calibration.yaml, which the world loader reads.
     """
     try:
         world = load_world(data_dir)
     except WorldDataError as exc:
         fail(str(exc), "fix the file named above; the columns are declared in simulator/world/tables.py")
+    if do_fit:
+        if vary is not None:
+            fail("--fit and --vary cannot be combined", "run --vary to explore one parameter, --fit to fit them all")
+        _fit(world, data_dir, out, force, firms, seeds, steps, max_evaluations, design_points)
+        return
     if vary is None:
         name, values = "defaults", [float("nan")]
     else:
@@ -70,7 +106,7 @@ def calibrate(
     table["band"] = [f"[{lo:g}, {hi:g}]" for lo, hi in zip(table["low"], table["high"], strict=True)]
     table["range"] = [f"{lo:.2f}–{hi:.2f}" for lo, hi in zip(table["min"], table["max"], strict=True)]
     table["inside"] = table["inside"].map({True: "yes", False: "NO"})
-    shown = table[["value", "target", "mean", "range", "band", "inside"]]
+    shown = table[["value", "target", "role", "mean", "range", "band", "inside"]]
     if vary is None:
         shown = shown.drop(columns="value")
     console.print(
@@ -83,3 +119,64 @@ def calibrate(
     )
     for t in TARGETS:
         console.print(f"[dim]{t.name}: {t.figure} ({t.source})[/]", highlight=False)
+
+
+def _fit(
+    world,
+    data_dir: Path | None,
+    out: Path | None,
+    force: bool,
+    firms: int,
+    seeds: int,
+    steps: int,
+    max_evaluations: int,
+    design_points: int,
+) -> None:
+    """``dlsim calibrate --fit``: run the fit, show it, write the calibration file."""
+    from simulator.experiment.provenance import git_state, model_checksum
+
+    target = out if out is not None else (data_dir or default_data_dir()) / CALIBRATION_FILE
+    if target.exists() and not force:
+        fail(f"{target} exists", "add --force to replace it (the old fit stays in git history), or give --out")
+    if not target.parent.is_dir():
+        fail(f"--out {target}: the directory {target.parent} does not exist")
+    # the defaults of --firms/--seeds are the check's; a fit runs at its own unless they were changed
+    fit_firms = FIT_FIRMS if firms == DEFAULT_FIRMS else firms
+    # --seeds N: seeds 101..100+N
+    fit_seeds = FIT_SEEDS if seeds == len(DEFAULT_SEEDS) else tuple(range(101, 101 + seeds))
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("fit (evaluations)", total=max_evaluations)
+
+        def tick(n: int, value: float, best: float) -> None:
+            progress.update(task, completed=n, description=f"fit: objective {value:.2f}, best {best:.2f}")
+
+        result = fit(
+            world,
+            FITTED,
+            seeds=fit_seeds,
+            n_firms=fit_firms,
+            n_steps=steps,
+            design_points=design_points,
+            max_evaluations=max_evaluations,
+            progress=tick,
+        )
+    provenance = {"git": str(git_state().get("commit", "")), "model_checksum": model_checksum()}
+    provenance |= {f"data:{k}": v for k, v in world.checksums.items() if k != CALIBRATION_FILE}
+    document = calibration_document(result, provenance)
+    write_calibration(document, target)
+    params = pd.DataFrame(
+        [{"parameter": k, "start": result.start[k], "fitted": v} for k, v in result.parameters.items()]
+    )
+    console.print(frame_table(params, title="Fitted parameters", formats={"start": "g", "fitted": "g"}))
+    rows = pd.DataFrame(document["targets"])[["name", "role", "target", "simulated_at_start", "simulated", "inside"]]
+    rows["inside"] = rows["inside"].map({True: "yes", False: "NO"})
+    console.print(
+        frame_table(
+            rows,
+            title=f"Targets (objective {result.objective_start:.2f} at the start, {result.objective:.2f} fitted; "
+            f"{result.evaluations} evaluations)",
+            formats={"target": "g", "simulated_at_start": ".2f", "simulated": ".2f"},
+            headers={"simulated_at_start": "start %", "simulated": "fitted %", "target": "target %"},
+        )
+    )
+    console.print(f"wrote {target}", highlight=False)

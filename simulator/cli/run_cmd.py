@@ -102,7 +102,7 @@ def run(
         result = run_model(
             world,
             schedule,
-            scenario.parameter_values(),
+            scenario.parameter_values(world.calibration),
             n_firms=settings.firms,
             n_steps=settings.steps,
             seed=settings.seed,

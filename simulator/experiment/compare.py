@@ -239,7 +239,9 @@ def load_study(
         scenario = load_scenario(path, vocab, run_overrides=overrides if i == 0 else None)
         schedule = cached_schedule(world, scenario, compile_scenario)
         behaviours = scenario_behaviours(scenario)
-        spec = ScenarioSpec(scenario.name, schedule, dict(scenario.parameter_values()), behaviours=behaviours)
+        spec = ScenarioSpec(
+            scenario.name, schedule, dict(scenario.parameter_values(world.calibration)), behaviours=behaviours
+        )
         out.append(StudyScenario(Path(path), scenario, spec))
     names = [s.spec.name for s in out]
     dup = sorted({n for n in names if names.count(n) > 1})

@@ -29,7 +29,7 @@ v(all). ``share`` = effect / total effect (mean over replicates of each).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -140,13 +140,22 @@ def lever_components(baseline: Any, reform: Any) -> list[Component]:
                 continue
             name = f"drop {section}.{s.item.id}" if s.item.id is not None else f"drop {section}[{j}]"
             out.append(Component(name, "lever", f"drops: {_describe(section, s.item)}", section, old=s))
-    if dict(reform.parameter_values()) != dict(baseline.parameter_values()):
+    if dict(reform.parameter_values(None)) != dict(baseline.parameter_values(None)):
         out.append(Component(PARAMETERS_COMPONENT, "lever", "the reform's parameter changes"))
     return out
 
 
-def coalition_scenario(baseline: Any, reform: Any, levers: Sequence[Component], active: Sequence[bool], name: str):
+def coalition_scenario(
+    baseline: Any,
+    reform: Any,
+    levers: Sequence[Component],
+    active: Sequence[bool],
+    name: str,
+    calibration: Mapping[str, float] | None = None,
+):
     """The reform with only the ``active`` levers (the others neutralised), and its parameter values.
+
+    ``calibration`` is the world's (``World.calibration``): the parameter values start from it.
 
     Returns:
         ``(scenario, params)``: the scenario (named ``name``) and every parameter value.
@@ -175,9 +184,9 @@ def coalition_scenario(baseline: Any, reform: Any, levers: Sequence[Component], 
         sections[section] = tuple(
             Sourced(x.item, Origin(**{**x.origin.__dict__, "index": i})) for i, x in enumerate(kept)
         )
-    params = dict(baseline.parameter_values())
+    params = dict(baseline.parameter_values(calibration))
     if PARAMETERS_COMPONENT in on:
-        params = dict(reform.parameter_values())
+        params = dict(reform.parameter_values(calibration))
     scenario = replace(reform, name=name, parameters=dict(params), **sections)
     return scenario, params
 
@@ -186,12 +195,12 @@ def channel_components(
     world: Any, baseline: Any, reform: Any, base_schedule: Any, reform_schedule: Any
 ) -> list[Component]:
     """The channels ``reform`` touches (plus ``parameters`` when it changes any), in ``CHANNELS`` order."""
-    params = dict(reform.parameter_values())
+    params = dict(reform.parameter_values(world.calibration))
     out = [
         Component(c, "channel", CHANNEL_DEFINITIONS[c])
         for c in active_channels(world, base_schedule, reform_schedule, params)
     ]
-    if params != dict(baseline.parameter_values()):
+    if params != dict(baseline.parameter_values(world.calibration)):
         out.append(Component(PARAMETERS_COMPONENT, "channel", "the reform's parameter changes (not a cost table)"))
     return out
 
@@ -279,7 +288,9 @@ def plan_decomposition(
                 vname = variant_name(name, kind, bits, k)
                 variants[vname] = (name, kind, bits)
                 if kind == "lever":
-                    scenario, params = coalition_scenario(base.scenario, s.scenario, comps, active, vname)
+                    scenario, params = coalition_scenario(
+                        base.scenario, s.scenario, comps, active, vname, world.calibration
+                    )
                     specs[vname] = ScenarioSpec(
                         vname, compile_fn(world, scenario), params, behaviours=s.spec.behaviours, **keep
                     )

@@ -577,7 +577,7 @@ def sweep(
     (target / SWEEP_DIR).mkdir(exist_ok=True)
     atomic_write_parquet(target / SWEEP_DIR / DESIGN, design.frame())
 
-    base_params = dict(scenario.parameter_values())
+    base_params = dict(scenario.parameter_values(world.calibration))
     behaviours = scenario_behaviours(scenario)
     keep = {"keep_metrics": tuple(metrics), "keep_levels": LEVELS, "behaviours": behaviours}
     schedules: dict[tuple, Any] = {}

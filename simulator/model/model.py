@@ -57,14 +57,20 @@ MONEY_PER_USD = 1e-9
 """Model money unit: billions of USD (a unit choice, not a behavioural number)."""
 
 
-def resolve_params(params: Mapping[str, float] | None) -> dict[str, float]:
-    """Return the defaults of ``PARAMETERS`` overridden by ``params``, checked against the declarations.
+def resolve_params(
+    params: Mapping[str, float] | None, calibration: Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """Return the defaults of ``PARAMETERS``, overridden by a world's ``calibration``, then by ``params``, checked.
+
+    Args:
+        params: Overrides (a scenario's ``parameters:``); they win over the calibration.
+        calibration: Fitted values of the world (``World.calibration``), checked when the world was loaded.
 
     Raises:
         KeyError: A name is not declared.
         ValueError: A value is outside its declared range.
     """
-    out = PARAMETERS.defaults()
+    out = {**PARAMETERS.defaults(), **(calibration or {})}
     for name, value in (params or {}).items():
         if name not in PARAMETERS:
             raise KeyError(f"unknown parameter {name!r}")
@@ -106,7 +112,8 @@ class DataFlowModel(mesa.Model):
     Args:
         world: The world.
         schedule: The compiled policy path (initial state plus dated events).
-        params: Parameter overrides (name → value); defaults from ``PARAMETERS``.
+        params: Parameter overrides (name → value); defaults from ``PARAMETERS`` under the world's calibration
+            (``World.calibration``).
         n_firms: Number of firms at construction.
         rng: Seed or ``SeedSequence`` of the model's generator (all randomness comes from it).
         behaviours: Behaviour choices, kind → registered name (see ``simulator.model.behaviours``).
@@ -126,7 +133,7 @@ class DataFlowModel(mesa.Model):
         super().__init__(rng=rng)
         self.world = world
         self.schedule = schedule
-        self.params = resolve_params(params)
+        self.params = resolve_params(params, world.calibration)
         self.n_firms = int(n_firms)
         self.behaviours = dict(behaviours or {})
         self.metrics_every = int(metrics_every)

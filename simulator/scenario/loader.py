@@ -144,9 +144,14 @@ class Scenario:
         """Calendar year at the end of the last step."""
         return self.timeline.start_year + self.run.steps * self.timeline.step_years
 
-    def parameter_values(self) -> dict[str, float]:
-        """Return every model parameter: the declared defaults with this scenario's overrides applied."""
-        values = PARAMETERS.defaults()
+    def parameter_values(self, calibration: Mapping[str, float] | None) -> dict[str, float]:
+        """Return every model parameter: the declared defaults, a world's calibration, then this scenario's overrides.
+
+        Args:
+            calibration: Fitted values of the world the scenario runs on (``World.calibration``; required, so that
+                no caller forgets it: ``None`` for the declared defaults alone).
+        """
+        values = {**PARAMETERS.defaults(), **(calibration or {})}
         values.update(self.parameters)
         return values
 

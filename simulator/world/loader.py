@@ -294,6 +294,8 @@ def load_world(data_dir: Path | str | None = None) -> World:
     _check_shares(paths["sector_data"], sector_data, "sector", "exposure")
     _check_shares(paths["input_output"], input_output, "sector", "coefficient")
     _check_complete(paths, iso3, regimes, safeguards)
+    calibration_path = [p for p in (root / CALIBRATION_FILE,) if p.is_file()]
+    calibration = read_calibration(calibration_path[0]) if calibration_path else {}
 
     return World(
         economies=economies.set_index("iso3", drop=False).rename_axis(None),
@@ -306,8 +308,48 @@ def load_world(data_dir: Path | str | None = None) -> World:
         regimes=regimes,
         safeguards=safeguards.set_index("iso3", drop=False).rename_axis(None),
         agreement_effects=effects.set_index("bloc", drop=False).rename_axis(None),
-        checksums={p.name: _checksum(p) for p in paths.values()},
+        checksums={p.name: _checksum(p) for p in [*paths.values(), *calibration_path]},
+        calibration=calibration,
     )
+
+
+CALIBRATION_FILE = "calibration.yaml"
+"""The fitted parameter values of a world (optional; written by ``dlsim calibrate --fit``)."""
+
+
+def read_calibration(path: Path) -> dict[str, float]:
+    """Read the fitted parameter values of a calibration file (``parameters.<name>.value``), checked.
+
+    Every name must be a declared parameter and every value inside its declared range.
+
+    Raises:
+        WorldDataError: The file is not a calibration file, names an unknown parameter or holds a bad value.
+    """
+    from simulator.scenario.parameters import PARAMETERS
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise WorldDataError(path, f"cannot read the calibration file: {exc}") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("parameters"), dict):
+        raise WorldDataError(
+            path, "expected a calibration file with a 'parameters' mapping (written by dlsim calibrate --fit)"
+        )
+    out: dict[str, float] = {}
+    for name, entry in doc["parameters"].items():
+        key = f"parameters.{name}"
+        if name not in PARAMETERS:
+            close = [p for p in PARAMETERS if name in p or p in name]
+            hint = f"; did you mean {close[0]}?" if close else "; see dlsim params"
+            raise WorldDataError(path, f"{key}: unknown parameter{hint}")
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise WorldDataError(path, f"{key}.value: expected a number, got {value!r}")
+        problem = PARAMETERS[name].check(float(value))
+        if problem:
+            raise WorldDataError(path, f"{key}.value = {value!r}: expected {problem}")
+        out[str(name)] = float(value)
+    return out
 
 
 def _check_complete(paths: dict[str, Path], iso3: list[str], regimes: pd.DataFrame, safeguards: pd.DataFrame) -> None:

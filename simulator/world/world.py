@@ -32,6 +32,8 @@ class World:
         safeguards: One row per economy, indexed by ``iso3``.
         agreement_effects: What each bloc changes between its members in the status quo, indexed by ``bloc``.
         checksums: SHA-256 of every data file read, by file name (for run manifests).
+        calibration: Fitted parameter values of this world (``data/calibration.yaml``, written by ``dlsim calibrate
+            --fit``): the model's defaults for it, under any scenario's overrides; empty when the world has none.
     """
 
     economies: pd.DataFrame
@@ -45,6 +47,7 @@ class World:
     safeguards: pd.DataFrame
     agreement_effects: pd.DataFrame
     checksums: dict[str, str] = field(default_factory=dict)
+    calibration: dict[str, float] = field(default_factory=dict)
 
     @property
     def iso3(self) -> list[str]:
@@ -123,4 +126,5 @@ class World:
             safeguards=self.safeguards.loc[[c for c in keep if c in self.safeguards.index]],
             agreement_effects=self.agreement_effects,
             checksums=dict(self.checksums),
+            calibration=dict(self.calibration),
         )
