@@ -334,6 +334,7 @@ def fit(
     world: World,
     parameters: Sequence[str] = FITTED,
     *,
+    targets: Sequence[Target] = TARGETS,
     seeds: Sequence[int] = FIT_SEEDS,
     n_firms: int = FIT_FIRMS,
     n_steps: int = DEFAULT_STEPS,
@@ -359,6 +360,7 @@ def fit(
     Args:
         world: The world (its own calibration, if any, is the start unless ``start`` is given).
         parameters: Names of the fitted parameters (declared in ``simulator.scenario.parameters``).
+        targets: The targets (those with ``role == "fit"`` enter the objective).
         seeds: The common random numbers.
         n_firms: Firms per run.
         n_steps: Steps per run after the burn-in.
@@ -398,7 +400,7 @@ def fit(
         if key not in cache:
             runs = measure(world, values, seeds, n_firms, n_steps, window)
             moments = {c: float(runs[c].mean()) for c in runs.columns if c != "seed"}
-            cache[key] = (objective(moments), moments)
+            cache[key] = (objective(moments, targets), moments)
             rows.append({"evaluation": len(rows) + 1, "phase": phase, "objective": cache[key][0], **values})
             best = min(r["objective"] for r in rows)
             log.info("evaluation %d (%s): objective %.3f, best %.3f", len(rows), phase, cache[key][0], best)
