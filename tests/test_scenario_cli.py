@@ -11,6 +11,7 @@ from simulator.cli import commands  # noqa: F401  (registers the commands)
 from simulator.cli.app import app
 from simulator.scenario.docs import parameters_markdown, scenario_json_schema_text
 from simulator.scenario.parameters import PARAMETERS
+from simulator.world.loader import shipped_calibration
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -84,7 +85,7 @@ def test_params_prints_every_parameter_and_writes_markdown(tmp_path):
     result = run("params", "--output", out)
     assert result.exit_code == 0
     assert all(name in result.stdout for name in PARAMETERS)
-    assert out.read_text() == parameters_markdown() + "\n"
+    assert out.read_text() == parameters_markdown(shipped_calibration()) + "\n"
 
 
 @pytest.mark.parametrize("target", ["file", "-"])

@@ -20,6 +20,7 @@ from simulator.scenario.docs import parameters_markdown, scenario_json_schema_te
 from simulator.scenario.loader import load_scenario
 from simulator.scenario.parameters import PARAMETERS
 from simulator.scenario.resolution import TidyRow, resolve_policy
+from simulator.world.loader import shipped_calibration
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
@@ -115,7 +116,9 @@ def test_baseline_changes_nothing(small, world):
 
 
 def test_docs_and_schema_do_not_drift():
-    assert (ROOT / "docs" / "parameters.md").read_text() == parameters_markdown() + "\n", "run: dlsim params --write"
+    assert (ROOT / "docs" / "parameters.md").read_text() == parameters_markdown(shipped_calibration()) + "\n", (
+        "run: dlsim params --write"
+    )
     assert (ROOT / "docs" / "scenario.schema.json").read_text() == scenario_json_schema_text(), "run: dlsim schema"
 
 
@@ -131,5 +134,5 @@ def test_schema_lists_every_parameter_with_its_declared_range_and_default():
             p.maximum,
             p.default,
         )
-    md = parameters_markdown()
+    md = parameters_markdown(shipped_calibration())
     assert all(f"`{name}`" in md for name in PARAMETERS)

@@ -18,6 +18,8 @@ from simulator.scenario.loader import load_scenario
 from simulator.scenario.parameters import PARAMETERS
 from simulator.scenario.resolution import resolve_policy
 from simulator.scenario.vocabulary import Vocabulary
+from simulator.world import WorldDataError
+from simulator.world.loader import shipped_calibration
 
 DOCS_DIR = Path(__file__).resolve().parents[2] / "docs"
 """The project's docs/ directory (where generated references are written)."""
@@ -145,20 +147,35 @@ def params(
     write: bool = typer.Option(False, "--write", help=f"Also write the Markdown reference to {PARAMETERS_MD}."),
     output: Path | None = typer.Option(None, "--output", help="Write the Markdown reference here instead."),
 ) -> None:
-    """Print the reference of every model parameter (unit, default, range, meaning, source)."""
+    """Print the reference of every model parameter (unit, default, range, meaning, source).
+
+    A parameter fitted by dlsim calibrate --fit shows its fitted value (data/calibration.yaml) and, in brackets, its
+    declared default.
+    """
+    try:
+        fitted = shipped_calibration()
+    except WorldDataError as exc:
+        fail(str(exc), "re-run dlsim calibrate --fit --force, or restore data/calibration.yaml from git")
     table = Table(title=f"{len(PARAMETERS)} model parameters", title_justify="left", header_style="bold")
     longest = max(len(name) for name in PARAMETERS)
     for col in ("group", "name", "symbol", "default", "range", "unit", "meaning", "source"):
         table.add_column(col, overflow="fold", no_wrap=col == "name", min_width=longest if col == "name" else None)
     for p in PARAMETERS.values():
         table.add_row(
-            p.group, p.name, p.symbol, f"{p.default:g}", f"{p.minimum:g} – {p.maximum:g}", p.unit, p.meaning, p.source
+            p.group,
+            p.name,
+            p.symbol,
+            f"{fitted[p.name]:g} ({p.default:g})" if p.name in fitted else f"{p.default:g}",
+            f"{p.minimum:g} – {p.maximum:g}",
+            p.unit,
+            p.meaning,
+            p.source,
         )
     console.print(table)
     _behaviour_table()
     if write or output:
         target = output or PARAMETERS_MD
-        _write(target, parameters_markdown() + "\n")
+        _write(target, parameters_markdown(fitted) + "\n")
 
 
 def _behaviour_table() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from typing import Any
 
 from simulator.scenario.parameters import PARAMETERS, Parameter
@@ -32,8 +33,14 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def parameters_markdown() -> str:
-    """Return the parameter reference as Markdown (the content of ``docs/parameters.md``)."""
+def parameters_markdown(calibration: Mapping[str, float] | None = None) -> str:
+    """Return the parameter reference as Markdown (the content of ``docs/parameters.md``).
+
+    Args:
+        calibration: Fitted values of the shipped world (``data/calibration.yaml``): a parameter that has one shows
+            it in the ``default`` column as "fitted (declared default)".
+    """
+    calibration = dict(calibration or {})
     lines = [
         "# Model parameters",
         "",
@@ -43,6 +50,13 @@ def parameters_markdown() -> str:
         "under `parameters:` (values outside the range are errors; values at a bound are warnings).",
         "",
     ]
+    if calibration:
+        lines += [
+            "**Fitted** values (in bold in the `default` column, the declared default after them) come from the",
+            "shipped world's calibration, `data/calibration.yaml`, written by `dlsim calibrate --fit`",
+            "(docs/calibration.md): they are the model's defaults on that world.",
+            "",
+        ]
     by_group: dict[str, list[Parameter]] = defaultdict(list)
     for p in PARAMETERS.values():
         by_group[p.group].append(p)
@@ -51,7 +65,10 @@ def parameters_markdown() -> str:
         lines += ["| name | symbol | default | range | unit | meaning | source |", "|---|---|---|---|---|---|---|"]
         for p in params:
             rng = f"{_fmt(p.minimum)} – {_fmt(p.maximum)}" + (" (integer)" if p.integer else "")
-            cells = [f"`{p.name}`", p.symbol, _fmt(p.default), rng, p.unit, p.meaning, p.source]
+            default = _fmt(p.default)
+            if p.name in calibration:
+                default = f"**{_fmt(calibration[p.name])}** (declared {default})"
+            cells = [f"`{p.name}`", p.symbol, default, rng, p.unit, p.meaning, p.source]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         lines.append("")
     return "\n".join(lines)

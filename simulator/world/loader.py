@@ -317,6 +317,16 @@ CALIBRATION_FILE = "calibration.yaml"
 """The fitted parameter values of a world (optional; written by ``dlsim calibrate --fit``)."""
 
 
+def shipped_calibration(data_dir: Path | str | None = None) -> dict[str, float]:
+    """The fitted parameter values of ``data_dir`` (default: the shipped ``data/``), or ``{}`` without a file.
+
+    Raises:
+        WorldDataError: The calibration file is bad (``read_calibration``).
+    """
+    path = (Path(data_dir) if data_dir is not None else default_data_dir()) / CALIBRATION_FILE
+    return read_calibration(path) if path.is_file() else {}
+
+
 def read_calibration(path: Path) -> dict[str, float]:
     """Read the fitted parameter values of a calibration file (``parameters.<name>.value``), checked.
 
