@@ -59,7 +59,9 @@ def outputs(firms: int, steps: int, scenario: str) -> dict[str, object]:
     world = load_world()
     sc = load_scenario(ROOT / "scenarios" / f"{scenario}.yaml", vocabulary(world))
     schedule = compile_scenario(world, sc)
-    model = DataFlowModel(world, schedule, params=sc.parameter_values(), n_firms=firms, rng=SEED).run(steps)
+    model = DataFlowModel(world, schedule, params=sc.parameter_values(world.calibration), n_firms=firms, rng=SEED).run(
+        steps
+    )
     out: dict[str, object] = {"metrics": model.metrics_frame(), "firms_frame": model.firms_frame()}
     out.update(_arrays(model.firms, "firms"))
     out.update(_arrays(model.network, "network"))

@@ -289,7 +289,9 @@ def build_results(
         for r in range(replicates):
             seq = np.random.SeedSequence(root_seed).spawn(replicates)[r]  # the same child for every scenario
             t0 = time.perf_counter()
-            res = run_model(world, schedule, scenario.parameter_values(), n_firms=firms, n_steps=steps, seed=seq)
+            res = run_model(
+                world, schedule, scenario.parameter_values(world.calibration), n_firms=firms, n_steps=steps, seed=seq
+            )
             m = res.metrics.astype({"metric": str, "level": str, "group": str})
             m = pd.concat([m, _derived_levels(m, world.economies, decl)], ignore_index=True)
             m.insert(0, "scenario", name)
@@ -355,7 +357,7 @@ def build_results(
         "git": _git_commit(),
         "data_checksums": dict(world.checksums),
         "model_checksum": model_checksum(),
-        "calibration": calibration_record(),
+        "calibration": calibration_record(world.calibration),
         "platform": sys.platform,
         "runs": runs,
         "wall_s": round(time.perf_counter() - started, 3),

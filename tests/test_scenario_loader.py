@@ -24,7 +24,7 @@ def test_minimal_file_loads_with_defaults(tmp_path):
     s = load_scenario(write(tmp_path, "s.yaml", ""), VOCAB)
     assert s.name == "s"
     assert s.run.steps == DEFAULT_STEPS
-    assert s.parameter_values() == PARAMETERS.defaults()
+    assert s.parameter_values(None) == PARAMETERS.defaults()
     assert s.warnings == ()
 
 
@@ -96,7 +96,7 @@ def test_parameter_out_of_range_is_an_error_and_at_a_bound_a_warning(tmp_path):
     assert issue.path == ("parameters", "sigma") and "between" in issue.expected
     s = load_scenario(write(tmp_path, "t.yaml", f"parameters: {{sigma: {p.maximum}}}\n"), VOCAB)
     assert [w.severity for w in s.warnings] == [Severity.WARNING]
-    assert s.parameter_values()["sigma"] == p.maximum
+    assert s.parameter_values(None)["sigma"] == p.maximum
 
 
 def test_booleans_and_text_are_not_numbers(tmp_path):

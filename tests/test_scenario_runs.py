@@ -26,7 +26,14 @@ def world():
 def run(world, path: Path) -> pd.DataFrame:
     scenario = load_scenario(path, vocabulary(world), run_overrides={"firms": FIRMS})
     schedule = compile_scenario(world, scenario)
-    return simulate(world, schedule, scenario.parameter_values(), n_firms=FIRMS, n_steps=scenario.run.steps, seed=SEED)
+    return simulate(
+        world,
+        schedule,
+        scenario.parameter_values(world.calibration),
+        n_firms=FIRMS,
+        n_steps=scenario.run.steps,
+        seed=SEED,
+    )
 
 
 def world_at_end(metrics: pd.DataFrame) -> pd.Series:

@@ -143,18 +143,22 @@ def study_versions() -> dict[str, str]:
     return out
 
 
-def calibration_record() -> dict[str, Any]:
+def calibration_record(calibration: Any = None) -> dict[str, Any]:
     """The calibration a study runs with: every parameter's default and their SHA-256 (``manifest["calibration"]``).
 
-    The defaults live in ``simulator/scenario/parameters.py`` (so ``model_checksum`` changes with them too); recording
-    them lets a check say which parameters moved.
+    The declared defaults live in ``simulator/scenario/parameters.py`` (so ``model_checksum`` changes with them too);
+    the world's fitted values (``World.calibration``, from ``data/calibration.yaml``) replace them. Recording them
+    lets a check say which parameters moved.
+
+    Args:
+        calibration: The world's fitted values (``None`` or empty: the declared defaults alone).
     """
     import hashlib
     import json
 
     from simulator.scenario.parameters import PARAMETERS
 
-    defaults = {name: float(value) for name, value in PARAMETERS.defaults().items()}
+    defaults = {name: float(value) for name, value in {**PARAMETERS.defaults(), **(calibration or {})}.items()}
     digest = hashlib.sha256(json.dumps(defaults, sort_keys=True).encode()).hexdigest()
     return {"checksum": digest, "defaults": defaults}
 
@@ -186,8 +190,8 @@ def version_differences(manifest: dict[str, Any], data_dir: Any = None) -> list[
 
     Compares the manifest's ``model_checksum`` with ``model_checksum()``, its ``data_checksums`` with the files of
     the same names in ``data_dir`` (default: the project's ``data/``) and, when recorded, its ``calibration``
-    defaults with the current parameter defaults (a calibration change also changes the model checksum; this names
-    the parameters). Empty when everything agrees.
+    defaults with the current parameter defaults under ``data_dir``'s calibration file (this names the parameters
+    that moved). Empty when everything agrees.
 
     Args:
         manifest: A study's ``manifest.json``.
@@ -212,7 +216,9 @@ def version_differences(manifest: dict[str, Any], data_dir: Any = None) -> list[
             out.append(f"data set (data checksums differ: {words})")
     old_cal = manifest.get("calibration")
     if isinstance(old_cal, dict) and isinstance(old_cal.get("defaults"), dict):
-        new_cal = calibration_record()
+        from simulator.world.loader import shipped_calibration
+
+        new_cal = calibration_record(shipped_calibration(data_dir))
         if old_cal.get("checksum") != new_cal["checksum"]:
             before, after = old_cal["defaults"], new_cal["defaults"]
             moved = [

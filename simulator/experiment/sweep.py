@@ -561,7 +561,7 @@ def sweep(
         "git": git_state(),
         "data_checksums": dict(world.checksums),
         "model_checksum": model_checksum(),
-        "calibration": calibration_record(),
+        "calibration": calibration_record(world.calibration),
         "platform": environment(),
         "runs": [],
     }
