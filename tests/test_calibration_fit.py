@@ -22,6 +22,7 @@ from simulator.experiment.calibration import (
     TARGETS,
     Target,
     calibration_document,
+    calibration_markdown,
     fit,
     measure,
     objective,
@@ -133,8 +134,12 @@ def test_cli_fit_writes_a_calibration_the_world_reads_and_refuses_to_overwrite(t
     data = _data_copy(tmp_path)
     args = ["calibrate", "--fit", "--data", str(data), "--firms", "1500", "--seeds", "1", "--steps", "2"]
     small = [*args, "--max-evaluations", "3", "--design-points", "1"]
-    result = runner.invoke(app, small, env={"COLUMNS": "200"})
+    report = tmp_path / "calibration.md"
+    result = runner.invoke(app, [*small, "--report-out", str(report)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
+    text = report.read_text()
+    for heading in ("## Method", "## Fitted parameters", "## Targets", "Held out: "):
+        assert heading in text
     assert "Fitted parameters" in result.output and "holdout" in result.output
     doc = yaml.safe_load((data / CALIBRATION_FILE).read_text())
     assert doc["version"] == 1 and 2 <= doc["evaluations"] <= 3  # repeated points are evaluated once
@@ -161,3 +166,14 @@ def test_calibration_document_lists_every_target_with_its_role_and_fit():
     assert {t["role"] for t in doc["targets"]} == {"fit", "holdout"}
     assert doc["provenance"] == {"git": "abc"}
     assert doc["objective"] <= doc["objective_at_start"]
+
+
+def test_shipped_calibration_report_does_not_drift():
+    path = default_data_dir() / CALIBRATION_FILE
+    if not path.is_file():
+        pytest.skip("no data/calibration.yaml shipped")
+    doc = yaml.safe_load(path.read_text())
+    report = default_data_dir().parent / "docs" / "calibration.md"
+    assert report.read_text() == calibration_markdown(doc), (
+        "run: dlsim calibrate --fit ... --report-out docs/calibration.md"
+    )

@@ -19,6 +19,7 @@ from simulator.experiment.calibration import (
     FITTED,
     TARGETS,
     calibration_document,
+    calibration_markdown,
     fit,
     measure,
     summarise,
@@ -70,6 +71,12 @@ def calibrate(
         None, "--out", help="--fit: where to write the calibration (default: DATA/calibration.yaml)."
     ),
     force: bool = typer.Option(False, "--force", help="--fit: replace an existing calibration file."),
+    report_out: Path | None = typer.Option(
+        None,
+        "--report-out",
+        help="Write the calibration report (Markdown) here, e.g. docs/calibration.md: of the new fit with --fit, "
+        "else of the data directory's calibration.yaml (no runs).",
+    ),
 ) -> None:
     """Run the status-quo baseline and compare it with the calibration targets of docs/evidence.md, or fit them.
 
@@ -85,10 +92,13 @@ def calibrate(
         world = load_world(data_dir)
     except WorldDataError as exc:
         fail(str(exc), "fix the file named above; the columns are declared in simulator/world/tables.py")
+    if report_out is not None and not do_fit:
+        _report_only(data_dir, report_out)
+        return
     if do_fit:
         if vary is not None:
             fail("--fit and --vary cannot be combined", "run --vary to explore one parameter, --fit to fit them all")
-        _fit(world, data_dir, out, force, firms, seeds, steps, max_evaluations, design_points)
+        _fit(world, data_dir, out, force, firms, seeds, steps, max_evaluations, design_points, report_out)
         return
     if vary is None:
         name, values = "defaults", [float("nan")]
@@ -131,15 +141,17 @@ def _fit(
     steps: int,
     max_evaluations: int,
     design_points: int,
+    report_out: Path | None = None,
 ) -> None:
-    """``dlsim calibrate --fit``: run the fit, show it, write the calibration file."""
+    """``dlsim calibrate --fit``: run the fit, show it, write the calibration file (and its report)."""
     from simulator.experiment.provenance import git_state, model_checksum
 
     target = out if out is not None else (data_dir or default_data_dir()) / CALIBRATION_FILE
     if target.exists() and not force:
         fail(f"{target} exists", "add --force to replace it (the old fit stays in git history), or give --out")
-    if not target.parent.is_dir():
-        fail(f"--out {target}: the directory {target.parent} does not exist")
+    for path, option in ((target, "--out"), (report_out, "--report-out")):
+        if path is not None and not path.parent.is_dir():
+            fail(f"{option} {path}: the directory {path.parent} does not exist")
     # the defaults of --firms/--seeds are the check's; a fit runs at its own unless they were changed
     fit_firms = FIT_FIRMS if firms == DEFAULT_FIRMS else firms
     # --seeds N: seeds 101..100+N
@@ -180,3 +192,30 @@ def _fit(
         )
     )
     console.print(f"wrote {target}", highlight=False)
+    if report_out is not None:
+        _write_report(calibration_markdown(document), report_out)
+
+
+def _write_report(text: str, path: Path) -> None:
+    """Write the calibration report atomically."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    console.print(f"wrote {path}", highlight=False)
+
+
+def _report_only(data_dir: Path | None, report_out: Path) -> None:
+    """``dlsim calibrate --report-out FILE``: the report of the data directory's calibration file, no runs."""
+    import yaml
+
+    source = (data_dir or default_data_dir()) / CALIBRATION_FILE
+    if not source.is_file():
+        fail(f"{source} does not exist", "run dlsim calibrate --fit first")
+    if not report_out.parent.is_dir():
+        fail(f"--report-out {report_out}: the directory {report_out.parent} does not exist")
+    try:
+        document = yaml.safe_load(source.read_text(encoding="utf-8"))
+        text = calibration_markdown(document)
+    except (yaml.YAMLError, AttributeError, KeyError, TypeError, ValueError) as exc:
+        fail(f"{source}: not a calibration file written by dlsim calibrate --fit ({exc})")
+    _write_report(text, report_out)
