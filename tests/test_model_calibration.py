@@ -29,9 +29,13 @@ REFIT_AFTER_CLOSURE = {
     "intra_africa_share": "≈ 9.97 % (7.35-12.74) against [12, 22] %",
     "india_dds_share": "≈ 1.26 % (0.27-2.67) against [3.5, 8] %",
     "exporter_share": "≈ 48.3 % (46.4-51.2) against [10, 30] %",
+    "ict_services_share_ind": "≈ 1.67 % (0.00-8.81) against [21.2, 63.6] %",
+    "ict_services_share_chn": "≈ 0.94 % (0.00-5.67) against [6.3, 19.0] %",
+    "ict_services_share_usa": "≈ 1.79 % (0.04-5.37) against [2.6, 7.9] %",
 }
 """Targets outside their bands at the declared defaults before the SMM fit (`dlsim calibrate`, 5,000 firms, 8 steps,
-seeds 1-8, at f688099 + the fit's code)."""
+seeds 1-8). The ICT-services shares swing between 0 and 95 % over the seeds for Kenya: an economy's ICT cell holds a
+few agents, so one firm's exports decide it."""
 
 
 def _target_param(t):
