@@ -114,7 +114,7 @@ ECONOMIES = TableSpec(
         Column("iso3", "iso3", "ISO 3166-1 alpha-3 code; user-assigned X-codes (and EUU) for aggregates"),
         Column("name", "str", "Economy name"),
         Column("region", "enum", "Model region", choices=Region),
-        Column("income_group", "enum", "World Bank income group (FY2025)", choices=IncomeGroup),
+        Column("income_group", "enum", "World Bank income group (FY2026)", choices=IncomeGroup),
         Column("is_aggregate", "bool", "True for a rest-of-region or bloc aggregate"),
         Column("gdp_usd", "float", "Gross domestic product", unit="current USD", minimum=1e8, maximum=5e13),
         Column("population", "int", "Total population", unit="persons", minimum=1e4, maximum=2e9),
@@ -125,6 +125,15 @@ ECONOMIES = TableSpec(
             unit="% of population",
             minimum=0,
             maximum=100,
+        ),
+        Column(
+            "internet_users_year",
+            "year",
+            "Reference year of internet_users_pct (the latest year in the copy read); empty for the rest-of-region "
+            "aggregates, whose members' years differ",
+            nullable=True,
+            minimum=2015,
+            maximum=YEAR_MAX,
         ),
         Column(
             "account_ownership_pct",
