@@ -47,7 +47,6 @@ class WorldContext:
 @cache
 def _load(data_dir: str | None) -> tuple[WorldContext, dict[str, str]] | None:
     from simulator.world import WorldDataError, load_world
-    from simulator.world.loader import default_data_dir
 
     try:
         world = load_world(data_dir)
@@ -57,7 +56,8 @@ def _load(data_dir: str | None) -> tuple[WorldContext, dict[str, str]] | None:
     eco = world.economies[["name", "region", "income_group", "is_aggregate", "lat", "lon"]].copy()
     members = world.memberships[world.memberships["status"] == "member"][["iso3", "bloc"]].astype(str)
     blocs = world.blocs[["name", "kind"]].copy()
-    where = str(data_dir) if data_dir is not None else str(default_data_dir())
+    # the shipped data are named, not located: a report must not carry the path of the machine that wrote it
+    where = str(data_dir) if data_dir is not None else "data/ (dlsim)"
     return WorldContext(eco, members.reset_index(drop=True), blocs, where), dict(world.checksums)
 
 

@@ -20,7 +20,7 @@ class Parameter:
 
     Attributes:
         name: Identifier used in scenario files and in the model (snake_case).
-        symbol: Symbol in the model sketch.
+        symbol: Symbol used for the parameter in docs/model.md.
         unit: Unit of the value ("1" for dimensionless).
         default: Default value.
         minimum: Smallest allowed value (inclusive).

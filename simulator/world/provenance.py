@@ -10,13 +10,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from simulator.world.loader import default_data_dir, read_meta
-from simulator.world.tables import ALL_TABLES
+from simulator.world.tables import ALL_TABLES, TARGET_TABLES
 
 HEADER = """# Sources of the world data
 
 Generated from the `*.meta.yaml` sidecar of each file by `python -m simulator.world.provenance`; edit the sidecars,
-not this file. Status: **V** read in the source, **S** from a secondary report, **U** not verified here. Columns
-marked *assumption* are modelling choices, with the reasoning given.
+not this file. Status: **V** read in the publisher's file or in a named copy of it (the vintage names the copy:
+repository, path and commit), **S** from a secondary report, **U** not verified here. A column that is not V carries
+an *assumption*: what was not read and the reasoning for the value used (tests/test_data_provenance.py holds every
+column to this).
 """
 
 
@@ -26,9 +28,9 @@ def _cell(value: object) -> str:
 
 
 def sources_markdown(data_dir: Path | str | None = None) -> str:
-    """Return the Markdown index of every table's provenance, in the order of ``ALL_TABLES``."""
+    """Return the Markdown index of every table's provenance: ``ALL_TABLES`` (the world), then ``TARGET_TABLES``."""
     parts = [HEADER]
-    for spec in ALL_TABLES:
+    for spec in (*ALL_TABLES, *TARGET_TABLES):
         meta = read_meta(data_dir, spec)
         parts.append(f"\n## `{spec.file_name}`\n\n{_cell(meta.get('description') or spec.description)}\n")
         parts.append("\n| column | source | year | licence | status | assumption / note |\n|---|---|---|---|---|---|\n")

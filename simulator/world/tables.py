@@ -38,6 +38,19 @@ class BlocKind(StrEnum):
     PLURILATERAL = "plurilateral"
 
 
+class SourceStatus(StrEnum):
+    """How far a figure was checked against its source (the status vocabulary of ``data/*.meta.yaml``)."""
+
+    V = "V"
+    """Read in the publisher's own file or page, or in a named copy of it (repository, path and commit)."""
+    S = "S"
+    """Read only in a secondary report of the source (a press item, a summary by another organisation)."""
+    U = "U"
+    """Not checked against a source."""
+    ASSUMPTION = "assumption"
+    """A modelling choice, with its reasoning in the sidecar."""
+
+
 class SectorKind(StrEnum):
     """Whether a sector mainly trades goods (pays border costs) or services."""
 
@@ -114,7 +127,7 @@ ECONOMIES = TableSpec(
         Column("iso3", "iso3", "ISO 3166-1 alpha-3 code; user-assigned X-codes (and EUU) for aggregates"),
         Column("name", "str", "Economy name"),
         Column("region", "enum", "Model region", choices=Region),
-        Column("income_group", "enum", "World Bank income group (FY2025)", choices=IncomeGroup),
+        Column("income_group", "enum", "World Bank income group (FY2026)", choices=IncomeGroup),
         Column("is_aggregate", "bool", "True for a rest-of-region or bloc aggregate"),
         Column("gdp_usd", "float", "Gross domestic product", unit="current USD", minimum=1e8, maximum=5e13),
         Column("population", "int", "Total population", unit="persons", minimum=1e4, maximum=2e9),
@@ -125,6 +138,15 @@ ECONOMIES = TableSpec(
             unit="% of population",
             minimum=0,
             maximum=100,
+        ),
+        Column(
+            "internet_users_year",
+            "year",
+            "Reference year of internet_users_pct (the latest year in the copy read); empty for the rest-of-region "
+            "aggregates, whose members' years differ",
+            nullable=True,
+            minimum=2015,
+            maximum=YEAR_MAX,
         ),
         Column(
             "account_ownership_pct",
@@ -372,3 +394,58 @@ ALL_TABLES: tuple[TableSpec, ...] = (
     SAFEGUARDS,
     AGREEMENT_EFFECTS,
 )
+
+CALIBRATION_TARGETS = TableSpec(
+    name="calibration_targets",
+    description=(
+        "Published figures the baseline is calibrated to or validated against, one row per target, economy or "
+        "region and year, with the band a simulated value must fall in."
+    ),
+    key=("target", "economy_or_region", "year"),
+    columns=(
+        Column("target", "str", "Target name (e.g. dds_export_share_world: share of world DDS exports)"),
+        Column(
+            "economy_or_region",
+            "str",
+            "Economy (ISO3 / EUU) or region (model region code, or WORLD / HIC) the figure describes",
+        ),
+        Column("value_pct", "float", "The published figure", unit="%", minimum=0, maximum=100),
+        Column(
+            "low_pct",
+            "float",
+            "Lower edge of the band (rounding of the figure, or the band used)",
+            unit="%",
+            minimum=0,
+            maximum=100,
+        ),
+        Column("high_pct", "float", "Upper edge of the band", unit="%", minimum=0, maximum=100),
+        Column("year", "year", "Reference year of the figure", minimum=2000, maximum=YEAR_MAX),
+        Column("source", "str", "Primary source and where it was read"),
+        Column("status", "enum", "How far the figure was checked (V, S, U, assumption)", choices=SourceStatus),
+    ),
+)
+
+ICT_SERVICES_TARGETS = TableSpec(
+    name="targets_ict_services",
+    description=(
+        "ICT service exports as a share of service exports (WDI BX.GSR.CCIS.ZS) for the economies and years where "
+        "a copy of the series could be read."
+    ),
+    key=("iso3", "year"),
+    columns=(
+        Column("iso3", "iso3", "Economy (ISO 3166-1 alpha-3, as in economies.csv)"),
+        Column("year", "year", "Reference year", minimum=2000, maximum=YEAR_MAX),
+        Column(
+            "value_pct",
+            "float",
+            "ICT service exports (computer, communications and information services)",
+            unit="% of service exports (BoP)",
+            minimum=0,
+            maximum=100,
+        ),
+        Column("vintage", "str", "Which copy of WDI the value was read in (see the sidecar)"),
+    ),
+)
+
+TARGET_TABLES: tuple[TableSpec, ...] = (CALIBRATION_TARGETS, ICT_SERVICES_TARGETS)
+"""Calibration and validation targets: documented like the world tables, but not part of the model's world."""
