@@ -1,6 +1,6 @@
 """Baseline plausibility: the full-world status quo reproduces the calibration targets of docs/evidence.md.
 
-The baseline (``baseline_state`` of the full world, default parameters) is run for the seeds of
+The baseline (``baseline_state`` of the full world at its fitted defaults, data/calibration.yaml) runs the seeds of
 ``simulator.experiment.calibration`` (8 replicates of 5,000 firms and 8 steps); each target is the mean over
 replicates of the last step's value. Tolerances (``TARGETS``; docs/evidence.md and docs/history.md, "Calibration"):
 the published figures are rounded secondary statistics (docs/evidence.md status S) and a replicate of a few thousand
@@ -23,30 +23,33 @@ def baseline_targets() -> pd.DataFrame:
     return measure(full_world())
 
 
-REFIT_AFTER_CLOSURE = {
-    "africa_dds_share": "≈ 3.85 % (1.26-8.22 over the 8 seeds) against [0.5, 2] %",
-    "lac_dds_share": "≈ 5.78 % (3.22-9.83) against [1, 4] %",
-    "intra_africa_share": "≈ 9.97 % (7.35-12.74) against [12, 22] %",
-    "india_dds_share": "≈ 1.26 % (0.27-2.67) against [3.5, 8] %",
-    "exporter_share": "≈ 48.3 % (46.4-51.2) against [10, 30] %",
-    "ict_services_share_ind": "≈ 1.67 % (0.00-8.81) against [21.2, 63.6] %",
-    "ict_services_share_chn": "≈ 0.94 % (0.00-5.67) against [6.3, 19.0] %",
-    "ict_services_share_usa": "≈ 1.79 % (0.04-5.37) against [2.6, 7.9] %",
+OUTSIDE_AFTER_FIT = {
+    "intra_africa_share": "11.93 % (8.41-15.52 over the 8 seeds) against [12, 22] %",
+    "india_dds_share": "0.92 % (0.33-1.70) against [3.5, 8] %",
+    "exporter_share": "59.0 % (56.0-60.2) against [10, 30] %",
+    "intra_lac_share": "35.8 % (31.2-41.5) against [12, 24] %",
+    "ict_services_share_ind": "0.48 % (0.00-2.53) against [21.2, 63.6] %",
+    "ict_services_share_chn": "0.80 % (0.03-2.68) against [6.3, 19.0] %",
+    "ict_services_share_ken": "3.61 % (0.00-28.9) against [5.1, 15.3] %",
+    "ict_services_share_usa": "2.55 % (0.20-13.6) against [2.6, 7.9] %",
 }
-"""Targets outside their bands at the declared defaults before the SMM fit (`dlsim calibrate`, 5,000 firms, 8 steps,
-seeds 1-8). The ICT-services shares swing between 0 and 95 % over the seeds for Kenya: an economy's ICT cell holds a
-few agents, so one firm's exports decide it."""
+"""Targets outside their bands at the fitted defaults (`dlsim calibrate`, 5,000 firms, 8 steps, seeds 1-8, with
+data/calibration.yaml of 2026-12-03; the fit itself ran on seeds 101-108 at 10,000 firms)."""
+
+WHY = {
+    "fit": "the SMM fit's best compromise leaves it outside (docs/calibration.md): no fitted parameter moves it "
+    "without moving the others (India has no capability residual of its own; γ and π₀ also raise intra-LAC trade)",
+    "holdout": "a held-out target, never fitted (docs/calibration.md): the model's exporter counts firm-to-firm sales "
+    "across borders; γ fitted to intra-African trade raises intra-LAC trade too; an economy's ICT cell holds a few "
+    "agents, so one firm's exports decide its ICT share",
+}
 
 
 def _target_param(t):
-    if t.name not in REFIT_AFTER_CLOSURE:
+    if t.name not in OUTSIDE_AFTER_FIT:
         return pytest.param(t, id=t.name)
-    reason = (
-        f"measured {REFIT_AFTER_CLOSURE[t.name]}: the income closure re-solved wages (African and LAC firms became "
-        "cheaper) and the parameters fitted under exogenous spending await the SMM fit (dlsim calibrate --fit), not a "
-        "hand re-tune"
-    )
-    return pytest.param(t, id=t.name, marks=pytest.mark.xfail(strict=False, reason=reason))
+    reason = f"measured {OUTSIDE_AFTER_FIT[t.name]}: {WHY[t.role]}"
+    return pytest.param(t, id=t.name, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
 @pytest.mark.parametrize("target", [_target_param(t) for t in TARGETS])
