@@ -238,7 +238,7 @@ def catalogue_markdown(data_dir: Path | str | None = None) -> str:
         "as the sum of the numerator over the group's firms divided by the sum of the denominator (not as a mean of "
         "firm ratios).",
         "",
-        "Levels: `world`; `region` (model regions); `income_group` (World Bank FY2025: HIC, UMC, LMC, LIC); "
+        "Levels: `world`; `region` (model regions); `income_group` (World Bank FY2026: HIC, UMC, LMC, LIC); "
         "`development` (`developed` = World Bank high income, `developing` = every other economy — the WTO has no "
         "definition of developing country, so the World Bank's income classification stands in for it); `economy`; "
         "`sector`; `size` (firm-size class: in `dlsim compare` and `dlsim sweep` results each firm's class is fixed at "

@@ -418,7 +418,7 @@ PARAMETERS = ParameterSet(
             A + "calibrated to LAC and Africa DDS shares (WTO 2023): off by default (0). With b₀ = 100 and χ_s cut to "
             "0–0.5 it brings LAC to 2–3.3 % with Africa ≈ 1 %, but intra-African trade then rises above 22 % and "
             "stylised fact 6 fails (grid in docs/history.md, LAC's DDS share and fixed broadband). Data: ITU/WDI "
-            "IT.NET.BBND.P2, 2020, column fixed_broadband_per_100 of data/economies.csv",
+            "IT.NET.BBND.P2, 2023, column fixed_broadband_per_100 of data/economies.csv",
             "firms",
         ),
         Parameter(

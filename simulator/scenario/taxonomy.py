@@ -128,7 +128,7 @@ REGION_NAMES: dict[Region, str] = {
 
 
 class IncomeGroup(StrEnum):
-    """World Bank income groups (FY2025 classification, by GNI per capita 2023)."""
+    """World Bank income groups (FY2026 classification, by GNI per capita 2024)."""
 
     HIC = "HIC"
     UMC = "UMC"
