@@ -25,8 +25,7 @@ def fact_rows(table: pd.DataFrame) -> pd.DataFrame:
     """The validation table as text cells: fact, expectation, simulated effect with its 95 % CI, pass or fail."""
     rows = []
     for r in table.itertuples(index=False):
-        unit = "%" if r.unit == "%" else f" {r.unit}"
-        effect = f"{_fmt(r.mean)}{unit} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
+        effect = f"{_fmt(r.mean)} {r.unit} [{_fmt(r.ci_low)}, {_fmt(r.ci_high)}]"
         rows.append(
             {
                 "fact": f"{r.fact}: {r.statement}",
