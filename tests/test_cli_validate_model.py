@@ -172,9 +172,9 @@ def test_pass_rule() -> None:
 def test_facts_are_declared_once_with_sources_and_translated_statements() -> None:
     ids = [f.id for f in FACTS]
     assert len(ids) == len(set(ids))
-    assert sorted({f.fact for f in FACTS}) == [1, 2, 3, 4, 5, 6, 7]
+    assert sorted({f.fact for f in FACTS}) == [1, 2, 3, 4, 5, 6, 7, 8]
     for f in FACTS:
-        assert f.source and f.direction in (-1, 1) and f.design in ("reforms", "trust") and f.needs
+        assert f.source and f.direction in (-1, 1) and f.design in ("reforms", "trust", "innovation") and f.needs
         key = f"fact.{f.id}.statement"
         assert i18n.has(key) and i18n.text(key, "en") == f.statement, f"catalogue.yaml {key} is missing or stale"
 

@@ -60,19 +60,19 @@ def show_table(table: pd.DataFrame, root: Path | None = None) -> None:
 @app.command("validate-model")
 def validate_model(
     facts: list[str] | None = typer.Option(
-        None, "--facts", metavar="N|ID[,...]", help="Only these facts: numbers 1-7 or ids (repeatable, or commas)."
+        None, "--facts", metavar="N|ID[,...]", help="Only these facts: numbers 1-8 or ids (repeatable, or commas)."
     ),
     firms: int | None = typer.Option(
-        None, "--firms", parser=whole, metavar="N", help="Firms per run (default: 6,000; fact 7: 3,000)."
+        None, "--firms", parser=whole, metavar="N", help="Firms per run (default: 6,000; fact 7: 3,000; 8: 5,000)."
     ),
     pairs: int | None = typer.Option(
-        None, "--pairs", parser=whole, metavar="N", help="Paired replicates (default: 16; fact 7: 4)."
+        None, "--pairs", parser=whole, metavar="N", help="Paired replicates (default: 16; fact 7: 4; 8: 8)."
     ),
     steps: int | None = typer.Option(
-        None, "--steps", parser=whole, metavar="N", help="Steps after the burn-in (default: 21; fact 7: 28)."
+        None, "--steps", parser=whole, metavar="N", help="Steps after the burn-in (default: 21; fact 7: 28; 8: 12)."
     ),
     seed: int | None = typer.Option(
-        None, "--seed", parser=whole, metavar="N", help="Seed of replicate 0 (default: 20000; fact 7: 24000)."
+        None, "--seed", parser=whole, metavar="N", help="Seed of replicate 0 (default: 20000; fact 7: 24000; 8: 30000)."
     ),
     out: Path | None = typer.Option(
         None, "--out", help="Results folder; the table goes to its validation/ (default: results/validation)."
@@ -85,7 +85,7 @@ def validate_model(
     data_dir: Path | None = typer.Option(None, "--data", help="Directory with the world data (default: data/)."),
     list_facts: bool = typer.Option(False, "--list", help="List the facts and their sources, and run nothing."),
 ) -> None:
-    """Run the stylised facts as paired statistical tests and write the validation table.
+    """Run the stylised facts (1-7) and innovation responses (8) as paired tests and write the validation table.
 
     Each fact is measured with common random numbers (baseline and reform of a replicate share their seed) and
     passes when the 95 % t interval of the paired mean lies on the side of zero the evidence gives and, where the

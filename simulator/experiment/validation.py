@@ -1,12 +1,13 @@
 """Model validation: the stylised facts of ``docs/evidence.md`` as paired statistical tests, and their table.
 
 Each :class:`Fact` declares what the evidence says (a statement, an expected direction and, where the evidence gives
-a magnitude, a band), its primary source, and how it is measured: a function of a :class:`ReformStudy` or a
-:class:`TrustStudy` that returns the paired differences of its measure over the replicates (an :class:`Effect`).
-``FACTS`` is the declared list; ``tests/test_model_stylised.py`` and ``tests/test_model_stylised_trust.py`` assert
-the same definitions, and ``dlsim validate-model`` runs them and writes the table (``validation_table``).
+a magnitude, a band), its primary source, and how it is measured: a function of a :class:`ReformStudy`,
+:class:`TrustStudy` or :class:`InnovationStudy` that returns the paired differences of its measure over the
+replicates (an :class:`Effect`). ``FACTS`` is the declared list; ``tests/test_model_stylised.py``,
+``tests/test_model_stylised_trust.py`` and ``tests/test_model_innovation.py`` assert the same definitions, and
+``dlsim validate-model`` runs them and writes the table (``validation_table``).
 
-Two designs (docs/evidence.md, "How the facts are tested"):
+Three designs (docs/evidence.md, "How the facts are tested" and "Innovation responses"):
 
 - **Reforms** (facts 1–6): the shipped world at the shipped defaults, every run from the status quo
   (``baseline_state``); a reform is a set of policy events at step 1. Replicate r of every reform and of its
@@ -15,6 +16,8 @@ Two designs (docs/evidence.md, "How the facts are tested"):
   paired baseline (percentage points for shares and differences).
 - **Trust** (fact 7): per replicate one model built under ``scenarios/baseline.yaml`` and every shipped scenario
   branched from it (``branching.branch``); world real income over the last ``window`` steps.
+- **Innovation** (8, docs/evidence.md's innovation responses): six economies with thin hosting markets adopt a regime
+  at step 1, or ρ is halved; the implementers' mean % change of each innovation metric over steps ``window``–``steps``.
 
 A fact passes when the two-sided 95 % t interval of the paired mean lies on the expected side of zero and, where a
 band is declared, the paired mean lies inside it (``Fact.passes``). Nothing here is tuned to pass: a fact that fails
@@ -302,6 +305,60 @@ STATES: dict[str, Callable[[str | None], PolicyState]] = {"status_quo": status_q
 """The starting states of the reforms design."""
 
 
+# --------------------------------------------------------------------------------------------------- studies
+class Study:
+    """The runs of one design, computed on demand (``run``) or ahead (``compute``, on an executor), and kept.
+
+    A run is identified by a key (a tuple); ``runner(*args(key))`` computes it, a module-level function so that it
+    can be sent to worker processes. Results never depend on where a run is computed.
+
+    Args:
+        settings: Size and seeds.
+    """
+
+    design = ""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.records: dict[tuple[Any, ...], Any] = {}
+
+    def runner(self) -> Callable[..., Any]:
+        """The module-level function that computes one run."""
+        raise NotImplementedError
+
+    def args(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """The runner's arguments for ``key``."""
+        return (self.settings, *key)
+
+    def keys(self, needs: Iterable[Any]) -> list[tuple[Any, ...]]:
+        """Every run the declared ``needs`` of some facts ask for."""
+        raise NotImplementedError
+
+    def run(self, *key: Any) -> Any:
+        """The run ``key`` (computed once)."""
+        if key not in self.records:
+            self.records[key] = self.runner()(*self.args(key))
+        return self.records[key]
+
+    def tasks(self, needs: Iterable[Any]) -> list[tuple[Any, ...]]:
+        """The runs ``needs`` asks for that are not computed yet, each once."""
+        return [k for k in dict.fromkeys(self.keys(needs)) if k not in self.records]
+
+    def compute(self, keys: Sequence[tuple[Any, ...]], executor: Executor | None = None) -> Iterable[tuple[Any, ...]]:
+        """Compute ``keys`` (on ``executor`` when given), keeping each result; yields each key as it finishes."""
+        if executor is None:
+            for key in keys:
+                self.run(*key)
+                yield key
+            return
+        from concurrent.futures import as_completed
+
+        futures = {executor.submit(self.runner(), *self.args(key)): key for key in keys}
+        for fut in as_completed(futures):
+            self.records[futures[fut]] = fut.result()
+            yield futures[fut]
+
+
 # ---------------------------------------------------------------------------------------------- reforms design
 @dataclass
 class Record:
@@ -422,8 +479,8 @@ def run_reform(settings: Settings, state: str, reform: str, rep: int) -> Record:
     )
 
 
-class ReformStudy:
-    """The runs of the reforms design, computed on demand (or ahead, by ``prefetch``) and kept.
+class ReformStudy(Study):
+    """The runs of the reforms design (facts 1–6): key (state, reform, replicate).
 
     Args:
         settings: Size and seeds.
@@ -432,48 +489,29 @@ class ReformStudy:
     design = "reforms"
 
     def __init__(self, settings: Settings = REFORM_SETTINGS) -> None:
-        self.settings = settings
-        self.records: dict[tuple[str, str, int], Record] = {}
+        super().__init__(settings)
 
     @property
     def world(self) -> World:
         """The world the runs use."""
         return load(self.settings.data_dir)
 
-    def run(self, state: str, reform: str, rep: int) -> Record:
-        """Replicate ``rep`` of ``reform`` from ``state`` (computed once)."""
-        key = (state, reform, rep)
-        if key not in self.records:
-            self.records[key] = run_reform(self.settings, state, reform, rep)
-        return self.records[key]
+    def runner(self) -> Callable[..., Record]:
+        """``run_reform``."""
+        return run_reform
+
+    def keys(self, needs: Iterable[tuple[str, str]]) -> list[tuple[Any, ...]]:
+        """Each (state, reform) of ``needs`` with its baseline from the same state, every replicate."""
+        return [
+            k
+            for state, reform in needs
+            for r in range(self.settings.pairs)
+            for k in ((state, "none", r), (state, reform, r))
+        ]
 
     def pairs(self, reform: str, state: str = "status_quo", base: str = "none") -> list[tuple[Record, Record]]:
         """The (baseline, reform) pairs of a reform, one per replicate."""
         return [(self.run(state, base, r), self.run(state, reform, r)) for r in range(self.settings.pairs)]
-
-    def tasks(self, needs: Iterable[tuple[str, str]]) -> list[tuple[Any, ...]]:
-        """The runs ``needs`` ((state, reform) each, with its baseline) asks for that are not computed yet."""
-        keys = []
-        for state, reform in needs:
-            for r in range(self.settings.pairs):
-                for k in ((state, "none", r), (state, reform, r)):
-                    if k not in self.records and k not in keys:
-                        keys.append(k)
-        return keys
-
-    def compute(self, keys: Sequence[tuple[Any, ...]], executor: Executor | None = None) -> Iterable[tuple[Any, ...]]:
-        """Compute ``keys`` (on ``executor`` when given), keeping each result; yields each key as it finishes."""
-        if executor is None:
-            for key in keys:
-                self.run(*key)
-                yield key
-            return
-        futures = {executor.submit(run_reform, self.settings, *key): key for key in keys}
-        from concurrent.futures import as_completed
-
-        for fut in as_completed(futures):
-            self.records[futures[fut]] = fut.result()
-            yield futures[fut]
 
     def idx(self, codes: Iterable[str]) -> np.ndarray:
         """Economy indices of ``codes``."""
@@ -669,8 +707,8 @@ def run_trust(settings: Settings, trust: bool, names: tuple[str, ...], rep: int)
     return out
 
 
-class TrustStudy:
-    """The runs of the trust design (fact 7), computed on demand (or ahead) and kept.
+class TrustStudy(Study):
+    """The runs of the trust design (fact 7): key (trust on, replicate).
 
     Args:
         settings: Size and seeds.
@@ -680,43 +718,30 @@ class TrustStudy:
     design = "trust"
 
     def __init__(self, settings: Settings = TRUST_SETTINGS, scenarios: tuple[str, ...] | None = None) -> None:
-        self.settings = settings
+        super().__init__(settings)
         self.scenarios = scenarios if scenarios is not None else shipped_scenarios()
-        self.records: dict[tuple[bool, int], dict[str, float]] = {}
 
     def names(self, trust: bool) -> tuple[str, ...]:
         """The scenarios run with trust on (all) or off (baseline and no rules)."""
         return self.scenarios if trust else (BASELINE, NO_RULES)
 
-    def run(self, trust: bool, rep: int) -> dict[str, float]:
-        """Replicate ``rep`` with trust on or off (computed once)."""
-        key = (trust, rep)
-        if key not in self.records:
-            self.records[key] = run_trust(self.settings, trust, self.names(trust), rep)
-        return self.records[key]
+    def runner(self) -> Callable[..., dict[str, float]]:
+        """``run_trust``."""
+        return run_trust
+
+    def args(self, key: tuple[Any, ...]) -> tuple[Any, ...]:
+        """``(settings, trust, scenarios, replicate)``."""
+        trust, rep = key
+        return (self.settings, trust, self.names(trust), rep)
+
+    def keys(self, needs: Iterable[bool]) -> list[tuple[Any, ...]]:
+        """Every replicate of each trust setting of ``needs``."""
+        return [(t, r) for t in needs for r in range(self.settings.pairs)]
 
     def real_income(self, trust: bool) -> dict[str, np.ndarray]:
         """Scenario → world real income of each replicate."""
         reps = [self.run(trust, r) for r in range(self.settings.pairs)]
         return {n: np.array([rec[n] for rec in reps]) for n in self.names(trust)}
-
-    def tasks(self, needs: Iterable[bool]) -> list[tuple[Any, ...]]:
-        """The runs (trust, replicate) ``needs`` asks for that are not computed yet."""
-        return [(t, r) for t in dict.fromkeys(needs) for r in range(self.settings.pairs) if (t, r) not in self.records]
-
-    def compute(self, keys: Sequence[tuple[Any, ...]], executor: Executor | None = None) -> Iterable[tuple[Any, ...]]:
-        """Compute ``keys`` (on ``executor`` when given), keeping each result; yields each key as it finishes."""
-        if executor is None:
-            for key in keys:
-                self.run(*key)
-                yield key
-            return
-        from concurrent.futures import as_completed
-
-        futures = {executor.submit(run_trust, self.settings, t, self.names(t), r): (t, r) for t, r in keys}
-        for fut in as_completed(futures):
-            self.records[futures[fut]] = fut.result()
-            yield futures[fut]
 
 
 def with_trust(study: TrustStudy) -> dict[str, Effect]:
@@ -758,6 +783,88 @@ def trust_fact_lines(study: TrustStudy) -> list[str]:
     return lines
 
 
+# ------------------------------------------------------------------------------------------- innovation design
+INNOVATION_IMPLEMENTERS = ("KEN", "NGA", "GHA", "PER", "COL", "CHL")
+"""Economies with thin local hosting markets in Africa and Latin America (the innovation reforms' implementers)."""
+INNOVATION_METRICS = ("rd_intensity", "innovating_share", "productivity_growth")
+INNOVATION_SETTINGS = Settings(firms=5000, pairs=8, steps=12, seed0=30_000, window=2)
+"""The innovation design at the size ``tests/test_model_innovation.py`` uses (window steps 2–12)."""
+INNOVATION_REFORMS: dict[str, tuple[Regime | None, tuple[tuple[str, float], ...]]] = {
+    "none": (None, ()),
+    "storage_conditional": (Regime.STORAGE_CONDITIONAL, ()),
+    "storage_ban": (Regime.STORAGE_BAN, ()),
+    "rho_half": (None, (("rho", 0.05),)),
+}
+"""Each innovation reform: the regime every implementer adopts at step 1 (all categories and sectors), or
+parameters changed from the start (ρ, the share of profit spent on R&D, halved)."""
+
+
+def innovation_events(regime: Regime | None, data_dir: str | None = None) -> tuple[PolicyEvent, ...]:
+    """Every implementer adopts ``regime`` for every data category and sector at step 1 (none for ``None``)."""
+    if regime is None:
+        return ()
+    world = load(data_dir)
+    return tuple(e for c in INNOVATION_IMPLEMENTERS for e in regime_events(world, c, regime, step=REFORM_STEP))
+
+
+def window_means(
+    settings: Settings, events: tuple[PolicyEvent, ...], seed: int, params: tuple[tuple[str, float], ...] = ()
+) -> dict[tuple[str, str], float]:
+    """Window means (steps ``window``..``steps``) of the innovation metrics, access and R&D per implementer."""
+    world = load(settings.data_dir)
+    model = DataFlowModel(
+        world,
+        schedule(baseline_state(world), events, horizon=settings.steps),
+        params=dict(params) or None,
+        n_firms=settings.firms,
+        rng=np.random.SeedSequence(seed),
+    )
+    for _ in range(settings.steps):
+        model.step()
+    df = model.metrics_frame()
+    sel = df[(df["level"] == "economy") & df["group"].isin(INNOVATION_IMPLEMENTERS) & (df["step"] >= settings.window)]
+    sel = sel[sel["metric"].isin((*INNOVATION_METRICS, "cloud_ai_access", "rd"))]
+    return {k: float(v) for k, v in sel.groupby(["metric", "group"])["value"].mean().items()}
+
+
+def run_innovation(settings: Settings, reform: str, rep: int) -> dict[tuple[str, str], float]:
+    """Replicate ``rep`` (seed ``settings.seed0 + rep``) of an innovation reform: ``window_means``."""
+    regime, params = INNOVATION_REFORMS[reform]
+    return window_means(settings, innovation_events(regime, settings.data_dir), settings.seed0 + rep, params)
+
+
+class InnovationStudy(Study):
+    """The runs of the innovation design: key (reform, replicate).
+
+    Args:
+        settings: Size and seeds.
+    """
+
+    design = "innovation"
+
+    def __init__(self, settings: Settings = INNOVATION_SETTINGS) -> None:
+        super().__init__(settings)
+
+    def runner(self) -> Callable[..., dict[tuple[str, str], float]]:
+        """``run_innovation``."""
+        return run_innovation
+
+    def keys(self, needs: Iterable[str]) -> list[tuple[Any, ...]]:
+        """Each reform of ``needs`` and the baseline, every replicate."""
+        return [k for reform in needs for r in range(self.settings.pairs) for k in (("none", r), (reform, r))]
+
+
+def innovation_pct(study: InnovationStudy, reform: str, metric: str) -> Effect:
+    """Per pair: the implementers' mean % change of ``metric`` under ``reform`` against the paired baseline."""
+    out = []
+    for r in range(study.settings.pairs):
+        base, new = study.run("none", r), study.run(reform, r)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            changes = [pct(np.float64(new[metric, c]), np.float64(base[metric, c])) for c in INNOVATION_IMPLEMENTERS]
+        out.append(np.mean(changes))
+    return Effect(np.asarray(out))
+
+
 # ------------------------------------------------------------------------------------------------------- facts
 @dataclass(frozen=True)
 class Fact:
@@ -765,15 +872,16 @@ class Fact:
 
     Attributes:
         id: Stable identifier (``fact1_storage_copy``...), the row of the table.
-        fact: Number of the stylised fact in docs/evidence.md (1–7).
+        fact: Number of the stylised fact in docs/evidence.md (1–7; 8: its "Innovation responses").
         statement: The check in words.
         measure: What is measured (the paired difference), in words.
         direction: +1: the paired mean must lie above zero (its interval); −1: below.
         band: Where the evidence gives a magnitude: the range the paired mean must lie in, else ``None``.
         unit: ``%`` or ``pp``.
         source: Keys of docs/evidence.md's source table.
-        design: ``reforms`` (facts 1–6) or ``trust`` (fact 7).
-        needs: The runs it uses: (state, reform) pairs for ``reforms``, trust on/off flags for ``trust``.
+        design: ``reforms`` (facts 1–6), ``trust`` (fact 7) or ``innovation`` (8).
+        needs: The runs it uses: (state, reform) pairs for ``reforms``, trust on/off flags for ``trust``, reform
+            names for ``innovation``.
         evaluate: Returns the effect from a study of its design, and a note (e.g. which scenario).
         every_pair: Also every pair's difference must be on the expected side.
     """
@@ -823,6 +931,41 @@ REGIME_WORDS = {
     Regime.STORAGE_BAN: "storage with a transfer ban",
 }
 """Fact 1's regimes in words."""
+
+
+INNOVATION_WORDS = {
+    "cloud_ai_access": "cloud and AI access",
+    "rd_intensity": "R&D intensity",
+    "innovating_share": "the innovating share",
+    "productivity_growth": "productivity growth",
+}
+"""The innovation checks' metrics in words."""
+
+
+def _innovation_facts() -> list[Fact]:
+    """The innovation responses of docs/evidence.md ("Innovation responses"): each metric must fall."""
+    checks = [
+        ("storage_conditional", m, "local storage with conditional transfers (no ban)")
+        for m in ("cloud_ai_access", *INNOVATION_METRICS)
+    ]
+    checks += [("storage_ban", m, "local storage with a transfer ban") for m in INNOVATION_METRICS]
+    checks += [("rho_half", m, "halving the share of profit spent on R&D") for m in INNOVATION_METRICS[:2]]
+    return [
+        Fact(
+            f"innovation_{reform}_{metric}",
+            8,
+            f"In economies with thin hosting markets, {what} lowers {INNOVATION_WORDS[metric]}",
+            f"implementers' mean % change of {metric} ({reform}), %",
+            -1,
+            None,
+            "%",
+            "FKvdM 2020" if reform != "rho_half" else "model mechanism (R&D share of profit)",
+            "innovation",
+            (reform,),
+            _plain(lambda s, reform=reform, metric=metric: innovation_pct(s, reform, metric)),
+        )
+        for reform, metric, what in checks
+    ]
 
 
 def _best_against_no_rules(study: TrustStudy) -> tuple[Effect, str]:
@@ -1024,8 +1167,9 @@ FACTS: tuple[Fact, ...] = (
         _plain(without_trust),
         every_pair=True,
     ),
+    *_innovation_facts(),
 )
-"""Every check of the stylised facts, in the order of docs/evidence.md."""
+"""Every check of the stylised facts, in the order of docs/evidence.md, then the innovation responses."""
 
 FACT_IDS: tuple[str, ...] = tuple(f.id for f in FACTS)
 
@@ -1062,7 +1206,7 @@ def select_facts(specs: Sequence[str] | None) -> list[Fact]:
                 close = did_you_mean(spec, FACT_IDS)
                 raise ValidationError(
                     f"--facts: no fact {spec!r}" + (f" (did you mean {close!r}?)" if close else ""),
-                    f"give fact numbers 1-7 or ids: {', '.join(FACT_IDS)}",
+                    "give fact numbers 1-8 or ids (dlsim validate-model --list shows them)",
                 )
             chosen += [f for f in found if f not in chosen]
     return [f for f in FACTS if f in chosen]
@@ -1100,6 +1244,9 @@ TABLE_COLUMNS: tuple[str, ...] = (
 def table_row(f: Fact, effect: Effect, note: str, settings: Settings) -> dict[str, Any]:
     """One row of the validation table."""
     lo, hi = effect.interval
+    bad = int((~np.isfinite(np.asarray(effect.values, dtype=float))).sum())
+    if bad:
+        note = "; ".join([*filter(None, [note]), f"undefined in {bad} pair(s): a zero or empty baseline at this size"])
     return {
         "id": f.id,
         "fact": f.fact,
@@ -1137,7 +1284,7 @@ def check_settings(settings: Settings, design: str) -> None:
         raise ValidationError(f"--firms {settings.firms} is too few for the full world", "use 100 or more (e.g. 1e3)")
     if settings.pairs < 2:
         raise ValidationError(f"--pairs {settings.pairs}: a t interval needs 2 pairs or more", "use --pairs 2 or more")
-    if design == "reforms" and settings.steps < settings.window:
+    if design in ("reforms", "innovation") and settings.steps < settings.window:
         raise ValidationError(
             f"--steps {settings.steps}: the facts' window starts at step {settings.window} (the reform is at step "
             f"{REFORM_STEP})",
@@ -1149,6 +1296,7 @@ def validation_table(
     facts: Sequence[Fact],
     reforms: ReformStudy | None = None,
     trust: TrustStudy | None = None,
+    innovation: InnovationStudy | None = None,
     *,
     executor: Executor | None = None,
     progress: Callable[[int, int, str], None] | None = None,
@@ -1159,6 +1307,7 @@ def validation_table(
         facts: The facts to measure.
         reforms: The reforms study (default: ``REFORM_SETTINGS``); its computed runs are kept.
         trust: The trust study (default: ``TRUST_SETTINGS``).
+        innovation: The innovation study (default: ``INNOVATION_SETTINGS``).
         executor: Where the runs are computed (``None``: in this process). Results never depend on it.
         progress: Called with (runs done, runs in all, last run) as runs finish.
     """
@@ -1167,6 +1316,8 @@ def validation_table(
         studies["reforms"] = reforms or ReformStudy()
     if any(f.design == "trust" for f in facts):
         studies["trust"] = trust or TrustStudy()
+    if any(f.design == "innovation" for f in facts):
+        studies["innovation"] = innovation or InnovationStudy()
     for name, study in studies.items():
         check_settings(study.settings, name)
     plan = [
@@ -1334,7 +1485,8 @@ def validate_model(
     """Run the stylised facts and write their table to ``out/validation/`` (``dlsim validate-model``).
 
     ``firms``, ``pairs``, ``steps`` and ``seed`` (replicate 0's seed) replace the designs' defaults
-    (``REFORM_SETTINGS``, ``TRUST_SETTINGS``) when given; each design keeps its own where they are not.
+    (``REFORM_SETTINGS``, ``TRUST_SETTINGS``, ``INNOVATION_SETTINGS``) when given; each design keeps its own where
+    they are not.
 
     Raises:
         ValidationError: Unknown facts or settings that cannot run.
@@ -1363,9 +1515,10 @@ def validate_model(
     designs = {f.design for f in chosen}
     reforms = ReformStudy(with_overrides(REFORM_SETTINGS, **over)) if "reforms" in designs else None
     trust = TrustStudy(with_overrides(TRUST_SETTINGS, **over)) if "trust" in designs else None
-    for study in (reforms, trust):
-        if study is not None:
-            check_settings(study.settings, study.design)
+    innovation = InnovationStudy(with_overrides(INNOVATION_SETTINGS, **over)) if "innovation" in designs else None
+    studies = [s for s in (reforms, trust, innovation) if s is not None]
+    for study in studies:
+        check_settings(study.settings, study.design)
     root = Path(out) if out is not None else DEFAULT_OUT
     check_target(root, force)
     world = load(ddir)
@@ -1380,7 +1533,7 @@ def validate_model(
             ),
             "facts": [f.id for f in chosen],
             "settings": {
-                **{s.design: s.settings.record() for s in (reforms, trust) if s is not None},
+                **{s.design: s.settings.record() for s in studies},
                 "executor": handle.kind,
                 "workers": handle.workers,
                 "confidence": CONFIDENCE,
@@ -1395,7 +1548,7 @@ def validate_model(
         if on_start is not None:
             on_start(manifest)
         pool = None if handle.kind == "serial" else handle.executor
-        table = validation_table(chosen, reforms, trust, executor=pool, progress=progress)
+        table = validation_table(chosen, reforms, trust, innovation, executor=pool, progress=progress)
     manifest["wall_s"] = round(time.perf_counter() - started, 3)
     manifest["passed"] = int(table["passed"].sum())
     manifest["checked"] = len(table)
