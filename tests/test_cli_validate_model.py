@@ -149,6 +149,45 @@ def test_trust_design_measures_fact7(tmp_path: Path) -> None:
     assert table.loc[0, "note"] == f"best: {best}" and table.loc[0, "mean"] == pytest.approx(effects[best].mean)
 
 
+def test_innovation_design_measures_fact8() -> None:
+    """Fact 8's runs: the implementers' mean % change against the paired baseline, from the kept runs."""
+    settings = v.Settings(firms=1000, pairs=2, steps=3, seed0=30_000, window=2)
+    study = v.InnovationStudy(settings)
+    table = v.validation_table([v.fact("innovation_storage_conditional_cloud_ai_access")], innovation=study)
+    assert sorted(study.records) == [("none", 0), ("none", 1), ("storage_conditional", 0), ("storage_conditional", 1)]
+    expected = [
+        np.mean(
+            [
+                100.0
+                * (
+                    study.records[("storage_conditional", r)][("cloud_ai_access", c)]
+                    / study.records[("none", r)][("cloud_ai_access", c)]
+                    - 1.0
+                )
+                for c in v.INNOVATION_IMPLEMENTERS
+            ]
+        )
+        for r in range(2)
+    ]
+    assert np.isfinite(expected).all() and table.loc[0, "direction"] == -1
+    assert table.loc[0, "mean"] == pytest.approx(np.mean(expected))
+
+
+def test_an_undefined_pair_fails_with_a_note() -> None:
+    """A zero baseline (possible at small sizes) makes the effect undefined: the check fails and says why."""
+    study = v.InnovationStudy(v.Settings(firms=400, pairs=2, steps=3, seed0=1, window=2))
+    for r in range(2):
+        study.records[("none", r)] = {("rd_intensity", c): 1.0 for c in v.INNOVATION_IMPLEMENTERS}
+        study.records[("storage_ban", r)] = {("rd_intensity", c): 0.5 for c in v.INNOVATION_IMPLEMENTERS}
+    study.records[("none", 1)][("rd_intensity", "KEN")] = 0.0
+    table = v.validation_table([v.fact("innovation_storage_ban_rd_intensity")], innovation=study)
+    assert not table.loc[0, "passed"] and "undefined in 1 pair(s)" in table.loc[0, "note"]
+    study.records[("none", 1)][("rd_intensity", "KEN")] = 1.0
+    table = v.validation_table([v.fact("innovation_storage_ban_rd_intensity")], innovation=study)
+    assert table.loc[0, "mean"] == pytest.approx(-50.0) and table.loc[0, "note"] == ""
+    assert table.loc[0, "passed"] and table.loc[0, "ci_high"] == pytest.approx(-50.0)  # no spread: a point interval
+
+
 # --------------------------------------------------------------------------------------------- the declarations
 def _fact(direction: int, band: tuple[float, float] | None = None, every_pair: bool = False) -> Fact:
     return Fact(
