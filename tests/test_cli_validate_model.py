@@ -55,7 +55,7 @@ def test_writes_the_table_csv_and_manifest(small: Path) -> None:
     assert manifest["settings"]["reforms"]["firms"] == 400 and manifest["settings"]["reforms"]["pairs"] == 2
     assert "trust" not in manifest["settings"]  # no fact 7: its design is not run
     assert manifest["model_checksum"] and manifest["data_checksums"] and manifest["versions"]["numpy"]
-    assert manifest["command"].startswith("dlsim validate-model --facts fact4_sign,fact4_band --firms 400")
+    assert manifest["command"].startswith("dlsim validate-model --facts 4 --firms 400")
     assert manifest["checked"] == 2 and manifest["passed"] == int(table["passed"].sum())
     assert not list(small.glob(".validation*"))  # no temporary folder left
 

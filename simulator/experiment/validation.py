@@ -1367,7 +1367,10 @@ def rerun_command(
 
     words = ["dlsim", "validate-model"]
     if len(facts) < len(FACTS):
-        words += ["--facts", ",".join(f.id for f in facts)]
+        chosen = {f.id for f in facts}
+        whole = {n for n in {f.fact for f in FACTS} if all(f.id in chosen for f in FACTS if f.fact == n)}
+        parts = [str(n) for n in sorted(whole)] + [f.id for f in facts if f.fact not in whole]
+        words += ["--facts", ",".join(parts)]
     for name, value in (("--firms", firms), ("--pairs", pairs), ("--steps", steps), ("--seed", seed)):
         if value is not None:
             words += [name, str(value)]
