@@ -269,3 +269,17 @@ def test_report_refuses_a_malformed_table(small: Path, tmp_path: Path) -> None:
     result = cli("report", str(bad), "-o", str(tmp_path / "x.html"))
     assert result.exit_code == 2 and "facts.parquet" in result.output and "ci_low" in result.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_report_refuses_a_table_of_another_model_version(small: Path, tmp_path: Path) -> None:
+    old = tmp_path / "old"
+    shutil.copytree(small, old)
+    path = old / "validation" / "manifest.json"
+    manifest = json.loads(path.read_text())
+    manifest["model_checksum"] = "0" * 64
+    path.write_text(json.dumps(manifest))
+    result = cli("report", str(old), "-o", str(tmp_path / "x.html"))
+    assert result.exit_code == 2 and "was written with another model version" in result.output
+    assert "dlsim validate-model --facts 4" in result.output and not (tmp_path / "x.html").exists()
+    result = cli("report", str(old), "-o", str(tmp_path / "x.html"), "--allow-mismatch")
+    assert result.exit_code == 0 and "warning" in result.output and (tmp_path / "x.html").is_file()
