@@ -1418,6 +1418,9 @@ def write_validation(root: Path, table: pd.DataFrame, manifest: dict[str, Any]) 
     root.mkdir(parents=True, exist_ok=True)
     target = root / VALIDATION_DIR
     tmp = Path(tempfile.mkdtemp(prefix=f".{VALIDATION_DIR}.", dir=root))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # as mkdir would make it (mkdtemp makes it private)
     old = None
     try:
         atomic_write_parquet(tmp / FACTS_FILE, table)
