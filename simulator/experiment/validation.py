@@ -1441,23 +1441,6 @@ def write_validation(root: Path, table: pd.DataFrame, manifest: dict[str, Any]) 
     return target
 
 
-def read_table(root: Path) -> pd.DataFrame:
-    """Read ``root/validation/facts.parquet`` (``root`` may also be the validation folder itself).
-
-    Raises:
-        StoreError: It is missing or unreadable.
-    """
-    from simulator.experiment.store import StoreError
-
-    path = root / FACTS_FILE if root.name == VALIDATION_DIR else root / VALIDATION_DIR / FACTS_FILE
-    try:
-        return pd.read_parquet(path)
-    except FileNotFoundError:
-        raise StoreError(f"{path} not found", "run dlsim validate-model --out FOLDER first") from None
-    except (OSError, ValueError) as exc:
-        raise StoreError(f"cannot read {path}: {exc}") from None
-
-
 @dataclass
 class Validation:
     """A finished validation: the table and where it was written.
