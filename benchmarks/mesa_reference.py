@@ -632,7 +632,7 @@ class MesaReferenceModel(mesa.Model):
         super().__init__(rng=rng)
         self.world = world
         self.schedule = schedule
-        self.params = p = resolve_params(params)
+        self.params = p = resolve_params(params, world.calibration)
         self.sigma = p["sigma"]
         self.markup = self.sigma / (self.sigma - 1.0)
         self.mu = p["mu"]

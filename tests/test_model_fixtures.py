@@ -6,10 +6,11 @@ from functools import lru_cache
 
 import numpy as np
 
+from simulator.experiment.validation import pair_events, regime_events, schedule  # noqa: F401 (re-exported for the tests)
 from simulator.scenario.taxonomy import DataCategory, Regime
 from simulator.world.baseline import baseline_state
 from simulator.world.loader import load_world
-from simulator.world.policy import PolicyEvent, PolicySchedule, PolicyState, regime_code
+from simulator.world.policy import PolicyState, regime_code
 from simulator.world.world import World
 
 SMALL = ("BRA", "ARG", "MEX", "CHL", "KEN", "NGA", "ZAF", "EGY", "GHA", "RWA", "USA", "EUU", "CHN", "IND")
@@ -34,35 +35,6 @@ def open_state(world: World) -> PolicyState:
     st.localisation_waiver[:] = 0.0
     st.ban_waiver[:] = 0.0
     return st
-
-
-def schedule(state: PolicyState, events: tuple[PolicyEvent, ...] = (), horizon: int = 20) -> PolicySchedule:
-    return PolicySchedule(initial=state, events=tuple(sorted(events, key=lambda e: e.step)), horizon=horizon)
-
-
-def regime_events(
-    world: World,
-    iso3: str,
-    regime: Regime,
-    step: int = 1,
-    sectors: tuple[str, ...] | None = None,
-    categories: tuple[DataCategory, ...] | None = None,
-) -> tuple[PolicyEvent, ...]:
-    """Events setting ``iso3``'s regime to ``regime`` for the given sectors and categories (default: all)."""
-    c = world.index_of(iso3)
-    secs = sectors or tuple(world.sector_codes)
-    cats = categories or CATEGORIES
-    return tuple(
-        PolicyEvent(step, c, "regime", (CATEGORIES.index(k), world.sector_codes.index(s)), regime_code(regime))
-        for k in cats
-        for s in secs
-    )
-
-
-def pair_events(world: World, members: list[str], field: str, value: float, step: int = 1) -> tuple[PolicyEvent, ...]:
-    """Events setting a (c, c) field to ``value`` between every ordered pair of distinct ``members``."""
-    idx = [world.index_of(m) for m in members]
-    return tuple(PolicyEvent(step, a, field, (b,), value) for a in idx for b in idx if a != b)
 
 
 def world_value(df, metric: str, level: str = "world", group: str = "world", step: int | None = None) -> float:

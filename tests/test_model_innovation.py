@@ -19,25 +19,23 @@ below zero. Seeds 30000+, apart from every other test's.
 
 from __future__ import annotations
 
-from functools import cache
-
 import numpy as np
 import pytest
 from scipy import stats
-from test_model_fixtures import full_world, regime_events, schedule, small_world
+from test_model_fixtures import full_world, schedule, small_world
 
+from simulator.experiment import validation as v
 from simulator.model import DataFlowModel
 from simulator.model.innovation import schumpeterian
-from simulator.scenario.taxonomy import Regime
 from simulator.world.baseline import baseline_state
 
 N_FIRMS = 5000
 REPS = 8
 STEPS = 12
 SEED0 = 30_000
-IMPLEMENTERS = ("KEN", "NGA", "GHA", "PER", "COL", "CHL")
+IMPLEMENTERS = v.INNOVATION_IMPLEMENTERS
 """Economies with thin local hosting markets in Africa and Latin America (the reform's implementers)."""
-INNOVATION = ("rd_intensity", "innovating_share", "productivity_growth")
+INNOVATION = v.INNOVATION_METRICS
 
 
 # ------------------------------------------------------------------------------------------------------- the rule
@@ -130,44 +128,28 @@ def test_steady_state_stock_gives_the_flow_rule(stepped):
 
 
 # -------------------------------------------------------------------------------------------------- paired runs
-@cache
-def _window_means(events: tuple, seed: int, params: tuple = ()) -> dict[tuple[str, str], float]:
-    """Window means (steps 2..STEPS) of the innovation metrics per implementer economy, one run."""
-    world = full_world()
-    model = DataFlowModel(
-        world,
-        schedule(baseline_state(world), events, horizon=STEPS),
-        params=dict(params) or None,
-        n_firms=N_FIRMS,
-        rng=np.random.SeedSequence(seed),
-    )
-    for _ in range(STEPS):
-        model.step()
-    df = model.metrics_frame()
-    sel = df[(df["level"] == "economy") & df["group"].isin(IMPLEMENTERS) & (df["step"] >= 2)]
-    sel = sel[sel["metric"].isin((*INNOVATION, "cloud_ai_access", "rd"))]
-    return {k: float(v) for k, v in sel.groupby(["metric", "group"])["value"].mean().items()}
+# The runs and the measure are the declarations of ``simulator.experiment.validation`` (the innovation checks of
+# ``dlsim validate-model``); this file fixes their size and seeds and asserts them.
+_STUDY: dict[v.Settings, v.InnovationStudy] = {}
 
 
-def _paired_pct(events: tuple, metric: str, params: tuple = ()) -> np.ndarray:
-    """Per pair: the implementers' mean % change of ``metric`` (reform or params against the paired baseline)."""
-    out = []
-    for s in range(REPS):
-        base = _window_means((), SEED0 + s)
-        reform = _window_means(events, SEED0 + s, params)
-        out.append(np.mean([100.0 * (reform[(metric, c)] / base[(metric, c)] - 1.0) for c in IMPLEMENTERS]))
-    return np.asarray(out)
+def _study() -> v.InnovationStudy:
+    s = v.Settings(firms=N_FIRMS, pairs=REPS, steps=STEPS, seed0=SEED0, window=2)
+    if s not in _STUDY:
+        _STUDY[s] = v.InnovationStudy(s)
+    return _STUDY[s]
+
+
+def _paired_pct(reform: str, metric: str) -> np.ndarray:
+    """Per pair: the implementers' mean % change of ``metric`` (reform of ``v.INNOVATION_REFORMS`` against the
+    paired baseline)."""
+    return v.innovation_pct(_study(), reform, metric).values
 
 
 def _interval(d: np.ndarray) -> tuple[float, float, float]:
     mean, se = float(d.mean()), float(d.std(ddof=1) / np.sqrt(d.size))
     half = float(stats.t.ppf(0.975, d.size - 1)) * se
     return mean, mean - half, mean + half
-
-
-def _events(regime: Regime) -> tuple:
-    world = full_world()
-    return tuple(e for c in IMPLEMENTERS for e in regime_events(world, c, regime, step=1))
 
 
 def _describe(d: np.ndarray) -> str:
@@ -205,7 +187,7 @@ def _innovation_params(measured: dict[str, str]) -> list:
 )
 def test_local_storage_cuts_data_access_and_innovation(metric):
     """Storage + conditional transfers at home (no ban): access, R&D intensity, innovating share and growth fall."""
-    d = _paired_pct(_events(Regime.STORAGE_CONDITIONAL), metric)
+    d = _paired_pct("storage_conditional", metric)
     _, _, hi = _interval(d)
     assert hi < 0, f"{metric}: {_describe(d)}"
 
@@ -228,16 +210,16 @@ def test_storage_ban_lowers_innovation(metric):
     +7.23] are not distinguishable from zero (xfail). Before them: R&D intensity -6.1 % [-7.6, -4.6], innovating
     share -9.9 % [-14.5, -5.2]. While bans were embargoes, R&D intensity rose (+5.1 % [+3.3, +6.9]).
     """
-    d = _paired_pct(_events(Regime.STORAGE_BAN), metric)
+    d = _paired_pct("storage_ban", metric)
     _, _, hi = _interval(d)
     assert hi < 0, f"{metric}: {_describe(d)}"
 
 
 def test_innovating_share_moves_with_rd():
     """Halving the share of profit spent on R&D (ρ) lowers R&D intensity and the innovating share."""
-    params = (("rho", 0.05),)
+    assert v.INNOVATION_REFORMS["rho_half"] == (None, (("rho", 0.05),))
     for metric in ("rd_intensity", "innovating_share"):
-        d = _paired_pct((), metric, params)
+        d = _paired_pct("rho_half", metric)
         _, _, hi = _interval(d)
         assert hi < 0, f"{metric}: {_describe(d)}"
 

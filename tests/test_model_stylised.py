@@ -20,414 +20,80 @@ The numbers behind the xfail reasons and the status table of docs/evidence.md co
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
-from functools import cache, lru_cache
 
-import numpy as np
 import pytest
-from scipy import stats
-from test_model_fixtures import full_world, pair_events, regime_events, schedule
 
-from simulator.model import DataFlowModel
-from simulator.model.population import SizeClass
+from simulator.experiment import validation as v
+from simulator.experiment.validation import (
+    BAND_FACT2_LOSS,
+    BAND_FACT4_GAIN,
+    BAND_FACT5_SHARE,
+    SEVERITY,
+    Effect,
+    ReformStudy,
+    Settings,
+)
 from simulator.scenario.taxonomy import Regime
-from simulator.world.baseline import baseline_state
-from simulator.world.policy import PolicyEvent, PolicyState, regime_code
 
 N_FIRMS = 6000
 REPS = 16
 SEED0 = 20_000
-REFORM_STEP = 1
 STEPS = 21
 WINDOW = (2, 21)
 """First and last step (inclusive) of the measurement window: years 1–5 after the reform at step 1."""
-CONFIDENCE = 0.95
 
-SEVERITY = (Regime.STORAGE_COPY, Regime.CONDITIONAL, Regime.STORAGE_CONDITIONAL, Regime.STORAGE_BAN)
-"""Fact 1's regimes in the order of rising losses the evidence gives."""
-PARTIAL_IMPLEMENTER = "BRA"
-PARTIAL_SECTORS = ("finance_payments", "ict_digital", "health")
-"""Fact 2: Brazil adds local storage (storage + conditional transfers) in three data-intensive sectors only."""
-HIGH_DATA = ("ict_digital", "finance_payments", "business_services")
-LOW_DATA = ("agri_mining", "manufacturing", "logistics")
-SMALLER = (SizeClass.MICRO, SizeClass.SMALL)
-LARGER = (SizeClass.MEDIUM, SizeClass.LARGE)
-ADEQUACY_HUB = "EUU"
-ADEQUACY_PARTNERS = ("BRA", "MEX", "COL", "CHL", "PER")
-"""Fact 4: new EU adequacy decisions, the partners of ``scenarios/lac_conditional_adequacy.yaml``."""
-CONNECTED_INTERNET_PCT = 90.0
-"""Fact 6: internet use of every African economy in the connected counterfactual (Europe's level, ITU 2023)."""
-
-BAND_FACT2_LOSS = (0.1, 2.0)
-"""Fact 2: real-income loss of the implementer, % (ECIPE 2014: −0.1 to −1.7 % of GDP for enacted/proposed rules)."""
-BAND_FACT4_GAIN = (6.0, 14.0)
-"""Fact 4: bilateral digitally delivered services trade between members, % (CITP WP 006, 2023: +6 to +14 %)."""
-BAND_FACT5_SHARE = (10.0, 15.0)
-"""Fact 5: share of exposed firms that limit services, leave markets or significantly change operations, % (OECD–WTO
-2025: "just over 10 %")."""
+# The paired runs, the measures and the bands are the declarations of ``simulator.experiment.validation`` (the same
+# that ``dlsim validate-model`` runs); this file fixes their size and seeds and asserts them.
 
 
-# ---------------------------------------------------------------------------------------------------------- runs
-@dataclass
-class Record:
-    """What one run leaves for the facts (window means unless stated).
-
-    Attributes:
-        real: Metric name → economy vector of its window mean (``real_income``, ``real_output``, ``real_investment``).
-        trade: Cross-border sales by origin × destination × seller sector, weighted (real firms).
-        dds: Digitally delivered services flows by origin × destination (services sectors, sales × seller δ).
-        uid: Firms alive at step 0 (shared by a pair: common random numbers).
-        weight, economy, size: Their agent weight, economy and size class at step 0.
-        sells_to: ``bool (firms, economies)``: the foreign economies each firm sells to at step 0 (a final-market
-            link there, or a buyer there in its supplier slots).
-        exporter: Whether the firm sells to any foreign economy at step 0.
-        exporting: Share of the window's steps in which the firm is alive and exports.
-        withdrew, exited, rehosted: By the end of the window: dropped a foreign market (its own choice), is no longer
-            alive, changed its hosting mode at some step of the window.
-    """
-
-    real: dict[str, np.ndarray]
-    trade: np.ndarray
-    dds: np.ndarray
-    uid: np.ndarray
-    weight: np.ndarray
-    economy: np.ndarray
-    size: np.ndarray
-    exporter: np.ndarray
-    sells_to: np.ndarray
-    exporting: np.ndarray
-    withdrew: np.ndarray
-    exited: np.ndarray
-    rehosted: np.ndarray
+def settings() -> Settings:
+    """This file's size and seeds (read when the study is made, so that a caller may change the constants)."""
+    assert WINDOW[1] == STEPS
+    return Settings(firms=N_FIRMS, pairs=REPS, steps=STEPS, seed0=SEED0, window=WINDOW[0])
 
 
-def _cross_border(model: DataFlowModel, economy: np.ndarray, sector: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """This step's cross-border sales, origin × destination × seller sector, and the dds flows origin × destination.
-
-    ``economy`` and ``sector`` are the slots' as trade saw them (copied before the step: exits and entry at the end of
-    a step can give a slot to a new firm after trade).
-    """
-    tr = model.trade
-    n_c, n_s = model.n_economies, model.n_sectors
-    seller = tr.sales_seller
-    o, d, s = economy[seller].astype(np.int64), tr.sales_dest.astype(np.int64), sector[seller].astype(np.int64)
-    value = tr.sales_revenue * tr.weight[seller]
-    foreign = o != d
-    cell = (o * n_c + d) * n_s + s
-    trade = np.bincount(cell[foreign], weights=value[foreign], minlength=n_c * n_c * n_s).reshape(n_c, n_c, n_s)
-    services = (model.world.sectors["kind"].to_numpy() == "services")[s]
-    dds_value = value * tr.sales_delta * services
-    dds = np.bincount((o * n_c + d)[foreign], weights=dds_value[foreign], minlength=n_c * n_c).reshape(n_c, n_c)
-    return trade, dds
+_STUDY: dict[Settings, ReformStudy] = {}
 
 
-def _run(state: PolicyState, events: tuple[PolicyEvent, ...], seed: int) -> Record:
-    world = full_world()
-    m = DataFlowModel(world, schedule(state, events, horizon=STEPS), n_firms=N_FIRMS, rng=np.random.SeedSequence(seed))
-    f = m.firms
-    slot = np.flatnonzero(f.alive)
-    uid = f.uid[slot].copy()
-    # foreign links at step 0 from the network (the last burn-in trade predates its exits and entry): final markets,
-    # and buyers' supplier slots (the supplier sells to the buyer's economy)
-    net = m.network
-    sells = np.zeros((f.capacity, m.n_economies), bool)
-    foreign = f.economy[net.mk_firm] != net.mk_dest
-    sells[net.mk_firm[foreign], net.mk_dest[foreign]] = True
-    buyer, j = np.nonzero((net.sup >= 0) & f.alive[: net.sup.shape[0], None])
-    sup = net.sup[buyer, j]
-    foreign = f.economy[sup] != f.economy[buyer]
-    sells[sup[foreign], f.economy[buyer[foreign]]] = True
-    hosting0 = f.hosting[slot].copy()
-    weight0, economy0, size0 = f.weight[slot].copy(), f.economy[slot].copy(), f.size[slot].copy()
-    trade_sum, dds_sum, n_window = 0.0, 0.0, 0
-    exporting = np.zeros(slot.size)
-    rehosted = np.zeros(slot.size, bool)
-    for t in range(1, STEPS + 1):
-        economy, sector = m.firms.economy.copy(), m.firms.sector.copy()
-        m.step()
-        if WINDOW[0] <= t <= WINDOW[1]:
-            trade, dds = _cross_border(m, economy, sector)
-            trade_sum, dds_sum, n_window = trade_sum + trade, dds_sum + dds, n_window + 1
-            same = m.firms.alive[slot] & (m.firms.uid[slot] == uid)
-            exports = np.zeros(slot.size)
-            exports[same] = m.accounts.exports[slot[same]]
-            exporting += same & (exports > 0)
-            rehosted |= same & (m.firms.hosting[slot] != hosting0)
-    f = m.firms
-    same = f.alive[slot] & (f.uid[slot] == uid)
-    df = m.metrics_frame()
-    df = df[(df["level"] == "economy") & df["step"].between(*WINDOW)]
-    real = {}
-    for metric in ("real_income", "real_output", "real_investment"):
-        sel = df[df["metric"] == metric].groupby("group", observed=True)["value"].mean()
-        real[metric] = sel.reindex(world.iso3).to_numpy(dtype=float)
-    return Record(
-        real=real,
-        trade=trade_sum / n_window,
-        dds=dds_sum / n_window,
-        uid=uid,
-        weight=weight0,
-        economy=economy0,
-        size=size0,
-        exporter=sells[slot].any(axis=1),
-        sells_to=sells[slot],
-        exporting=exporting / n_window,
-        withdrew=same & f.withdrew[slot],
-        exited=~same,
-        rehosted=rehosted,
-    )
-
-
-@lru_cache(maxsize=1)
-def status_quo() -> PolicyState:
-    """The shipped status quo of the full world (``baseline_state``)."""
-    return baseline_state(full_world())
-
-
-def africa() -> list[str]:
-    world = full_world()
-    return [c for c in world.iso3 if world.economies.loc[c, "region"] == "AFR"]
-
-
-@lru_cache(maxsize=1)
-def connected() -> PolicyState:
-    """Fact 6's counterfactual context: the status quo with every African economy at ``CONNECTED_INTERNET_PCT``
-    internet use and full payment interoperability between African economies (PAPSS-style settlement for all)."""
-    world, state = full_world(), status_quo().copy()
-    idx = [world.index_of(c) for c in africa()]
-    state.internet_users_pct[idx] = CONNECTED_INTERNET_PCT
-    for a in idx:
-        for b in idx:
-            if a != b:
-                state.payment_interop[a, b] = 1.0
-    return state
+def study() -> ReformStudy:
+    """The reforms study at this file's settings (its runs are kept for the whole session)."""
+    s = settings()
+    if s not in _STUDY:
+        _STUDY[s] = ReformStudy(s)
+    return _STUDY[s]
 
 
 def implementers() -> tuple[str, ...]:
-    """Fact 1 (and 3, 5): the economies whose status quo is ``open`` for every data category and sector.
-
-    Only there does each of the four regimes tighten every rule (elsewhere storage-only would relax a conditional
-    rule), so the four reforms are comparable.
-    """
-    world = full_world()
-    open_everywhere = np.all(status_quo().regime == regime_code(Regime.OPEN), axis=(1, 2))
-    return tuple(np.asarray(world.iso3)[open_everywhere])
+    return study().implementers()
 
 
-def adequacy_events() -> tuple[PolicyEvent, ...]:
-    """New EU adequacy decisions: the EU_ADEQUACY bloc's transfer waiver between the EU and each partner, both ways
-    (the hub rule of ``simulator.world.baseline``: not among the partners)."""
-    world = full_world()
-    waiver = float(world.agreement_effects.loc["EU_ADEQUACY", "transfer_waiver"])
-    hub = world.index_of(ADEQUACY_HUB)
-    out = []
-    for p in ADEQUACY_PARTNERS:
-        c = world.index_of(p)
-        out += [PolicyEvent(REFORM_STEP, hub, "transfer_waiver", (c,), waiver)]
-        out += [PolicyEvent(REFORM_STEP, c, "transfer_waiver", (hub,), waiver)]
-    return tuple(out)
-
-
-def reform_events(name: str) -> tuple[PolicyEvent, ...]:
-    """The policy events of each named reform (all at ``REFORM_STEP``)."""
-    world = full_world()
-    if name == "none":
-        return ()
-    if name in {r.value for r in SEVERITY}:
-        return sum((regime_events(world, c, Regime(name), step=REFORM_STEP) for c in implementers()), ())
-    if name == "partial":
-        return regime_events(
-            world, PARTIAL_IMPLEMENTER, Regime.STORAGE_CONDITIONAL, step=REFORM_STEP, sectors=PARTIAL_SECTORS
-        )
-    if name == "adequacy":
-        return adequacy_events()
-    if name == "african_club":
-        return pair_events(world, africa(), "transfer_waiver", 1.0, step=REFORM_STEP)
-    raise KeyError(name)
-
-
-STATES = {"status_quo": status_quo, "connected": connected}
-
-
-@cache
-def run(state: str, reform: str, rep: int) -> Record:
-    """The run of replicate ``rep`` (seed ``SEED0 + rep``) from the named state under the named reform (cached)."""
-    return _run(STATES[state](), reform_events(reform), SEED0 + rep)
-
-
-def pairs(reform: str, state: str = "status_quo", base: str = "none") -> list[tuple[Record, Record]]:
-    """The ``REPS`` (baseline, reform) pairs of a reform."""
-    return [(run(state, base, r), run(state, reform, r)) for r in range(REPS)]
-
-
-# ---------------------------------------------------------------------------------------------------- statistics
-@dataclass(frozen=True)
-class Effect:
-    """Paired differences of one measure over the replicates, with their mean and t interval."""
-
-    values: np.ndarray
-    unit: str = "%"
-
-    @property
-    def mean(self) -> float:
-        return float(self.values.mean())
-
-    @property
-    def half_width(self) -> float:
-        n = self.values.size
-        return float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * self.values.std(ddof=1) / np.sqrt(n))
-
-    @property
-    def interval(self) -> tuple[float, float]:
-        return self.mean - self.half_width, self.mean + self.half_width
-
-    def positive(self) -> bool:
-        """The interval lies above zero."""
-        return bool(np.isfinite(self.values).all() and self.interval[0] > 0)
-
-    def within(self, band: tuple[float, float]) -> bool:
-        """Above zero (interval) and its mean inside ``band``."""
-        return self.positive() and band[0] <= self.mean <= band[1]
-
-    def __str__(self) -> str:
-        lo, hi = self.interval
-        k = int((self.values > 0).sum())
-        return f"{self.mean:+.2f} {self.unit} [{lo:+.2f}, {hi:+.2f}], {k}/{self.values.size} pairs > 0"
-
-
-def pct(new: float, old: float) -> float:
-    return 100.0 * (new / old - 1.0)
-
-
-def _idx(codes) -> np.ndarray:
-    world = full_world()
-    return np.array([world.index_of(c) for c in codes], dtype=int)
-
-
-def _sectors(codes) -> np.ndarray:
-    return np.array([full_world().sector_codes.index(s) for s in codes], dtype=int)
-
-
-# --------------------------------------------------------------------------------------------------------- facts
 def fact1_loss(regime: Regime) -> Effect:
-    """Implementers' real-income loss (%, window mean of their summed real income) when each adopts ``regime``."""
-    idx = _idx(implementers())
-    loss = [-pct(r.real["real_income"][idx].sum(), b.real["real_income"][idx].sum()) for b, r in pairs(regime.value)]
-    return Effect(np.array(loss))
+    return v.fact1_loss(study(), regime)
 
 
 def fact2_effects() -> dict[str, Effect]:
-    """Brazil's partial localisation: its real-income loss (%), the % changes of its real output and real investment,
-    and ``investment_gap``: the output change minus the investment change (pp; > 0 when investment falls more)."""
-    c = full_world().index_of(PARTIAL_IMPLEMENTER)
-    loss, d_out, d_inv = [], [], []
-    for b, r in pairs("partial"):
-        loss.append(-pct(r.real["real_income"][c], b.real["real_income"][c]))
-        d_out.append(pct(r.real["real_output"][c], b.real["real_output"][c]))
-        d_inv.append(pct(r.real["real_investment"][c], b.real["real_investment"][c]))
-    d_out, d_inv = np.array(d_out), np.array(d_inv)
-    return {
-        "loss": Effect(np.array(loss)),
-        "real_output": Effect(d_out),
-        "real_investment": Effect(d_inv),
-        "investment_gap": Effect(d_out - d_inv, "pp"),
-    }
-
-
-def _exposed(rec: Record, idx: np.ndarray) -> np.ndarray:
-    """Firms exposed to rules of the economies ``idx``: selling there at step 0, or based there and exporting."""
-    return rec.sells_to[:, idx].any(axis=1) | (np.isin(rec.economy, idx) & rec.exporter)
+    return v.fact2_effects(study())
 
 
 def fact3_effects() -> dict[str, Effect]:
-    """Conditional transfers in the implementers (fact 1's run).
-
-    ``sectors``: % change of the implementers' cross-border trade (exports + imports) in data-light sectors minus
-    that in data-intensive sectors (pp). ``size``: among exposed firms exporting at step 0, % change of the share
-    still exporting (window mean, weighted), medium/large minus micro/small (pp).
-    """
-    idx = _idx(implementers())
-    hi, lo = _sectors(HIGH_DATA), _sectors(LOW_DATA)
-    sectors, size = [], []
-    for b, r in pairs(Regime.CONDITIONAL.value):
-
-        def trade(rec, sec):
-            t = rec.trade[:, :, sec]
-            return t[idx].sum() + t[:, idx].sum() - t[np.ix_(idx, idx)].sum()
-
-        sectors.append(pct(trade(r, lo), trade(b, lo)) - pct(trade(r, hi), trade(b, hi)))
-        cohort = _exposed(b, idx) & b.exporter
-
-        def still(rec, classes, cohort=cohort):
-            sel = cohort & np.isin(rec.size, classes)
-            return (rec.exporting[sel] * rec.weight[sel]).sum() / rec.weight[sel].sum()
-
-        size.append(pct(still(r, LARGER), still(b, LARGER)) - pct(still(r, SMALLER), still(b, SMALLER)))
-    return {"sectors": Effect(np.array(sectors), "pp"), "size": Effect(np.array(size), "pp")}
+    return v.fact3_effects(study())
 
 
 def fact4_gain() -> Effect:
-    """% change of digitally delivered services trade between the EU and the new adequacy partners (both ways)."""
-    hub, part = full_world().index_of(ADEQUACY_HUB), _idx(ADEQUACY_PARTNERS)
-
-    def bilateral(rec):
-        return rec.dds[hub, part].sum() + rec.dds[part, hub].sum()
-
-    return Effect(np.array([pct(bilateral(r), bilateral(b)) for b, r in pairs("adequacy")]))
+    return v.fact4_gain(study())
 
 
 def fact5_effects() -> dict[str, Effect]:
-    """Conditional transfers in the implementers: the exposed firms' responses by the end of the window (pp).
-
-    ``response``: excess share (reform − baseline, weighted by real firms) of exposed firms that withdrew from a
-    foreign market, exited, or changed their hosting mode (limit services, leave markets, significantly change
-    operations). ``non_exit``: the response excess minus the exit excess (responses other than exit). Also the
-    excess of each response alone (``withdrew``, ``exited``, ``rehosted``).
-    """
-    idx = _idx(implementers())
-    out: dict[str, list[float]] = {k: [] for k in ("response", "non_exit", "withdrew", "exited", "rehosted")}
-    for b, r in pairs(Regime.CONDITIONAL.value):
-        exposed = _exposed(b, idx)
-        w = b.weight[exposed]
-
-        def excess(flag, exposed=exposed, w=w, b=b, r=r):
-            return 100.0 * ((flag(r)[exposed] * w).sum() - (flag(b)[exposed] * w).sum()) / w.sum()
-
-        out["response"].append(excess(lambda rec: rec.withdrew | rec.exited | rec.rehosted))
-        out["non_exit"].append(out["response"][-1] - excess(lambda rec: rec.exited))
-        for k in ("withdrew", "exited", "rehosted"):
-            out[k].append(excess(lambda rec, k=k: getattr(rec, k)))
-    return {k: Effect(np.array(v), "pp") for k, v in out.items()}
+    return v.fact5_effects(study())
 
 
 def fact6_effect() -> dict[str, Effect]:
-    """% response of intra-African dds trade to an African transfer-waiver club, connected minus status quo (pp)."""
-    idx = _idx(africa())
-
-    def intra(rec):
-        return rec.dds[np.ix_(idx, idx)].sum()
-
-    low = [pct(intra(r), intra(b)) for b, r in pairs("african_club")]
-    high = [pct(intra(r), intra(b)) for b, r in pairs("african_club", state="connected")]
-    return {
-        "status_quo": Effect(np.array(low)),
-        "connected": Effect(np.array(high)),
-        "difference": Effect(np.array(high) - np.array(low), "pp"),
-    }
+    return v.fact6_effects(study())
 
 
 def fact_table() -> str:
     """Every measured effect, one line each (the source of docs/evidence.md's status table and the xfail reasons)."""
-    lines = [f"{N_FIRMS} agents, {REPS} pairs, seeds {SEED0}-{SEED0 + REPS - 1}, window steps {WINDOW[0]}-{WINDOW[1]}"]
-    lines.append(f"implementers: {', '.join(implementers())}")
-    for regime in SEVERITY:
-        lines.append(f"fact 1 loss {regime.value}: {fact1_loss(regime)}")
-    for lo, hi in itertools.pairwise(SEVERITY):
-        lines.append(f"fact 1 {hi.value} - {lo.value}: {Effect(fact1_loss(hi).values - fact1_loss(lo).values, 'pp')}")
-    for group in (fact2_effects(), fact3_effects(), {"gain": fact4_gain()}, fact5_effects(), fact6_effect()):
-        for key, eff in group.items():
-            lines.append(f"{key}: {eff}")
-    return "\n".join(lines)
+    return "\n".join(v.reform_fact_lines(study()))
 
 
 # --------------------------------------------------------------------------------------------------------- tests

@@ -20,76 +20,47 @@ The numbers behind the reasons come from ``fact_table()``:
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-import numpy as np
 import pytest
-from closure_support import shipped_schedule, shipped_world
-from test_model_stylised import Effect
 
-from simulator.model import DataFlowModel
-from simulator.model.branching import branch
+from simulator.experiment import validation as v
+from simulator.experiment.validation import Effect, Settings, TrustStudy
 
 N_FIRMS = 3000
 REPS = 4
 SEED0 = 24_000
 STEPS = 28
 WINDOW = 8
-SCENARIOS = tuple(sorted(p.stem for p in (Path(__file__).resolve().parents[1] / "scenarios").glob("*.yaml")))
+SCENARIOS = v.shipped_scenarios()
 """Every shipped scenario (``scenarios/*.yaml``)."""
-NO_RULES = "no_rules"
-BASELINE = "baseline"
+NO_RULES = v.NO_RULES
+BASELINE = v.BASELINE
+
+# The runs and measures are the declarations of ``simulator.experiment.validation`` (fact 7 of ``dlsim
+# validate-model``); this file fixes their size and seeds and asserts them.
+_STUDY: dict[Settings, TrustStudy] = {}
 
 
-def _world_real_income(model: DataFlowModel) -> float:
-    df = model.metrics_frame()
-    sel = df[(df["metric"] == "real_income") & (df["level"] == "world") & (df["step"] > STEPS - WINDOW)]
-    assert sel["step"].nunique() == WINDOW
-    return float(sel["value"].mean())
-
-
-@cache
-def world_real_income(trust: bool, names: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """Scenario → world real income of each replicate (window mean), trust on (defaults) or off (η = 0)."""
-    world = shipped_world()
-    params = None if trust else {"eta": 0.0}
-    out: dict[str, list[float]] = {n: [] for n in names}
-    for r in range(REPS):
-        built = DataFlowModel(
-            world, shipped_schedule(BASELINE), params=params, n_firms=N_FIRMS, rng=np.random.SeedSequence(SEED0 + r)
-        )
-        for n in names:
-            out[n].append(_world_real_income(branch(built, shipped_schedule(n)).run(STEPS)))
-    return {n: np.array(v) for n, v in out.items()}
-
-
-def pct(new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    return 100.0 * (new / old - 1.0)
+def study() -> TrustStudy:
+    """The trust study at this file's settings (its runs are kept for the whole session)."""
+    s = Settings(firms=N_FIRMS, pairs=REPS, steps=STEPS, seed0=SEED0, window=WINDOW)
+    if s not in _STUDY:
+        _STUDY[s] = TrustStudy(s, SCENARIOS)
+    return _STUDY[s]
 
 
 def with_trust() -> dict[str, Effect]:
     """Trust on: each other shipped scenario's world real income against no_rules' (paired %; > 0 beats it)."""
-    real = world_real_income(True, SCENARIOS)
-    return {n: Effect(pct(real[n], real[NO_RULES])) for n in SCENARIOS if n != NO_RULES}
+    return v.with_trust(study())
 
 
 def without_trust() -> Effect:
     """Trust off (η = 0): no_rules' world real income against the baseline's (paired %)."""
-    real = world_real_income(False, (BASELINE, NO_RULES))
-    return Effect(pct(real[NO_RULES], real[BASELINE]))
+    return v.without_trust(study())
 
 
 def fact_table() -> str:
     """Every measured effect of fact 7, one line each."""
-    lines = [
-        f"{N_FIRMS} agents, {REPS} pairs, seeds {SEED0}-{SEED0 + REPS - 1}, window steps {STEPS - WINDOW + 1}-{STEPS}"
-    ]
-    real = world_real_income(True, SCENARIOS)
-    lines.append(f"trust on, no_rules vs baseline: {Effect(pct(real[NO_RULES], real[BASELINE]))}")
-    lines += [f"trust on, {n} vs no_rules: {eff}" for n, eff in with_trust().items()]
-    lines.append(f"trust off (eta 0), no_rules vs baseline: {without_trust()}")
-    return "\n".join(lines)
+    return "\n".join(v.trust_fact_lines(study()))
 
 
 # --------------------------------------------------------------------------------------------------------- tests

@@ -8,5 +8,6 @@ from simulator.cli import (
     run_cmd,  # noqa: F401
     scenario_cmd,  # noqa: F401
     sweep_cmd,  # noqa: F401
+    validate_cmd,  # noqa: F401
     world_cmd,  # noqa: F401
 )

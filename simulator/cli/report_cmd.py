@@ -36,16 +36,23 @@ def _progress() -> Progress:
 def check_versions(results_dir: Path, data_dir: Path | None = None, *, allow: bool = False) -> None:
     """Refuse a results folder written by another model version, data set or calibration (exit code 2).
 
-    Compares the checksums in its ``manifest.json`` with the code and data installed now
-    (``simulator.experiment.provenance.version_differences``). With ``allow`` the differences are printed as a
-    warning and the caller goes on. A folder without a readable manifest is left to the report's own checks.
+    Compares the checksums in its ``manifest.json`` (and in ``validation/manifest.json``, when the folder holds a
+    validation table) with the code and data installed now (``simulator.experiment.provenance.version_differences``).
+    With ``allow`` the differences are printed as a warning and the caller goes on. A folder without a readable
+    manifest is left to the report's own checks.
     """
+    for path in (results_dir / "manifest.json", results_dir / "validation" / "manifest.json"):
+        _check_manifest(path, path.parent, data_dir, allow=allow)
+
+
+def _check_manifest(path: Path, folder: Path, data_dir: Path | None, *, allow: bool) -> None:
+    """``check_versions`` for one manifest (``folder`` is what the message names)."""
     import json
 
     from simulator.experiment.provenance import version_differences
 
     try:
-        manifest = json.loads((results_dir / "manifest.json").read_text(encoding="utf-8"))
+        manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return
     if not isinstance(manifest, dict):
@@ -53,7 +60,7 @@ def check_versions(results_dir: Path, data_dir: Path | None = None, *, allow: bo
     problems = version_differences(manifest, data_dir)
     if not problems:
         return
-    what = f"{results_dir} was written with another " + "; ".join(problems)
+    what = f"{folder} was written with another " + "; ".join(problems)
     if allow:
         err_console.print(
             f"[bold yellow]warning:[/] {escape(what)}; building the report anyway (--allow-mismatch): its numbers "

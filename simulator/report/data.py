@@ -30,6 +30,8 @@ FLOWS_FILE = "flows.parquet"
 SWEEP_DIR = "sweep"
 DESIGN_FILE = "sweep/design.parquet"
 INDICES_FILE = "sweep/indices.parquet"
+VALIDATION_FILE = "validation/facts.parquet"
+VALIDATION_MANIFEST = "validation/manifest.json"
 
 EFFECTS_COLUMNS: dict[str, str] = {
     "scenario": "str",
@@ -108,6 +110,26 @@ INDICES_COLUMNS: dict[str, str] = {
 }
 """Columns of the optional ``sweep/indices.parquet``."""
 
+VALIDATION_COLUMNS: dict[str, str] = {
+    "id": "str",
+    "fact": "int",
+    "statement": "str",
+    "measure": "str",
+    "direction": "int",
+    "band_low": "float",
+    "band_high": "float",
+    "unit": "str",
+    "mean": "float",
+    "ci_low": "float",
+    "ci_high": "float",
+    "n": "int",
+    "pairs_positive": "int",
+    "passed": "bool",
+    "note": "str",
+    "source": "str",
+}
+"""Columns of the optional ``validation/facts.parquet`` the report shows (``dlsim validate-model``)."""
+
 REQUIRED_MANIFEST_KEYS: tuple[str, ...] = ("kind", "baseline", "scenarios", "settings")
 """Manifest keys the report cannot do without (the rest is shown when present)."""
 
@@ -137,6 +159,8 @@ class Results:
         flows: Region × region flows, or ``None`` (then derived from metric ``region_flow``).
         design: Sweep design, or ``None``.
         indices: Sweep sensitivity indices, or ``None``.
+        validation: The stylised facts' table (``dlsim validate-model``), or ``None``.
+        validation_manifest: Its ``validation/manifest.json`` (empty without one).
         path: The folder, when read from disk.
     """
 
@@ -147,6 +171,8 @@ class Results:
     flows: pd.DataFrame | None = None
     design: pd.DataFrame | None = None
     indices: pd.DataFrame | None = None
+    validation: pd.DataFrame | None = None
+    validation_manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -265,7 +291,11 @@ def _read_parquet(path: Path, columns: Mapping[str, str], *, empty_ok: bool = Fa
 
 def _read_manifest(path: Path) -> dict[str, Any]:
     if not path.is_file():
-        raise ResultsError(path, "not found: a results folder holds a manifest.json")
+        raise ResultsError(
+            path,
+            "not found: a results folder holds a manifest.json (or a validation/ table)",
+            "give a folder written by dlsim compare, sweep or validate-model",
+        )
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -306,6 +336,22 @@ def load_results(results_dir: Path | str) -> Results:
         raise ResultsError(root, "not found", "give the folder written by dlsim compare (e.g. results/compare)")
     if not root.is_dir():
         raise ResultsError(root, "is not a folder", "give the folder written by dlsim compare, not a file in it")
+    validation, validation_manifest = _read_validation(root)
+    if not (root / MANIFEST_FILE).is_file() and validation is not None:
+        # a folder written by dlsim validate-model alone: its report is the validation table and its provenance
+        return Results(
+            frame=empty_effects(),
+            manifest=_validation_only_manifest(validation_manifest),
+            validation=validation,
+            validation_manifest=validation_manifest,
+            path=root,
+        )
+    if not (root / MANIFEST_FILE).is_file() and (root / VALIDATION_MANIFEST).is_file():
+        raise ResultsError(
+            root / VALIDATION_FILE,
+            "not found: the folder holds a validation manifest but not its table",
+            "rerun dlsim validate-model --out this folder --force",
+        )
     manifest = _read_manifest(root / MANIFEST_FILE)
     effects_path = root / EFFECTS_FILE
     if effects_path.is_file():
@@ -354,8 +400,49 @@ def load_results(results_dir: Path | str) -> Results:
         flows=optional(FLOWS_FILE, FLOWS_COLUMNS),
         design=design,
         indices=optional(INDICES_FILE, INDICES_COLUMNS),
+        validation=validation,
+        validation_manifest=validation_manifest,
         path=root,
     )
+
+
+def _read_validation(root: Path) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """The validation table of ``root`` and its manifest (``None`` and ``{}`` without a table)."""
+    path = root / VALIDATION_FILE
+    if not path.is_file():
+        return None, {}
+    table = _read_parquet(path, VALIDATION_COLUMNS)
+    manifest: dict[str, Any] = {}
+    mpath = root / VALIDATION_MANIFEST
+    if mpath.is_file():
+        try:
+            loaded = json.loads(mpath.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ResultsError(mpath, f"is not valid JSON ({exc})", "rerun dlsim validate-model --force") from None
+        if not isinstance(loaded, dict):
+            raise ResultsError(mpath, "must hold a JSON object", "rerun dlsim validate-model --force")
+        manifest = loaded
+    return table, manifest
+
+
+def _validation_only_manifest(validation_manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """The study record of a folder that holds only a validation table (its provenance fills the report's)."""
+    out = {k: v for k, v in validation_manifest.items() if k != "settings"}
+    settings = validation_manifest.get("settings") or {}
+    design = next((v for v in settings.values() if isinstance(v, Mapping)), {}) if isinstance(settings, Mapping) else {}
+    out.update(
+        kind="validation",
+        baseline="",
+        scenarios={},
+        settings={
+            "firms": design.get("firms"),
+            "steps": design.get("steps"),
+            "replicates": design.get("pairs"),
+            "executor": settings.get("executor") if isinstance(settings, Mapping) else None,
+            "workers": settings.get("workers") if isinstance(settings, Mapping) else None,
+        },
+    )
+    return out
 
 
 def as_results(source: Any) -> Results:

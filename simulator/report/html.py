@@ -277,6 +277,72 @@ def _sweep_view(res: Results) -> dict[str, Any] | None:
     }
 
 
+def _expected(row: Any) -> list[Label]:
+    """The expectation of a validation row as catalogue strings: side of zero, every pair, band."""
+    out = [Label("ui.expected_above" if int(row.direction) > 0 else "ui.expected_below", {})]
+    if bool(getattr(row, "every_pair", False)):
+        out.append(Label("ui.expected_every_pair", {}))
+    if math.isfinite(row.band_low) and math.isfinite(row.band_high):
+        out.append(
+            Label("ui.expected_band", {"low": f"{row.band_low:g}", "high": f"{row.band_high:g}", "unit": row.unit})
+        )
+    return out
+
+
+def _validation_view(res: Results) -> dict[str, Any] | None:
+    """The model validation section (``validation/facts.parquet``), ``None`` when the folder has no table."""
+    table = res.validation
+    if table is None:
+        return None
+    rows = []
+    for r in table.itertuples(index=False):
+        key = f"fact.{r.id}.statement"
+        current = i18n.has(key) and i18n.text(key, "en") == r.statement
+        digits = _digits([r.mean, r.ci_low, r.ci_high])
+        rows.append(
+            {
+                "id": r.id,
+                "fact": int(r.fact),
+                "statement_key": key if current else None,
+                "statement": r.statement,
+                "measure": r.measure,
+                "expected": _expected(r),
+                "mean": _num(r.mean, digits),
+                "lo": _num(r.ci_low, digits),
+                "hi": _num(r.ci_high, digits),
+                "unit_key": "ui.pp" if r.unit == "pp" else None,
+                "pairs": f"{int(r.pairs_positive)}/{int(r.n)}",
+                "passed": bool(r.passed),
+                "note": r.note,
+                "source": r.source,
+            }
+        )
+    m = res.validation_manifest
+    settings = m.get("settings") if isinstance(m.get("settings"), Mapping) else {}
+    designs = [
+        Label(
+            "ui.validation_design",
+            {
+                "design": str(name),
+                "pairs": v.get("pairs", "?"),
+                "firms": f"{v['firms']:,}" if isinstance(v.get("firms"), int) else v.get("firms", "?"),
+                "steps": v.get("steps", "?"),
+                "seeds": v.get("seeds", "?"),
+            },
+        )
+        for name, v in settings.items()
+        if isinstance(v, Mapping)
+    ]
+    return {
+        "rows": rows,
+        "passed": sum(r["passed"] for r in rows),
+        "total": len(rows),
+        "designs": designs,
+        "command": m.get("command"),
+        "created": m.get("created"),
+    }
+
+
 def _provenance(res: Results, world_note: dict[str, Any] | None) -> dict[str, Any]:
     m = res.manifest
     runs = m.get("runs") or []
@@ -457,6 +523,8 @@ def render_report(res: Results, *, progress: ProgressCallback | None = None) -> 
             more_scenarios=max(0, len(res.reforms) - MAX_SCENARIO_SECTIONS),
             baseline_view=_scenario_view(res, res.baseline),
             sweep=_sweep_view(res),
+            validation=_validation_view(res),
+            validation_only=res.manifest.get("kind") == "validation",
             by_section=by_section,
             provenance=_provenance(res, world_note),
             glossary=glossary,
