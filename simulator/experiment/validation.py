@@ -1531,7 +1531,7 @@ def validate_model(
             "git": git_state(),
             "data_checksums": dict(world.checksums),
             "model_checksum": model_checksum(),
-            "calibration": calibration_record(),
+            "calibration": calibration_record(world.calibration),
             "platform": environment(),
         }
         if on_start is not None:
