@@ -27,11 +27,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from scipy import stats
 
 from simulator.experiment.compare import ExperimentError, Progress, compare
-from simulator.experiment.effects import Effects
-from simulator.experiment.store import atomic_write_bytes
+from simulator.experiment.effects import Effects, paired_stats
+from simulator.experiment.store import atomic_write_bytes, shard_path
 
 PASS_SPEARMAN = 0.6
 """Smallest Spearman rank correlation of the GDP effects across the economies for the replication to pass."""
@@ -40,6 +41,10 @@ GDP_METRICS: tuple[str, ...] = ("real_income", "real_output", "output")
 """The model's GDP: the first of these the model reports (economy level)."""
 INVESTMENT_METRICS: tuple[str, ...] = ("real_investment", "investment")
 """The model's investment: the first of these the model reports (economy level)."""
+
+DEFAULT_WINDOW = 8
+"""Steps averaged at the end of the runs (two years of quarters): a GTAP result is a new steady state, and one
+step of one economy is noisy; the pairs are the per-replicate window means."""
 
 TABLE = "replication.csv"
 """The side-by-side table written into the results folder."""
@@ -199,13 +204,77 @@ def _spearman(a: Sequence[float], b: Sequence[float]) -> tuple[float, float]:
     return float(res.statistic), float(res.pvalue)
 
 
-def side_by_side(fx: Effects, published: pd.DataFrame, reforms: dict[str, str]) -> tuple[pd.DataFrame, str, str | None]:
-    """Published and simulated effects per economy from the compare's effects.
+def economy_values(root: Path, scenario: str, replicates: Sequence[int], metrics: Sequence[str]) -> pd.DataFrame:
+    """Economy-level values of ``metrics`` in a results folder's run shards: replicate, step, metric, group, value."""
+    frames = []
+    for r in replicates:
+        t = pq.read_table(
+            shard_path(root, scenario, r),
+            columns=["step", "metric", "level", "group", "value"],
+            filters=[("level", "==", "economy"), ("metric", "in", list(metrics))],
+        ).to_pandas()
+        t = t.astype({"metric": str, "group": str})
+        t["replicate"] = r
+        frames.append(t.drop(columns="level"))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def window_effects(
+    root: Path, manifest: dict[str, Any], reforms: dict[str, str], metrics: Sequence[str], window: int
+) -> pd.DataFrame:
+    """Paired effect of each reform on its own economy, averaged over the last ``window`` steps.
+
+    Per replicate, the mean of each metric over the last ``window`` steps in the reform and in the counterfactual
+    (same seed) form one pair; ``effects.paired_stats`` gives the % change with its 95 % CI (delta method).
 
     Args:
-        fx: The compare's effects (reforms against the counterfactual).
+        root: The results folder of the compare.
+        manifest: Its manifest.
+        reforms: The reform scenario of each economy (iso3 → scenario name).
+        metrics: The metrics to average.
+        window: Steps averaged, ending at the last step (1 = the last step only).
+
+    Returns:
+        One row per economy and metric: iso3, metric, n, pct, pct_lo, pct_hi.
+    """
+    baseline = manifest["baseline"]
+    done = {(r["scenario"], int(r["replicate"])) for r in manifest["runs"] if r.get("status") == "done"}
+    base_reps = {r for s, r in done if s == baseline}
+    rows = []
+    cache: dict[str, pd.DataFrame] = {}
+
+    def means(scenario: str, reps: list[int]) -> pd.DataFrame:
+        if scenario not in cache:
+            v = economy_values(root, scenario, reps, metrics)
+            last = int(v["step"].max())
+            v = v[v["step"] > last - window]
+            cache[scenario] = v.groupby(["metric", "group", "replicate"])["value"].mean()
+        return cache[scenario]
+
+    for iso, scenario in reforms.items():
+        reps = sorted(base_reps & {r for s, r in done if s == scenario})
+        if not reps:
+            continue
+        base, reform = means(baseline, sorted(base_reps)), means(scenario, reps)
+        for metric in metrics:
+            x = np.array([[base.get((metric, iso, r), np.nan) for r in reps]])
+            y = np.array([[reform.get((metric, iso, r), np.nan) for r in reps]])
+            st = paired_stats(x, y)
+            rows.append({"iso3": iso, "metric": metric, **{k: st[k][0] for k in ("n", "pct", "pct_lo", "pct_hi")}})
+    return pd.DataFrame(rows, columns=["iso3", "metric", "n", "pct", "pct_lo", "pct_hi"])
+
+
+def side_by_side(
+    fx: Effects, published: pd.DataFrame, reforms: dict[str, str], window: int = 1
+) -> tuple[pd.DataFrame, str, str | None]:
+    """Published and simulated effects per economy from the compare's results.
+
+    Args:
+        fx: The compare's effects (reforms against the counterfactual), with its results folder.
         published: The published table.
         reforms: The reform scenario name of each economy (iso3 → name).
+        window: Steps averaged at the end of the runs (``window_effects``); 1 reads the last step of
+            ``effects.parquet``.
 
     Returns:
         The table, the GDP metric and the investment metric used.
@@ -221,18 +290,31 @@ def side_by_side(fx: Effects, published: pd.DataFrame, reforms: dict[str, str]) 
         raise ExperimentError(
             f"the results hold none of {', '.join(GDP_METRICS)} at economy level", "rerun with a current model"
         )
+    metrics = [m for m in (gdp, inv) if m]
+    if window > 1 and fx.root is not None:
+        fxw = window_effects(Path(fx.root), fx.manifest, reforms, metrics, window)
+    else:
+        parts = []
+        for metric in metrics:
+            for iso, name in reforms.items():
+                got = fx.get(metric, "economy", iso)
+                got = got[got["scenario"] == name]
+                if not got.empty:
+                    r = got.iloc[0]
+                    parts.append(
+                        {"iso3": iso, "metric": metric, "n": r.n, "pct": r.pct, "pct_lo": r.pct_lo, "pct_hi": r.pct_hi}
+                    )
+        fxw = pd.DataFrame(parts, columns=["iso3", "metric", "n", "pct", "pct_lo", "pct_hi"])
+    got = fxw.set_index(["iso3", "metric"])
     rows = []
     for p in published.itertuples(index=False):
-        name = reforms[p.iso3]
-        row: dict[str, Any] = {"iso3": p.iso3, "economy": p.economy, "scenario": name}
+        row: dict[str, Any] = {"iso3": p.iso3, "economy": p.economy, "scenario": reforms[p.iso3]}
         for key, metric, pub in (("gdp", gdp, p.gdp_pct), ("investment", inv, p.investment_pct)):
             row[f"published_{key}_pct"] = float(pub)
-            got = fx.get(metric, "economy", p.iso3) if metric else pd.DataFrame()
-            got = got[got["scenario"] == name] if not got.empty else got
-            if got.empty:
+            if metric is None or (p.iso3, metric) not in got.index:
                 row.update({f"simulated_{key}_pct": math.nan, f"{key}_lo": math.nan, f"{key}_hi": math.nan})
                 continue
-            r = got.iloc[0]
+            r = got.loc[(p.iso3, metric)]
             row.update({f"simulated_{key}_pct": r.pct, f"{key}_lo": r.pct_lo, f"{key}_hi": r.pct_hi})
             if key == "gdp":
                 row["n"] = int(r.n)
@@ -254,6 +336,7 @@ def replicate(
     steps: int | None = None,
     replicates: int | None = None,
     seed: int | None = None,
+    window: int = DEFAULT_WINDOW,
     out: Path | str | None = None,
     executor: str = "processes",
     workers: int | None = None,
@@ -272,6 +355,7 @@ def replicate(
         steps: Steps per run (default: the file's ``run.steps``).
         replicates: Paired replicates (default: the file's ``run.replicates``).
         seed: Root seed (default: the file's ``run.seed``).
+        window: Steps averaged at the end of the runs (``DEFAULT_WINDOW``; 1 = the last step), at most ``steps``.
         out: Results folder (default: ``results/replicate_<name>``).
         executor: ``serial``, ``processes`` or ``dask`` (as ``compare``).
         workers: Worker processes.
@@ -290,6 +374,8 @@ def replicate(
         StoreError, ScenarioError, WorldDataError: As ``compare``.
     """
     s = study(name)
+    if window < 1:
+        raise ExperimentError(f"window {window} must be 1 or more", "use the default (8 steps) or 1 for the last step")
     published = published_table(s, data_dir)
     base, reforms = study_files(s, list(published["iso3"]), scenarios_dir)
     target = Path(out) if out is not None else Path("results") / f"replicate_{s.name}"
@@ -310,11 +396,14 @@ def replicate(
         on_start=on_start,
     )
     names = {iso: _scenario_name(fx, path) for iso, path in zip(published["iso3"], reforms, strict=True)}
-    table, gdp, inv = side_by_side(fx, published, names)
+    run_steps = int(fx.manifest.get("settings", {}).get("steps") or window)
+    window = min(window, run_steps)
+    table, gdp, inv = side_by_side(fx, published, names, window)
     rho, p = _spearman(table["published_gdp_pct"], table["simulated_gdp_pct"])
     rho_inv, _ = _spearman(table["published_investment_pct"], table["simulated_investment_pct"])
     settings = {k: fx.manifest.get("settings", {}).get(k) for k in ("firms", "steps", "replicates")}
     settings["seed"] = fx.manifest.get("seed", {}).get("entropy")
+    settings["window"] = window
     rep = Replication(
         study=s,
         table=table,
