@@ -94,6 +94,9 @@ def test_a_broken_published_table_is_one_clear_error(tmp_path):
     (tmp_path / "ecipe2014.csv").write_text("iso3,economy,gdp_pct,investment_pct\nBRA,Brazil,-0.2,\n")
     with pytest.raises(ExperimentError, match="number on every row"):
         published_table(ECIPE, tmp_path)
+    (tmp_path / "ecipe2014.csv").write_bytes(b"\xff\xfe\x00binary")
+    with pytest.raises(ExperimentError, match="not a readable CSV table"):
+        published_table(ECIPE, tmp_path)
 
 
 def test_unknown_study_is_one_clear_error():

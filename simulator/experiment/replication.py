@@ -166,7 +166,10 @@ def published_table(s: Study, data_dir: Path | str | None = None) -> pd.DataFram
     path = Path(data_dir or ROOT / "data") / s.published
     if not path.is_file():
         raise ExperimentError(f"{path}: the published table of {s.name} is missing", "restore it from git")
-    frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    try:
+        frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ExperimentError(f"{path}: not a readable CSV table ({exc})", "restore it from git") from None
     missing = [c for c in ("iso3", "economy", "gdp_pct", "investment_pct") if c not in frame.columns]
     if missing:
         raise ExperimentError(f"{path}: column(s) {', '.join(missing)} missing", "see its .meta.yaml sidecar")
@@ -241,9 +244,9 @@ def window_effects(
     done = {(r["scenario"], int(r["replicate"])) for r in manifest["runs"] if r.get("status") == "done"}
     base_reps = {r for s, r in done if s == baseline}
     rows = []
-    cache: dict[str, pd.DataFrame] = {}
+    cache: dict[str, pd.Series] = {}
 
-    def means(scenario: str, reps: list[int]) -> pd.DataFrame:
+    def means(scenario: str, reps: list[int]) -> pd.Series:
         if scenario not in cache:
             v = economy_values(root, scenario, reps, metrics)
             last = int(v["step"].max())
