@@ -31,7 +31,9 @@ from simulator.experiment.replication import (
 
 ROOT = Path(__file__).resolve().parents[1]
 ECIPE = STUDIES["ecipe2014"]
+WIDE = STUDIES["ecipe2014-wide"]
 SEVEN = ["BRA", "CHN", "EUU", "IND", "IDN", "KOR", "VNM"]
+FIVE = ["BRA", "EUU", "IND", "IDN", "KOR"]
 FIRMS = 2000
 STEPS = 20
 REPS = 3
@@ -72,8 +74,9 @@ def test_published_table_holds_the_papers_figures():
         "KOR": -0.5,
         "VNM": -3.1,
     }
-    wide = t["gdp_economy_wide_pct"]
-    assert wide.dropna().to_dict() == {"BRA": -0.8, "EUU": -1.1, "IND": -0.8, "IDN": -0.7, "KOR": -1.1}
+    wide = published_table(WIDE).set_index("iso3")
+    assert wide["gdp_pct"].to_dict() == {"BRA": -0.8, "EUU": -1.1, "IND": -0.8, "IDN": -0.7, "KOR": -1.1}
+    assert wide["investment_pct"].isna().all()  # the paper gives no investment effect for the variant
 
 
 def test_published_table_sidecar_names_source_year_vintage_licence_and_status():
@@ -99,6 +102,13 @@ def test_a_broken_published_table_is_one_clear_error(tmp_path):
         published_table(ECIPE, tmp_path)
 
 
+def test_the_wide_variant_applies_one_storage_rule_to_every_category(world):
+    for iso in FIVE:
+        rows = [r for r in _resolved(world, f"ecipe2014_wide_{iso.lower()}").rows() if r.target == iso]
+        later = {(r.data_category, r.sector, r.value) for r in rows if float(r.start_year) >= 2026}
+        assert later == {("*", "*", "storage_conditional")}, later
+
+
 def test_unknown_study_is_one_clear_error():
     with pytest.raises(ExperimentError, match="no replication study called 'ecipe2015'") as info:
         replicate("ecipe2015")
@@ -115,7 +125,8 @@ def _resolved(world, name: str):
     return resolve_policy(scenario, world.iso3, world.sector_codes, vocab)
 
 
-def test_counterfactual_opens_the_seven_and_each_reform_changes_only_its_own_economy(world):
+@pytest.mark.parametrize(("pattern", "economies"), [("ecipe2014_{}", SEVEN), ("ecipe2014_wide_{}", FIVE)])
+def test_counterfactual_opens_the_seven_and_each_reform_changes_only_its_own_economy(world, pattern, economies):
     from simulator.scenario.diff import diff_policies
 
     base = _resolved(world, "ecipe2014_counterfactual")
@@ -125,9 +136,9 @@ def test_counterfactual_opens_the_seven_and_each_reform_changes_only_its_own_eco
         if r.lever == "regime" and r.target in SEVEN and float(r.start_year) <= 2025
     }
     assert {v for _, v in regimes} == {"open"} and {t for t, _ in regimes} == set(SEVEN)
-    for iso in SEVEN:
-        changes = diff_policies(base, _resolved(world, f"ecipe2014_{iso.lower()}"))
-        assert changes, f"ecipe2014_{iso.lower()} changes nothing"
+    for iso in economies:
+        changes = diff_policies(base, _resolved(world, pattern.format(iso.lower())))
+        assert changes, f"{pattern.format(iso.lower())} changes nothing"
         assert {d.target for d in changes} == {iso}
         assert {d.lever for d in changes} == {"regime"}
 

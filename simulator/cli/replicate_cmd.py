@@ -32,7 +32,9 @@ def replication_table(table: pd.DataFrame) -> pd.DataFrame:
                 "real income % simulated [95 % CI]": _ci(r.simulated_gdp_pct, r.gdp_lo, r.gdp_hi),
                 "rank pub/sim": f"{r.published_gdp_rank:g}/{r.simulated_gdp_rank:g}",
                 "sign": "ok" if r.gdp_sign_match else "DIFFERS",
-                "investment % published": f"{r.published_investment_pct:+.1f}",
+                "investment % published": ""
+                if pd.isna(r.published_investment_pct)
+                else f"{r.published_investment_pct:+.1f}",
                 "investment % simulated [95 % CI]": _ci(r.simulated_investment_pct, r.investment_lo, r.investment_hi),
             }
         )
@@ -41,7 +43,9 @@ def replication_table(table: pd.DataFrame) -> pd.DataFrame:
 
 @app.command()
 def replicate(
-    study: str = typer.Argument(..., metavar="STUDY", help="The study to reproduce: ecipe2014."),
+    study: str = typer.Argument(
+        ..., metavar="STUDY", help="The study to reproduce: ecipe2014 (or ecipe2014-wide, its economy-wide variant)."
+    ),
     replicates: int | None = typer.Option(
         None, "--replicates", "-r", parser=whole, metavar="N", help="Paired replicates (default: the file's)."
     ),
@@ -72,7 +76,9 @@ def replicate(
     (data/ecipe2014.csv) beside the simulated real income and real investment of that economy, averaged over the
     last --window steps (% with 95 % CI), the Spearman rank correlation across the economies and whether every
     sign matches; passes when the GDP rank correlation is at least 0.6 and every sign matches. Writes
-    replication.csv and replication.json into the results folder. Differences explained in docs/validation-ecipe.md.
+    replication.csv and replication.json into the results folder. ecipe2014-wide: the paper's economy-wide
+    variant (storage for every data category and sector in Brazil, the EU, India, Indonesia, Korea;
+    scenarios/ecipe2014_wide_*.yaml), GDP only. Differences explained in docs/validation-ecipe.md.
     """
     from simulator.experiment.compare import ExperimentError
     from simulator.experiment.replication import PASS_SPEARMAN
@@ -139,7 +145,9 @@ def replicate(
     verdict = "[green]PASS[/]" if rep.passed else "[red]FAIL[/]"
     console.print(
         f"Spearman rank correlation of GDP effects: {rep.spearman_gdp:+.2f} (p = {rep.spearman_gdp_p:.2f}); "
-        f"every sign matches: {'yes' if rep.signs_match else 'no'}; investment: {rep.spearman_investment:+.2f}. "
+        f"every sign matches: {'yes' if rep.signs_match else 'no'}"
+        + ("" if pd.isna(rep.spearman_investment) else f"; investment: {rep.spearman_investment:+.2f}")
+        + ". "
         f"{verdict} (needs ≥ {PASS_SPEARMAN:g} and every sign).",
         highlight=False,
         soft_wrap=True,

@@ -61,10 +61,11 @@ class Study:
     Attributes:
         name: Short name (``dlsim replicate NAME``).
         citation: The publication.
-        published: The published table, ``data/<file>``: one row per economy with ``iso3``, ``economy``,
-            ``gdp_pct`` and ``investment_pct``.
+        published: The published table, ``data/<file>``: one row per economy with ``iso3`` and ``economy``.
         counterfactual: The scenario file of the counterfactual (``scenarios/``).
         reform_pattern: The reform file of an economy, formatted with ``iso3`` in lower case.
+        gdp_column: The published GDP effect (%); the study covers the economies with a value in it.
+        investment_column: The published investment effect (%), if the study has one.
     """
 
     name: str
@@ -72,6 +73,8 @@ class Study:
     published: str
     counterfactual: str
     reform_pattern: str
+    gdp_column: str = "gdp_pct"
+    investment_column: str | None = "investment_pct"
 
 
 STUDIES: dict[str, Study] = {
@@ -84,7 +87,19 @@ STUDIES: dict[str, Study] = {
         published="ecipe2014.csv",
         counterfactual="ecipe2014_counterfactual.yaml",
         reform_pattern="ecipe2014_{iso3}.yaml",
-    )
+    ),
+    "ecipe2014-wide": Study(
+        name="ecipe2014-wide",
+        citation=(
+            "Bauer, Lee-Makiyama, van der Marel & Verschelde (2014), The Costs of Data Localisation, ECIPE Occasional "
+            "Paper 3/2014: economy-wide data localisation"
+        ),
+        published="ecipe2014.csv",
+        counterfactual="ecipe2014_counterfactual.yaml",
+        reform_pattern="ecipe2014_wide_{iso3}.yaml",
+        gdp_column="gdp_economy_wide_pct",
+        investment_column=None,
+    ),
 }
 """The studies ``replicate`` knows, by name."""
 
@@ -158,7 +173,9 @@ def study(name: str) -> Study:
 
 
 def published_table(s: Study, data_dir: Path | str | None = None) -> pd.DataFrame:
-    """The study's published table (``data/<file>``), checked for the columns the replication reads.
+    """The study's published table (``data/<file>``): iso3, economy, gdp_pct, investment_pct (NaN if none).
+
+    The rows are the economies with a published GDP effect in the study's column.
 
     Raises:
         ExperimentError: The file is missing, or lacks a column, or a value is not a number.
@@ -170,13 +187,22 @@ def published_table(s: Study, data_dir: Path | str | None = None) -> pd.DataFram
         frame = pd.read_csv(path, keep_default_na=False, na_values=[""])
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ExperimentError(f"{path}: not a readable CSV table ({exc})", "restore it from git") from None
-    missing = [c for c in ("iso3", "economy", "gdp_pct", "investment_pct") if c not in frame.columns]
+    wanted = [c for c in ("iso3", "economy", s.gdp_column, s.investment_column) if c]
+    missing = [c for c in wanted if c not in frame.columns]
     if missing:
         raise ExperimentError(f"{path}: column(s) {', '.join(missing)} missing", "see its .meta.yaml sidecar")
-    for c in ("gdp_pct", "investment_pct"):
-        if not pd.api.types.is_numeric_dtype(frame[c]) or frame[c].isna().any():
-            raise ExperimentError(f"{path}: column {c} must hold a number on every row", "see its .meta.yaml sidecar")
-    return frame
+    numeric = [c for c in (s.gdp_column, s.investment_column) if c]
+    if not all(pd.api.types.is_numeric_dtype(frame[c]) for c in numeric):
+        raise ExperimentError(f"{path}: columns {', '.join(numeric)} must hold numbers", "see its .meta.yaml sidecar")
+    frame = frame[frame[s.gdp_column].notna()]
+    if s.investment_column and frame[s.investment_column].isna().any():
+        raise ExperimentError(
+            f"{path}: column {s.investment_column} must hold a number on every row with a {s.gdp_column}",
+            "see its .meta.yaml sidecar",
+        )
+    out = pd.DataFrame({"iso3": frame["iso3"], "economy": frame["economy"], "gdp_pct": frame[s.gdp_column]})
+    out["investment_pct"] = frame[s.investment_column] if s.investment_column else np.nan
+    return out.reset_index(drop=True)
 
 
 def study_files(s: Study, economies: Sequence[str], scenarios_dir: Path | str | None = None) -> tuple[Path, list[Path]]:
@@ -325,7 +351,7 @@ def side_by_side(
     table = pd.DataFrame(rows)
     for key in ("gdp", "investment"):
         sim, pub = table[f"simulated_{key}_pct"], table[f"published_{key}_pct"]
-        table[f"{key}_sign_match"] = np.sign(sim) == np.sign(pub)
+        table[f"{key}_sign_match"] = (np.sign(sim) == np.sign(pub)).where(pub.notna())
         table[f"{key}_ci_excludes_zero"] = (table[f"{key}_lo"] > 0) | (table[f"{key}_hi"] < 0)
     table["published_gdp_rank"] = table["published_gdp_pct"].rank(method="average")
     table["simulated_gdp_rank"] = table["simulated_gdp_pct"].rank(method="average")
