@@ -16,9 +16,17 @@ indices measure the factors and not seed noise), stored as one shard ``runs/p<po
 analysed metrics at the world, region and development levels; ``--resume`` computes only missing runs. A point's
 outcome is the metric averaged over the last year of the run (the last 1/step_years steps), then over replicates.
 
+With ``against`` (an *effect sweep*), each point also runs the counterfactual scenario, ``runs/c<point>/r<r>``, with
+the point's parameter values and the same seed as the point's reform run (common random numbers; under warm start
+both branch from one model built under the counterfactual's rules, as in ``dlsim compare``), and the point's outcome
+is the reform's % effect 100 · (reform / counterfactual − 1) of the last-year means (each averaged over the
+replicates where both runs are finite: the ratio of paired means, as ``compare``'s ``pct``); the indices are then
+those of the effect. Lever factors switch the reform's items only.
+
 Written into ``DIR/sweep/``: ``design.parquet`` (one row per point: ``point``, the factors' values, and their unit
-coordinates ``u:<factor>``), ``outcomes.parquet`` (point, metric, level, group, value, n) and ``indices.parquet``
-(method, factor, metric, level, group, index, value, conf):
+coordinates ``u:<factor>``), ``outcomes.parquet`` (point, metric, level, group, value, n; an effect sweep adds
+the last-year means ``reform`` and ``against``) and ``indices.parquet`` (method, factor, metric, level, group,
+index, value, conf):
 
 * ``sobol``: ``S1`` and ``ST`` (and ``S2`` with ``second_order``, factor ``a×b``) with 95 % bootstrap half-widths
   (``SALib.analyze.sobol``);
@@ -145,6 +153,11 @@ class Design:
 def point_name(i: int) -> str:
     """Scenario name of point ``i`` (``p00042``)."""
     return f"p{i:05d}"
+
+
+def against_name(i: int) -> str:
+    """Scenario name of the counterfactual run of point ``i`` in an effect sweep (``c00042``)."""
+    return f"c{i:05d}"
 
 
 def make_design(section: Any, seed: int) -> Design:
@@ -378,28 +391,38 @@ class SweepResult:
         return float(sel["value"].iloc[0]) if len(sel) else None
 
 
+def _last_year_means(
+    root: Path, name: str, replicates: Sequence[int], metrics: Sequence[str], window: tuple[int, int]
+) -> pd.DataFrame:
+    """One column per replicate: the run's last-year mean of each metric, indexed by (metric, level, group)."""
+    parts = []
+    for r in replicates:
+        t = pq.read_table(shard_path(root, name, r), columns=["metric", "level", "group", "step", "value"]).to_pandas()
+        sel = t["metric"].isin(metrics) & t["level"].isin(LEVELS) & t["step"].between(*window)
+        t = t[sel].astype({"metric": str, "level": str, "group": str})
+        parts.append(t.groupby(["metric", "level", "group"], sort=True)["value"].mean())
+    return pd.concat(parts, axis=1)
+
+
+def _runs_by_point(done: set[tuple[str, int]], prefix: str) -> dict[int, list[int]]:
+    by_point: dict[int, list[int]] = {}
+    for name, r in done:
+        if name.startswith(prefix) and name[1:].isdigit():
+            by_point.setdefault(int(name[1:]), []).append(r)
+    return by_point
+
+
 def outcomes_of(
     root: Path, design: Design, done: set[tuple[str, int]], metrics: Sequence[str], steps: int, step_years: float
 ) -> pd.DataFrame:
     """Each point's outcomes: the last-year mean of each metric (× level × group), averaged over its replicates."""
     window = last_year_steps(steps, step_years)
-    by_point: dict[int, list[int]] = {}
-    for name, r in done:
-        if name.startswith("p") and name[1:].isdigit():
-            by_point.setdefault(int(name[1:]), []).append(r)
+    by_point = _runs_by_point(done, "p")
     frames = []
     for i in sorted(by_point):
         if i >= len(design.values):
             continue
-        parts = []
-        for r in sorted(by_point[i]):
-            t = pq.read_table(
-                shard_path(root, point_name(i), r), columns=["metric", "level", "group", "step", "value"]
-            ).to_pandas()
-            sel = t["metric"].isin(metrics) & t["level"].isin(LEVELS) & t["step"].between(*window)
-            t = t[sel].astype({"metric": str, "level": str, "group": str})
-            parts.append(t.groupby(["metric", "level", "group"], sort=True)["value"].mean())
-        both = pd.concat(parts, axis=1)
+        both = _last_year_means(root, point_name(i), sorted(by_point[i]), metrics, window)
         f = pd.DataFrame(
             {"value": both.mean(axis=1, skipna=True), "n": both.notna().sum(axis=1).astype(np.int64)}
         ).reset_index()
@@ -407,6 +430,49 @@ def outcomes_of(
         f.insert(1, "index", i)
         frames.append(f)
     cols = ["point", "index", "metric", "level", "group", "value", "n"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def effects_of(
+    root: Path, design: Design, done: set[tuple[str, int]], metrics: Sequence[str], steps: int, step_years: float
+) -> pd.DataFrame:
+    """Each point's outcomes in an effect sweep: the reform's % effect against the counterfactual.
+
+    For each metric × level × group, the last-year means of the point's reform and counterfactual runs are averaged
+    over the replicates where both runs finished with finite values (``n``), and the outcome is
+    100 · (reform / counterfactual − 1), not finite when the counterfactual's mean is 0.
+    """
+    window = last_year_steps(steps, step_years)
+    reforms, againsts = _runs_by_point(done, "p"), _runs_by_point(done, "c")
+    frames = []
+    for i in sorted(set(reforms) & set(againsts)):
+        paired = sorted(set(reforms[i]) & set(againsts[i]))
+        if i >= len(design.values) or not paired:
+            continue
+        y = _last_year_means(root, point_name(i), paired, metrics, window)
+        x = _last_year_means(root, against_name(i), paired, metrics, window)
+        y, x = y.align(x, join="inner")
+        ok = np.isfinite(y.to_numpy()) & np.isfinite(x.to_numpy())
+        n = ok.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ym = np.where(ok, y.to_numpy(), 0.0).sum(axis=1) / n
+            xm = np.where(ok, x.to_numpy(), 0.0).sum(axis=1) / n
+            effect = 100.0 * (ym / xm - 1.0)
+        f = pd.DataFrame(
+            {
+                "value": np.where(np.isfinite(effect), effect, np.nan),
+                "n": n.astype(np.int64),
+                "reform": ym,
+                "against": xm,
+            },
+            index=y.index,
+        ).reset_index()
+        f.insert(0, "point", point_name(i))
+        f.insert(1, "index", i)
+        frames.append(f)
+    cols = ["point", "index", "metric", "level", "group", "value", "n", "reform", "against"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     return pd.concat(frames, ignore_index=True)[cols]
@@ -469,7 +535,7 @@ def sweep(
     """
     from simulator import __version__
     from simulator.scenario.loader import load_scenario
-    from simulator.scenario.sweeps import with_levers
+    from simulator.scenario.sweeps import against_path, load_against, with_levers
     from simulator.world import load_world
     from simulator.world.compile import compile_scenario, vocabulary
 
@@ -483,6 +549,7 @@ def sweep(
             f"{path} has no sweep: section", "declare factors and a design under sweep: (README, Sweeps)"
         )
     section = scenario.sweep.item
+    against = load_against(scenario, vocab)
     settings = scenario.run
     timeline = scenario.timeline
     catalogue = catalogue_by_name(data_dir)
@@ -508,6 +575,32 @@ def sweep(
         check_memory(settings.firms, n_workers)
     root = np.random.SeedSequence(settings.seed)
     children = root.spawn(section.replicates)
+    records = {
+        scenario.name: {
+            "file": str(path),
+            "header": scenario.header.model_dump(mode="json", exclude_none=True),
+            "resolved": scenario_record(scenario),
+            "differences": [],
+        }
+    }
+    outcome = (
+        "the metric averaged over the last year of the run (the last 1/step_years steps), then over the point's "
+        "replicates"
+    )
+    effect: dict[str, Any] = {}
+    if against is not None:
+        records[against.name] = {
+            "file": str(against_path(scenario)),
+            "header": against.header.model_dump(mode="json", exclude_none=True),
+            "resolved": scenario_record(against),
+            "differences": [],
+        }
+        outcome = (
+            f"the % effect 100 · (reform / counterfactual − 1) of {scenario.name} against {against.name}: the "
+            "metric's last-year means (the last 1/step_years steps) of the point's reform and counterfactual runs, "
+            "each averaged over the replicates where both are finite (paired seeds)"
+        )
+        effect = {"against_scenario": against.name, "against_file": str(against_path(scenario))}
     manifest: dict[str, Any] = {
         "kind": "sweep",
         "dlsim_version": __version__,
@@ -521,14 +614,7 @@ def sweep(
             data_dir=Path(data_dir) if data_dir is not None else None,
         ),
         "baseline": scenario.name,
-        "scenarios": {
-            scenario.name: {
-                "file": str(path),
-                "header": scenario.header.model_dump(mode="json", exclude_none=True),
-                "resolved": scenario_record(scenario),
-                "differences": [],
-            }
-        },
+        "scenarios": records,
         "settings": {
             "firms": settings.firms,
             "steps": settings.steps,
@@ -547,13 +633,13 @@ def sweep(
         },
         "sweep": {
             **section.model_dump(mode="json", exclude_none=True),
+            **effect,
             "design_seed": design_seed,
             "points": len(design.values),
-            "runs": len(design.values) * section.replicates,
+            "runs": len(design.values) * section.replicates * (2 if against is not None else 1),
             "metrics": metrics,
             "levels": list(LEVELS),
-            "outcome": "the metric averaged over the last year of the run (the last 1/step_years steps), then over "
-            "the point's replicates",
+            "outcome": outcome,
             "indices": METHOD_NOTES[section.design],
             "files": [f"{SWEEP_DIR}/{DESIGN}", f"{SWEEP_DIR}/{OUTCOMES}", f"{SWEEP_DIR}/{INDICES}"],
         },
@@ -602,7 +688,11 @@ def sweep(
     # then started the same way (a point whose parameters happen to equal the file's is not treated differently)
     branch_points = warm_start and not any(f.kind == "parameter" for f in design.factors)
     tasks = []
-    for r, child in enumerate(children):
+    if against is not None:
+        tasks = _effect_tasks(
+            design, against, spec_of, children, finished, keep, world, settings, warm_start, compile_scenario
+        )
+    for r, child in enumerate(children if against is None else ()):
         todo = [i for i in range(len(design.values)) if (point_name(i), r) not in finished]
         if branch_points:  # one base model per task: one task per worker and replicate
             per_task = max(1, min(MAX_BRANCHED_PER_TASK, -(-len(todo) // n_workers)))
@@ -652,7 +742,9 @@ def sweep(
             store.write_manifest()
     t_indices = time.perf_counter()
     done_runs = {(r["scenario"], int(r["replicate"])) for r in store.manifest["runs"] if r.get("status") == "done"}
-    outcomes = outcomes_of(target, design, done_runs, metrics, settings.steps, timeline.step_years)
+    outcomes = (effects_of if against is not None else outcomes_of)(
+        target, design, done_runs, metrics, settings.steps, timeline.step_years
+    )
     atomic_write_parquet(target / SWEEP_DIR / OUTCOMES, outcomes)
     indices, notes = compute_indices(design, outcomes, section, design_seed)
     atomic_write_parquet(target / SWEEP_DIR / INDICES, indices)
@@ -662,6 +754,43 @@ def sweep(
         end - started, {**phases, "model_steps_s": timing["step_s"], "model_build_s": timing["build_s"]}, notes
     )
     return SweepResult(design.frame(), outcomes, indices, store.manifest, target, notes)
+
+
+def _effect_tasks(
+    design: Design,
+    against: Any,
+    spec_of: Callable[[int], ScenarioSpec],
+    children: Sequence[np.random.SeedSequence],
+    finished: set[tuple[str, int]],
+    keep: dict[str, Any],
+    world: Any,
+    settings: Any,
+    warm_start: bool,
+    compile_fn: Callable[[Any, Any], Any],
+) -> list[ReplicateTask]:
+    """One task per point and replicate of an effect sweep: its unfinished counterfactual and reform runs.
+
+    Both run from the replicate's seed; the counterfactual, at the point's parameter values, is the task's baseline.
+
+    Under warm start both runs branch from one model built under the counterfactual's rules with the point's
+    parameters (as ``compare`` runs a reform against its baseline); otherwise each is built afresh from the seed.
+    """
+    schedule = cached_schedule(world, against, compile_fn)
+    base_params = dict(against.parameter_values())
+    behaviours = scenario_behaviours(against)
+    cf_keep = {**keep, "behaviours": behaviours}
+    tasks = []
+    for r, child in enumerate(children):
+        for i, v in enumerate(design.values):
+            params = dict(base_params)
+            for f in design.factors:
+                if f.kind == "parameter":
+                    params[str(f.spec.parameter)] = float(v[f.name])
+            cf = ScenarioSpec(against_name(i), schedule, params, **cf_keep)
+            todo = tuple(s for s in (cf, spec_of(i)) if (s.name, r) not in finished)
+            if todo:
+                tasks.append(ReplicateTask(r, child, todo, cf, settings.firms, settings.steps, world, warm_start, True))
+    return tasks
 
 
 def sweep_points(section: Any) -> int:
