@@ -10,11 +10,12 @@ The scenario file's ``sweep:`` section declares the factors and the design (``si
 * ``morris``: ``n`` trajectories of D + 1 points on a ``levels`` grid (``SALib.sample.morris``).
 
 Factors are sampled in the unit cube and mapped to values: a parameter range linearly, a discrete factor (listed
-values, an item ``off``/``on``, a rule's regimes) by equal-width bins. Each point is one run per replicate (replicate
-r of every point runs from the same child r of the root ``SeedSequence``: common random numbers across points, so
-indices measure the factors and not seed noise), stored as one shard ``runs/p<point>/r<replicate>.parquet`` of the
-analysed metrics at the world, region and development levels; ``--resume`` computes only missing runs. A point's
-outcome is the metric averaged over the last year of the run (the last 1/step_years steps), then over replicates.
+values, an item ``off``/``on``, a rule's regimes) by equal-width bins. Each point is one run per replicate
+(replicate r of every point runs from the same child r of the root ``SeedSequence``: common random numbers across
+points, so indices measure the factors and not seed noise), stored as one shard
+``runs/p<point>/r<replicate>.parquet`` of the analysed metrics at the world, region and development levels (and the
+economy level of the ``economies`` named); ``--resume`` computes only missing runs. A point's outcome is the metric
+averaged over the last year of the run (the last 1/step_years steps), then over replicates.
 
 With ``against`` (an *effect sweep*), each point also runs the counterfactual scenario, ``runs/c<point>/r<r>``, with
 the point's parameter values and the same seed as the point's reform run (common random numbers; under warm start
@@ -392,13 +393,24 @@ class SweepResult:
 
 
 def _last_year_means(
-    root: Path, name: str, replicates: Sequence[int], metrics: Sequence[str], window: tuple[int, int]
+    root: Path,
+    name: str,
+    replicates: Sequence[int],
+    metrics: Sequence[str],
+    window: tuple[int, int],
+    economies: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """One column per replicate: the run's last-year mean of each metric, indexed by (metric, level, group)."""
+    """One column per replicate: the run's last-year mean of each metric, indexed by (metric, level, group).
+
+    Rows are the levels ``LEVELS`` and, for the ``economies`` named, the economy level.
+    """
     parts = []
     for r in replicates:
         t = pq.read_table(shard_path(root, name, r), columns=["metric", "level", "group", "step", "value"]).to_pandas()
-        sel = t["metric"].isin(metrics) & t["level"].isin(LEVELS) & t["step"].between(*window)
+        places = t["level"].isin(LEVELS)
+        if economies:
+            places |= (t["level"] == "economy") & t["group"].isin(economies)
+        sel = t["metric"].isin(metrics) & places & t["step"].between(*window)
         t = t[sel].astype({"metric": str, "level": str, "group": str})
         parts.append(t.groupby(["metric", "level", "group"], sort=True)["value"].mean())
     return pd.concat(parts, axis=1)
@@ -413,7 +425,13 @@ def _runs_by_point(done: set[tuple[str, int]], prefix: str) -> dict[int, list[in
 
 
 def outcomes_of(
-    root: Path, design: Design, done: set[tuple[str, int]], metrics: Sequence[str], steps: int, step_years: float
+    root: Path,
+    design: Design,
+    done: set[tuple[str, int]],
+    metrics: Sequence[str],
+    steps: int,
+    step_years: float,
+    economies: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Each point's outcomes: the last-year mean of each metric (× level × group), averaged over its replicates."""
     window = last_year_steps(steps, step_years)
@@ -422,7 +440,7 @@ def outcomes_of(
     for i in sorted(by_point):
         if i >= len(design.values):
             continue
-        both = _last_year_means(root, point_name(i), sorted(by_point[i]), metrics, window)
+        both = _last_year_means(root, point_name(i), sorted(by_point[i]), metrics, window, economies)
         f = pd.DataFrame(
             {"value": both.mean(axis=1, skipna=True), "n": both.notna().sum(axis=1).astype(np.int64)}
         ).reset_index()
@@ -436,7 +454,13 @@ def outcomes_of(
 
 
 def effects_of(
-    root: Path, design: Design, done: set[tuple[str, int]], metrics: Sequence[str], steps: int, step_years: float
+    root: Path,
+    design: Design,
+    done: set[tuple[str, int]],
+    metrics: Sequence[str],
+    steps: int,
+    step_years: float,
+    economies: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Each point's outcomes in an effect sweep: the reform's % effect against the counterfactual.
 
@@ -451,8 +475,8 @@ def effects_of(
         paired = sorted(set(reforms[i]) & set(againsts[i]))
         if i >= len(design.values) or not paired:
             continue
-        y = _last_year_means(root, point_name(i), paired, metrics, window)
-        x = _last_year_means(root, against_name(i), paired, metrics, window)
+        y = _last_year_means(root, point_name(i), paired, metrics, window, economies)
+        x = _last_year_means(root, against_name(i), paired, metrics, window, economies)
         y, x = y.align(x, join="inner")
         ok = np.isfinite(y.to_numpy()) & np.isfinite(x.to_numpy())
         n = ok.sum(axis=1)
@@ -638,7 +662,7 @@ def sweep(
             "points": len(design.values),
             "runs": len(design.values) * section.replicates * (2 if against is not None else 1),
             "metrics": metrics,
-            "levels": list(LEVELS),
+            "levels": list(LEVELS) + (["economy"] if section.economies else []),
             "outcome": outcome,
             "indices": METHOD_NOTES[section.design],
             "files": [f"{SWEEP_DIR}/{DESIGN}", f"{SWEEP_DIR}/{OUTCOMES}", f"{SWEEP_DIR}/{INDICES}"],
@@ -665,7 +689,9 @@ def sweep(
 
     base_params = dict(scenario.parameter_values())
     behaviours = scenario_behaviours(scenario)
-    keep = {"keep_metrics": tuple(metrics), "keep_levels": LEVELS, "behaviours": behaviours}
+    economies = tuple(section.economies or ())
+    kept_levels = LEVELS + (("economy",) if economies else ())
+    keep = {"keep_metrics": tuple(metrics), "keep_levels": kept_levels, "behaviours": behaviours}
     schedules: dict[tuple, Any] = {}
     lever_names = [f.name for f in design.factors if f.kind == "lever"]
 
@@ -743,7 +769,7 @@ def sweep(
     t_indices = time.perf_counter()
     done_runs = {(r["scenario"], int(r["replicate"])) for r in store.manifest["runs"] if r.get("status") == "done"}
     outcomes = (effects_of if against is not None else outcomes_of)(
-        target, design, done_runs, metrics, settings.steps, timeline.step_years
+        target, design, done_runs, metrics, settings.steps, timeline.step_years, economies
     )
     atomic_write_parquet(target / SWEEP_DIR / OUTCOMES, outcomes)
     indices, notes = compute_indices(design, outcomes, section, design_seed)

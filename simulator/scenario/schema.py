@@ -501,6 +501,9 @@ class SweepSection(Section):
     replicates: Whole = Field(1, ge=1, le=MAX_REPLICATES, description="Replicates per point (common seeds).")
     seed: Whole | None = Field(None, ge=0, le=MAX_SEED, description="Seed of the design (default: run.seed).")
     metrics: _list_of(str) | None = Field(None, description="Metrics analysed (default: the headline metrics).")
+    economies: _list_of(str) | None = Field(
+        None, description="Economies (ISO3 codes) whose outcomes are also analysed, at the economy level, e.g. [NGA]."
+    )
     against: str | None = Field(
         None,
         min_length=1,

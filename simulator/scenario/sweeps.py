@@ -180,6 +180,19 @@ def check_sweep(scenario: Scenario, vocab: Vocabulary, docs: Mapping[str, Source
         elif f.rule is not None:
             _check_selector(docs, origin, (*at, "rule", "economies"), f.rule.economies, vocab, scenario, log, False)
             _check_sectors(docs, origin, (*at, "rule", "sectors"), f.rule.sectors, vocab, log)
+    for j, code in enumerate(section.economies or ()):
+        if vocab.knows_world and code not in vocab.economies:
+            log.add(
+                issue_at(
+                    docs,
+                    origin,
+                    ("economies", j),
+                    f"unknown economy {code!r}",
+                    value=show_value(code),
+                    expected="an ISO3 code of an economy of the world (dlsim world lists them)",
+                    suggestion=did_you_mean(code, vocab.economies),
+                )
+            )
     if section.against is not None:
         check_against(scenario, vocab, docs, log)
     if log.errors:
