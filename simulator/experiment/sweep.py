@@ -833,4 +833,4 @@ def sweep_points(section: Any) -> int:
     return int(section.n) * (d + 1)
 
 
-__all__ = ["SweepResult", "compute_indices", "make_design", "sweep", "sweep_points"]
+__all__ = ["SweepResult", "compute_indices", "effects_of", "make_design", "outcomes_of", "sweep", "sweep_points"]
