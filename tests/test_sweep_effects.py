@@ -246,3 +246,30 @@ def test_the_shipped_sensitivity_sweeps_are_valid(vocab) -> None:
         s = load_scenario(ROOT / "sweeps" / f"{name}.yaml", vocab)
         assert s.sweep is not None and s.sweep.item.against and s.sweep.item.design == "sobol"
         assert s.sweep.item.n & (s.sweep.item.n - 1) == 0
+
+
+def test_spread_gives_each_effects_range_and_the_share_of_points_with_its_sign(factorial) -> None:
+    spread = factorial.spread().set_index(["metric", "level", "group"])
+    assert factorial.is_effect
+    for (metric, level, group), g in factorial.outcomes.groupby(["metric", "level", "group"]):
+        y = g["value"].to_numpy()
+        y = y[np.isfinite(y)]
+        if not y.size:  # e.g. a share whose counterfactual is 0 at this tiny size: no effect, no row
+            assert (metric, level, group) not in spread.index
+            continue
+        row = spread.loc[(metric, level, group)]
+        assert row["points"] == y.size and row["min"] == y.min() and row["max"] == y.max()
+        sign = np.sign(np.median(y))
+        assert row["same_sign"] == (np.mean(np.sign(y) == sign) if sign else 0.0)
+
+
+def test_the_command_line_prints_an_effect_sweeps_ranking_and_spread(d: Path, tmp_path: Path) -> None:
+    r = CliRunner().invoke(
+        app,
+        ["sweep", str(d / "factorial.yaml"), "--out", str(tmp_path / "e"), "--executor", "serial", "--no-report"],
+        env={"COLUMNS": "200"},
+    )
+    assert r.exit_code == 0, r.output
+    assert "against base_small (each point runs both)" in r.output
+    assert "% effect against base_small, world, last year" in r.output
+    assert "Effects across the design" in r.output and "NGA" in r.output

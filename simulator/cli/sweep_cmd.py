@@ -143,6 +143,17 @@ def show_sweep(res: SweepResult) -> None:
         fit = "" if r2 is None else f" (regression R2 {r2:.2f})"
         console.print(f"[bold]{escape(metric)}[/] ({what}): factors by influence{fit}", highlight=False)
         console.print(frame_table(table, formats=formats))
+    if res.is_effect and not res.outcomes.empty:
+        spread = res.spread()
+        spread = spread[(spread["level"] == "world") | (spread["level"] == "economy")]
+        shown = spread[["metric", "group", "points", "median", "p05", "p95", "same_sign"]]
+        console.print(
+            f"[bold]Effects across the design[/] (% against {escape(str(against))}; same_sign: share of points with "
+            "the median's sign)",
+            highlight=False,
+        )
+        formats = {"median": "+.3g", "p05": "+.3g", "p95": "+.3g", "same_sign": ".0%"}
+        console.print(frame_table(shown.reset_index(drop=True), formats=formats))
     for note in res.notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     console.print(

@@ -385,6 +385,35 @@ class SweepResult:
         wide.columns.name = None
         return wide.reset_index()
 
+    @property
+    def is_effect(self) -> bool:
+        """Whether the outcomes are effects against a counterfactual (``sweep.against``)."""
+        return "against_scenario" in (self.manifest.get("sweep") or {})
+
+    def spread(self) -> pd.DataFrame:
+        """How each outcome is spread over the design's points (the parameter box), one row per outcome.
+
+        Returns:
+            ``metric``, ``level``, ``group``, ``points`` (with a finite outcome), ``median``, ``p05``, ``p95``,
+            ``min``, ``max``, ``below`` and ``above`` (shares of points with an outcome below and above 0) and
+            ``same_sign`` (the share of points whose outcome has the sign of the median: 1 when the sign holds at
+            every point). In an effect sweep the outcome is the % effect, so ``same_sign`` says how robust the
+            effect's direction is to the factors' ranges.
+        """
+        cols = ["metric", "level", "group", "points", "median", "p05", "p95", "min", "max", "below", "above"]
+        rows = []
+        for (metric, level, group), g in self.outcomes.groupby(["metric", "level", "group"], sort=True):
+            y = g["value"].to_numpy(dtype=float)
+            y = y[np.isfinite(y)]
+            if not y.size:
+                continue
+            p05, med, p95 = np.percentile(y, [5, 50, 95])
+            below, above = float(np.mean(y < 0)), float(np.mean(y > 0))
+            rows.append((metric, level, group, y.size, med, p05, p95, y.min(), y.max(), below, above))
+        out = pd.DataFrame(rows, columns=cols)
+        out["same_sign"] = np.where(out["median"] < 0, out["below"], np.where(out["median"] > 0, out["above"], 0.0))
+        return out
+
     def r2(self, metric: str, level: str = "world", group: str = "world") -> float | None:
         """R2 of the regression behind the SRC of one outcome (Latin hypercube designs), else ``None``."""
         f = self.indices
