@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import sys
 
+import numpy as np
 import pandas as pd
 
-from simulator.experiment.sweep import SweepResult
+from simulator.experiment.sweep import SweepResult, standardised_regression
 
 
 def spread_table(res: SweepResult, places: list[tuple[str, str]]) -> str:
@@ -67,6 +68,24 @@ def _s1_conf(res: SweepResult, metric: str, factor: str, table: pd.DataFrame) ->
     return float(sel.loc[sel["index"] == "S1", "conf"].iloc[0])
 
 
+def regression_table(res: SweepResult, metric: str, places: list[tuple[str, str]]) -> str:
+    """Factors × places: standardised regression coefficients of the effect on the unit coordinates, and R²."""
+    design = res.design.set_index("index")
+    cols = [c for c in design.columns if c.startswith("u:")]
+    found = {}
+    for level, group in places:
+        o = res.outcomes
+        y = o[(o["metric"] == metric) & (o["level"] == level) & (o["group"] == group)].set_index("index")["value"]
+        y = y[np.isfinite(y)].sort_index()
+        if len(y) > len(cols) + 1:
+            found[group] = standardised_regression(design.loc[y.index, cols].to_numpy(), y.to_numpy(), 1)
+    lines = ["| factor | " + " | ".join(found) + " |", "|---|" + "---|" * len(found)]
+    for j, c in enumerate(cols):
+        lines.append(f"| `{c[2:]}` | " + " | ".join(f"{b[j]:+.2f} ± {h[j]:.2f}" for b, h, _ in found.values()) + " |")
+    lines.append("| R² | " + " | ".join(f"{r2:.2f}" for *_, r2 in found.values()) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str]) -> None:
     """Print the tables for the folder and places given on the command line."""
     res = SweepResult.load(argv[0])
@@ -74,14 +93,13 @@ def main(argv: list[str]) -> None:
     m = res.manifest
     s = m["settings"]
     sys.stdout.write(f"`{m['command']}`\n\n")
-    sys.stdout.write(
-        f"{m['sweep']['points']} points × 2 runs, {s['firms']:,} firms, {s['steps']} steps; "
-        f"{m.get('elapsed_s', m.get('timing', {}).get('runs_s', '?'))} s of runs\n\n"
-    )
+    sys.stdout.write(f"{m['sweep']['points']} points × 2 runs, {s['firms']:,} firms, {s['steps']} steps\n\n")
     sys.stdout.write(spread_table(res, places) + "\n\n")
     for metric in m["sweep"]["metrics"]:
         sys.stdout.write(f"**{metric}** (S1 ± half-width; ST ± half-width, 95 % bootstrap)\n\n")
         sys.stdout.write(indices_table(res, metric, places) + "\n\n")
+        sys.stdout.write(f"**{metric}**: standardised regression coefficients (direction), 95 % bootstrap\n\n")
+        sys.stdout.write(regression_table(res, metric, places) + "\n\n")
 
 
 if __name__ == "__main__":

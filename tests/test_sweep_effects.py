@@ -273,3 +273,12 @@ def test_the_command_line_prints_an_effect_sweeps_ranking_and_spread(d: Path, tm
     assert "against base_small (each point runs both)" in r.output
     assert "% effect against base_small, world, last year" in r.output
     assert "Effects across the design" in r.output and "NGA" in r.output
+
+
+def test_a_sobol_design_of_n_is_the_prefix_of_the_design_of_2n(vocab) -> None:
+    """docs/sensitivity.md reuses the first N · (D + 2) points of a 2N design: the Saltelli sample must nest."""
+    from simulator.experiment.sweep import make_design
+
+    s = load_scenario(ROOT / "sweeps" / "storage_ban_sensitivity.yaml", vocab).sweep.item
+    small, large = make_design(s.model_copy(update={"n": 4}), 5), make_design(s.model_copy(update={"n": 8}), 5)
+    assert np.array_equal(large.unit[: len(small.unit)], small.unit) and len(large.unit) == 2 * len(small.unit)

@@ -203,8 +203,13 @@ def _unit_of(f: Any, value: Any, grid: Sequence[Any]) -> float:
 # --- indices --------------------------------------------------------------------------------------------------------
 
 
-def _src(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Standardised regression coefficients, their 95 % bootstrap half-widths, and R²."""
+def standardised_regression(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Standardised regression coefficients of ``y`` on the columns of ``x``, 95 % bootstrap half-widths, and R².
+
+    Multiple regression, so factors correlated in the sample (a small Saltelli design) are not confounded the way
+    one-at-a-time rank correlations would be; ``docs/sensitivity_tables.py`` uses it on Sobol' designs for the
+    direction of each factor's influence.
+    """
 
     def fit(xx: np.ndarray, yy: np.ndarray) -> tuple[np.ndarray, float]:
         sx, sy = xx.std(axis=0), yy.std()
@@ -273,7 +278,7 @@ def indices_for(
             rows.append((n, "mu", float(res["mu"][j]), np.nan))
             rows.append((n, "sigma", float(res["sigma"][j]), np.nan))
     elif method == "latin_hypercube":
-        beta, conf, r2 = _src(design.unit, y, seed)
+        beta, conf, r2 = standardised_regression(design.unit, y, seed)
         rows += [(n, "SRC", float(beta[j]), float(conf[j])) for j, n in enumerate(names)]
         rows.append(("(model)", "R2", float(r2), np.nan))
     else:
