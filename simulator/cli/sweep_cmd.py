@@ -73,8 +73,9 @@ def sweep(
 
     def started(manifest: dict) -> None:
         s, sw = manifest["settings"], manifest["sweep"]
+        effect = f" against {escape(sw['against_scenario'])} (each point runs both)" if "against_scenario" in sw else ""
         console.print(
-            f"[bold]Sweeping[/] {escape(manifest['baseline'])}: {sw['design']} design, {len(sw['factors'])} "
+            f"[bold]Sweeping[/] {escape(manifest['baseline'])}{effect}: {sw['design']} design, {len(sw['factors'])} "
             f"factor(s), {sw['points']:,} point(s) × {s['replicates']} replicate(s) × {s['firms']:,} firms × "
             f"{s['steps']} steps, {s['executor']} ({s['workers']} worker(s))",
             highlight=False,
@@ -125,8 +126,13 @@ def sweep(
 
 
 def show_sweep(res: SweepResult) -> None:
-    """Print each analysed metric's most influential factors at the world level, and where the results are."""
+    """Print each analysed metric's most influential factors at the world level, and where the results are.
+
+    In an effect sweep (``against``) the outcome ranked is the reform's % effect against the counterfactual.
+    """
     metrics = res.manifest.get("sweep", {}).get("metrics", [])
+    against = res.manifest.get("sweep", {}).get("against_scenario")
+    what = f"% effect against {escape(str(against))}, world, last year" if against else "world, last year"
     for metric in metrics:
         table = res.ranking(metric)
         if table.empty:
@@ -135,8 +141,19 @@ def show_sweep(res: SweepResult) -> None:
         formats = {c: "+.4g" for c in table.columns if c != "factor" and pd.api.types.is_numeric_dtype(table[c])}
         r2 = res.r2(metric)
         fit = "" if r2 is None else f" (regression R2 {r2:.2f})"
-        console.print(f"[bold]{escape(metric)}[/] (world, last year): factors by influence{fit}", highlight=False)
+        console.print(f"[bold]{escape(metric)}[/] ({what}): factors by influence{fit}", highlight=False)
         console.print(frame_table(table, formats=formats))
+    if res.is_effect and not res.outcomes.empty:
+        spread = res.spread()
+        spread = spread[(spread["level"] == "world") | (spread["level"] == "economy")]
+        shown = spread[["metric", "group", "points", "median", "p05", "p95", "same_sign"]]
+        console.print(
+            f"[bold]Effects across the design[/] (% against {escape(str(against))}; same_sign: share of points with "
+            "the median's sign)",
+            highlight=False,
+        )
+        formats = {"median": "+.3g", "p05": "+.3g", "p95": "+.3g", "same_sign": ".0%"}
+        console.print(frame_table(shown.reset_index(drop=True), formats=formats))
     for note in res.notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
     console.print(

@@ -10,15 +10,24 @@ The scenario file's ``sweep:`` section declares the factors and the design (``si
 * ``morris``: ``n`` trajectories of D + 1 points on a ``levels`` grid (``SALib.sample.morris``).
 
 Factors are sampled in the unit cube and mapped to values: a parameter range linearly, a discrete factor (listed
-values, an item ``off``/``on``, a rule's regimes) by equal-width bins. Each point is one run per replicate (replicate
-r of every point runs from the same child r of the root ``SeedSequence``: common random numbers across points, so
-indices measure the factors and not seed noise), stored as one shard ``runs/p<point>/r<replicate>.parquet`` of the
-analysed metrics at the world, region and development levels; ``--resume`` computes only missing runs. A point's
-outcome is the metric averaged over the last year of the run (the last 1/step_years steps), then over replicates.
+values, an item ``off``/``on``, a rule's regimes) by equal-width bins. Each point is one run per replicate
+(replicate r of every point runs from the same child r of the root ``SeedSequence``: common random numbers across
+points, so indices measure the factors and not seed noise), stored as one shard
+``runs/p<point>/r<replicate>.parquet`` of the analysed metrics at the world, region and development levels (and the
+economy level of the ``economies`` named); ``--resume`` computes only missing runs. A point's outcome is the metric
+averaged over the last year of the run (the last 1/step_years steps), then over replicates.
+
+With ``against`` (an *effect sweep*), each point also runs the counterfactual scenario, ``runs/c<point>/r<r>``, with
+the point's parameter values and the same seed as the point's reform run (common random numbers; under warm start
+both branch from one model built under the counterfactual's rules, as in ``dlsim compare``), and the point's outcome
+is the reform's % effect 100 · (reform / counterfactual − 1) of the last-year means (each averaged over the
+replicates where both runs are finite: the ratio of paired means, as ``compare``'s ``pct``); the indices are then
+those of the effect. Lever factors switch the reform's items only.
 
 Written into ``DIR/sweep/``: ``design.parquet`` (one row per point: ``point``, the factors' values, and their unit
-coordinates ``u:<factor>``), ``outcomes.parquet`` (point, metric, level, group, value, n) and ``indices.parquet``
-(method, factor, metric, level, group, index, value, conf):
+coordinates ``u:<factor>``), ``outcomes.parquet`` (point, metric, level, group, value, n; an effect sweep adds
+the last-year means ``reform`` and ``against``) and ``indices.parquet`` (method, factor, metric, level, group,
+index, value, conf):
 
 * ``sobol``: ``S1`` and ``ST`` (and ``S2`` with ``second_order``, factor ``a×b``) with 95 % bootstrap half-widths
   (``SALib.analyze.sobol``);
@@ -147,6 +156,11 @@ def point_name(i: int) -> str:
     return f"p{i:05d}"
 
 
+def against_name(i: int) -> str:
+    """Scenario name of the counterfactual run of point ``i`` in an effect sweep (``c00042``)."""
+    return f"c{i:05d}"
+
+
 def make_design(section: Any, seed: int) -> Design:
     """The points of ``section``'s design (``SALib`` sampling, deterministic for ``seed``)."""
     from simulator.scenario.schema import DEFAULT_FACTORIAL_LEVELS, DEFAULT_MORRIS_LEVELS
@@ -189,8 +203,13 @@ def _unit_of(f: Any, value: Any, grid: Sequence[Any]) -> float:
 # --- indices --------------------------------------------------------------------------------------------------------
 
 
-def _src(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
-    """Standardised regression coefficients, their 95 % bootstrap half-widths, and R²."""
+def standardised_regression(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Standardised regression coefficients of ``y`` on the columns of ``x``, 95 % bootstrap half-widths, and R².
+
+    Multiple regression, so factors correlated in the sample (a small Saltelli design) are not confounded the way
+    one-at-a-time rank correlations would be; ``docs/sensitivity_tables.py`` uses it on Sobol' designs for the
+    direction of each factor's influence.
+    """
 
     def fit(xx: np.ndarray, yy: np.ndarray) -> tuple[np.ndarray, float]:
         sx, sy = xx.std(axis=0), yy.std()
@@ -259,7 +278,7 @@ def indices_for(
             rows.append((n, "mu", float(res["mu"][j]), np.nan))
             rows.append((n, "sigma", float(res["sigma"][j]), np.nan))
     elif method == "latin_hypercube":
-        beta, conf, r2 = _src(design.unit, y, seed)
+        beta, conf, r2 = standardised_regression(design.unit, y, seed)
         rows += [(n, "SRC", float(beta[j]), float(conf[j])) for j, n in enumerate(names)]
         rows.append(("(model)", "R2", float(r2), np.nan))
     else:
@@ -371,6 +390,35 @@ class SweepResult:
         wide.columns.name = None
         return wide.reset_index()
 
+    @property
+    def is_effect(self) -> bool:
+        """Whether the outcomes are effects against a counterfactual (``sweep.against``)."""
+        return "against_scenario" in (self.manifest.get("sweep") or {})
+
+    def spread(self) -> pd.DataFrame:
+        """How each outcome is spread over the design's points (the parameter box), one row per outcome.
+
+        Returns:
+            ``metric``, ``level``, ``group``, ``points`` (with a finite outcome), ``median``, ``p05``, ``p95``,
+            ``min``, ``max``, ``below`` and ``above`` (shares of points with an outcome below and above 0) and
+            ``same_sign`` (the share of points whose outcome has the sign of the median: 1 when the sign holds at
+            every point). In an effect sweep the outcome is the % effect, so ``same_sign`` says how robust the
+            effect's direction is to the factors' ranges.
+        """
+        cols = ["metric", "level", "group", "points", "median", "p05", "p95", "min", "max", "below", "above"]
+        rows = []
+        for (metric, level, group), g in self.outcomes.groupby(["metric", "level", "group"], sort=True):
+            y = g["value"].to_numpy(dtype=float)
+            y = y[np.isfinite(y)]
+            if not y.size:
+                continue
+            p05, med, p95 = np.percentile(y, [5, 50, 95])
+            below, above = float(np.mean(y < 0)), float(np.mean(y > 0))
+            rows.append((metric, level, group, y.size, med, p05, p95, y.min(), y.max(), below, above))
+        out = pd.DataFrame(rows, columns=cols)
+        out["same_sign"] = np.where(out["median"] < 0, out["below"], np.where(out["median"] > 0, out["above"], 0.0))
+        return out
+
     def r2(self, metric: str, level: str = "world", group: str = "world") -> float | None:
         """R2 of the regression behind the SRC of one outcome (Latin hypercube designs), else ``None``."""
         f = self.indices
@@ -378,28 +426,55 @@ class SweepResult:
         return float(sel["value"].iloc[0]) if len(sel) else None
 
 
+def _last_year_means(
+    root: Path,
+    name: str,
+    replicates: Sequence[int],
+    metrics: Sequence[str],
+    window: tuple[int, int],
+    economies: Sequence[str] = (),
+) -> pd.DataFrame:
+    """One column per replicate: the run's last-year mean of each metric, indexed by (metric, level, group).
+
+    Rows are the levels ``LEVELS`` and, for the ``economies`` named, the economy level.
+    """
+    parts = []
+    for r in replicates:
+        t = pq.read_table(shard_path(root, name, r), columns=["metric", "level", "group", "step", "value"]).to_pandas()
+        places = t["level"].isin(LEVELS)
+        if economies:
+            places |= (t["level"] == "economy") & t["group"].isin(economies)
+        sel = t["metric"].isin(metrics) & places & t["step"].between(*window)
+        t = t[sel].astype({"metric": str, "level": str, "group": str})
+        parts.append(t.groupby(["metric", "level", "group"], sort=True)["value"].mean())
+    return pd.concat(parts, axis=1)
+
+
+def _runs_by_point(done: set[tuple[str, int]], prefix: str) -> dict[int, list[int]]:
+    by_point: dict[int, list[int]] = {}
+    for name, r in done:
+        if name.startswith(prefix) and name[1:].isdigit():
+            by_point.setdefault(int(name[1:]), []).append(r)
+    return by_point
+
+
 def outcomes_of(
-    root: Path, design: Design, done: set[tuple[str, int]], metrics: Sequence[str], steps: int, step_years: float
+    root: Path,
+    design: Design,
+    done: set[tuple[str, int]],
+    metrics: Sequence[str],
+    steps: int,
+    step_years: float,
+    economies: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Each point's outcomes: the last-year mean of each metric (× level × group), averaged over its replicates."""
     window = last_year_steps(steps, step_years)
-    by_point: dict[int, list[int]] = {}
-    for name, r in done:
-        if name.startswith("p") and name[1:].isdigit():
-            by_point.setdefault(int(name[1:]), []).append(r)
+    by_point = _runs_by_point(done, "p")
     frames = []
     for i in sorted(by_point):
         if i >= len(design.values):
             continue
-        parts = []
-        for r in sorted(by_point[i]):
-            t = pq.read_table(
-                shard_path(root, point_name(i), r), columns=["metric", "level", "group", "step", "value"]
-            ).to_pandas()
-            sel = t["metric"].isin(metrics) & t["level"].isin(LEVELS) & t["step"].between(*window)
-            t = t[sel].astype({"metric": str, "level": str, "group": str})
-            parts.append(t.groupby(["metric", "level", "group"], sort=True)["value"].mean())
-        both = pd.concat(parts, axis=1)
+        both = _last_year_means(root, point_name(i), sorted(by_point[i]), metrics, window, economies)
         f = pd.DataFrame(
             {"value": both.mean(axis=1, skipna=True), "n": both.notna().sum(axis=1).astype(np.int64)}
         ).reset_index()
@@ -407,6 +482,55 @@ def outcomes_of(
         f.insert(1, "index", i)
         frames.append(f)
     cols = ["point", "index", "metric", "level", "group", "value", "n"]
+    if not frames:
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+    return pd.concat(frames, ignore_index=True)[cols]
+
+
+def effects_of(
+    root: Path,
+    design: Design,
+    done: set[tuple[str, int]],
+    metrics: Sequence[str],
+    steps: int,
+    step_years: float,
+    economies: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Each point's outcomes in an effect sweep: the reform's % effect against the counterfactual.
+
+    For each metric × level × group, the last-year means of the point's reform and counterfactual runs are averaged
+    over the replicates where both runs finished with finite values (``n``), and the outcome is
+    100 · (reform / counterfactual − 1), not finite when the counterfactual's mean is 0.
+    """
+    window = last_year_steps(steps, step_years)
+    reforms, againsts = _runs_by_point(done, "p"), _runs_by_point(done, "c")
+    frames = []
+    for i in sorted(set(reforms) & set(againsts)):
+        paired = sorted(set(reforms[i]) & set(againsts[i]))
+        if i >= len(design.values) or not paired:
+            continue
+        y = _last_year_means(root, point_name(i), paired, metrics, window, economies)
+        x = _last_year_means(root, against_name(i), paired, metrics, window, economies)
+        y, x = y.align(x, join="inner")
+        ok = np.isfinite(y.to_numpy()) & np.isfinite(x.to_numpy())
+        n = ok.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ym = np.where(ok, y.to_numpy(), 0.0).sum(axis=1) / n
+            xm = np.where(ok, x.to_numpy(), 0.0).sum(axis=1) / n
+            effect = 100.0 * (ym / xm - 1.0)
+        f = pd.DataFrame(
+            {
+                "value": np.where(np.isfinite(effect), effect, np.nan),
+                "n": n.astype(np.int64),
+                "reform": ym,
+                "against": xm,
+            },
+            index=y.index,
+        ).reset_index()
+        f.insert(0, "point", point_name(i))
+        f.insert(1, "index", i)
+        frames.append(f)
+    cols = ["point", "index", "metric", "level", "group", "value", "n", "reform", "against"]
     if not frames:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
     return pd.concat(frames, ignore_index=True)[cols]
@@ -469,7 +593,7 @@ def sweep(
     """
     from simulator import __version__
     from simulator.scenario.loader import load_scenario
-    from simulator.scenario.sweeps import with_levers
+    from simulator.scenario.sweeps import against_path, load_against, with_levers
     from simulator.world import load_world
     from simulator.world.compile import compile_scenario, vocabulary
 
@@ -483,6 +607,7 @@ def sweep(
             f"{path} has no sweep: section", "declare factors and a design under sweep: (README, Sweeps)"
         )
     section = scenario.sweep.item
+    against = load_against(scenario, vocab)
     settings = scenario.run
     timeline = scenario.timeline
     catalogue = catalogue_by_name(data_dir)
@@ -508,6 +633,32 @@ def sweep(
         check_memory(settings.firms, n_workers)
     root = np.random.SeedSequence(settings.seed)
     children = root.spawn(section.replicates)
+    records = {
+        scenario.name: {
+            "file": str(path),
+            "header": scenario.header.model_dump(mode="json", exclude_none=True),
+            "resolved": scenario_record(scenario),
+            "differences": [],
+        }
+    }
+    outcome = (
+        "the metric averaged over the last year of the run (the last 1/step_years steps), then over the point's "
+        "replicates"
+    )
+    effect: dict[str, Any] = {}
+    if against is not None:
+        records[against.name] = {
+            "file": str(against_path(scenario)),
+            "header": against.header.model_dump(mode="json", exclude_none=True),
+            "resolved": scenario_record(against),
+            "differences": [],
+        }
+        outcome = (
+            f"the % effect 100 · (reform / counterfactual − 1) of {scenario.name} against {against.name}: the "
+            "metric's last-year means (the last 1/step_years steps) of the point's reform and counterfactual runs, "
+            "each averaged over the replicates where both are finite (paired seeds)"
+        )
+        effect = {"against_scenario": against.name, "against_file": str(against_path(scenario))}
     manifest: dict[str, Any] = {
         "kind": "sweep",
         "dlsim_version": __version__,
@@ -521,14 +672,7 @@ def sweep(
             data_dir=Path(data_dir) if data_dir is not None else None,
         ),
         "baseline": scenario.name,
-        "scenarios": {
-            scenario.name: {
-                "file": str(path),
-                "header": scenario.header.model_dump(mode="json", exclude_none=True),
-                "resolved": scenario_record(scenario),
-                "differences": [],
-            }
-        },
+        "scenarios": records,
         "settings": {
             "firms": settings.firms,
             "steps": settings.steps,
@@ -547,13 +691,13 @@ def sweep(
         },
         "sweep": {
             **section.model_dump(mode="json", exclude_none=True),
+            **effect,
             "design_seed": design_seed,
             "points": len(design.values),
-            "runs": len(design.values) * section.replicates,
+            "runs": len(design.values) * section.replicates * (2 if against is not None else 1),
             "metrics": metrics,
-            "levels": list(LEVELS),
-            "outcome": "the metric averaged over the last year of the run (the last 1/step_years steps), then over "
-            "the point's replicates",
+            "levels": list(LEVELS) + (["economy"] if section.economies else []),
+            "outcome": outcome,
             "indices": METHOD_NOTES[section.design],
             "files": [f"{SWEEP_DIR}/{DESIGN}", f"{SWEEP_DIR}/{OUTCOMES}", f"{SWEEP_DIR}/{INDICES}"],
         },
@@ -579,7 +723,9 @@ def sweep(
 
     base_params = dict(scenario.parameter_values(world.calibration))
     behaviours = scenario_behaviours(scenario)
-    keep = {"keep_metrics": tuple(metrics), "keep_levels": LEVELS, "behaviours": behaviours}
+    economies = tuple(section.economies or ())
+    kept_levels = LEVELS + (("economy",) if economies else ())
+    keep = {"keep_metrics": tuple(metrics), "keep_levels": kept_levels, "behaviours": behaviours}
     schedules: dict[tuple, Any] = {}
     lever_names = [f.name for f in design.factors if f.kind == "lever"]
 
@@ -602,7 +748,11 @@ def sweep(
     # then started the same way (a point whose parameters happen to equal the file's is not treated differently)
     branch_points = warm_start and not any(f.kind == "parameter" for f in design.factors)
     tasks = []
-    for r, child in enumerate(children):
+    if against is not None:
+        tasks = _effect_tasks(
+            design, against, spec_of, children, finished, keep, world, settings, warm_start, compile_scenario
+        )
+    for r, child in enumerate(children if against is None else ()):
         todo = [i for i in range(len(design.values)) if (point_name(i), r) not in finished]
         if branch_points:  # one base model per task: one task per worker and replicate
             per_task = max(1, min(MAX_BRANCHED_PER_TASK, -(-len(todo) // n_workers)))
@@ -652,7 +802,9 @@ def sweep(
             store.write_manifest()
     t_indices = time.perf_counter()
     done_runs = {(r["scenario"], int(r["replicate"])) for r in store.manifest["runs"] if r.get("status") == "done"}
-    outcomes = outcomes_of(target, design, done_runs, metrics, settings.steps, timeline.step_years)
+    outcomes = (effects_of if against is not None else outcomes_of)(
+        target, design, done_runs, metrics, settings.steps, timeline.step_years, economies
+    )
     atomic_write_parquet(target / SWEEP_DIR / OUTCOMES, outcomes)
     indices, notes = compute_indices(design, outcomes, section, design_seed)
     atomic_write_parquet(target / SWEEP_DIR / INDICES, indices)
@@ -662,6 +814,43 @@ def sweep(
         end - started, {**phases, "model_steps_s": timing["step_s"], "model_build_s": timing["build_s"]}, notes
     )
     return SweepResult(design.frame(), outcomes, indices, store.manifest, target, notes)
+
+
+def _effect_tasks(
+    design: Design,
+    against: Any,
+    spec_of: Callable[[int], ScenarioSpec],
+    children: Sequence[np.random.SeedSequence],
+    finished: set[tuple[str, int]],
+    keep: dict[str, Any],
+    world: Any,
+    settings: Any,
+    warm_start: bool,
+    compile_fn: Callable[[Any, Any], Any],
+) -> list[ReplicateTask]:
+    """One task per point and replicate of an effect sweep: its unfinished counterfactual and reform runs.
+
+    Both run from the replicate's seed; the counterfactual, at the point's parameter values, is the task's baseline.
+
+    Under warm start both runs branch from one model built under the counterfactual's rules with the point's
+    parameters (as ``compare`` runs a reform against its baseline); otherwise each is built afresh from the seed.
+    """
+    schedule = cached_schedule(world, against, compile_fn)
+    base_params = dict(against.parameter_values())
+    behaviours = scenario_behaviours(against)
+    cf_keep = {**keep, "behaviours": behaviours}
+    tasks = []
+    for r, child in enumerate(children):
+        for i, v in enumerate(design.values):
+            params = dict(base_params)
+            for f in design.factors:
+                if f.kind == "parameter":
+                    params[str(f.spec.parameter)] = float(v[f.name])
+            cf = ScenarioSpec(against_name(i), schedule, params, **cf_keep)
+            todo = tuple(s for s in (cf, spec_of(i)) if (s.name, r) not in finished)
+            if todo:
+                tasks.append(ReplicateTask(r, child, todo, cf, settings.firms, settings.steps, world, warm_start, True))
+    return tasks
 
 
 def sweep_points(section: Any) -> int:
@@ -678,4 +867,4 @@ def sweep_points(section: Any) -> int:
     return int(section.n) * (d + 1)
 
 
-__all__ = ["SweepResult", "compute_indices", "make_design", "sweep", "sweep_points"]
+__all__ = ["SweepResult", "compute_indices", "effects_of", "make_design", "outcomes_of", "sweep", "sweep_points"]

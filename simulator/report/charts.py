@@ -165,4 +165,19 @@ def plan(res: Results, world: WorldContext | None) -> list[ChartSpec]:
                 lambda lang: F.tornado_chart_data(res, lang=lang),
             )
         )
+        # the economies a sweep names (sweep.economies) are places its author wants explained: one tornado each
+        named = (res.manifest.get("sweep") or {}).get("economies") or []
+        for iso in named:
+            if res.indices[(res.indices["level"] == "economy") & (res.indices["group"] == iso)].empty:
+                continue
+            specs.append(
+                ChartSpec(
+                    f"99-sensitivity-tornado-{safe_name(str(iso))}",
+                    "sensitivity",
+                    None,
+                    "tornado",
+                    metrics,
+                    lambda lang, g=str(iso): F.tornado_chart_data(res, level="economy", group=g, lang=lang),
+                )
+            )
     return specs

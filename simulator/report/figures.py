@@ -933,22 +933,34 @@ def decomposition_chart(source: Any, scenario: str | None = None, **kwargs: Any)
 
 
 def tornado_chart_data(
-    source: Any, *, metrics: Sequence[str] | None = None, index: str | None = None, lang: str = "en"
+    source: Any,
+    *,
+    metrics: Sequence[str] | None = None,
+    index: str | None = None,
+    level: str = "world",
+    group: str = "world",
+    lang: str = "en",
 ) -> tuple[go.Figure, pd.DataFrame]:
     """Tornado chart of a sweep: factors sorted by their sensitivity index, one panel per metric.
 
     The index is the total-order ``ST`` by default, else ``mu_star``, else the first found; bars carry its confidence.
+    ``level`` and ``group`` choose the place whose outcome the indices explain (default the world).
     """
     res = as_results(source)
     idx = res.indices
-    sel = pd.DataFrame() if idx is None else idx[(idx["level"] == "world")]
+    sel = pd.DataFrame() if idx is None else idx[(idx["level"] == level) & (idx["group"] == group)]
     if not sel.empty:
         names = list(dict.fromkeys(sel["index"]))
         index = index or next((i for i in ("ST", "mu_star", "S1") if i in names), names[0])
         sel = sel[sel["index"] == index]
     available = list(dict.fromkeys(sel["metric"])) if not sel.empty else []
     chosen = [m for m in (metrics or (headline_metrics(available) or available)) if m in available][:3]
-    title = i18n.text("fig.tornado_title", lang, metric=", ".join(i18n.metric_label(m, lang) for m in chosen))
+    label = ", ".join(i18n.metric_label(m, lang) for m in chosen)
+    if level == "world":
+        title = i18n.text("fig.tornado_title", lang, metric=label)
+    else:
+        place = i18n.group_label(level, group, lang)
+        title = i18n.text("fig.tornado_title_place", lang, metric=label, place=place)
     if not chosen:
         return _empty(title, lang), pd.DataFrame()
     fig = subplots(

@@ -265,7 +265,10 @@ def _scenario_view(res: Results, name: str) -> dict[str, Any]:
 
 
 def _sweep_view(res: Results) -> dict[str, Any] | None:
-    """The design of a sweep without reforms (for the page's subtitle), ``None`` for a comparison."""
+    """The design of a sweep without reforms (for the page's subtitle), ``None`` for a comparison.
+
+    ``against`` is the counterfactual of an effect sweep (``None`` when the outcomes are levels).
+    """
     sweep = res.manifest.get("sweep")
     if res.manifest.get("kind") != "sweep" or res.reforms or not isinstance(sweep, Mapping):
         return None
@@ -274,6 +277,7 @@ def _sweep_view(res: Results) -> dict[str, Any] | None:
         "design": str(sweep.get("design", "?")),
         "factors": len(factors) if isinstance(factors, list) else "?",
         "points": sweep.get("points", "?"),
+        "against": sweep.get("against_scenario"),
     }
 
 

@@ -481,6 +481,10 @@ class SweepFactor(Section):
 class SweepSection(Section):
     """A sweep: factors (uncertain parameters and levers) and a design; ``dlsim sweep`` runs it.
 
+    With ``against``, each point runs the swept scenario (the reform) and the counterfactual from the same seed, with
+    the point's parameter values in both (levers switch the reform's items only), and its outcome is the reform's %
+    effect; without it, the outcome is the swept scenario's level.
+
     ``n`` is the number of points of a Latin hypercube, the base sample of Sobol' (Saltelli) sampling (a power of
     2; N · (D + 2) points, N · (2D + 2) with ``second_order``) or the number of Morris trajectories (N · (D + 1)
     points); a full factorial design runs every combination (a parameter range in ``levels`` evenly spaced values).
@@ -497,6 +501,16 @@ class SweepSection(Section):
     replicates: Whole = Field(1, ge=1, le=MAX_REPLICATES, description="Replicates per point (common seeds).")
     seed: Whole | None = Field(None, ge=0, le=MAX_SEED, description="Seed of the design (default: run.seed).")
     metrics: _list_of(str) | None = Field(None, description="Metrics analysed (default: the headline metrics).")
+    economies: _list_of(str) | None = Field(
+        None, description="Economies (ISO3 codes) whose outcomes are also analysed, at the economy level, e.g. [NGA]."
+    )
+    against: str | None = Field(
+        None,
+        min_length=1,
+        description="Counterfactual scenario (name or relative path, looked up like 'extends', e.g. baseline): each "
+        "point also runs it from the same seed, and a point's outcome is the % effect 100 · (reform / counterfactual "
+        "− 1) of the last-year means.",
+    )
     factors: Annotated[list[SweepFactor], Field(min_length=1)] = Field(description="The factors varied.")
 
     @model_validator(mode="after")

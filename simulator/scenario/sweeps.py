@@ -5,6 +5,10 @@ declared range, or a list of values) and levers (an item of the scenario switche
 takes each of a list of regimes). The shapes are checked by the schema (``SweepSection``); this module checks what
 needs names and declarations (parameters, item ids, economies, sectors, ranges) with the same ``file:line`` issues
 as the rest of the scenario, and turns a point's lever levels into a scenario.
+
+``against`` names the counterfactual of an effect sweep: a scenario file looked up like ``extends`` (a name next to
+the file that declares the sweep, or a relative path); it must exist, load without errors, differ from the swept
+scenario, have no ``sweep:`` of its own and share the swept scenario's timeline.
 """
 
 from __future__ import annotations
@@ -12,10 +16,20 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
-from simulator.scenario.errors import IssueLog, did_you_mean, show_value
-from simulator.scenario.loader import Origin, Scenario, Sourced, issue_at
+from simulator.scenario.errors import Issue, IssueLog, ScenarioError, did_you_mean, show_value
+from simulator.scenario.loader import (
+    Origin,
+    Scenario,
+    Sourced,
+    _candidates,
+    _known_names,
+    _load_chain,
+    issue_at,
+    load_scenario,
+)
 from simulator.scenario.parameters import PARAMETERS
 from simulator.scenario.schema import (
     DEFAULT_FACTORIAL_LEVELS,
@@ -166,6 +180,21 @@ def check_sweep(scenario: Scenario, vocab: Vocabulary, docs: Mapping[str, Source
         elif f.rule is not None:
             _check_selector(docs, origin, (*at, "rule", "economies"), f.rule.economies, vocab, scenario, log, False)
             _check_sectors(docs, origin, (*at, "rule", "sectors"), f.rule.sectors, vocab, log)
+    for j, code in enumerate(section.economies or ()):
+        if vocab.knows_world and code not in vocab.economies:
+            log.add(
+                issue_at(
+                    docs,
+                    origin,
+                    ("economies", j),
+                    f"unknown economy {code!r}",
+                    value=show_value(code),
+                    expected="an ISO3 code of an economy of the world (dlsim world lists them)",
+                    suggestion=did_you_mean(code, vocab.economies),
+                )
+            )
+    if section.against is not None:
+        check_against(scenario, vocab, docs, log)
     if log.errors:
         return
     if section.design == "sobol" and section.n is not None and section.n & (section.n - 1):
@@ -189,6 +218,113 @@ def check_sweep(scenario: Scenario, vocab: Vocabulary, docs: Mapping[str, Source
                 ("factors",),
                 f"the full factorial design has {full_factorial_size(section):,} points",
                 expected=f"at most {MAX_SWEEP_POINTS:,}: fewer factors or levels, or a latin_hypercube design",
+            )
+        )
+
+
+def against_path(scenario: Scenario) -> Path | None:
+    """The counterfactual file named by ``sweep.against``, looked up like ``extends``; ``None`` if none or absent."""
+    if scenario.sweep is None or scenario.sweep.item.against is None:
+        return None
+    base = Path(scenario.sweep.origin.file).parent
+    found = [c for c in _candidates(str(scenario.sweep.item.against), base, ()) if c.is_file()]
+    return found[0] if found else None
+
+
+def load_against(scenario: Scenario, vocab: Vocabulary) -> Scenario | None:
+    """The counterfactual scenario of an effect sweep (``sweep.against``), loaded; ``None`` without ``against``.
+
+    Raises:
+        ScenarioError: The counterfactual cannot be found or is invalid (``check_sweep`` reports why).
+    """
+    if scenario.sweep is None or scenario.sweep.item.against is None:
+        return None
+    path = against_path(scenario)
+    if path is None:
+        raise ScenarioError(
+            [Issue(str(scenario.sweep.origin.file), None, None, ("sweep", "against"), "counterfactual not found")]
+        )
+    return load_scenario(path, vocab)
+
+
+def check_against(scenario: Scenario, vocab: Vocabulary, docs: Mapping[str, SourceDocument], log: IssueLog) -> None:
+    """Check ``sweep.against``: the counterfactual exists and is valid, and suits an effect.
+
+    It must not be the swept scenario, must have no sweep of its own and must share the swept scenario's timeline.
+    """
+    section, origin = scenario.sweep.item, scenario.sweep.origin
+    name = str(section.against)
+    at = ("against",)
+    base = Path(origin.file).parent
+    path = against_path(scenario)
+    if path is None:
+        log.add(
+            issue_at(
+                docs,
+                origin,
+                at,
+                f"the counterfactual scenario {name!r} is not found",
+                value=show_value(name),
+                expected=f"the name of a scenario file next to {Path(origin.file).name}, or a path relative to it",
+                suggestion=did_you_mean(name, _known_names(base, ())),
+            )
+        )
+        return
+    own = {Path(p).resolve() for p in (scenario.path, origin.file)}
+    if path.resolve() in own:
+        parent = scenario.chain[-2] if len(scenario.chain) > 1 else None
+        log.add(
+            issue_at(
+                docs,
+                origin,
+                at,
+                "the counterfactual is the swept scenario itself: every effect would be 0",
+                value=show_value(name),
+                expected="another scenario: the one the reform is measured against",
+                suggestion=f"against: {Path(parent).stem}" if parent else None,
+            )
+        )
+        return
+    try:
+        chain = _load_chain(path, ())
+    except ScenarioError as exc:
+        log.add(issue_at(docs, origin, at, f"the counterfactual {path.name} cannot be read", value=show_value(name)))
+        for issue in exc.issues:
+            log.add(issue)
+        return
+    if any(layer.model.sweep is not None for layer in chain):
+        log.add(
+            issue_at(
+                docs,
+                origin,
+                at,
+                f"the counterfactual {path.name} has a sweep: section of its own",
+                value=show_value(name),
+                expected="a scenario without sweep: (the one the reform is measured against)",
+                suggestion="name the scenario that file sweeps",
+            )
+        )
+        return
+    try:
+        other = load_scenario(path, vocab)
+    except ScenarioError as exc:
+        log.add(issue_at(docs, origin, at, f"the counterfactual {path.name} has errors", value=show_value(name)))
+        for issue in exc.issues:
+            log.add(issue)
+        return
+    mine, theirs = scenario.timeline, other.timeline
+    if (mine.start_year, mine.step_years) != (theirs.start_year, theirs.step_years):
+        log.add(
+            issue_at(
+                docs,
+                origin,
+                at,
+                f"the counterfactual {path.name} has another timeline (start_year {theirs.start_year:g}, step_years "
+                f"{theirs.step_years:g}) than the swept scenario (start_year {mine.start_year:g}, step_years "
+                f"{mine.step_years:g}): their steps are not the same dates",
+                value=show_value(name),
+                expected="a counterfactual with the swept scenario's timeline",
+                suggestion="give both the same timeline: section",
             )
         )
 
