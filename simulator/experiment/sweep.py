@@ -836,7 +836,7 @@ def _effect_tasks(
     parameters (as ``compare`` runs a reform against its baseline); otherwise each is built afresh from the seed.
     """
     schedule = cached_schedule(world, against, compile_fn)
-    base_params = dict(against.parameter_values())
+    base_params = dict(against.parameter_values(world.calibration))
     behaviours = scenario_behaviours(against)
     cf_keep = {**keep, "behaviours": behaviours}
     tasks = []
