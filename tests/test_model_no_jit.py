@@ -68,7 +68,9 @@ def test_uncompiled_kernels_give_the_compiled_results(tmp_path: Path) -> None:
     assert plain[key].equals(compiled[key])
     a, b = plain["value"].to_numpy(), compiled["value"].to_numpy()
     np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
-    np.testing.assert_allclose(a, b, rtol=1e-12, atol=0.0, equal_nan=True)
+    # floating-point order only: at the fitted defaults (data/calibration.yaml) 4 of 10,520 values, all below 1e-3,
+    # differ by up to 6.0e-12 relative (5.7e-15 absolute) between numba and Python arithmetic; 1e-12 held before
+    np.testing.assert_allclose(a, b, rtol=1e-10, atol=0.0, equal_nan=True)
 
 
 @pytest.mark.skipif(numerics.NO_JIT, reason="this process runs with DLSIM_NO_JIT set")

@@ -94,7 +94,9 @@ TARGETS: tuple[Target, ...] = (
         "OECD–WTO 2025 (V)",
         11.0,
     ),
-    Target("india_dds_share", "India ≈ 5–6 % of world DDS exports", 3.5, 8.0, "WTO 2023, 2024 (evidence.md, S)", 5.5),
+    Target(
+        "india_dds_share", "India ≈ 5–6 % of world DDS exports", 3.5, 8.0, "WTO 2023, 2024 (docs/evidence.md, S)", 5.5
+    ),
     Target(
         "usa_dds_share",
         "United States ≈ 15–16 % of world DDS exports",

@@ -157,6 +157,13 @@ def call_rule(model: DataFlowModel, kind: str, seed: int = 123) -> tuple[Any, np
         model.reconsider = np.zeros(model.firms.capacity, bool)
         stages.hosting_choice(model)
         model.demand = final_demand(model.spending, model.tables.spending)
+    if kind == "innovation":
+        # innovation reads the step's accounts: run the step's economy up to it, so that last step's entrants have
+        # accounts too (after a step that grew the population, the accounts are one population behind)
+        for stage in stages.ECONOMY:
+            if stage.name == "innovation":
+                break
+            stage.run(model)
     if kind == "hosting_choice":
         return rule(model, model.firms.alive.copy()), None
     if kind not in ("market_search", "supplier_search"):

@@ -447,5 +447,29 @@ ICT_SERVICES_TARGETS = TableSpec(
     ),
 )
 
-TARGET_TABLES: tuple[TableSpec, ...] = (CALIBRATION_TARGETS, ICT_SERVICES_TARGETS)
+ECIPE2014 = TableSpec(
+    name="ecipe2014",
+    description=(
+        "Published GDP and investment effects of the data rules enacted or proposed in 2014 in seven economies "
+        "(ECIPE 2014, GTAP8): the validation target of dlsim replicate ecipe2014."
+    ),
+    key=("iso3",),
+    columns=(
+        Column("iso3", "iso3", "Economy (as in economies.csv; EUU for the paper's EU)"),
+        Column("economy", "str", "Economy name"),
+        Column("gdp_pct", "float", "GDP effect of the 2014 measures", unit="%", minimum=-100, maximum=100),
+        Column(
+            "gdp_economy_wide_pct",
+            "float",
+            "GDP effect with economy-wide localisation (five economies)",
+            unit="%",
+            nullable=True,
+            minimum=-100,
+            maximum=100,
+        ),
+        Column("investment_pct", "float", "Domestic investment effect", unit="%", minimum=-100, maximum=100),
+    ),
+)
+
+TARGET_TABLES: tuple[TableSpec, ...] = (CALIBRATION_TARGETS, ICT_SERVICES_TARGETS, ECIPE2014)
 """Calibration and validation targets: documented like the world tables, but not part of the model's world."""
