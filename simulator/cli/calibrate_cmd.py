@@ -29,6 +29,9 @@ from simulator.scenario.parameters import PARAMETERS
 from simulator.world import WorldDataError, load_world
 from simulator.world.loader import CALIBRATION_FILE, default_data_dir
 
+CANDIDATE_FILE = "calibration_candidate.yaml"
+"""A fit kept for the record but not adopted (the world loader does not read it)."""
+
 
 def _values(spec: str) -> tuple[str, list[float]]:
     """Parse ``NAME=V1,V2,...`` into the parameter name and its values, checked against the declaration."""
@@ -75,7 +78,7 @@ def calibrate(
         None,
         "--report-out",
         help="Write the calibration report (Markdown) here, e.g. docs/calibration.md: of the new fit with --fit, "
-        "else of the data directory's calibration.yaml (no runs).",
+        "else of the data directory's calibration.yaml, or its calibration_candidate.yaml (no runs).",
     ),
 ) -> None:
     """Run the status-quo baseline and compare it with the calibration targets of docs/evidence.md, or fit them.
@@ -205,12 +208,15 @@ def _write_report(text: str, path: Path) -> None:
 
 
 def _report_only(data_dir: Path | None, report_out: Path) -> None:
-    """``dlsim calibrate --report-out FILE``: the report of the data directory's calibration file, no runs."""
+    """``dlsim calibrate --report-out FILE``: the report of the data's calibration file or candidate, no runs."""
     import yaml
 
-    source = (data_dir or default_data_dir()) / CALIBRATION_FILE
+    root = data_dir or default_data_dir()
+    source = root / CALIBRATION_FILE
     if not source.is_file():
-        fail(f"{source} does not exist", "run dlsim calibrate --fit first")
+        source = root / CANDIDATE_FILE
+    if not source.is_file():
+        fail(f"neither {root / CALIBRATION_FILE} nor {source} exists", "run dlsim calibrate --fit first")
     if not report_out.parent.is_dir():
         fail(f"--report-out {report_out}: the directory {report_out.parent} does not exist")
     try:
