@@ -177,8 +177,7 @@ def _innovation_params(measured: dict[str, str]) -> list:
     [
         *_innovation_params(
             {
-                "innovating_share": "at the fitted defaults (data/calibration.yaml, the audited data of issue 16): "
-                "+3.26 % [-5.25, +11.77], 5/8 pairs > 0; before: "
+                "innovating_share": "with the audited data of issue 16: -0.09 % [-4.54, +4.35], 3/8 pairs > 0; before: "
                 "storage + conditional +0.87 % [-2.72, +4.45], 4/8 pairs > 0 (-9.9 % [-14.5, "
                 "-5.2] under a ban before); R&D intensity -3.87 % [-5.90, -1.85] and productivity growth -3.65 % "
                 "[-4.95, -2.35] fall"
@@ -198,11 +197,9 @@ def test_local_storage_cuts_data_access_and_innovation(metric):
     "metric",
     _innovation_params(
         {
-            "innovating_share": "at the fitted defaults (data/calibration.yaml, the audited data of issue 16): +5.06 % "
-            "[-3.29, +13.40], 4/8 pairs > 0; before: "
+            "innovating_share": "with the audited data of issue 16: +7.40 % [+0.95, +13.84], 6/8 pairs > 0; before: "
             "storage ban +2.58 % [-2.07, +7.23], 6/8 pairs > 0 (-9.9 % [-14.5, -5.2] before)",
-            "rd_intensity": "at the fitted defaults (data/calibration.yaml, the audited data of issue 16): -0.71 % "
-            "[-2.71, +1.29], 3/8 pairs > 0; before: "
+            "rd_intensity": "with the audited data of issue 16: -0.84 % [-2.01, +0.33], 3/8 pairs > 0; before: "
             "storage ban -2.52 % [-5.73, +0.70], 2/8 pairs > 0 (-6.1 % [-7.6, -4.6] before); "
             "productivity growth still falls -76.8 % [-78.7, -74.9]",
         }
