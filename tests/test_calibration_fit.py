@@ -11,6 +11,7 @@ import math
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from test_model_fixtures import full_world
@@ -23,6 +24,7 @@ from simulator.experiment.calibration import (
     Target,
     calibration_document,
     calibration_markdown,
+    closure_gap,
     fit,
     measure,
     objective,
@@ -52,13 +54,16 @@ def test_objective_is_the_sum_of_squared_deviations_in_half_bands_over_fitted_ta
     )
     assert objective({"a": 5.0, "b": 10.0, "c": 99.0}, targets) == pytest.approx(((5 - 1) / 2) ** 2 + 1.0)
     assert objective({"a": 1.0, "b": float("nan")}, targets) == pytest.approx(100.0)
+    closure = (Target("gap", "", 0.0, 10.0, "", 0.0, "constraint"),)
+    assert objective({"gap": 9.9}, closure) == 0.0  # inside its band a constraint costs nothing
+    assert objective({"gap": 12.0}, closure) == pytest.approx((2.0 / 1.0) ** 2)  # outside: (distance / tenth)²
 
 
 def test_held_out_targets_are_declared_and_never_in_the_objective():
     held = [t.name for t in TARGETS if t.role == "holdout"]
     assert held[:3] == ["exporter_share", "china_dds_share", "intra_lac_share"]
     assert held[3:] == [f"ict_services_share_{c}" for c in ("ind", "chn", "ken", "bra", "usa")]
-    assert {t.role for t in TARGETS} == {"fit", "holdout"}
+    assert {t.role for t in TARGETS} == {"fit", "holdout", "constraint"}
     moments = {t.name: t.point for t in TARGETS}
     assert objective(moments) == 0.0
     assert objective({**moments, **{h: 1e6 for h in held}}) == 0.0
@@ -164,9 +169,23 @@ def test_calibration_document_lists_every_target_with_its_role_and_fit():
     result = fit(world, ["gamma"], seeds=(1,), n_firms=1500, n_steps=1, design_points=0, max_evaluations=2)
     doc = calibration_document(result, {"git": "abc"})
     assert doc["parameters"]["gamma"]["range"] == [0.5, 1.6]
-    assert {t["role"] for t in doc["targets"]} == {"fit", "holdout"}
+    assert {t["role"] for t in doc["targets"]} == {"fit", "holdout", "constraint"}
     assert doc["provenance"] == {"git": "abc"}
     assert doc["objective"] <= doc["objective_at_start"]
+
+
+def test_closure_gap_is_zero_when_income_shares_equal_gdp_shares():
+    world = full_world()
+    schedule = PolicySchedule(initial=baseline_state(world), events=(), horizon=1)
+    model = DataFlowModel(world, schedule, n_firms=1500, rng=1)
+    gap = closure_gap(model)
+    assert 0.0 <= gap < 100.0
+    model.income = model.gdp_share * 7.0  # any scale: shares equal to GDP shares
+    assert closure_gap(model) == pytest.approx(0.0, abs=1e-9)
+    model.income = model.gdp_share.copy()
+    region = world.economies["region"].astype(str).to_numpy()
+    model.income[region == "AFR"] *= np.exp(0.5)  # Africa's income 1.65 times its GDP share, before renormalising
+    assert closure_gap(model) > 30.0
 
 
 def test_shipped_calibration_report_does_not_drift():
