@@ -34,7 +34,7 @@ from simulator.model import DataFlowModel
 from simulator.scenario.parameters import PARAMETERS
 from simulator.world import PolicySchedule, WorldDataError, load_world
 from simulator.world.baseline import baseline_state
-from simulator.world.loader import CALIBRATION_FILE, default_data_dir
+from simulator.world.loader import CALIBRATION_FILE, CANDIDATE_FILE, default_data_dir
 
 runner = CliRunner()
 
@@ -191,7 +191,7 @@ def test_closure_gap_is_zero_when_income_shares_equal_gdp_shares():
 def test_shipped_calibration_report_does_not_drift():
     path = default_data_dir() / CALIBRATION_FILE
     if not path.is_file():
-        path = default_data_dir() / "calibration_candidate.yaml"
+        path = default_data_dir() / CANDIDATE_FILE
     if not path.is_file():
         pytest.skip("no data/calibration.yaml or candidate shipped")
     doc = yaml.safe_load(path.read_text())

@@ -27,10 +27,7 @@ from simulator.experiment.calibration import (
 )
 from simulator.scenario.parameters import PARAMETERS
 from simulator.world import WorldDataError, load_world
-from simulator.world.loader import CALIBRATION_FILE, default_data_dir
-
-CANDIDATE_FILE = "calibration_candidate.yaml"
-"""A fit kept for the record but not adopted (the world loader does not read it)."""
+from simulator.world.loader import CALIBRATION_FILE, CANDIDATE_FILE, default_data_dir
 
 
 def _values(spec: str) -> tuple[str, list[float]]:

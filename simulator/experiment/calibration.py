@@ -519,16 +519,13 @@ def fit(
         for i in range(len(names)):
             if simplex[i + 1, i] == best_u[i]:
                 simplex[i + 1, i] = best_u[i] - 0.1
-        res = minimize(
+        minimize(
             lambda u: evaluate(u, "nelder-mead"),
             best_u,
             method="Nelder-Mead",
             bounds=[(0.0, 1.0)] * len(names),
             options={"maxfev": remaining, "initial_simplex": simplex, "xatol": 0.01, "fatol": 0.05},
         )
-        if res.fun < best_f:
-            best_u, best_f = res.x, float(res.fun)
-    fitted = to_values(best_u)
     history = pd.DataFrame(rows)
     # the best point ever evaluated (Nelder–Mead may end on a worse vertex than one it visited)
     best_row = history.loc[history["objective"].idxmin()]

@@ -315,6 +315,8 @@ def load_world(data_dir: Path | str | None = None) -> World:
 
 CALIBRATION_FILE = "calibration.yaml"
 """The fitted parameter values of a world (optional; written by ``dlsim calibrate --fit``)."""
+CANDIDATE_FILE = "calibration_candidate.yaml"
+"""A fit kept for the record but not adopted (the world loader does not read it)."""
 
 
 def shipped_calibration(data_dir: Path | str | None = None) -> dict[str, float]:
