@@ -640,12 +640,15 @@ def calibration_markdown(document: Mapping) -> str:
         "the declared defaults.",
         "",
     ]
-    if document.get("status") == "candidate":
+    status = document.get("status")
+    if status == "candidate":
         lines += [
             "**Status: candidate, not adopted** (`data/calibration_candidate.yaml`). "
             + str(document.get("status_note", "")),
             "",
         ]
+    elif status == "adopted":
+        lines += ["**Status: adopted** (`data/calibration.yaml`). " + str(document.get("status_note", "")), ""]
     lines += [
         "## Method",
         "",
