@@ -5,9 +5,9 @@ parameters it does not (docs/validation-ecipe.md); this script asks whether *any
 the magnitudes would, within their declared ranges (docs/parameters.md). It draws a scrambled Sobol' design
 (``scipy.stats.qmc.Sobol``, seed 7) over the nine factors below, and for each point copies ``scenarios/`` into the
 output folder with the point's values as the counterfactual's ``parameters:`` (every reform ``extends`` it, so the
-pair shares them) and runs ``dlsim replicate ecipe2014`` at a reduced size. Each point appends one JSON line (its
-values, the Spearman correlation, whether every sign matches, the seven effects) to ``OUT/points.jsonl``; a rerun
-skips the points already there. A measurement, not a fit: no value found here is adopted.
+pair shares them) and runs ``dlsim replicate ecipe2014`` at a reduced size (the file's 40 steps). Each point
+appends one JSON line (its values, the Spearman correlation, whether every sign matches, the seven effects) to
+``OUT/points.jsonl``; a rerun skips the points already there. A measurement, not a fit: no value found here is adopted.
 
 Usage::
 
@@ -27,31 +27,32 @@ import pandas as pd
 from scipy import stats
 from scipy.stats import qmc
 
-from simulator.experiment.replication import replicate
+from simulator.experiment.replication import published_table, replicate, study
+from simulator.scenario.parameters import PARAMETERS
 
-FACTORS: dict[str, tuple[float, float]] = {
-    "kappa_conditional": (0.0, 0.5),
-    "kappa_storage_copy": (0.0, 0.5),
-    "kappa_storage_conditional": (0.0, 0.5),
-    "kappa_storage_ban": (0.0, 1.0),
-    "ban_presence_cost": (0.0, 5.0),
-    "input_price_pass_through": (0.0, 1.0),
-    "sigma": (2.0, 10.0),
-    "cloud_transfer_share": (0.0, 1.0),
-    "eta": (0.0, 2.0),
-}
-"""The factors and their declared ranges (docs/parameters.md): the regimes' costs and the drivers of
-docs/sensitivity.md."""
+FACTORS = (
+    "kappa_conditional",
+    "kappa_storage_copy",
+    "kappa_storage_conditional",
+    "kappa_storage_ban",
+    "ban_presence_cost",
+    "input_price_pass_through",
+    "sigma",
+    "cloud_transfer_share",
+    "eta",
+)
+"""The factors, each swept over its declared range (``PARAMETERS``, docs/parameters.md): the regimes' costs and the
+drivers of docs/sensitivity.md."""
 
 ROOT = Path(__file__).resolve().parent.parent
-PUBLISHED = {"BRA": -0.2, "CHN": -1.1, "EUU": -0.4, "IND": -0.1, "IDN": -0.5, "KOR": -0.4, "VNM": -1.7}
 
 
 def design(points: int) -> list[dict[str, float]]:
     """The Sobol' points, each as parameter values rounded to 5 decimals."""
     u = qmc.Sobol(d=len(FACTORS), scramble=True, seed=7).random(points)
+    bounds = [(PARAMETERS[n].minimum, PARAMETERS[n].maximum) for n in FACTORS]
     return [
-        {name: round(lo + x * (hi - lo), 5) for name, x, (lo, hi) in zip(FACTORS, row, FACTORS.values(), strict=True)}
+        {name: round(lo + x * (hi - lo), 5) for name, x, (lo, hi) in zip(FACTORS, row, bounds, strict=True)}
         for row in u
     ]
 
@@ -73,7 +74,6 @@ def run(points: int, firms: int, replicates: int, workers: int, out: Path) -> No
         rep = replicate(
             "ecipe2014",
             firms=firms,
-            steps=40,
             replicates=replicates,
             executor="processes",
             workers=workers,
@@ -99,9 +99,10 @@ def summary(out: Path) -> str:
     """The distribution of the rank correlation over the points, and what moves it."""
     rows = [json.loads(line) for line in (out / "points.jsonl").read_text().splitlines() if line.strip()]
     df = pd.DataFrame([{**r["params"], "rho": r["spearman"], "signs": r["signs"], **r["gdp"]} for r in rows])
+    published = published_table(study("ecipe2014")).set_index("iso3")["gdp_pct"]
     rho = df["rho"]
     passed = (rho >= 0.6) & df["signs"]
-    ranks = df[list(PUBLISHED)].rank(axis=1)  # 1 = the largest loss
+    ranks = df[list(published.index)].rank(axis=1)  # 1 = the largest loss
     lines = [
         f"points: {len(df)}; Spearman median {rho.median():+.2f}, quartiles {rho.quantile(0.25):+.2f} to "
         f"{rho.quantile(0.75):+.2f}, range {rho.min():+.2f} to {rho.max():+.2f}",
@@ -111,7 +112,7 @@ def summary(out: Path) -> str:
         + ", ".join(f"{c} {stats.spearmanr(df[c], rho).statistic:+.2f}" for c in FACTORS),
         "India's rank (1 = largest loss): " + str(ranks["IND"].value_counts().sort_index().to_dict()),
         "Vietnam's rank: " + str(ranks["VNM"].value_counts().sort_index().to_dict()),
-        "median simulated / published: " + ", ".join(f"{k} {df[k].median() / v:.1f}" for k, v in PUBLISHED.items()),
+        "median simulated / published: " + ", ".join(f"{k} {df[k].median() / v:.1f}" for k, v in published.items()),
     ]
     if passed.any():
         lines.append("points that pass:\n" + df[passed].round(3).T.to_string())
