@@ -203,8 +203,12 @@ def test_presenter_mode_shows_one_chart_per_screen(view: Page) -> None:
     )
     page.evaluate(f"window.dlsimReport.show({first_chart})")
     wait_until(page, f"document.body.dataset.slide === '{first_chart}'")
+    # show() redraws the slide's chart asynchronously (ensure, then Plotly.Plots.resize): wait for the redraw, which
+    # CI once read before it ran (box 708 px, layout still 500), then check both
+    drawn_js = "document.querySelector('.slide.current .js-plotly-plot')._fullLayout.height"
+    wait_until(page, f"{drawn_js} > 0.6 * 900", timeout=10.0)
     box = page.locator(".slide.current .js-plotly-plot:visible").bounding_box()
-    drawn = page.evaluate("document.querySelector('.slide.current .js-plotly-plot')._fullLayout.height")
+    drawn = page.evaluate(drawn_js)
     assert box["height"] > 0.6 * 900 and drawn > 0.6 * 900  # the chart is drawn at full screen, not just its box
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "report-presenter.png"))
